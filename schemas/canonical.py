@@ -1,0 +1,47 @@
+"""Building blocks for a feed's canonical schema: the columns a provider mapping fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "integer", "local_datetime", "nhs_number"]
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """One canonical column: its kind decides how source text is parsed."""
+
+    name: str
+    kind: Kind
+    # A provider's mapping must supply it; checked when the registry is loaded.
+    required: bool = False
+    # For a wall-clock time in the repeated autumn hour: pick the reading not before this column.
+    not_before: str | None = None
+
+    @property
+    def utc_name(self) -> str:
+        return self.name.removesuffix("_at") + "_utc"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A feed's canonical columns plus the name used in the warehouse and quarantine."""
+
+    feed: str
+    columns: tuple[Canonical, ...]
+
+    def by_name(self) -> dict[str, Canonical]:
+        return {c.name: c for c in self.columns}
+
+    def check_mapping(self, mapped: set[str], config_path: str) -> None:
+        known = set(self.by_name())
+        unknown = mapped - known
+        missing = {c.name for c in self.columns if c.required} - mapped
+        problems = []
+        if unknown:
+            problems.append(f"maps unknown canonical columns {sorted(unknown)} (known: {sorted(known)})")
+        if missing:
+            problems.append(f"does not map required canonical columns {sorted(missing)}")
+        if problems:
+            raise ValueError(f"feed config {config_path} " + "; ".join(problems))

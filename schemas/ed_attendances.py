@@ -1,0 +1,98 @@
+"""Canonical ED attendance schema (ECDS-like) and its pandera contract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.canonical import Canonical, FeedSpec
+
+SPEC = FeedSpec(
+    feed="ed_attendances",
+    columns=(
+        Canonical("record_id", "text", required=True),
+        Canonical("site_code", "text", required=True),
+        Canonical("department_code", "text"),
+        Canonical("department_type", "integer", required=True),
+        Canonical("arrival_at", "local_datetime", required=True),
+        Canonical("departure_at", "local_datetime", required=True, not_before="arrival_at"),
+        Canonical("arrival_mode", "text", required=True),
+        Canonical("acuity", "integer"),
+        Canonical("decision_to_admit_at", "local_datetime", not_before="arrival_at"),
+        Canonical("disposal", "text"),
+        Canonical("age_band", "text"),
+        Canonical("nhs_number", "nhs_number"),
+    ),
+)
+
+DEPARTMENT_TYPES = [1, 2, 3, 4]  # NHS Data Dictionary: 3 includes urgent treatment centres
+ARRIVAL_MODES = ["ambulance", "other"]
+DISPOSALS = ["admitted", "discharged", "transferred", "other"]
+AGE_BANDS = ["0-17", "18-64", "65-74", "75-84", "85+"]
+# Longest stay accepted as data rather than as an error; longer is almost surely a keying slip.
+MAX_STAY_HOURS = 7 * 24
+
+UTC = pl.Datetime("us", "UTC")
+
+
+def _minutes(later: str, earlier: str) -> pl.Expr:
+    return (pl.col(later) - pl.col(earlier)).dt.total_seconds() / 60
+
+
+def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+    """The row contract for one partition day; failing rows go to quarantine, not to the warehouse."""
+    not_before_arrival = pa.Check(
+        lambda d: d.lazyframe.select(pl.col(d.key).is_null() | (pl.col(d.key) >= pl.col("arrival_utc"))),
+        name="not before arrival",
+    )
+    return pa.DataFrameSchema(
+        {
+            "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
+            "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
+            "department_code": pa.Column(str, nullable=True),
+            "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, name="department type 1-4")),
+            "arrival_utc": pa.Column(
+                UTC,
+                checks=[
+                    pa.Check(
+                        lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
+                        name=f"arrival on the partition day {day.isoformat()}",
+                    ),
+                    pa.Check(
+                        lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
+                        name="arrival not after the extract was taken",
+                    ),
+                ],
+            ),
+            "departure_utc": pa.Column(
+                UTC,
+                nullable=True,
+                checks=[
+                    not_before_arrival,
+                    pa.Check(
+                        lambda d: d.lazyframe.select(
+                            pl.col(d.key).is_null() | (_minutes(d.key, "arrival_utc") <= MAX_STAY_HOURS * 60)
+                        ),
+                        name=f"stay at most {MAX_STAY_HOURS} hours",
+                    ),
+                    pa.Check(
+                        lambda d: d.lazyframe.select(
+                            pl.col(d.key).is_null() | (pl.col(d.key) <= pl.col("extracted_at_utc"))
+                        ),
+                        name="departure not after the extract was taken",
+                    ),
+                ],
+            ),
+            "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, name="arrival mode")),
+            "acuity": pa.Column(pl.Int64, pa.Check.in_range(1, 5, name="acuity 1-5"), nullable=True),
+            "decision_to_admit_utc": pa.Column(UTC, not_before_arrival, nullable=True),
+            "disposal": pa.Column(str, pa.Check.isin(DISPOSALS, name="disposal"), nullable=True),
+            "age_band": pa.Column(str, pa.Check.isin(AGE_BANDS, name="age band"), nullable=True),
+            "patient_key": pa.Column(str, nullable=True),
+            "extracted_at_utc": pa.Column(UTC),
+        },
+        name="ed_attendances",
+        strict=False,
+    )

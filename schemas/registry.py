@@ -1,0 +1,113 @@
+"""Provider feed registry: each provider's file layout, read from YAML under schemas/feeds/<feed>/."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FEEDS_DIR = Path(__file__).parent / "feeds"
+
+
+class ColumnMapping(BaseModel):
+    """Where a canonical column comes from: a source column (optionally recoded) or a constant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str | None = None
+    constant: str | None = None
+    # Provider's own codes -> canonical values; any code not listed is a row error, never a guess.
+    values: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnMapping:
+        if (self.column is None) == (self.constant is None):
+            raise ValueError("give exactly one of 'column' or 'constant'")
+        if self.values is not None:
+            self.values = {str(k): v for k, v in self.values.items()}
+        return self
+
+
+class FeedConfig(BaseModel):
+    """One provider's layout for one feed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed: str
+    provider_code: str
+    provider_name: str
+    landing_dir: str
+    file_pattern: str
+    activity_date_format: str
+    extracted_at_format: str
+    format: Literal["csv", "xlsx"] = "csv"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sheet: str | int = 0
+    datetime_formats: list[str] = Field(min_length=1)
+    columns: dict[str, ColumnMapping]
+    config_path: str = ""
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _expand_shorthand(cls, columns: dict[str, Any]) -> dict[str, Any]:
+        return {k: {"column": v} if isinstance(v, str) else v for k, v in columns.items()}
+
+    @field_validator("file_pattern")
+    @classmethod
+    def _pattern_has_groups(cls, pattern: str) -> str:
+        groups = re.compile(pattern).groupindex
+        missing = {"activity_date", "extracted_at"} - set(groups)
+        if missing:
+            raise ValueError(f"file_pattern needs named groups {sorted(missing)}")
+        return pattern
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.file_pattern)
+
+    @property
+    def source_columns(self) -> list[str]:
+        """Source columns the file must carry, in mapping order, each once."""
+        return list(dict.fromkeys(m.column for m in self.columns.values() if m.column))
+
+    def match(self, file_name: str) -> tuple[date, datetime] | None:
+        """Activity date and extract time from a file name, or None if the name is not this feed's."""
+        m = self.pattern.match(file_name)
+        if not m:
+            return None
+        activity = datetime.strptime(m["activity_date"], self.activity_date_format).date()
+        extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
+        return activity, extracted
+
+    def file_format(self, file_name: str) -> str:
+        """A provider may send corrections as a workbook: the extension wins over the default."""
+        return "xlsx" if file_name.lower().endswith(".xlsx") else self.format
+
+
+class RegistryError(ValueError):
+    pass
+
+
+def load_feed_configs(feed: str, feeds_dir: Path | str = FEEDS_DIR) -> list[FeedConfig]:
+    """Every provider layout for a feed, sorted by provider code."""
+    folder = Path(feeds_dir) / feed
+    configs = []
+    for path in sorted(folder.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            config = FeedConfig(**raw, config_path=str(path))
+        except ValueError as exc:
+            raise RegistryError(f"feed config {path} is invalid: {exc}") from exc
+        if config.feed != feed:
+            raise RegistryError(f"feed config {path} says feed '{config.feed}' but sits under '{feed}'")
+        configs.append(config)
+    codes = [c.provider_code for c in configs]
+    if len(codes) != len(set(codes)):
+        raise RegistryError(f"feed '{feed}' has more than one config for a provider: {codes}")
+    return sorted(configs, key=lambda c: c.provider_code)

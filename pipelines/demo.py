@@ -1,0 +1,106 @@
+"""`make demo`: run the whole pipeline on the bundled samples in one run and print the figures."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.definitions import defs
+from pipelines.pseudonymise import KEY_ENV
+from pipelines.resources import REPO_ROOT, default_resources, warehouse_path
+from schemas.registry import load_feed_configs
+
+LOCAL_SECRET = REPO_ROOT / ".uec_secret"
+BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
+
+
+def _ensure_key() -> None:
+    if os.environ.get(KEY_ENV):
+        return
+    if not LOCAL_SECRET.exists():
+        LOCAL_SECRET.write_text(secrets.token_hex(32))
+        LOCAL_SECRET.chmod(0o600)
+        print(f"Generated a local pseudonymisation key for the demo in {LOCAL_SECRET} (git ignores it).")
+        print(f"In production set {KEY_ENV} from your secret store instead.\n")
+    os.environ[KEY_ENV] = LOCAL_SECRET.read_text().strip()
+
+
+def _sample_window(landing: Path) -> tuple[date, date]:
+    days = sorted(
+        matched[0]
+        for config in load_feed_configs("ed_attendances")
+        for path in (landing / config.landing_dir).glob("*")
+        if (matched := config.match(path.name))
+    )
+    if not days:
+        sys.exit(f"No sample files under {landing}: run `make samples` first.")
+    return days[0], days[-1]
+
+
+def _pct(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.1f}%"
+
+
+def main() -> None:
+    _ensure_key()
+    resources = default_resources()
+    first, last = _sample_window(resources["feed_files"].landing)
+    print(f"Running every asset for {first} to {last} as one run...")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        defs.assets,
+        resources=resources,
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=False,
+    )
+    if not result.success:
+        sys.exit("The pipeline run failed: see the errors above, or the run in the Dagster UI (make dev).")
+    _print_summary(warehouse_path(), last)
+
+
+def _print_summary(path: str, latest: date) -> None:
+    with duckdb.connect(path, read_only=True) as conn:
+        files = conn.sql(
+            "select provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
+            "sum(rows_quarantined) quarantined from ops.source_files group by all order by 1"
+        ).fetchall()
+        day = conn.sql(
+            "select org_code, org_name, attendances, pending, pct_within_4h, pct_over_12h, target_pct_within_4h "
+            "from marts.ed_four_hour_rollup where date = $d and period = 'day' and scope = 'all_types' "
+            "and level in ('trust', 'system') order by level desc, org_code",
+            params={"d": latest},
+        ).fetchall()
+        january = conn.sql(
+            "select level, org_code, org_name, scope, attendances, pct_within_4h, pct_over_12h, target_pct_within_4h "
+            "from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
+            "and level in ('trust', 'system') order by level desc, org_code, scope",
+        ).fetchall()
+    print(f"\nWarehouse: {path}")
+    print("\nFiles loaded (rows read = loaded + quarantined):")
+    for provider, n, read, loaded, quarantined in files:
+        print(f"  {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined (see ops.quarantine)")
+    print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
+    print(f"  {'organisation':<58} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
+    for code, name, attendances, pending, pct4, pct12, target in day:
+        print(f"  {(code + ' ' + name)[:58]:<58} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} {_pct(target):>7}")
+    print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
+    print(f"  {'organisation':<58} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
+    for level, code, name, scope, attendances, pct4, pct12, _target in january:
+        reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
+        print(f"  {(code + ' ' + name)[:58]:<58} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} {reported:>7}")
+    print("\nNext: `make dev` opens the Dagster UI on this instance; query the warehouse with duckdb "
+          f"(read-only): duckdb -readonly {path}")
+
+
+if __name__ == "__main__":
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    main()

@@ -1,0 +1,134 @@
+"""Ingest one feed's files for one day: read, map, validate, split into loaded and quarantined rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.landing import LandedFile, landed_files, read_text_frame
+from pipelines.mapping import map_frame
+from pipelines.pseudonymise import MASK
+from pipelines.validation import contract_errors
+from schemas.canonical import FeedSpec
+from schemas.registry import FeedConfig
+
+ContractFactory = Callable[[date], pa.DataFrameSchema]
+
+FILE_COLUMNS = {
+    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
+    "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
+    "extracted_at_utc": pl.Datetime("us"), "rows_read": pl.Int64, "rows_loaded": pl.Int64,
+    "rows_quarantined": pl.Int64, "unexpected_columns": pl.Utf8,
+}
+QUARANTINE_COLUMNS = {
+    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
+    "sha256": pl.Utf8, "source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8,
+    "reason": pl.Utf8, "value": pl.Utf8, "record": pl.Utf8,
+}
+
+
+@dataclass
+class PartitionBatch:
+    """What one day of one feed produced, ready for a delete-then-insert write."""
+
+    loaded: list[pl.DataFrame] = field(default_factory=list)
+    quarantined: list[pl.DataFrame] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+
+    def frames(self) -> tuple[pl.DataFrame | None, pl.DataFrame, pl.DataFrame]:
+        loaded = pl.concat(self.loaded, how="vertical") if self.loaded else None
+        quarantined = pl.concat(self.quarantined) if self.quarantined else pl.DataFrame(schema=QUARANTINE_COLUMNS)
+        return loaded, quarantined, pl.DataFrame(self.files, schema=FILE_COLUMNS)
+
+
+def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
+    """DuckDB gets UTC instants as plain TIMESTAMP columns named *_utc."""
+    return frame.with_columns(pl.col(pl.Datetime("us", "UTC")).dt.replace_time_zone(None))
+
+
+def _source_columns(config: FeedConfig, spec: FeedSpec) -> dict[str, str | None]:
+    names: dict[str, str | None] = {}
+    for column in spec.columns:
+        source = config.columns[column.name].column if column.name in config.columns else None
+        names[column.name] = source
+        if column.kind == "local_datetime":
+            names[column.utc_name] = source
+        if column.kind == "nhs_number":
+            names["patient_key"] = source
+    return names
+
+
+def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
+    return [
+        config.columns[c.name].column
+        for c in spec.columns
+        if c.kind == "nhs_number" and c.name in config.columns and config.columns[c.name].column
+    ]
+
+
+def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
+    raw = read_text_frame(landed, config)
+    sha = landed.sha256()
+    extracted_utc = landed.extracted_at_utc
+    typed, mapping_errors = map_frame(raw, config, spec)
+    typed = typed.with_columns(pl.lit(extracted_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
+    source_names = _source_columns(config, spec)
+    row_errors = contract_errors(typed, contract, source_names)
+    # A cell that could not be parsed also fails "value missing"; keep the more precise reason.
+    row_errors = row_errors.join(mapping_errors.select("source_row", "column_name"), on=["source_row", "column_name"], how="anti")
+    errors = pl.concat([mapping_errors, row_errors])
+
+    # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.
+    identifiers = _identifier_columns(config, spec)
+    masked = raw.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
+    text_columns = [c for c in masked.columns if c != "source_row"]
+    records = masked.select("source_row", pl.struct(text_columns).struct.json_encode().alias("record"))
+    long_values = masked.unpivot(index="source_row", on=text_columns, variable_name="source_column", value_name="file_value")
+    errors = (
+        errors.join(long_values, on=["source_row", "source_column"], how="left")
+        .with_columns(pl.coalesce("file_value", "value").alias("value"))
+        .drop("file_value")
+        .join(records, on="source_row", how="left")
+    )
+
+    bad_rows = errors.get_column("source_row").unique()
+    loaded = typed.filter(~pl.col("source_row").is_in(bad_rows.to_list()))
+    lineage = {
+        "partition_date": landed.activity_date, "provider_code": config.provider_code,
+        "source_file": landed.path.name, "source_sha256": sha,
+    }
+    loaded = _naive_utc(loaded.with_columns([pl.lit(v).alias(k) for k, v in lineage.items()]))
+    quarantined = errors.sort("source_row", "column_name").select(
+        pl.lit(config.feed).alias("feed"), pl.lit(config.provider_code).alias("provider_code"),
+        pl.lit(landed.activity_date).alias("partition_date"), pl.lit(landed.path.name).alias("file_name"),
+        pl.lit(sha).alias("sha256"), "source_row", "column_name", "source_column", "reason", "value", "record",
+    )
+    expected = set(config.source_columns)
+    file_record = {
+        "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
+        "file_name": landed.path.name, "path": str(landed.path), "sha256": sha,
+        "size_bytes": landed.path.stat().st_size, "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+        "extracted_at_utc": extracted_utc.replace(tzinfo=None), "rows_read": raw.height,
+        "rows_loaded": loaded.height, "rows_quarantined": bad_rows.len(),
+        "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
+    }
+    return loaded, quarantined, file_record
+
+
+def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory) -> PartitionBatch:
+    """All providers' files for one day; a file that cannot be read raises and nothing is written."""
+    batch = PartitionBatch()
+    schema = contract(day)
+    for config in configs:
+        for landed in landed_files(config, landing_root, day):
+            loaded, quarantined, record = ingest_file(landed, config, spec, schema)
+            batch.loaded.append(loaded)
+            batch.quarantined.append(quarantined)
+            batch.files.append(record)
+    return batch

@@ -1,0 +1,117 @@
+"""Find a provider's landed files for a day and read them as text, one row per source row."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from schemas.registry import FeedConfig
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class FeedFileError(ValueError):
+    """A whole file that cannot be loaded: wrong layout, encoding or format."""
+
+    def __init__(self, config: FeedConfig, path: Path, problem: str):
+        self.feed, self.provider, self.path = config.feed, config.provider_code, path
+        super().__init__(f"feed {config.feed}, provider {config.provider_code}, file {path.name}: {problem}")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    path: Path
+    activity_date: date
+    extracted_at: datetime  # provider's wall-clock, Europe/London
+
+    @property
+    def extracted_at_utc(self) -> datetime:
+        return self.extracted_at.replace(tzinfo=LONDON).astimezone(timezone.utc)
+
+    @property
+    def received_at_utc(self) -> datetime:
+        return datetime.fromtimestamp(self.path.stat().st_mtime, tz=timezone.utc)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
+    """The provider's files for one activity day, oldest extract first (so later versions win)."""
+    folder = landing_root / config.landing_dir
+    found = []
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        matched = config.match(path.name) if path.is_file() else None
+        if matched and matched[0] == day:
+            found.append(LandedFile(path, *matched))
+    return sorted(found, key=lambda f: (f.extracted_at, f.path.name))
+
+
+def unrecognised_files(config: FeedConfig, landing_root: Path) -> list[str]:
+    """Files in the provider's folder whose names the layout does not recognise (never loaded)."""
+    folder = landing_root / config.landing_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not config.match(p.name))
+
+
+def read_text_frame(landed: LandedFile, config: FeedConfig) -> pl.DataFrame:
+    """Every column as text plus `source_row`, the row number a spreadsheet shows (header = 1)."""
+    path = landed.path
+    if config.file_format(path.name) == "xlsx":
+        frame = _read_xlsx(path, config)
+    else:
+        frame = _read_csv(path, config)
+    _check_header(frame.columns, path, config)
+    return frame.with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
+
+
+def _read_csv(path: Path, config: FeedConfig) -> pl.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise FeedFileError(config, path, "the file is empty (no header row)")
+    try:
+        text = data.decode(config.encoding)
+    except UnicodeDecodeError as exc:
+        raise FeedFileError(
+            config, path, f"cannot be read as {config.encoding}: byte {data[exc.start]:#04x} at offset {exc.start}; "
+            f"check 'encoding' in {config.config_path}"
+        ) from exc
+    text = text.removeprefix("\ufeff")  # a BOM is harmless whatever encoding is configured
+    try:
+        return pl.read_csv(io.StringIO(text), separator=config.delimiter, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise FeedFileError(config, path, f"not a readable CSV with delimiter {config.delimiter!r}: {exc}") from exc
+
+
+def _read_xlsx(path: Path, config: FeedConfig) -> pl.DataFrame:
+    sheet = {"sheet_id": config.sheet} if isinstance(config.sheet, int) and config.sheet else {"sheet_name": config.sheet} if isinstance(config.sheet, str) else {}
+    try:
+        frame = pl.read_excel(path, engine="calamine", **sheet)
+    except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
+        raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
+    # Workbook cells arrive typed; render date-times in ISO so one parser serves CSV and Excel alike.
+    return frame.with_columns(
+        [
+            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") if frame.schema[c] in (pl.Datetime, pl.Date) else pl.col(c).cast(pl.Utf8)
+            for c in frame.columns
+        ]
+    )
+
+
+def _check_header(columns: list[str], path: Path, config: FeedConfig) -> None:
+    expected = config.source_columns
+    missing = [c for c in expected if c not in columns]
+    if missing:
+        unexpected = [c for c in columns if c not in expected]
+        hint = " (one column only: is the delimiter right?)" if len(columns) == 1 else ""
+        raise FeedFileError(
+            config, path, f"missing required columns {missing}; unexpected columns {unexpected}{hint}; "
+            f"the layout is defined in {config.config_path}"
+        )

@@ -1,0 +1,37 @@
+"""Run a pandera contract on a collected frame and turn its failure cases into row errors."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.mapping import empty_errors
+
+# pandera's own check names, said in words an analyst can act on.
+_BUILTIN_REASONS = {
+    "not_nullable": "value missing",
+    "field_uniqueness": "duplicate: the same id appears more than once in this file",
+}
+
+
+def contract_errors(frame: pl.DataFrame, schema: pa.DataFrameSchema, source_columns: dict[str, str | None]) -> pl.DataFrame:
+    """Row errors (source_row, column_name, source_column, reason, value) for every failing cell."""
+    try:
+        schema.validate(frame, lazy=True)
+        return empty_errors()
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    if cases.filter(pl.col("index").is_null()).height:
+        # A failure with no row (wrong dtype, missing column) is a defect in our mapping, not bad data.
+        raise exc
+    rows = frame.get_column("source_row")
+    return pl.DataFrame(
+        {
+            "source_row": [rows[i] for i in cases.get_column("index").to_list()],
+            "column_name": cases.get_column("column").to_list(),
+            "source_column": [source_columns.get(c) for c in cases.get_column("column").to_list()],
+            "reason": [_BUILTIN_REASONS.get(c, c) for c in cases.get_column("check").to_list()],
+            "value": cases.get_column("failure_case").to_list(),
+        },
+        schema=empty_errors().schema,
+    )

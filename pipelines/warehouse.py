@@ -1,0 +1,59 @@
+"""Warehouse helpers: static SQL files, schema set-up and partition writes."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+# Order matters: views are created after the tables they read.
+SCHEMA_FILES = ("warehouse_schema.sql", "ed_attendances_current.sql", "ed_four_hour_rollup.sql")
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name.removesuffix('.sql')}.sql").read_text(encoding="utf-8")
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema, table and view that does not exist yet."""
+    for name in SCHEMA_FILES:
+        conn.execute(sql(name))
+
+
+def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append a polars frame, matching columns by name so column order never matters."""
+    if frame.height == 0:
+        return
+    conn.register("_incoming", frame.to_arrow())
+    try:
+        conn.execute(f"insert into {table} by name select * from _incoming")
+    finally:
+        conn.unregister("_incoming")
+
+
+def replace_partition(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    deletes: list[tuple[str, str]],
+    inserts: list[tuple[str, pl.DataFrame]] = (),
+    sql_inserts: list[str] = (),
+) -> None:
+    """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent."""
+    conn.execute("begin transaction")
+    try:
+        for table, where in deletes:
+            conn.execute(f"delete from {table} where {where}", {"partition_date": day})
+        for table, frame in inserts:
+            insert_frame(conn, table, frame)
+        for name in sql_inserts:
+            conn.execute(sql(name), {"partition_date": day})
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise

@@ -1,0 +1,96 @@
+-- purpose: create the warehouse's schemas and tables if they do not exist (safe to run every time)
+create schema if not exists ref;
+create schema if not exists raw;
+create schema if not exists ops;
+create schema if not exists marts;
+
+create table if not exists ref.sites (
+    site_code varchar primary key,
+    site_name varchar not null,
+    trust_code varchar not null,
+    trust_name varchar not null,
+    system_code varchar not null,
+    system_name varchar not null,
+    ods_checked varchar
+);
+
+create table if not exists ref.targets (
+    metric varchar not null,
+    effective_from date not null,
+    effective_to date,
+    value_pct double not null,
+    direction varchar not null,
+    description varchar,
+    source varchar
+);
+
+-- Every valid version of every attendance, as received; raw.ed_attendances_current picks the latest.
+create table if not exists raw.ed_attendances (
+    partition_date date not null,
+    provider_code varchar not null,
+    record_id varchar not null,
+    site_code varchar not null,
+    department_code varchar,
+    department_type tinyint not null,
+    arrival_at timestamp not null,
+    arrival_utc timestamp not null,
+    departure_at timestamp,
+    departure_utc timestamp,
+    arrival_mode varchar not null,
+    acuity tinyint,
+    decision_to_admit_at timestamp,
+    decision_to_admit_utc timestamp,
+    disposal varchar,
+    age_band varchar,
+    patient_key varchar,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
+);
+
+create table if not exists ops.source_files (
+    feed varchar not null,
+    provider_code varchar not null,
+    partition_date date not null,
+    file_name varchar not null,
+    path varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    received_at_utc timestamp not null,
+    extracted_at_utc timestamp not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    unexpected_columns varchar
+);
+
+-- One row per failing cell; a source row with two problems appears twice, with one reason each.
+create table if not exists ops.quarantine (
+    feed varchar not null,
+    provider_code varchar not null,
+    partition_date date not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    source_row integer not null,
+    column_name varchar,
+    source_column varchar,
+    reason varchar not null,
+    value varchar,
+    record varchar
+);
+
+create table if not exists marts.ed_four_hour_daily (
+    date date not null,
+    trust_code varchar not null,
+    site_code varchar not null,
+    department_type tinyint not null,
+    attendances bigint not null,
+    within_4h bigint not null,
+    breaches bigint not null,
+    pending bigint not null,
+    over_12h bigint not null,
+    pct_within_4h double,
+    pct_over_12h double,
+    primary key (date, site_code, department_type)
+);

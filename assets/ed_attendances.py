@@ -7,7 +7,7 @@ import polars as pl
 
 from assets.reference import sites
 from pipelines.ingest import ingest_partition
-from pipelines.landing import unrecognised_files
+from pipelines.landing import FeedFileError, unrecognised_files
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
@@ -55,8 +55,16 @@ def ed_attendances(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
         for day in days:
-            batch = ingest_partition(configs, contract_module.SPEC, feed_files.landing, day,
-                                     lambda d: contract_module.contract(known_sites, d))
+            try:
+                batch = ingest_partition(configs, contract_module.SPEC, feed_files.landing, day,
+                                         lambda d: contract_module.contract(known_sites, d))
+            except FeedFileError as exc:
+                # Nothing is written for the day: a half-loaded day would understate every figure.
+                raise dg.Failure(
+                    description=f"{exc}. Nothing was loaded for {day}; fix the file or its layout and re-run.",
+                    metadata={"feed": exc.feed, "provider": exc.provider, "file": str(exc.path)},
+                    allow_retries=False,
+                ) from exc
             loaded, quarantined, files = batch.frames()
             where = "partition_date = $partition_date"
             replace_partition(

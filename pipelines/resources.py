@@ -25,7 +25,11 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with super().get_connection() as conn:
-            yield conn
+            # The parent closes only on success; a failed asset must not keep the file open.
+            try:
+                yield conn
+            finally:
+                conn.close()
 
 
 class FeedFilesResource(dg.ConfigurableResource):

@@ -1,0 +1,101 @@
+"""Bad rows go to quarantine with feed, provider, file, row, column and reason; nothing is lost."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from tests.conftest import Env, uhdb_row
+
+TABLES = ["raw.ed_attendances", "ops.source_files", "ops.quarantine", "marts.ed_four_hour_daily"]
+
+
+def _bad_file(env: Env):
+    return env.write_uhdb("20250115", "20250116T0600", [
+        uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),  # good           (file row 2)
+        uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs first  (row 3)
+        uhdb_row("B2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
+        uhdb_row("B3", "2025-01-14 23:50:00", "2025-01-15 01:00:00"),  # previous day   (row 5)
+        uhdb_row("B4", "15th Jan 10am", "2025-01-15 11:00:00"),  # unreadable      (row 6)
+        uhdb_row("D1", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),  # duplicate id   (row 7)
+        uhdb_row("D1", "2025-01-15 12:05:00", "2025-01-15 13:00:00"),  # duplicate id   (row 8)
+        uhdb_row("G2", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000018"),  # valid  (row 9)
+        uhdb_row("B5", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000019"),  # bad check digit (row 10)
+    ])
+
+
+def test_rows_in_equal_loaded_plus_quarantined(env: Env):
+    path = _bad_file(env)
+    result = env.materialize("2025-01-15")
+    files = env.query("select * from ops.source_files").row(0, named=True)
+    # 9 rows read = 2 loaded (G1, G2) + 7 quarantined (B1-B5 and both copies of D1)
+    assert (files["rows_read"], files["rows_loaded"], files["rows_quarantined"]) == (9, 2, 7)
+    assert env.query("select count(*) from raw.ed_attendances").item() == 2
+    assert env.query("select count(distinct source_row) from ops.quarantine").item() == 7
+    assert files["file_name"] == path.name and len(files["sha256"]) == 64
+
+    reasons = {
+        (r["source_row"], r["column_name"], r["source_column"]): r
+        for r in env.query("select * from ops.quarantine").iter_rows(named=True)
+    }
+    assert "not before arrival" in reasons[(3, "departure_utc", "DEPARTURE_DTTM")]["reason"]
+    unmapped = reasons[(4, "department_type", "UNIT")]
+    assert "code not in the mapping" in unmapped["reason"] and unmapped["value"] == "XYZ"
+    assert "partition day 2025-01-15" in reasons[(5, "arrival_utc", "ARRIVAL_DTTM")]["reason"]
+    unreadable = reasons[(6, "arrival_at", "ARRIVAL_DTTM")]
+    assert "unreadable date-time" in unreadable["reason"] and unreadable["value"] == "15th Jan 10am"
+    assert "duplicate" in reasons[(7, "record_id", "ATTENDANCE_ID")]["reason"]
+    assert "duplicate" in reasons[(8, "record_id", "ATTENDANCE_ID")]["reason"]
+    nhs = reasons[(10, "nhs_number", "NHS_NUMBER")]
+    assert "modulus 11" in nhs["reason"] and nhs["value"] == "<redacted>"
+    assert all(r["feed"] == "ed_attendances" and r["provider_code"] == "RTG" and r["file_name"] == path.name
+               for r in reasons.values())
+
+    check = result.get_asset_check_evaluations()
+    accounted = [c for c in check if c.check_name == "rows_in_equal_loaded_plus_quarantined"]
+    assert accounted and accounted[0].passed
+
+
+def test_no_identifier_in_clear_anywhere(env: Env):
+    _bad_file(env)
+    env.materialize("2025-01-15")
+    # The valid number is stored only as a keyed hash; neither number appears in any table.
+    dump = " ".join(
+        str(row) for table in TABLES for row in env.query(f"select * from {table}").rows()
+    )
+    assert "9990000018" not in dump and "9990000019" not in dump
+    keys = env.query("select patient_key from raw.ed_attendances where record_id = 'G2'").item()
+    assert len(keys) == 64
+
+
+def test_missing_column_fails_the_file_with_a_named_error(env: Env):
+    path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("G1", "2025-01-15 10:00:00")])
+    text = path.read_text(encoding="utf-8-sig").replace("ARRIVAL_DTTM", "ARRIVAL_TIME")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(dg.Failure) as raised:
+        env.materialize("2025-01-15")
+    message = raised.value.description
+    assert "ed_attendances" in message and "RTG" in message and path.name in message
+    assert "Nothing was loaded for 2025-01-15" in message
+    assert "missing required columns ['ARRIVAL_DTTM']" in message and "unexpected columns ['ARRIVAL_TIME']" in message
+
+
+def test_wrong_delimiter_says_so(env: Env):
+    path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("G1", "2025-01-15 10:00:00")])
+    path.write_text(path.read_text(encoding="utf-8-sig").replace(",", ";"), encoding="utf-8")
+    with pytest.raises(dg.Failure, match="is the delimiter right"):
+        env.materialize("2025-01-15")
+    # The failed day wrote nothing.
+    assert env.query("select count(*) from raw.ed_attendances").item() == 0
+
+
+def test_rematerialising_a_partition_leaves_identical_tables(env: Env):
+    _bad_file(env)
+    env.write_uhdb("20250115", "20250117T0600", [uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 12:00:00")])
+    env.materialize("2025-01-15")
+    first = {t: env.query(f"select * from {t} order by all") for t in TABLES}
+    env.materialize("2025-01-15")
+    second = {t: env.query(f"select * from {t} order by all") for t in TABLES}
+    for table in TABLES:
+        assert first[table].height > 0, table
+        assert first[table].equals(second[table]), table

@@ -1,0 +1,82 @@
+"""Rollups are sums of numerators over sums of denominators, over the right periods and targets."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.warehouse import ensure_schema
+
+SITES = [
+    ("A1", "Site A", "TA", "Trust A", "SYS", "System", "no"),
+    ("B1", "Site B", "TB", "Trust B", "SYS", "System", "no"),
+]
+TARGETS = [
+    ("ed_4h_operational", "2023-04-01", "2025-03-31", 76.0, "at_least", "", ""),
+    ("ed_4h_operational", "2025-04-01", None, 78.0, "at_least", "", ""),
+    ("ed_4h_constitutional", "2000-01-01", None, 95.0, "at_least", "", ""),
+]
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with duckdb.connect(str(tmp_path / "rollup.duckdb")) as conn:
+        ensure_schema(conn)
+        conn.executemany("insert into ref.sites values (?, ?, ?, ?, ?, ?, ?)", SITES)
+        conn.executemany("insert into ref.targets values (?, ?, ?, ?, ?, ?, ?)", TARGETS)
+        yield conn
+
+
+def _daily(conn, date, site, trust, dept_type, attendances, within, breaches, pending=0, over_12h=0):
+    conn.execute(
+        "insert into marts.ed_four_hour_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
+        [date, trust, site, dept_type, attendances, within, breaches, pending, over_12h],
+    )
+
+
+def _rollup(conn, level, org, date, period, scope="all_types"):
+    return conn.sql(
+        "select * from marts.ed_four_hour_rollup where level = $l and org_code = $o and date = $d "
+        "and period = $p and scope = $s",
+        params={"l": level, "o": org, "d": date, "p": period, "s": scope},
+    ).pl().row(0, named=True)
+
+
+def test_system_is_sum_over_sites_not_mean_of_percentages(conn):
+    # Site A: 9 of 10 within (90%). Site B: 45 of 90 within (50%).
+    _daily(conn, "2025-01-10", "A1", "TA", 1, 10, 9, 1)
+    _daily(conn, "2025-01-10", "B1", "TB", 1, 90, 45, 45)
+    system = _rollup(conn, "system", "SYS", "2025-01-10", "day")
+    # (9 + 45) / (10 + 90) = 54 / 100 = 54%; the mean of the percentages would be (90 + 50) / 2 = 70%.
+    assert system["attendances"] == 100 and system["within_4h"] == 54
+    assert system["pct_within_4h"] == pytest.approx(54.0)
+    assert system["meets_target"] is False  # 54% < 76%
+
+
+def test_type_1_scope_and_pending_excluded_from_ratio(conn):
+    # Type 1: 8 within, 2 breaches, 5 pending. Type 3: 20 within, 0 breaches.
+    _daily(conn, "2025-01-10", "A1", "TA", 1, 15, 8, 2, pending=5, over_12h=1)
+    _daily(conn, "2025-01-10", "A1", "TA", 3, 20, 20, 0)
+    type_1 = _rollup(conn, "trust", "TA", "2025-01-10", "day", "type_1")
+    assert type_1["pct_within_4h"] == pytest.approx(80.0)  # 8 / (8 + 2)
+    assert type_1["pct_over_12h"] == pytest.approx(100 / 15)  # 1 / 15 attendances
+    all_types = _rollup(conn, "trust", "TA", "2025-01-10", "day")
+    assert all_types["pct_within_4h"] == pytest.approx(100 * 28 / 30)  # (8 + 20) / (10 + 20)
+
+
+def test_month_and_financial_year_to_date_with_dated_target(conn):
+    _daily(conn, "2025-02-28", "A1", "TA", 1, 10, 10, 0)  # previous month, same financial year
+    _daily(conn, "2025-03-30", "A1", "TA", 1, 10, 5, 5)
+    _daily(conn, "2025-03-31", "A1", "TA", 1, 30, 27, 3)
+    _daily(conn, "2025-04-01", "A1", "TA", 1, 20, 16, 4)  # new financial year and new target
+
+    march_mtd = _rollup(conn, "trust", "TA", "2025-03-31", "month_to_date")
+    assert march_mtd["attendances"] == 40 and march_mtd["pct_within_4h"] == pytest.approx(80.0)  # (5 + 27) / 40
+    march_ytd = _rollup(conn, "trust", "TA", "2025-03-31", "year_to_date")
+    assert march_ytd["attendances"] == 50 and march_ytd["pct_within_4h"] == pytest.approx(84.0)  # (10+5+27) / 50
+    assert march_ytd["target_pct_within_4h"] == 76.0 and march_ytd["meets_target"] is True
+
+    april_ytd = _rollup(conn, "trust", "TA", "2025-04-01", "year_to_date")
+    # The financial year restarts on 1 April: only 16 / 20 = 80%, against the new 78% target.
+    assert april_ytd["attendances"] == 20 and april_ytd["pct_within_4h"] == pytest.approx(80.0)
+    assert april_ytd["target_pct_within_4h"] == 78.0 and april_ytd["constitutional_pct_within_4h"] == 95.0

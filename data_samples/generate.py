@@ -1,0 +1,254 @@
+"""Write the bundled sample provider files, deterministically (fixed seed, byte-identical re-runs).
+
+ED attendances for 1 December 2024 to 31 March 2025 in each provider's own layout, calibrated to the
+January 2025 figures in the UEC brief (section 5): UHDB about 632 attendances a day at 72.9% within
+4 hours, CRH about 403 a day at 78.2%. Usage: python data_samples/generate.py [OUTPUT_DIR]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import nhs_number
+import numpy as np
+import polars as pl
+
+SEED = 20250101
+FIRST, LAST = date(2024, 12, 1), date(2025, 3, 31)
+LONDON = ZoneInfo("Europe/London")
+OUT = Path(__file__).parent / "landing"
+
+# Arrivals by local hour (relative weights): quiet overnight, busiest late morning to evening.
+HOURLY = np.array([2.2, 1.8, 1.5, 1.3, 1.2, 1.3, 2.0, 3.2, 4.8, 6.0, 6.6, 6.6, 6.4, 6.2, 6.0, 5.9,
+                   5.8, 5.8, 5.6, 5.2, 4.6, 4.0, 3.4, 2.8])
+HOURLY = HOURLY / HOURLY.sum()
+# 4-hour performance drifts through the winter; January is the calibration month.
+MONTH_SHIFT = {12: -0.02, 1: 0.0, 2: 0.015, 3: 0.03}
+WEEKDAY_VOLUME = [1.10, 1.02, 0.99, 0.98, 0.98, 0.96, 0.97]  # Monday busiest
+
+
+@dataclass(frozen=True)
+class Unit:
+    provider: str
+    site: str  # the provider's own site code
+    unit: str  # the provider's own department code
+    dept_type: int
+    per_day: float  # January 2025 mean attendances a day (brief, section 5)
+    within_4h: float  # January 2025 share within 4 hours
+    admitted: float
+    ambulance: float
+    breach_tail_minutes: float  # mean minutes beyond 4 hours for a breach
+
+
+UNITS = [
+    Unit("UHDB", "RDH", "AED", 1, 203, 0.610, 0.30, 0.38, 300),
+    Unit("UHDB", "RDH", "CED", 1, 84, 0.800, 0.12, 0.10, 150),
+    Unit("UHDB", "RDH", "UTC", 3, 133, 0.970, 0.01, 0.02, 45),
+    Unit("UHDB", "QHB", "BED", 1, 170, 0.590, 0.32, 0.36, 300),
+    Unit("UHDB", "QHB", "PCS", 3, 42, 0.980, 0.00, 0.00, 40),
+    Unit("CRH", "CRH", "Emergency Department", 1, 218, 0.622, 0.30, 0.35, 280),
+    Unit("CRH", "CRH", "Urgent Treatment Centre", 3, 185, 0.970, 0.01, 0.02, 45),
+]
+AGE_BANDS = ["18-64", "65-74", "75-84", "85+"]
+
+
+def _days():
+    d = FIRST
+    while d <= LAST:
+        yield d
+        d += timedelta(days=1)
+
+
+def _utc(local: datetime) -> datetime:
+    return local.replace(tzinfo=LONDON).astimezone(timezone.utc)
+
+
+def _local(instant: datetime) -> datetime:
+    return instant.astimezone(LONDON).replace(tzinfo=None)
+
+
+def _nhs_numbers(rng: np.random.Generator, n: int) -> list[str]:
+    """Valid numbers from the synthetic 999 range, never a real person's."""
+    out = []
+    while len(out) < n:
+        stem = "999" + "".join(str(x) for x in rng.integers(0, 10, 6))
+        check = nhs_number.calculate_checksum(stem)
+        if check != 10:
+            out.append(stem + str(check))
+    return out
+
+
+def _arrivals(rng: np.random.Generator, day: date, n: int) -> list[datetime]:
+    """n arrival instants (UTC) on a local day; wall-clock times the spring change skips are redrawn."""
+    out = []
+    while len(out) < n:
+        hour = int(rng.choice(24, p=HOURLY))
+        local = datetime.combine(day, time(hour, int(rng.integers(0, 60))))
+        instant = _utc(local)
+        if _local(instant) == local:  # a skipped wall-clock time does not round-trip
+            out.append(instant)
+    return sorted(out)
+
+
+def _attendances(rng: np.random.Generator, unit: Unit, day: date) -> list[dict]:
+    volume = unit.per_day * WEEKDAY_VOLUME[day.weekday()]
+    n = int(rng.poisson(volume))
+    p_within = float(np.clip(unit.within_4h + MONTH_SHIFT[day.month] + rng.normal(0, 0.025), 0.3, 0.995))
+    rows = []
+    for i, arrival in enumerate(_arrivals(rng, day, n)):
+        if rng.random() < p_within:
+            # Type 3 stays are short; type 1 within-4-hour stays bunch towards the end of the 4 hours.
+            minutes = int(15 + rng.beta(1.3, 2.5) * 225) if unit.dept_type == 3 else int(30 + rng.beta(2.2, 1.2) * 210)
+        else:
+            minutes = 241 + int(rng.exponential(unit.breach_tail_minutes))
+        admitted = rng.random() < unit.admitted
+        rows.append({
+            "unit": unit, "seq": i, "arrival": arrival, "departure": arrival + timedelta(minutes=minutes),
+            "admitted": admitted,
+            "dta": arrival + timedelta(minutes=int(minutes * rng.uniform(0.4, 0.85))) if admitted else None,
+            "ambulance": rng.random() < unit.ambulance,
+            "acuity": int(rng.choice([1, 2, 3, 4, 5], p=[0.03, 0.2, 0.45, 0.27, 0.05] if unit.dept_type == 1 else [0, 0.02, 0.18, 0.5, 0.3])),
+            "age": "0-17" if unit.unit == "CED" else str(rng.choice(AGE_BANDS, p=[0.55, 0.17, 0.15, 0.13])),
+            "transferred": rng.random() < 0.01,
+        })
+    return rows
+
+
+def _fmt(value: datetime | None, fmt: str) -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _uhdb_frame(rows: list[dict], cutoff: datetime, nhs: list[str]) -> pl.DataFrame:
+    out = []
+    for r, number in zip(rows, nhs):
+        open_ = r["departure"] > cutoff
+        dest = "" if open_ else "ADM" if r["admitted"] else "TRF" if r["transferred"] else ("HOM" if r["seq"] % 3 else "GP")
+        dta = r["dta"] if r["dta"] and r["dta"] <= cutoff else None
+        out.append({
+            "ATTENDANCE_ID": f"{r['unit'].site}{r['arrival'].strftime('%y%m%d')}{r['unit'].unit}{r['seq']:04d}",
+            "SITE": r["unit"].site, "UNIT": r["unit"].unit,
+            "ARRIVAL_DTTM": _fmt(_local(r["arrival"]), "%Y-%m-%d %H:%M:%S"),
+            "DEPARTURE_DTTM": "" if open_ else _fmt(_local(r["departure"]), "%Y-%m-%d %H:%M:%S"),
+            "ARRIVAL_MODE": "1" if r["ambulance"] else ("2" if r["seq"] % 5 else "3"),
+            "ACUITY": str(r["acuity"]), "DTA_DTTM": _fmt(_local(dta) if dta else None, "%Y-%m-%d %H:%M:%S"),
+            "DISCHARGE_DEST": dest, "AGE_BAND": r["age"],
+            # Providers key NHS numbers in either spacing; both must hash to one patient key.
+            "NHS_NUMBER": f"{number[:3]} {number[3:6]} {number[6:]}" if r["seq"] % 4 == 0 else number,
+        })
+    return pl.DataFrame(out)
+
+
+def _crh_frame(rows: list[dict], cutoff: datetime) -> pl.DataFrame:
+    out = []
+    for r in rows:
+        open_ = r["departure"] > cutoff
+        outcome = "" if open_ else "Admitted" if r["admitted"] else "Transferred" if r["transferred"] else "Discharged"
+        out.append({
+            "Attendance Ref": f"CRH-{r['arrival'].strftime('%Y%m%d')}-{r['unit'].dept_type}{r['seq']:04d}",
+            "Department": r["unit"].unit,
+            # Free text in Windows-1252 (the en dash is byte 0x96): decoding as UTF-8 would fail.
+            "Location": "Chesterfield Royal \u2013 Calow",
+            "Arrival Date Time": _fmt(_local(r["arrival"]), "%d/%m/%Y %H:%M"),
+            "Departure Date Time": "" if open_ else _fmt(_local(r["departure"]), "%d/%m/%Y %H:%M"),
+            "Mode of Arrival": "Ambulance" if r["ambulance"] else "Walk in",
+            "Triage Category": str(r["acuity"]), "Outcome": outcome, "Age Group": r["age"],
+        })
+    return pl.DataFrame(out)
+
+
+def _write_uhdb(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -> None:
+    path = out / "ed_attendances" / "uhdb" / f"UHDB_ED_{day:%Y%m%d}_{extracted:%Y%m%dT%H%M}.csv"
+    path.write_bytes(("\ufeff" + frame.write_csv()).encode("utf-8"))
+
+
+def _write_crh(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -> None:
+    path = out / "ed_attendances" / "crh" / f"CRH_AE_{day:%Y-%m-%d}_{extracted:%Y%m%d%H%M}.csv"
+    path.write_bytes(frame.write_csv(separator=";", line_terminator="\r\n").encode("cp1252"))
+
+
+def _write_crh_corrections(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -> None:
+    """Late departures keyed in by an analyst and sent as a workbook with real Excel date cells."""
+    import xlsxwriter
+
+    path = out / "ed_attendances" / "crh" / f"CRH_AE_{day:%Y-%m-%d}_{extracted:%Y%m%d%H%M}.xlsx"
+    typed = frame.with_columns(
+        pl.col("Arrival Date Time", "Departure Date Time").str.strptime(pl.Datetime, "%d/%m/%Y %H:%M", strict=False)
+    )
+    with xlsxwriter.Workbook(path) as book:
+        # Fixed document dates keep the workbook byte-identical from run to run.
+        book.set_properties({"created": datetime(2025, 1, 1)})
+        typed.write_excel(book, worksheet="Attendances", dtype_formats={pl.Datetime: "dd/mm/yyyy hh:mm"})
+
+
+def _inject_mess(provider: str, day: date, frame: pl.DataFrame) -> pl.DataFrame:
+    """A few bad rows of the kinds real extracts carry, on fixed days, so quarantine has work to do."""
+    rows = frame.to_dicts()
+    if provider == "UHDB" and day == date(2025, 1, 14):
+        rows.append(dict(rows[10]))  # the same attendance twice in one file
+    if provider == "UHDB" and day == date(2025, 1, 20):
+        rows[5]["DEPARTURE_DTTM"] = "2025-01-19 23:00:00"  # departure before arrival
+    if provider == "UHDB" and day == date(2025, 2, 18):
+        rows[7]["NHS_NUMBER"] = "9991234568"  # fails the modulus 11 check
+    if provider == "UHDB" and day == date(2025, 3, 5):
+        rows[3]["ARRIVAL_DTTM"] = "31/02/2025 10:00"  # not a date at all
+    if provider == "CRH" and day == date(2025, 1, 22):
+        rows[4]["Department"] = "Minors"  # a department code the mapping does not know
+    if provider == "CRH" and day == date(2025, 2, 11):
+        rows[0]["Arrival Date Time"] = "10/02/2025 23:40"  # yesterday's attendance in today's file
+    return pl.DataFrame(rows, schema=frame.schema)
+
+
+def generate(out: Path = OUT) -> dict[str, int]:
+    rng = np.random.default_rng(SEED)
+    for provider in ("uhdb", "crh"):
+        folder = out / "ed_attendances" / provider
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*"):
+            old.unlink()
+    counts = {"files": 0, "rows": 0}
+    for day in _days():
+        by_provider: dict[str, list[dict]] = {"UHDB": [], "CRH": []}
+        for unit in UNITS:
+            by_provider[unit.provider].extend(_attendances(rng, unit, day))
+        next_day = day + timedelta(days=1)
+
+        uhdb = by_provider["UHDB"]
+        nhs = _nhs_numbers(rng, len(uhdb))
+        # The newest day's extract ran just after midnight, so its late arrivals are still open:
+        # the pending rule (brief 3.1) has something to show until tomorrow's extract replaces it.
+        first = datetime.combine(next_day, time(0, 45) if day == LAST else time(6, 0))
+        frame = _inject_mess("UHDB", day, _uhdb_frame(uhdb, _utc(first), nhs))
+        _write_uhdb(frame, day, first, out)
+        counts["files"] += 1
+        counts["rows"] += frame.height
+        # About a third of days UHDB re-sends the whole day next morning, with late departures filled in.
+        if rng.random() < 0.35 and day != LAST:
+            resend = first + timedelta(days=1)
+            _write_uhdb(_uhdb_frame(uhdb, _utc(resend), nhs), day, resend, out)
+            counts["files"] += 1
+            counts["rows"] += len(uhdb)
+
+        crh = by_provider["CRH"]
+        first = datetime.combine(next_day, time(5, 30))
+        frame = _inject_mess("CRH", day, _crh_frame(crh, _utc(first)))
+        _write_crh(frame, day, first, out)
+        counts["files"] += 1
+        counts["rows"] += frame.height
+        # Most days CRH sends a workbook correcting only the attendances that were still open.
+        still_open = [r for r in crh if r["departure"] > _utc(first)]
+        if still_open and rng.random() < 0.8:
+            fix = datetime.combine(next_day + timedelta(days=1), time(9, 15))
+            _write_crh_corrections(_crh_frame(still_open, _utc(fix)), day, fix, out)
+            counts["files"] += 1
+            counts["rows"] += len(still_open)
+    return counts
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    result = generate(target)
+    print(f"wrote {result['files']} files, {result['rows']} rows under {target}")

@@ -89,16 +89,17 @@ def _print_summary(path: str, latest: date) -> None:
     for provider, n, read, loaded, quarantined in files:
         print(f"  {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined (see ops.quarantine)")
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
-    print(f"  {'organisation':<58} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
+    print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
     for code, name, attendances, pending, pct4, pct12, target in day:
-        print(f"  {(code + ' ' + name)[:58]:<58} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} {_pct(target):>7}")
+        print(f"  {(code + ' ' + name)[:66]:<66} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} {_pct(target):>7}")
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
-    print(f"  {'organisation':<58} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
+    print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
     for level, code, name, scope, attendances, pct4, pct12, _target in january:
         reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
-        print(f"  {(code + ' ' + name)[:58]:<58} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} {reported:>7}")
-    print("\nNext: `make dev` opens the Dagster UI on this instance; query the warehouse with duckdb "
-          f"(read-only): duckdb -readonly {path}")
+        print(f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} {reported:>7}")
+    print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
+    print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
+          ".sql('from marts.ed_four_hour_system limit 5'))\"")
 
 
 if __name__ == "__main__":

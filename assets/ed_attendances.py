@@ -71,7 +71,7 @@ def ed_attendances(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                 conn, day,
                 deletes=[(f"raw.{FEED}", where), ("ops.source_files", f"feed = '{FEED}' and {where}"),
                          ("ops.quarantine", f"feed = '{FEED}' and {where}")],
-                inserts=[(f"raw.{FEED}", loaded if loaded is not None else pl.DataFrame()),
+                inserts=[(f"raw.{FEED}", loaded),
                          ("ops.source_files", files), ("ops.quarantine", quarantined)],
             )
             files_seen.append(files)

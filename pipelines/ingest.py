@@ -40,8 +40,8 @@ class PartitionBatch:
     quarantined: list[pl.DataFrame] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
 
-    def frames(self) -> tuple[pl.DataFrame | None, pl.DataFrame, pl.DataFrame]:
-        loaded = pl.concat(self.loaded, how="vertical") if self.loaded else None
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        loaded = pl.concat(self.loaded, how="vertical") if self.loaded else pl.DataFrame()
         quarantined = pl.concat(self.quarantined) if self.quarantined else pl.DataFrame(schema=QUARANTINE_COLUMNS)
         return loaded, quarantined, pl.DataFrame(self.files, schema=FILE_COLUMNS)
 

@@ -91,7 +91,8 @@ def _read_csv(path: Path, config: FeedConfig) -> pl.DataFrame:
 
 
 def _read_xlsx(path: Path, config: FeedConfig) -> pl.DataFrame:
-    sheet = {"sheet_id": config.sheet} if isinstance(config.sheet, int) and config.sheet else {"sheet_name": config.sheet} if isinstance(config.sheet, str) else {}
+    # No sheet configured means the first one (polars' sheet_id=0 would read them all).
+    sheet = {"sheet_name": config.sheet} if config.sheet else {"sheet_id": 1}
     try:
         frame = pl.read_excel(path, engine="calamine", **sheet)
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet

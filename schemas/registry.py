@@ -48,7 +48,7 @@ class FeedConfig(BaseModel):
     format: Literal["csv", "xlsx"] = "csv"
     encoding: str = "utf-8"
     delimiter: str = ","
-    sheet: str | int = 0
+    sheet: str | None = None  # workbook sheet name; the first sheet when not given
     datetime_formats: list[str] = Field(min_length=1)
     columns: dict[str, ColumnMapping]
     config_path: str = ""

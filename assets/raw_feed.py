@@ -1,0 +1,115 @@
+"""One factory for every raw feed asset: landed files in, validated rows and quarantine out."""
+
+from collections.abc import Callable
+from datetime import date
+
+import dagster as dg
+import pandera.polars as pa
+import polars as pl
+
+from assets.reference import sites
+from pipelines.ingest import ingest_partition
+from pipelines.landing import FeedFileError, unrecognised_files
+from pipelines.metadata import preview
+from pipelines.partitions import daily_partitions, single_run_backfill
+from pipelines.resources import FeedFilesResource, WarehouseResource
+from pipelines.warehouse import ensure_schema, replace_partition, sql
+from schemas.canonical import FeedSpec
+from schemas.registry import FeedConfig, load_feed_configs
+
+Contract = Callable[[list[str], date], pa.DataFrameSchema]
+
+
+def feed_configs(spec: FeedSpec, feeds_dir: str) -> list[FeedConfig]:
+    """Provider layouts for a feed, each checked against the feed's canonical schema."""
+    configs = load_feed_configs(spec.feed, feeds_dir)
+    for config in configs:
+        spec.check_mapping(set(config.columns), config.config_path)
+    return configs
+
+
+def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, description: str) -> dg.AssetsDefinition:
+    """The partitioned asset writing raw.<feed>, ops.source_files and ops.quarantine for each day."""
+    feed = spec.feed
+    key = dg.AssetKey(["raw", feed])
+
+    @dg.asset(
+        key=key,
+        description=description,
+        deps=[sites],
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        kinds={"duckdb", "polars", "pandera"},
+        group_name=group_name,
+        pool="duckdb_warehouse",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "rows_in_equal_loaded_plus_quarantined", asset=key, blocking=True,
+                description="Every source row is either loaded or quarantined: nothing is lost.",
+            )
+        ],
+    )
+    def _raw_feed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+        configs = feed_configs(spec, feed_files.feeds_dir)
+        for config in configs:
+            if stray := unrecognised_files(config, feed_files.landing):
+                context.log.warning(f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, not loaded: {stray}")
+        days = [date.fromisoformat(k) for k in context.partition_keys]
+        files_seen: list[pl.DataFrame] = []
+        quarantined_seen: list[pl.DataFrame] = []
+        with warehouse.get_connection() as conn:
+            ensure_schema(conn)
+            known_sites = [r[0] for r in conn.execute("select site_code from ref.sites").fetchall()]
+            for day in days:
+                try:
+                    batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(known_sites, d))
+                except FeedFileError as exc:
+                    # Nothing is written for the day: a half-loaded day would understate every figure.
+                    raise dg.Failure(
+                        description=f"{exc}. Nothing was loaded for {day}; fix the file or its layout and re-run.",
+                        metadata={"feed": exc.feed, "provider": exc.provider, "file": str(exc.path)},
+                        allow_retries=False,
+                    ) from exc
+                loaded, quarantined, files = batch.frames()
+                where = "partition_date = $partition_date"
+                replace_partition(
+                    conn, day,
+                    deletes=[(f"raw.{feed}", where), ("ops.source_files", f"feed = '{feed}' and {where}"),
+                             ("ops.quarantine", f"feed = '{feed}' and {where}")],
+                    inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined)],
+                )
+                files_seen.append(files)
+                quarantined_seen.append(quarantined)
+                if files.height == 0:
+                    context.log.warning(f"{day}: no {feed} files landed for any provider")
+            lost = conn.sql(
+                sql("check_rows_accounted"),
+                params={"feed": feed, "raw_table": f"raw.{feed}", "first": days[0], "last": days[-1]},
+            ).pl()
+
+        files = pl.concat(files_seen)
+        quarantined = pl.concat(quarantined_seen)
+        by_provider = files.group_by("provider_code").agg(
+            pl.len().alias("files"), pl.sum("rows_read"), pl.sum("rows_loaded"), pl.sum("rows_quarantined")
+        ).sort("provider_code")
+        top_reasons = quarantined.group_by("provider_code", "column_name", "reason").agg(pl.len().alias("cells")).sort("cells", descending=True)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": int(files["rows_loaded"].sum()),
+                "rows_read": int(files["rows_read"].sum()),
+                "rows_quarantined": int(files["rows_quarantined"].sum()),
+                "files": files.height,
+                "by_provider": preview(by_provider),
+                "top_quarantine_reasons": preview(top_reasons, rows=10),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="rows_in_equal_loaded_plus_quarantined",
+                    passed=lost.height == 0,
+                    metadata={"files_checked": files.height, "files_not_adding_up": lost.height,
+                              "detail": preview(lost) if lost.height else "all files add up"},
+                )
+            ],
+        )
+
+    return _raw_feed

@@ -1,16 +1,19 @@
 -- purpose: ED 4-hour and 12-hour figures for site, trust and system over day, month to date and financial year to date, beside the dated target
 create or replace view marts.ed_four_hour_rollup as
-with scoped as (
-    select d.*, s.system_code, scope.scope
-    from marts.ed_four_hour_daily as d
+with site_days as (
+    -- Each daily row joins every reporting window (day, month to date, year to date) that contains it.
+    select p.date, p.period, p.period_start, d.* exclude (date), s.system_code, scope.scope
+    from ref.reporting_periods as p
+    join marts.ed_four_hour_daily as d on d.date between p.period_start and p.date
     join ref.sites as s using (site_code)
     cross join (values ('all_types'), ('type_1')) as scope(scope)
-    where scope.scope = 'all_types' or d.department_type = 1
+    where p.date in (select distinct date from marts.ed_four_hour_daily)
+      and (scope.scope = 'all_types' or d.department_type = 1)
 ),
-org_day as (
+summed as (
+    -- Sums of numerators over sums of denominators: never an average of percentages.
     select
-        date,
-        scope,
+        date, period, period_start, scope,
         case when grouping(site_code) = 0 then 'site' when grouping(trust_code) = 0 then 'trust' else 'system' end as level,
         coalesce(site_code, trust_code, system_code) as org_code,
         sum(attendances)::bigint as attendances,
@@ -18,38 +21,12 @@ org_day as (
         sum(breaches)::bigint as breaches,
         sum(pending)::bigint as pending,
         sum(over_12h)::bigint as over_12h
-    from scoped
+    from site_days
     group by grouping sets (
-        (date, scope, system_code, trust_code, site_code),
-        (date, scope, system_code, trust_code),
-        (date, scope, system_code)
+        (date, period, period_start, scope, system_code, trust_code, site_code),
+        (date, period, period_start, scope, system_code, trust_code),
+        (date, period, period_start, scope, system_code)
     )
-),
-periods as (
-    select
-        d.date,
-        p.period,
-        case p.period
-            when 'day' then d.date
-            when 'month_to_date' then date_trunc('month', d.date)::date
-            -- The NHS financial year starts on 1 April.
-            else make_date(year(d.date) - (month(d.date) < 4)::int, 4, 1)
-        end as period_start
-    from (select distinct date from org_day) as d
-    cross join (values ('day'), ('month_to_date'), ('year_to_date')) as p(period)
-),
-summed as (
-    -- Sums of numerators over sums of denominators: never an average of daily percentages.
-    select
-        p.date, p.period, p.period_start, o.level, o.org_code, o.scope,
-        sum(o.attendances)::bigint as attendances,
-        sum(o.within_4h)::bigint as within_4h,
-        sum(o.breaches)::bigint as breaches,
-        sum(o.pending)::bigint as pending,
-        sum(o.over_12h)::bigint as over_12h
-    from periods as p
-    join org_day as o on o.date between p.period_start and p.date
-    group by all
 ),
 org_names as (
     select distinct site_code as org_code, site_name as org_name from ref.sites

@@ -1,0 +1,81 @@
+"""Factories for mart assets: a partitioned daily table and its rollup views."""
+
+from datetime import date
+
+import dagster as dg
+
+from pipelines.metadata import preview
+from pipelines.partitions import daily_partitions, single_run_backfill
+from pipelines.resources import WarehouseResource
+from pipelines.warehouse import ensure_schema, replace_partition, sql
+
+
+def build_daily_mart_asset(
+    table: str, deps: list, check_name: str, check_description: str, group_name: str, description: str
+) -> dg.AssetsDefinition:
+    """marts.<table>, rebuilt per day from sql/<table>.sql, with a blocking check from sql/check_<table>.sql."""
+    key = dg.AssetKey(["marts", table])
+
+    @dg.asset(
+        key=key,
+        description=description,
+        deps=deps,
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        kinds={"duckdb", "sql"},
+        group_name=group_name,
+        pool="duckdb_warehouse",
+        check_specs=[dg.AssetCheckSpec(check_name, asset=key, blocking=True, description=check_description)],
+    )
+    def _daily_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        days = [date.fromisoformat(k) for k in context.partition_keys]
+        with warehouse.get_connection() as conn:
+            ensure_schema(conn)
+            for day in days:
+                replace_partition(conn, day, deletes=[(f"marts.{table}", "date = $partition_date")], sql_inserts=[table])
+            window = {"first": days[0], "last": days[-1]}
+            rows = conn.sql(f"select * from marts.{table} where date between $first and $last order by all", params=window).pl()
+            bad = conn.sql(sql(f"check_{table}"), params=window).pl()
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": rows.height, "preview": preview(rows.filter(rows["date"] == days[-1]))},
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=check_name,
+                    passed=bad.height == 0,
+                    metadata={"rows_failing": bad.height, "detail": preview(bad) if bad.height else "all rows pass"},
+                )
+            ],
+        )
+
+    return _daily_mart
+
+
+def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_name: str, preview_filter: str = "true") -> dg.AssetsDefinition:
+    """Rollup views over a daily mart (one SQL file); metadata previews the newest day's figures."""
+
+    @dg.multi_asset(
+        name=sql_file,
+        specs=[
+            dg.AssetSpec(["marts", view], deps=deps, kinds={"duckdb", "sql"}, group_name=group_name, description=description)
+            for view, description in views.items()
+        ],
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        pool="duckdb_warehouse",
+    )
+    def _rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        last = date.fromisoformat(context.partition_keys[-1])
+        with warehouse.get_connection() as conn:
+            ensure_schema(conn)
+            conn.execute(sql(sql_file))
+            for view in views:
+                frame = conn.sql(
+                    f"select * from marts.{view} where date = $day and period = 'day' and {preview_filter} order by all",
+                    params={"day": last},
+                ).pl()
+                yield dg.MaterializeResult(
+                    asset_key=["marts", view],
+                    metadata={"dagster/row_count": frame.height, f"day {last}": preview(frame.drop("date"))},
+                )
+
+    return _rollups

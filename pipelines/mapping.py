@@ -9,6 +9,7 @@ from schemas.canonical import Canonical, FeedSpec
 from schemas.registry import ColumnMapping, FeedConfig
 
 LOCAL_TZ = "Europe/London"
+_SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "date": pl.Date, "text": pl.Utf8}
 ERROR_COLUMNS = {"source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8}
 
 
@@ -62,7 +63,7 @@ def _null_of(column: Canonical) -> list[pl.Expr]:
         return [pl.lit(None, pl.Datetime("us")).alias(column.name), pl.lit(None, pl.Datetime("us", "UTC")).alias(column.utc_name)]
     if column.kind == "nhs_number":
         return [pl.lit(None, pl.Utf8).alias("patient_key")]
-    return [pl.lit(None, pl.Int64 if column.kind == "integer" else pl.Utf8).alias(column.name)]
+    return [pl.lit(None, _SIMPLE_TYPES.get(column.kind, pl.Utf8)).alias(column.name)]
 
 
 def _map_column(raw: pl.DataFrame, column: Canonical, mapping: ColumnMapping, config: FeedConfig, typed_so_far: pl.DataFrame, spec: FeedSpec) -> tuple[list[pl.Series], list[pl.DataFrame]]:
@@ -79,9 +80,15 @@ def _map_column(raw: pl.DataFrame, column: Canonical, mapping: ColumnMapping, co
     if column.kind == "text":
         return [_eval(raw, src, column.name)], errs
 
-    if column.kind == "integer":
-        parsed = src.cast(pl.Int64, strict=False)
-        errs.append(_errors(raw, src.is_not_null() & parsed.is_null(), column.name, mapping, "not a whole number"))
+    if column.kind in ("integer", "decimal"):
+        parsed = src.cast(_SIMPLE_TYPES[column.kind], strict=False)
+        reason = "not a whole number" if column.kind == "integer" else "not a number"
+        errs.append(_errors(raw, src.is_not_null() & parsed.is_null(), column.name, mapping, reason))
+        return [_eval(raw, parsed, column.name)], errs
+
+    if column.kind == "date":
+        parsed = pl.coalesce([src.str.strptime(pl.Date, fmt, strict=False) for fmt in config.date_formats])
+        errs.append(_errors(raw, src.is_not_null() & parsed.is_null(), column.name, mapping, f"unreadable date (expected {' or '.join(config.date_formats)})"))
         return [_eval(raw, parsed, column.name)], errs
 
     if column.kind == "nhs_number":

@@ -49,7 +49,8 @@ class FeedConfig(BaseModel):
     encoding: str = "utf-8"
     delimiter: str = ","
     sheet: str | None = None  # workbook sheet name; the first sheet when not given
-    datetime_formats: list[str] = Field(min_length=1)
+    datetime_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d %H:%M:%S"], min_length=1)
+    date_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d"], min_length=1)
     columns: dict[str, ColumnMapping]
     config_path: str = ""
 

@@ -94,3 +94,72 @@ create table if not exists marts.ed_four_hour_daily (
     pct_over_12h double,
     primary key (date, site_code, department_type)
 );
+
+-- Every valid version of every conveyance from EMAS; raw.ambulance_handovers_current picks the latest.
+create table if not exists raw.ambulance_handovers (
+    partition_date date not null,
+    provider_code varchar not null,
+    incident_id varchar not null,
+    site_code varchar not null,
+    call_category varchar not null,
+    arrival_at timestamp not null,
+    arrival_utc timestamp not null,
+    handover_at timestamp,
+    handover_utc timestamp,
+    clear_at timestamp,
+    clear_utc timestamp,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
+);
+
+-- Daily counts per site where a trust sends only NHS England's published ambulance-collection layout.
+create table if not exists raw.handover_sitrep (
+    partition_date date not null,
+    provider_code varchar not null,
+    date date not null,
+    site_code varchar not null,
+    all_handovers bigint not null,
+    known bigint not null,
+    unknown bigint not null,
+    over_15 bigint not null,
+    over_30 bigint not null,
+    over_45 bigint,
+    over_60 bigint not null,
+    total_hours double,
+    mean_minutes double,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
+);
+
+-- Columns a source cannot support are null, never zero; `source` says where the row came from.
+create table if not exists marts.handover_daily (
+    date date not null,
+    trust_code varchar not null,
+    site_code varchar not null,
+    source varchar not null,
+    arrivals bigint not null,
+    known bigint not null,
+    unknown bigint not null,
+    over_15 bigint not null,
+    over_30 bigint not null,
+    over_45 bigint,
+    over_60 bigint not null,
+    pct_over_15 double,
+    pct_over_30 double,
+    pct_over_45 double,
+    pct_over_60 double,
+    pct_unknown double,
+    total_minutes double,
+    hours_lost double,
+    hours_lost_over_60 double,
+    mean_minutes double,
+    p90_minutes double,
+    p95_minutes double,
+    mean_turnaround_minutes double,
+    mean_handover_to_clear_minutes double,
+    primary key (date, site_code)
+);

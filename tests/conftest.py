@@ -21,6 +21,17 @@ UHDB_COLUMNS = ["ATTENDANCE_ID", "SITE", "UNIT", "ARRIVAL_DTTM", "DEPARTURE_DTTM
                 "DTA_DTTM", "DISCHARGE_DEST", "AGE_BAND", "NHS_NUMBER"]
 
 
+EMAS_COLUMNS = ["Incident Number", "Hospital", "Category", "Arrived At Hospital", "Handover Complete", "Vehicle Clear"]
+SITREP_COLUMNS = ["Period", "Org Code", "All handovers", "Handover time known", "Over 15 minutes", "Over 30 minutes",
+                  "Over 45 minutes", "Over 60 minutes", "Handover time unknown", "Total hours", "Mean (minutes)"]
+
+
+def emas_row(incident: str, arrival: str, handover: str = "", clear: str = "", hospital: str = "RDH", category: str = "Cat2") -> dict[str, str]:
+    """An EMAS-layout conveyance; times as 'DD-Mon-YYYY HH:MM:SS' Europe/London wall-clock."""
+    return {"Incident Number": incident, "Hospital": hospital, "Category": category,
+            "Arrived At Hospital": arrival, "Handover Complete": handover, "Vehicle Clear": clear}
+
+
 def uhdb_row(record_id: str, arrival: str, departure: str = "", **overrides: str) -> dict[str, str]:
     """A UHDB-layout row: adult ED at Royal Derby, walked in, discharged home unless overridden."""
     row = {"ATTENDANCE_ID": record_id, "SITE": "RDH", "UNIT": "AED", "ARRIVAL_DTTM": arrival,
@@ -54,6 +65,19 @@ class Env:
         path = folder / f"UHDB_ED_{day}_{extracted}.csv"
         frame = pl.DataFrame(rows, schema={c: pl.Utf8 for c in UHDB_COLUMNS})
         path.write_bytes(("\ufeff" + frame.write_csv()).encode("utf-8"))
+        return path
+
+    def write_emas(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        """Write an EMAS file for activity day YYYYMMDD extracted at YYYYMMDDHHMMSS."""
+        return self._write_csv("ambulance_handovers/emas", f"EMAS_Handovers_{day}_{extracted}.csv", rows, EMAS_COLUMNS)
+
+    def write_sitrep(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        return self._write_csv("handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS)
+
+    def _write_csv(self, folder: str, name: str, rows: list[dict[str, str]], columns: list[str]) -> Path:
+        path = self.landing / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(rows, schema={c: pl.Utf8 for c in columns}).write_csv(path)
         return path
 
     def resources(self) -> dict:

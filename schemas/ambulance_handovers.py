@@ -1,0 +1,96 @@
+"""Canonical ambulance handover schema (one row per conveyance, from EMAS) and its pandera contract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.canonical import Canonical, FeedSpec
+
+SPEC = FeedSpec(
+    feed="ambulance_handovers",
+    columns=(
+        Canonical("incident_id", "text", required=True),
+        Canonical("site_code", "text", required=True),
+        Canonical("call_category", "text", required=True),
+        Canonical("arrival_at", "local_datetime", required=True),
+        Canonical("handover_at", "local_datetime", required=True, not_before="arrival_at"),
+        Canonical("clear_at", "local_datetime", not_before="handover_at"),
+    ),
+)
+
+CALL_CATEGORIES = ["C1", "C2", "C3", "C4"]
+# A handover this long is a keying error, not a metric (issue 3).
+MAX_HANDOVER_HOURS = 24
+MAX_TURNAROUND_HOURS = 24
+
+UTC = pl.Datetime("us", "UTC")
+
+
+def _null_or(d, expr: pl.Expr) -> pl.LazyFrame:
+    return d.lazyframe.select(pl.col(d.key).is_null() | expr)
+
+
+def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+    """The row contract for one partition day of conveyances."""
+    return pa.DataFrameSchema(
+        {
+            "incident_id": pa.Column(
+                str,
+                checks=[
+                    pa.Check.str_length(min_value=1),
+                    pa.Check(
+                        lambda d: d.lazyframe.select(
+                            ~pl.struct("incident_id", "site_code", "arrival_utc").is_duplicated()
+                        ),
+                        name="duplicate: the same incident, site and arrival appear more than once in this file",
+                    ),
+                ],
+            ),
+            "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
+            "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, name="call category C1-C4")),
+            "arrival_utc": pa.Column(
+                UTC,
+                checks=[
+                    pa.Check(
+                        lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
+                        name=f"arrival on the partition day {day.isoformat()}",
+                    ),
+                    pa.Check(
+                        lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
+                        name="arrival not after the extract was taken",
+                    ),
+                ],
+            ),
+            "handover_utc": pa.Column(
+                UTC,
+                nullable=True,
+                checks=[
+                    pa.Check(lambda d: _null_or(d, pl.col(d.key) >= pl.col("arrival_utc")), name="handover not before arrival"),
+                    pa.Check(
+                        lambda d: _null_or(d, (pl.col(d.key) - pl.col("arrival_utc")) <= pl.duration(hours=MAX_HANDOVER_HOURS)),
+                        name=f"handover within {MAX_HANDOVER_HOURS} hours of arrival",
+                    ),
+                ],
+            ),
+            "clear_utc": pa.Column(
+                UTC,
+                nullable=True,
+                checks=[
+                    pa.Check(
+                        lambda d: _null_or(d, pl.col(d.key) >= pl.coalesce("handover_utc", "arrival_utc")),
+                        name="clear not before handover (or arrival)",
+                    ),
+                    pa.Check(
+                        lambda d: _null_or(d, (pl.col(d.key) - pl.col("arrival_utc")) <= pl.duration(hours=MAX_TURNAROUND_HOURS)),
+                        name=f"clear within {MAX_TURNAROUND_HOURS} hours of arrival",
+                    ),
+                ],
+            ),
+            "extracted_at_utc": pa.Column(UTC),
+        },
+        name="ambulance_handovers",
+        strict=False,
+    )

@@ -1,0 +1,72 @@
+-- purpose: ambulance handover figures for site, trust and system over day, month to date and financial year to date, against the standards
+create or replace view marts.handover_rollup as
+with site_days as (
+    select p.date, p.period, p.period_start, d.* exclude (date), s.system_code
+    from ref.reporting_periods as p
+    join marts.handover_daily as d on d.date between p.period_start and p.date
+    join ref.sites as s using (site_code)
+    where p.date in (select distinct date from marts.handover_daily)
+),
+summed as (
+    select
+        date, period, period_start,
+        case when grouping(site_code) = 0 then 'site' when grouping(trust_code) = 0 then 'trust' else 'system' end as level,
+        coalesce(site_code, trust_code, system_code) as org_code,
+        string_agg(distinct source, '+' order by source) as sources,
+        sum(arrivals)::bigint as arrivals,
+        sum(known)::bigint as known,
+        sum(unknown)::bigint as unknown,
+        sum(over_15)::bigint as over_15,
+        sum(over_30)::bigint as over_30,
+        sum(over_60)::bigint as over_60,
+        -- Where any site-day cannot supply a figure (a sitrep has no hours lost), a sum would
+        -- understate it: the rollup shows null instead.
+        case when count(over_45) = count(*) then sum(over_45)::bigint end as over_45,
+        case when count(total_minutes) = count(*) then sum(total_minutes) end as total_minutes,
+        case when count(hours_lost) = count(*) then sum(hours_lost) end as hours_lost,
+        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60) end as hours_lost_over_60
+    from site_days
+    group by grouping sets (
+        (date, period, period_start, system_code, trust_code, site_code),
+        (date, period, period_start, system_code, trust_code),
+        (date, period, period_start, system_code)
+    )
+),
+standards as (
+    select
+        d.date,
+        max(t.value_pct) filter (where t.metric = 'handover_within_15') as standard_pct_within_15,
+        max(t.value_pct) filter (where t.metric = 'handover_within_30') as standard_pct_within_30,
+        max(t.value_pct) filter (where t.metric = 'handover_within_60') as standard_pct_within_60,
+        max(t.value_pct) filter (where t.metric = 'handover_over_45') as standard_pct_over_45
+    from (select distinct date from summed) as d
+    join ref.targets as t on d.date between t.effective_from and coalesce(t.effective_to, date '9999-12-31')
+    group by d.date
+)
+select
+    s.date, s.period, s.period_start, s.level, s.org_code, s.sources,
+    s.arrivals, s.known, s.unknown, s.over_15, s.over_30, s.over_45, s.over_60,
+    100.0 * s.unknown / nullif(s.arrivals, 0) as pct_unknown,
+    100.0 * (s.known - s.over_15) / nullif(s.known, 0) as pct_within_15,
+    100.0 * (s.known - s.over_30) / nullif(s.known, 0) as pct_within_30,
+    100.0 * (s.known - s.over_60) / nullif(s.known, 0) as pct_within_60,
+    100.0 * s.over_45 / nullif(s.known, 0) as pct_over_45,
+    s.hours_lost,
+    s.hours_lost_over_60,
+    s.total_minutes / nullif(s.known, 0) as mean_minutes,
+    t.standard_pct_within_15,
+    t.standard_pct_within_30,
+    t.standard_pct_within_60,
+    t.standard_pct_over_45,
+    100.0 * (s.known - s.over_15) / nullif(s.known, 0) >= t.standard_pct_within_15
+        and 100.0 * (s.known - s.over_30) / nullif(s.known, 0) >= t.standard_pct_within_30
+        and 100.0 * (s.known - s.over_60) / nullif(s.known, 0) >= t.standard_pct_within_60 as meets_contract_standards,
+    s.over_45 = 0 as no_handover_over_45
+from summed as s
+left join standards as t using (date);
+
+create or replace view marts.handover_trust as
+select * exclude (level) from marts.handover_rollup where level = 'trust';
+
+create or replace view marts.handover_system as
+select * exclude (level) from marts.handover_rollup where level = 'system';

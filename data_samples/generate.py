@@ -1,8 +1,11 @@
 """Write the bundled sample provider files, deterministically (fixed seed, byte-identical re-runs).
 
-ED attendances for 1 December 2024 to 31 March 2025 in each provider's own layout, calibrated to the
-January 2025 figures in the UEC brief (section 5): UHDB about 632 attendances a day at 72.9% within
-4 hours, CRH about 403 a day at 78.2%. Usage: python data_samples/generate.py [OUTPUT_DIR]
+ED attendances and EMAS handovers for 1 December 2024 to 31 March 2025 in each provider's own layout,
+calibrated to the January 2025 figures in the UEC brief (section 5): UHDB about 632 attendances a day
+at 72.9% within 4 hours, CRH about 403 a day at 78.2%; Royal Derby about 1,655 handover hours lost in
+January with a late-January mean near 39 minutes, Chesterfield a mean near 17 minutes. Every EMAS
+conveyance is an ambulance arrival in the ED files, at the same site within a few minutes.
+Usage: python data_samples/generate.py [OUTPUT_DIR]
 """
 
 from __future__ import annotations
@@ -118,6 +121,104 @@ def _attendances(rng: np.random.Generator, unit: Unit, day: date) -> list[dict]:
     return rows
 
 
+def _rdh_mean_minutes(day: date) -> float:
+    """Royal Derby's mean handover: worst in early January, near 39 minutes from late January."""
+    if day.month == 12:
+        return 50.0
+    if day.month == 1:
+        return 61.0 if day.day <= 20 else 39.0
+    return 36.0 if day.month == 2 else 32.0
+
+
+def _handover_minutes(rng: np.random.Generator, site: str, day: date) -> float:
+    if site == "RDH":
+        sigma = 0.55
+        return float(rng.lognormal(np.log(_rdh_mean_minutes(day)) - sigma**2 / 2, sigma))
+    if site == "QHB":
+        return float(rng.lognormal(np.log(25.0) - 0.18, 0.6))
+    # Chesterfield turns crews round quickly: tight around 16-17 minutes, a rare long wait.
+    if rng.random() < 0.005:
+        return float(45 + rng.exponential(30))
+    return float(max(6.0, rng.normal(16.6, 2.2)))
+
+
+EMAS_HOSPITAL = {"RDH": "RDH", "QHB": "QHB", "CRH": "CRH"}
+EMAS_FORMAT = "%d-%b-%Y %H:%M:%S"
+
+
+def _conveyances(rng: np.random.Generator, day: date, ed_rows: list[dict]) -> list[dict]:
+    """One conveyance per ambulance arrival in the ED files: crews arrive a few minutes before booking-in."""
+    midnight = _utc(datetime.combine(day, time(0, 0)))
+    out = []
+    for r in (r for r in ed_rows if r["ambulance"]):
+        arrival = max(midnight, r["arrival"] - timedelta(seconds=int(rng.integers(0, 300))))
+        handover = arrival + timedelta(seconds=round(_handover_minutes(rng, r["unit"].site, day) * 60))
+        out.append({
+            "site": r["unit"].site, "arrival": arrival, "handover": handover,
+            "clear": handover + timedelta(seconds=int(rng.uniform(8, 25) * 60)),
+            "category": f"Cat{int(rng.choice([1, 2, 3, 4], p=[0.08, 0.62, 0.25, 0.05]))}",
+            "handover_unknown": rng.random() < 0.025, "clear_unknown": rng.random() < 0.01,
+        })
+    out.sort(key=lambda c: c["arrival"])
+    for i, c in enumerate(out):
+        c["incident"] = f"{day:%y%m%d}-{i:05d}"
+    return out
+
+
+def _emas_frame(conveyances: list[dict], reconciled: bool = False) -> pl.DataFrame:
+    """EMAS layout; a reconciled re-send fills in most handover times that were missing."""
+    rows = []
+    for c in conveyances:
+        unknown = c["handover_unknown"] and not (reconciled and c["incident"][-1] in "0123456")
+        rows.append({
+            "Incident Number": c["incident"], "Hospital": EMAS_HOSPITAL[c["site"]], "Category": c["category"],
+            "Arrived At Hospital": _local(c["arrival"]).strftime(EMAS_FORMAT),
+            "Handover Complete": "" if unknown else _local(c["handover"]).strftime(EMAS_FORMAT),
+            "Vehicle Clear": "" if unknown or c["clear_unknown"] else _local(c["clear"]).strftime(EMAS_FORMAT),
+        })
+    return pl.DataFrame(rows)
+
+
+def _sitrep_row(day: date, conveyances: list[dict]) -> dict[str, str]:
+    """UHDB's published-layout counts for Burton, computed from the same conveyances."""
+    known = [(c["handover"] - c["arrival"]).total_seconds() / 60 for c in conveyances if not c["handover_unknown"]]
+    over = {n: sum(m > n for m in known) for n in (15, 30, 45, 60)}
+    return {
+        "Period": day.isoformat(), "Org Code": "RTGFG", "All handovers": str(len(conveyances)),
+        "Handover time known": str(len(known)), **{f"Over {n} minutes": str(v) for n, v in over.items()},
+        "Handover time unknown": str(len(conveyances) - len(known)),
+        "Total hours": f"{sum(known) / 60:.2f}", "Mean (minutes)": f"{sum(known) / max(len(known), 1):.1f}",
+    }
+
+
+# EMAS's extract missed Burton on these days; UHDB sent its sitrep counts instead.
+SITREP_DAYS = {date(2025, 3, 17), date(2025, 3, 18), date(2025, 3, 19)}
+
+
+def _emas_mess(day: date, frame: pl.DataFrame) -> pl.DataFrame:
+    rows = frame.to_dicts()
+    if day == date(2025, 1, 9):
+        arrival = datetime.strptime(rows[3]["Arrived At Hospital"], EMAS_FORMAT)
+        rows[3]["Handover Complete"] = (arrival - timedelta(minutes=10)).strftime(EMAS_FORMAT)  # before arrival
+    if day == date(2025, 2, 4):
+        rows[6]["Handover Complete"] = "05-Feb-2025 23:10:00"  # a keying slip: more than 24 hours
+    if day == date(2025, 2, 20):
+        rows.append(dict(rows[12]))  # the same conveyance twice
+    if day == date(2025, 3, 12):
+        rows[2]["Hospital"] = "NGH"  # an out-of-area hospital the mapping does not know
+    return pl.DataFrame(rows, schema=frame.schema)
+
+
+def _write_emas(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -> None:
+    path = out / "ambulance_handovers" / "emas" / f"EMAS_Handovers_{day:%Y%m%d}_{extracted:%Y%m%d%H%M%S}.csv"
+    path.write_bytes(frame.write_csv().encode("utf-8"))
+
+
+def _write_sitrep(row: dict[str, str], day: date, extracted: datetime, out: Path) -> None:
+    path = out / "handover_sitrep" / "uhdb" / f"UHDB_Handover_Sitrep_{day:%Y%m%d}_{extracted:%Y%m%dT%H%M}.csv"
+    path.write_bytes(pl.DataFrame([row]).write_csv().encode("utf-8"))
+
+
 def _fmt(value: datetime | None, fmt: str) -> str:
     return value.strftime(fmt) if value else ""
 
@@ -204,8 +305,11 @@ def _inject_mess(provider: str, day: date, frame: pl.DataFrame) -> pl.DataFrame:
 
 def generate(out: Path = OUT) -> dict[str, int]:
     rng = np.random.default_rng(SEED)
-    for provider in ("uhdb", "crh"):
-        folder = out / "ed_attendances" / provider
+    # A stream of its own, so the ED files stay byte-identical whatever the handover model draws.
+    emas_rng = np.random.default_rng(SEED + 1)
+    for feed, provider in (("ed_attendances", "uhdb"), ("ed_attendances", "crh"), ("ambulance_handovers", "emas"),
+                           ("handover_sitrep", "uhdb")):
+        folder = out / feed / provider
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*"):
             old.unlink()
@@ -245,6 +349,23 @@ def generate(out: Path = OUT) -> dict[str, int]:
             _write_crh_corrections(_crh_frame(still_open, _utc(fix)), day, fix, out)
             counts["files"] += 1
             counts["rows"] += len(still_open)
+
+        conveyances = _conveyances(emas_rng, day, uhdb + crh)
+        if day in SITREP_DAYS:
+            burton = [c for c in conveyances if c["site"] == "QHB"]
+            conveyances = [c for c in conveyances if c["site"] != "QHB"]
+            _write_sitrep(_sitrep_row(day, burton), day, datetime.combine(next_day, time(9, 0)), out)
+            counts["files"] += 1
+        extract = datetime.combine(next_day, time(4, 0))
+        frame = _emas_mess(day, _emas_frame(conveyances))
+        _write_emas(frame, day, extract, out)
+        counts["files"] += 1
+        counts["rows"] += frame.height
+        # Every few days EMAS re-sends the day after reconciling handover times it was missing.
+        if emas_rng.random() < 0.2:
+            _write_emas(_emas_frame(conveyances, reconciled=True), day, extract + timedelta(days=2), out)
+            counts["files"] += 1
+            counts["rows"] += len(conveyances)
     return counts
 
 

@@ -19,6 +19,7 @@ from schemas.registry import load_feed_configs
 
 LOCAL_SECRET = REPO_ROOT / ".uec_secret"
 BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
+BRIEF_HOURS_LOST = {"RTG01": "1,655", "RFSDA": "over 41"}  # UEC brief, section 5 (January 2025)
 
 
 def _ensure_key() -> None:
@@ -35,7 +36,8 @@ def _ensure_key() -> None:
 def _sample_window(landing: Path) -> tuple[date, date]:
     days = sorted(
         matched[0]
-        for config in load_feed_configs("ed_attendances")
+        for feed in ("ed_attendances", "ambulance_handovers")
+        for config in load_feed_configs(feed)
         for path in (landing / config.landing_dir).glob("*")
         if (matched := config.match(path.name))
     )
@@ -70,8 +72,8 @@ def main() -> None:
 def _print_summary(path: str, latest: date) -> None:
     with duckdb.connect(path, read_only=True) as conn:
         files = conn.sql(
-            "select provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
-            "sum(rows_quarantined) quarantined from ops.source_files group by all order by 1"
+            "select feed, provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
+            "sum(rows_quarantined) quarantined from ops.source_files group by all order by 1, 2"
         ).fetchall()
         day = conn.sql(
             "select org_code, org_name, attendances, pending, pct_within_4h, pct_over_12h, target_pct_within_4h "
@@ -84,10 +86,18 @@ def _print_summary(path: str, latest: date) -> None:
             "from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
             "and level in ('trust', 'system') order by level desc, org_code, scope",
         ).fetchall()
+        handovers = conn.sql(
+            "select case when date = $d then 'latest day' else 'January 2025' end, r.org_code, s.site_name, "
+            "r.arrivals, r.hours_lost, r.mean_minutes, r.over_45, r.sources "
+            "from marts.handover_rollup as r join ref.sites as s on s.site_code = r.org_code "
+            "where r.level = 'site' and ((r.date = date '2025-01-31' and r.period = 'month_to_date') "
+            "or (r.date = $d and r.period = 'day')) order by r.date, r.org_code",
+            params={"d": latest},
+        ).fetchall()
     print(f"\nWarehouse: {path}")
     print("\nFiles loaded (rows read = loaded + quarantined):")
-    for provider, n, read, loaded, quarantined in files:
-        print(f"  {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined (see ops.quarantine)")
+    for feed, provider, n, read, loaded, quarantined in files:
+        print(f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined (see ops.quarantine)")
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
     for code, name, attendances, pending, pct4, pct12, target in day:
@@ -97,6 +107,12 @@ def _print_summary(path: str, latest: date) -> None:
     for level, code, name, scope, attendances, pct4, pct12, _target in january:
         reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
         print(f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} {reported:>7}")
+    print("\nAmbulance handovers per acute site:")
+    print(f"  {'site':<34} {'period':<15} {'handovers':>9} {'hours lost':>10} {'mean min':>8} {'>45 min':>7} {'source':<12} {'brief':>8}")
+    for period, site, name, arrivals, hours, mean, over_45, sources in handovers:
+        brief = BRIEF_HOURS_LOST.get(site, "") if period.startswith("Jan") else ""
+        hours_text = "n/a" if hours is None else f"{hours:,.0f}"
+        print(f"  {(site + ' ' + name)[:34]:<34} {period:<15} {arrivals:>9,} {hours_text:>10} {mean:>8.1f} {over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}")
     print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
     print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
           ".sql('from marts.ed_four_hour_system limit 5'))\"")

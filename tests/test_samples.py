@@ -36,14 +36,61 @@ def test_january_calibrated_to_the_brief(january: Env):
         assert abs(pct - reported) < 2.0, (code, pct, reported)
 
 
+def test_january_handovers_calibrated_to_the_brief(january: Env):
+    sites = {
+        r[0]: r[1:] for r in january.query(
+            "select org_code, hours_lost, mean_minutes from marts.handover_rollup "
+            "where level = 'site' and period = 'month_to_date' and date = date '2025-01-31'"
+        ).rows()
+    }
+    derby_hours, _ = sites["RTG01"]
+    chesterfield_hours, chesterfield_mean = sites["RFSDA"]
+    assert abs(derby_hours - 1655) / 1655 < 0.05  # brief: Derby lost 1,655 hours in January
+    # Brief: Chesterfield lost "over 41" hours with a mean near 17 minutes. A mean of 17 forces at least
+    # 2 minutes' excess per handover, so at its volume the honest target is tens of hours, not 41.
+    assert 41 < chesterfield_hours < 100 and abs(chesterfield_mean - 17) < 1.5
+    late_derby_mean = january.query(
+        "select avg(date_diff('second', arrival_utc, handover_utc)) / 60 from raw.ambulance_handovers_current "
+        "where site_code = 'RTG01' and partition_date >= date '2025-01-22'"
+    ).item()
+    assert abs(late_derby_mean - 39) < 2  # brief: late-January mean at Royal Derby 39 minutes
+
+
+def test_conveyances_are_ed_ambulance_arrivals(january: Env):
+    # Each site and day has as many EMAS conveyances as ED ambulance arrivals, each within 5 minutes.
+    unmatched = january.query("""
+        with ed as (select site_code, arrival_utc from raw.ed_attendances_current where arrival_mode = 'ambulance'),
+             amb as (select site_code, arrival_utc from raw.ambulance_handovers_current)
+        select count(*) from amb
+        where not exists (select 1 from ed where ed.site_code = amb.site_code
+                          and ed.arrival_utc between amb.arrival_utc and amb.arrival_utc + interval 5 minute)
+    """).item()
+    counts = january.query("""
+        select (select count(*) from raw.ed_attendances_current where arrival_mode = 'ambulance'),
+               (select count(*) from raw.ambulance_handovers_current)
+    """).row(0)
+    # Two quarantined January ED rows were ambulance arrivals (CRH on the 22nd, UHDB on the 20th), so
+    # their two conveyances find no ED match; EMAS lost one row itself (the 9th): 2 - 1 = 1 more in EMAS.
+    assert unmatched == 2 and counts[1] - counts[0] == 1
+
+
 def test_january_rows_all_accounted_for(january: Env):
-    read, loaded, quarantined = january.query(
-        "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files"
-    ).row(0)
-    assert read == loaded + quarantined
+    by_feed = {r[0]: r[1:] for r in january.query(
+        "select feed, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files group by feed"
+    ).rows()}
+    for read, loaded, quarantined in by_feed.values():
+        assert read == loaded + quarantined
     # Injected in January: a duplicated UHDB attendance (2 rows) on the 14th, a UHDB departure before
     # arrival on the 20th, a CRH department code the mapping lacks on the 22nd: 4 rows.
-    assert quarantined == 4
+    assert by_feed["ed_attendances"][2] == 4
+    assert by_feed["ambulance_handovers"][2] == 1  # an EMAS handover before arrival on the 9th
+
+
+def test_burton_sitrep_stands_in_when_emas_missed_it(env: Env):
+    env.landing.symlink_to(SAMPLES, target_is_directory=True)
+    env.materialize("2025-03-17")
+    sources = dict(env.query("select site_code, source from marts.handover_daily").rows())
+    assert sources == {"RTG01": "conveyances", "RTGFG": "sitrep", "RFSDA": "conveyances"}
 
 
 def test_samples_carry_the_mess_a_real_landing_area_has():

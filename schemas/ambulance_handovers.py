@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec
+from schemas.checks import arrival_checks, null_or
 
 SPEC = FeedSpec(
     feed="ambulance_handovers",
@@ -29,10 +30,6 @@ MAX_TURNAROUND_HOURS = 24
 UTC = pl.Datetime("us", "UTC")
 
 
-def _null_or(d, expr: pl.Expr) -> pl.LazyFrame:
-    return d.lazyframe.select(pl.col(d.key).is_null() | expr)
-
-
 def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day of conveyances."""
     return pa.DataFrameSchema(
@@ -51,42 +48,23 @@ def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
             ),
             "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
             "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, name="call category C1-C4")),
-            "arrival_utc": pa.Column(
-                UTC,
-                checks=[
-                    pa.Check(
-                        lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
-                        name=f"arrival on the partition day {day.isoformat()}",
-                    ),
-                    pa.Check(
-                        lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
-                        name="arrival not after the extract was taken",
-                    ),
-                ],
-            ),
+            "arrival_utc": pa.Column(UTC, checks=arrival_checks(day)),
             "handover_utc": pa.Column(
                 UTC,
                 nullable=True,
                 checks=[
-                    pa.Check(lambda d: _null_or(d, pl.col(d.key) >= pl.col("arrival_utc")), name="handover not before arrival"),
-                    pa.Check(
-                        lambda d: _null_or(d, (pl.col(d.key) - pl.col("arrival_utc")) <= pl.duration(hours=MAX_HANDOVER_HOURS)),
-                        name=f"handover within {MAX_HANDOVER_HOURS} hours of arrival",
-                    ),
+                    null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "handover not before arrival"),
+                    null_or(lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_HANDOVER_HOURS),
+                            f"handover within {MAX_HANDOVER_HOURS} hours of arrival"),
                 ],
             ),
             "clear_utc": pa.Column(
                 UTC,
                 nullable=True,
                 checks=[
-                    pa.Check(
-                        lambda d: _null_or(d, pl.col(d.key) >= pl.coalesce("handover_utc", "arrival_utc")),
-                        name="clear not before handover (or arrival)",
-                    ),
-                    pa.Check(
-                        lambda d: _null_or(d, (pl.col(d.key) - pl.col("arrival_utc")) <= pl.duration(hours=MAX_TURNAROUND_HOURS)),
-                        name=f"clear within {MAX_TURNAROUND_HOURS} hours of arrival",
-                    ),
+                    null_or(lambda c: pl.col(c) >= pl.coalesce("handover_utc", "arrival_utc"), "clear not before handover (or arrival)"),
+                    null_or(lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_TURNAROUND_HOURS),
+                            f"clear within {MAX_TURNAROUND_HOURS} hours of arrival"),
                 ],
             ),
             "extracted_at_utc": pa.Column(UTC),

@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec
+from schemas.checks import arrival_checks, null_or
 
 SPEC = FeedSpec(
     feed="ed_attendances",
@@ -43,46 +44,21 @@ def _minutes(later: str, earlier: str) -> pl.Expr:
 
 def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day; failing rows go to quarantine, not to the warehouse."""
-    not_before_arrival = pa.Check(
-        lambda d: d.lazyframe.select(pl.col(d.key).is_null() | (pl.col(d.key) >= pl.col("arrival_utc"))),
-        name="not before arrival",
-    )
+    not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
             "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
             "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, name="department type 1-4")),
-            "arrival_utc": pa.Column(
-                UTC,
-                checks=[
-                    pa.Check(
-                        lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
-                        name=f"arrival on the partition day {day.isoformat()}",
-                    ),
-                    pa.Check(
-                        lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
-                        name="arrival not after the extract was taken",
-                    ),
-                ],
-            ),
+            "arrival_utc": pa.Column(UTC, checks=arrival_checks(day)),
             "departure_utc": pa.Column(
                 UTC,
                 nullable=True,
                 checks=[
                     not_before_arrival,
-                    pa.Check(
-                        lambda d: d.lazyframe.select(
-                            pl.col(d.key).is_null() | (_minutes(d.key, "arrival_utc") <= MAX_STAY_HOURS * 60)
-                        ),
-                        name=f"stay at most {MAX_STAY_HOURS} hours",
-                    ),
-                    pa.Check(
-                        lambda d: d.lazyframe.select(
-                            pl.col(d.key).is_null() | (pl.col(d.key) <= pl.col("extracted_at_utc"))
-                        ),
-                        name="departure not after the extract was taken",
-                    ),
+                    null_or(lambda c: _minutes(c, "arrival_utc") <= MAX_STAY_HOURS * 60, f"stay at most {MAX_STAY_HOURS} hours"),
+                    null_or(lambda c: pl.col(c) <= pl.col("extracted_at_utc"), "departure not after the extract was taken"),
                 ],
             ),
             "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, name="arrival mode")),

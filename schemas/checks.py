@@ -1,0 +1,28 @@
+"""Row rules shared by feed contracts; each returns a pandera check that names the failing rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+
+def arrival_checks(day: date) -> list[pa.Check]:
+    """For an `arrival_utc` column: on the partition day (local date) and not after the extract."""
+    return [
+        pa.Check(
+            lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
+            name=f"arrival on the partition day {day.isoformat()}",
+        ),
+        pa.Check(
+            lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
+            name="arrival not after the extract was taken",
+        ),
+    ]
+
+
+def null_or(rule: Callable[[str], pl.Expr], name: str) -> pa.Check:
+    """A rule on the checked column (rule(column) -> boolean expression) that an empty value passes."""
+    return pa.Check(lambda d: d.lazyframe.select(pl.col(d.key).is_null() | rule(d.key)), name=name)

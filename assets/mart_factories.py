@@ -51,7 +51,10 @@ def build_daily_mart_asset(
 
 
 def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_name: str, preview_filter: str = "true") -> dg.AssetsDefinition:
-    """Rollup views over a daily mart (one SQL file); metadata previews the newest day's figures."""
+    """Rollup views over a daily mart (one SQL file); metadata previews the newest day's figures.
+
+    Views with `date` and `period` columns are previewed for the newest day; others report row counts.
+    """
 
     @dg.multi_asset(
         name=sql_file,
@@ -69,13 +72,17 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
             ensure_schema(conn)
             conn.execute(sql(sql_file))
             for view in views:
-                frame = conn.sql(
-                    f"select * from marts.{view} where date = $day and period = 'day' and {preview_filter} order by all",
-                    params={"day": last},
-                ).pl()
-                yield dg.MaterializeResult(
-                    asset_key=["marts", view],
-                    metadata={"dagster/row_count": frame.height, f"day {last}": preview(frame.drop("date"))},
-                )
+                columns = {c[0] for c in conn.sql(f"describe marts.{view}").fetchall()}
+                if {"date", "period"} <= columns:
+                    frame = conn.sql(
+                        f"select * from marts.{view} where date = $day and period = 'day' and {preview_filter} order by all",
+                        params={"day": last},
+                    ).pl()
+                    metadata = {"dagster/row_count": frame.height, f"day {last}": preview(frame.drop("date"))}
+                else:
+                    frame = conn.sql(f"select * from marts.{view} order by all desc limit 20").pl()
+                    metadata = {"dagster/row_count": conn.sql(f"select count(*) from marts.{view}").fetchall()[0][0],
+                                "latest rows": preview(frame)}
+                yield dg.MaterializeResult(asset_key=["marts", view], metadata=metadata)
 
     return _rollups

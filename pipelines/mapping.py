@@ -9,7 +9,10 @@ from schemas.canonical import Canonical, FeedSpec
 from schemas.registry import ColumnMapping, FeedConfig
 
 LOCAL_TZ = "Europe/London"
-_SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "date": pl.Date, "text": pl.Utf8}
+_SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "boolean": pl.Boolean, "date": pl.Date, "text": pl.Utf8}
+# A yes/no column without its own `values` is read with the spellings providers commonly use.
+DEFAULT_BOOLEAN_VALUES = {"Y": True, "YES": True, "Yes": True, "yes": True, "1": True, "TRUE": True, "True": True, "true": True,
+                          "N": False, "NO": False, "No": False, "no": False, "0": False, "FALSE": False, "False": False, "false": False}
 ERROR_COLUMNS = {"source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8}
 
 
@@ -69,9 +72,9 @@ def _null_of(column: Canonical) -> list[pl.Expr]:
 def _map_column(raw: pl.DataFrame, column: Canonical, mapping: ColumnMapping, config: FeedConfig, typed_so_far: pl.DataFrame, spec: FeedSpec) -> tuple[list[pl.Series], list[pl.DataFrame]]:
     src = _source(mapping)
     errs: list[pl.DataFrame] = []
-    if mapping.values is not None:
-        dtype = pl.Int64 if column.kind == "integer" else pl.Utf8
-        mapped = src.replace_strict(mapping.values, default=None, return_dtype=dtype)
+    values = mapping.values if mapping.values is not None else DEFAULT_BOOLEAN_VALUES if column.kind == "boolean" else None
+    if values is not None:
+        mapped = src.replace_strict(values, default=None, return_dtype=_SIMPLE_TYPES.get(column.kind, pl.Utf8))
         series = _eval(raw, mapped, column.name)
         failed = src.is_not_null() & mapped.is_null()
         errs.append(_errors(raw, failed, column.name, mapping, f"code not in the mapping for {column.name}: add it under columns.{column.name}.values in {config.config_path}"))

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec
-from schemas.checks import arrival_checks, null_or
+from schemas.checks import starts_on_day, null_or
 
 SPEC = FeedSpec(
     feed="ambulance_handovers",
@@ -48,7 +48,7 @@ def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
             ),
             "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
             "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, name="call category C1-C4")),
-            "arrival_utc": pa.Column(UTC, checks=arrival_checks(day)),
+            "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "handover_utc": pa.Column(
                 UTC,
                 nullable=True,

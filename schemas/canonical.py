@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "integer", "decimal", "date", "local_datetime", "nhs_number"]
+Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number"]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ import pandera.polars as pa
 import polars as pl
 
 
-def arrival_checks(day: date) -> list[pa.Check]:
-    """For an `arrival_utc` column: on the partition day (local date) and not after the extract."""
+def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
+    """For an `<event>_utc` column: its local date (`<event>_at`) is the partition day, and not after the extract."""
     return [
         pa.Check(
-            lambda d: d.lazyframe.select(pl.col("arrival_at").dt.date() == day),
-            name=f"arrival on the partition day {day.isoformat()}",
+            lambda d: d.lazyframe.select(pl.col(f"{event}_at").dt.date() == day),
+            name=f"{event} on the partition day {day.isoformat()}",
         ),
         pa.Check(
             lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
-            name="arrival not after the extract was taken",
+            name=f"{event} not after the extract was taken",
         ),
     ]
 

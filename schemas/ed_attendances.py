@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec
-from schemas.checks import arrival_checks, null_or
+from schemas.checks import starts_on_day, null_or
 
 SPEC = FeedSpec(
     feed="ed_attendances",
@@ -51,7 +51,7 @@ def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
             "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, name="department type 1-4")),
-            "arrival_utc": pa.Column(UTC, checks=arrival_checks(day)),
+            "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "departure_utc": pa.Column(
                 UTC,
                 nullable=True,

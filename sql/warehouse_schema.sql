@@ -163,3 +163,57 @@ create table if not exists marts.handover_daily (
     mean_handover_to_clear_minutes double,
     primary key (date, site_code)
 );
+
+-- Every valid version of every hub case from DHU; raw.cnh_cases_current picks the latest.
+create table if not exists raw.cnh_cases (
+    partition_date date not null,
+    provider_code varchar not null,
+    case_id varchar not null,
+    referral_source varchar not null,
+    call_before_convey boolean,
+    received_at timestamp not null,
+    received_utc timestamp not null,
+    first_contact_at timestamp,
+    first_contact_utc timestamp,
+    outcome varchar not null,
+    ambulance_dispatched boolean not null,
+    automated boolean not null,
+    disposition_band varchar,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
+);
+
+-- Deflection applies to ambulance-stack sources only; elsewhere those columns are null, not zero.
+create table if not exists marts.cnh_deflection_daily (
+    date date not null,
+    referral_source varchar not null,
+    is_ambulance_stack boolean not null,
+    cases bigint not null,
+    dispatched bigint not null,
+    returned_to_stack bigint not null,
+    dispatches_avoided bigint,
+    deflection_rate double,
+    responded bigint not null,
+    total_response_minutes double,
+    mean_response_minutes double,
+    within_30_min bigint not null,
+    pct_within_30_min double,
+    automated bigint not null,
+    pct_automated double,
+    call_before_convey bigint not null,
+    to_own_gp bigint not null,
+    to_utc_pcc bigint not null,
+    home_self_care bigint not null,
+    to_ed bigint not null,
+    community_pathway bigint not null,
+    pct_own_gp double,
+    pct_utc_pcc double,
+    pct_home_self_care double,
+    pct_ed double,
+    pct_community_pathway double,
+    avoided_hospital bigint,
+    pct_avoided_hospital double,
+    primary key (date, referral_source)
+);

@@ -26,6 +26,15 @@ SITREP_COLUMNS = ["Period", "Org Code", "All handovers", "Handover time known", 
                   "Over 45 minutes", "Over 60 minutes", "Handover time unknown", "Total hours", "Mean (minutes)"]
 
 
+DHU_COLUMNS = ["CaseRef", "Source", "Received", "FirstClinicalContact", "Outcome", "AmbDispatched", "Automated", "DispositionBand"]
+
+
+def dhu_row(case: str, source: str, received: str, contact: str, outcome: str, dispatched: str = "N", automated: str = "0", band: str = "") -> dict[str, str]:
+    """A DHU-layout hub case; times as 'YYYY-MM-DDTHH:MM:SS' Europe/London wall-clock."""
+    return {"CaseRef": case, "Source": source, "Received": received, "FirstClinicalContact": contact,
+            "Outcome": outcome, "AmbDispatched": dispatched, "Automated": automated, "DispositionBand": band}
+
+
 def emas_row(incident: str, arrival: str, handover: str = "", clear: str = "", hospital: str = "RDH", category: str = "Cat2") -> dict[str, str]:
     """An EMAS-layout conveyance; times as 'DD-Mon-YYYY HH:MM:SS' Europe/London wall-clock."""
     return {"Incident Number": incident, "Hospital": hospital, "Category": category,
@@ -70,6 +79,10 @@ class Env:
     def write_emas(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
         """Write an EMAS file for activity day YYYYMMDD extracted at YYYYMMDDHHMMSS."""
         return self._write_csv("ambulance_handovers/emas", f"EMAS_Handovers_{day}_{extracted}.csv", rows, EMAS_COLUMNS)
+
+    def write_dhu(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        """Write a DHU hub file for activity day YYYYMMDD extracted at YYYYMMDDHHMM."""
+        return self._write_csv("cnh_cases/dhu", f"DHU_CNH_{day}_{extracted}.csv", rows, DHU_COLUMNS)
 
     def write_sitrep(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
         return self._write_csv("handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS)

@@ -1,0 +1,69 @@
+"""Canonical Care Navigation Hub / SPoA case schema (one row per case, from DHU) and its pandera contract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.canonical import Canonical, FeedSpec
+from schemas.checks import null_or, starts_on_day
+
+SPEC = FeedSpec(
+    feed="cnh_cases",
+    columns=(
+        Canonical("case_id", "text", required=True),
+        Canonical("referral_source", "text", required=True),
+        Canonical("call_before_convey", "boolean"),
+        Canonical("received_at", "local_datetime", required=True),
+        Canonical("first_contact_at", "local_datetime", required=True, not_before="received_at"),
+        Canonical("outcome", "text", required=True),
+        Canonical("ambulance_dispatched", "boolean", required=True),
+        Canonical("automated", "boolean", required=True),
+        Canonical("disposition_band", "text"),
+    ),
+)
+
+# Sources whose cases came off the ambulance stack: deflection applies to these (brief 3.3).
+AMBULANCE_STACK_SOURCES = ["emas_cat34", "nhs111_online_cat34"]
+HCP_SOURCES = ["hcp_falls", "hcp_non_falls"]
+REFERRAL_SOURCES = AMBULANCE_STACK_SOURCES + [
+    "in_hours_validation_telephony", "in_hours_validation_online", *HCP_SOURCES, "emas_dos",
+]
+OUTCOMES = [
+    "ambulance_dispatched", "returned_to_stack", "ed", "admission", "utc_pcc", "own_gp",
+    "home_self_care", "community_pathway", "other",
+]
+DISPOSITION_BANDS = ["1h", "2h"]
+
+
+def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+    """The row contract for one partition day of hub cases (sites do not apply to this feed)."""
+    del known_sites
+    return pa.DataFrameSchema(
+        {
+            "case_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
+            "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, name="referral source")),
+            "call_before_convey": pa.Column(bool, nullable=True),
+            "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),
+            "first_contact_utc": pa.Column(
+                pl.Datetime("us", "UTC"),
+                null_or(lambda c: pl.col(c) >= pl.col("received_utc"), "first clinical contact not before received"),
+                nullable=True,
+            ),
+            "outcome": pa.Column(str, pa.Check.isin(OUTCOMES, name="outcome")),
+            "ambulance_dispatched": pa.Column(
+                bool,
+                pa.Check(
+                    lambda d: d.lazyframe.select((pl.col("outcome") != "ambulance_dispatched") | pl.col(d.key)),
+                    name="an outcome of ambulance dispatched needs dispatched = yes",
+                ),
+            ),
+            "automated": pa.Column(bool),
+            "disposition_band": pa.Column(str, pa.Check.isin(DISPOSITION_BANDS, name="disposition band 1h or 2h"), nullable=True),
+            "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
+        },
+        name="cnh_cases",
+        strict=False,
+    )

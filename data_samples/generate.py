@@ -1,10 +1,12 @@
 """Write the bundled sample provider files, deterministically (fixed seed, byte-identical re-runs).
 
-ED attendances and EMAS handovers for 1 December 2024 to 31 March 2025 in each provider's own layout,
+ED attendances, EMAS handovers and DHU hub cases for 1 December 2024 to 31 March 2025 in each provider's own layout,
 calibrated to the January 2025 figures in the UEC brief (section 5): UHDB about 632 attendances a day
 at 72.9% within 4 hours, CRH about 403 a day at 78.2%; Royal Derby about 1,655 handover hours lost in
 January with a late-January mean near 39 minutes, Chesterfield a mean near 17 minutes. Every EMAS
-conveyance is an ambulance arrival in the ED files, at the same site within a few minutes.
+conveyance is an ambulance arrival in the ED files, at the same site within a few minutes. Hub cases
+follow the brief's January volumes: about 1,277 EMAS category 3/4 cases, two thirds deflected, mean
+response near 9 minutes; about 505 111 Online category 3/4 cases, 98.5% avoiding an ambulance.
 Usage: python data_samples/generate.py [OUTPUT_DIR]
 """
 
@@ -219,6 +221,99 @@ def _write_sitrep(row: dict[str, str], day: date, extracted: datetime, out: Path
     path.write_bytes(pl.DataFrame([row]).write_csv().encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class HubSource:
+    code: str  # DHU's own source code
+    per_day: float  # January 2025 cases a day (brief, section 5)
+    in_hours_only: bool
+    outcomes: dict[str, float]  # DHU outcome code -> share
+    response_mean: float  # minutes to first clinical contact
+    automated: float = 0.0
+
+
+# EMAS C3/4: about two thirds deflected; of the rest about 70% dispatched by the hub, 30% returned to
+# the stack and dispatched there. 111 Online: 98.5% avoid an ambulance, 20.4% to their own GP.
+# Validation by telephony: 36.3% to UTC/PCC, 24% own GP. HCP non-falls: 8 of 58 reach hospital,
+# 41.3% treated at home; 31 of 58 via Call Before Convey. HCP falls: 2 of 11 get an ambulance.
+HUB_SOURCES = [
+    HubSource("EMAS C3C4", 1277 / 31, False, {"OWN GP": 0.13, "UTC/PCC": 0.165, "HOME/SELF CARE": 0.23, "UCR": 0.08,
+              "ED": 0.035, "OTHER": 0.02, "AMB DISPATCH": 0.238, "RETURN STACK": 0.102}, 9.0, automated=0.129),
+    HubSource("111O C3C4", 505 / 31, False, {"OWN GP": 0.204, "UTC/PCC": 0.30, "HOME/SELF CARE": 0.331, "ED": 0.10,
+              "UCR": 0.05, "AMB DISPATCH": 0.015}, 14.0),
+    HubSource("IHV TEL", 1171 / 22, True, {"UTC/PCC": 0.363, "OWN GP": 0.24, "HOME/SELF CARE": 0.25, "ED": 0.10,
+              "UCR": 0.027, "AMB DISPATCH": 0.02}, 0.0),
+    HubSource("IHV ONLINE", 12.0, True, {"UTC/PCC": 0.30, "OWN GP": 0.35, "HOME/SELF CARE": 0.25, "ED": 0.08,
+              "AMB DISPATCH": 0.02}, 0.0),
+    HubSource("HCP FALLS", 11 / 31, False, {"AMB DISPATCH": 0.18, "FALLS SERVICE": 0.62, "UCR": 0.20}, 12.0),
+    HubSource("HCP NONFALLS", 27 / 31, False, {"AMB DISPATCH": 0.05, "ED": 0.06, "ADMISSION": 0.028, "HOME/SELF CARE": 0.413,
+              "UCR": 0.25, "OWN GP": 0.15, "OTHER": 0.049}, 12.0),
+    HubSource("HCP CBC", 31 / 31, False, {"AMB DISPATCH": 0.05, "ED": 0.06, "ADMISSION": 0.028, "HOME/SELF CARE": 0.413,
+              "UCR": 0.25, "OWN GP": 0.15, "OTHER": 0.049}, 12.0),
+    HubSource("EMAS DOS", 230 / 31, False, {"UTC/PCC": 0.30, "OWN GP": 0.30, "HOME/SELF CARE": 0.20, "ED": 0.10, "UCR": 0.10}, 15.0),
+]
+HUB_FORMAT = "%Y-%m-%dT%H:%M:%S"
+BANK_HOLIDAYS = {date(2024, 12, 25), date(2024, 12, 26), date(2025, 1, 1)}
+
+
+def _hub_cases(rng: np.random.Generator, day: date) -> list[dict]:
+    """A day's cases passed to the hub; validation runs in hours only (08:00-18:30 on working days)."""
+    working_day = day.weekday() < 5 and day not in BANK_HOLIDAYS
+    cases = []
+    for source in HUB_SOURCES:
+        if source.in_hours_only and not working_day:
+            continue
+        for _ in range(int(rng.poisson(source.per_day))):
+            if source.in_hours_only:
+                local = datetime.combine(day, time(8, 0)) + timedelta(seconds=int(rng.integers(0, 630 * 60)))
+                received = _utc(local)
+            else:
+                received = _arrivals(rng, day, 1)[0] + timedelta(seconds=int(rng.integers(0, 60)))
+            outcome = str(rng.choice(list(source.outcomes), p=np.array(list(source.outcomes.values())) / sum(source.outcomes.values())))
+            band = ""
+            if source.in_hours_only:
+                band = "1" if rng.random() < 0.4 else "2"
+                mean = 22.0 if band == "1" else 40.0
+            else:
+                mean = source.response_mean
+            cases.append({
+                "source": source.code, "received": received, "outcome": outcome, "band": band,
+                "contact": received + timedelta(seconds=int(60 + rng.exponential((mean - 1) * 60))),
+                "dispatched": outcome in ("AMB DISPATCH", "RETURN STACK"),
+                "automated": rng.random() < source.automated, "no_contact": rng.random() < 0.01,
+            })
+    cases.sort(key=lambda c: c["received"])
+    return cases
+
+
+def _hub_frame(cases: list[dict], day: date, reconciled: bool = False) -> pl.DataFrame:
+    return pl.DataFrame([{
+        "CaseRef": f"DHU{day:%y%m%d}{i:04d}", "Source": c["source"],
+        "Received": _local(c["received"]).strftime(HUB_FORMAT),
+        "FirstClinicalContact": "" if c["no_contact"] and not reconciled else _local(c["contact"]).strftime(HUB_FORMAT),
+        "Outcome": c["outcome"], "AmbDispatched": "Y" if c["dispatched"] else "N",
+        "Automated": "1" if c["automated"] else "0", "DispositionBand": c["band"],
+    } for i, c in enumerate(cases)])
+
+
+def _hub_mess(day: date, frame: pl.DataFrame) -> pl.DataFrame:
+    rows = frame.to_dicts()
+    if day == date(2025, 1, 8):
+        rows[5]["Outcome"] = "XFER"  # an outcome code the mapping does not know
+    if day == date(2025, 1, 27):
+        rows[9]["Outcome"], rows[9]["AmbDispatched"] = "AMB DISPATCH", "N"  # outcome and dispatch disagree
+    if day == date(2025, 2, 14):
+        received = datetime.strptime(rows[4]["Received"], HUB_FORMAT)
+        rows[4]["FirstClinicalContact"] = (received - timedelta(minutes=5)).strftime(HUB_FORMAT)
+    if day == date(2025, 3, 3):
+        rows.append(dict(rows[20]))  # the same case twice
+    return pl.DataFrame(rows, schema=frame.schema)
+
+
+def _write_hub(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -> None:
+    path = out / "cnh_cases" / "dhu" / f"DHU_CNH_{day:%Y%m%d}_{extracted:%Y%m%d%H%M}.csv"
+    path.write_bytes(frame.write_csv().encode("utf-8"))
+
+
 def _fmt(value: datetime | None, fmt: str) -> str:
     return value.strftime(fmt) if value else ""
 
@@ -307,8 +402,9 @@ def generate(out: Path = OUT) -> dict[str, int]:
     rng = np.random.default_rng(SEED)
     # A stream of its own, so the ED files stay byte-identical whatever the handover model draws.
     emas_rng = np.random.default_rng(SEED + 1)
+    hub_rng = np.random.default_rng(SEED + 2)
     for feed, provider in (("ed_attendances", "uhdb"), ("ed_attendances", "crh"), ("ambulance_handovers", "emas"),
-                           ("handover_sitrep", "uhdb")):
+                           ("handover_sitrep", "uhdb"), ("cnh_cases", "dhu")):
         folder = out / feed / provider
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*"):
@@ -366,6 +462,18 @@ def generate(out: Path = OUT) -> dict[str, int]:
             _write_emas(_emas_frame(conveyances, reconciled=True), day, extract + timedelta(days=2), out)
             counts["files"] += 1
             counts["rows"] += len(conveyances)
+
+        cases = _hub_cases(hub_rng, day)
+        extract = datetime.combine(next_day, time(3, 0))
+        frame = _hub_mess(day, _hub_frame(cases, day))
+        _write_hub(frame, day, extract, out)
+        counts["files"] += 1
+        counts["rows"] += frame.height
+        # Now and then DHU re-sends a day once missing first-contact times have been keyed in.
+        if hub_rng.random() < 0.1:
+            _write_hub(_hub_frame(cases, day, reconciled=True), day, extract + timedelta(days=1), out)
+            counts["files"] += 1
+            counts["rows"] += len(cases)
     return counts
 
 

@@ -36,7 +36,7 @@ def _ensure_key() -> None:
 def _sample_window(landing: Path) -> tuple[date, date]:
     days = sorted(
         matched[0]
-        for feed in ("ed_attendances", "ambulance_handovers")
+        for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases")
         for config in load_feed_configs(feed)
         for path in (landing / config.landing_dir).glob("*")
         if (matched := config.match(path.name))
@@ -94,6 +94,11 @@ def _print_summary(path: str, latest: date) -> None:
             "or (r.date = $d and r.period = 'day')) order by r.date, r.org_code",
             params={"d": latest},
         ).fetchall()
+        hub = conn.sql(
+            "select referral_source, cases, dispatches_avoided, deflection_rate, mean_response_minutes, "
+            "pct_within_30_min, pct_automated, pct_own_gp from marts.cnh_deflection_monthly "
+            "where month = date '2025-01-01' and is_ambulance_stack order by referral_source = 'ambulance_stack_total', referral_source"
+        ).fetchall()
     print(f"\nWarehouse: {path}")
     print("\nFiles loaded (rows read = loaded + quarantined):")
     for feed, provider, n, read, loaded, quarantined in files:
@@ -113,6 +118,10 @@ def _print_summary(path: str, latest: date) -> None:
         brief = BRIEF_HOURS_LOST.get(site, "") if period.startswith("Jan") else ""
         hours_text = "n/a" if hours is None else f"{hours:,.0f}"
         print(f"  {(site + ' ' + name)[:34]:<34} {period:<15} {arrivals:>9,} {hours_text:>10} {mean:>8.1f} {over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}")
+    print("\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; brief: EMAS C3/4 1,277 cases, 828 avoided, mean 9 min):")
+    print(f"  {'referral source':<22} {'cases':>6} {'avoided':>8} {'deflection':>10} {'mean resp':>9} {'<=30 min':>8} {'automated':>9} {'own GP':>7}")
+    for source, cases, avoided, rate, mean, within, automated, own_gp in hub:
+        print(f"  {source:<22} {cases:>6,} {avoided:>8,} {_pct(rate):>10} {mean:>7.1f} m {_pct(within):>8} {_pct(automated):>9} {_pct(own_gp):>7}")
     print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
     print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
           ".sql('from marts.ed_four_hour_system limit 5'))\"")

@@ -56,6 +56,23 @@ def test_january_handovers_calibrated_to_the_brief(january: Env):
     assert abs(late_derby_mean - 39) < 2  # brief: late-January mean at Royal Derby 39 minutes
 
 
+def test_january_hub_calibrated_to_the_brief(january: Env):
+    emas, online = (
+        january.query(
+            "select cases, deflection_rate, mean_response_minutes, pct_automated, pct_own_gp "
+            "from marts.cnh_deflection_monthly where month = date '2025-01-01' and referral_source = $s",
+            s=source,
+        ).row(0)
+        for source in ("emas_cat34", "nhs111_online_cat34")
+    )
+    assert abs(emas[0] - 1277) / 1277 < 0.05  # brief: 1,277 EMAS category 3/4 cases in January
+    assert 62 < emas[1] < 70  # "about two thirds" deflected (the report's 65.6%, or 828 / 1,277 = 64.8%)
+    assert abs(emas[2] - 9) < 1  # mean response 9 minutes
+    assert abs(emas[3] - 12.9) < 2.5  # automated referrals 12.9%
+    assert abs(online[0] - 505) / 505 < 0.08 and abs(online[1] - 98.5) < 1.0  # 505 cases, 98.5% avoided
+    assert abs(online[4] - 20.4) < 3  # 20.4% booked into their own GP
+
+
 def test_conveyances_are_ed_ambulance_arrivals(january: Env):
     # Each site and day has as many EMAS conveyances as ED ambulance arrivals, each within 5 minutes.
     unmatched = january.query("""
@@ -84,6 +101,7 @@ def test_january_rows_all_accounted_for(january: Env):
     # arrival on the 20th, a CRH department code the mapping lacks on the 22nd: 4 rows.
     assert by_feed["ed_attendances"][2] == 4
     assert by_feed["ambulance_handovers"][2] == 1  # an EMAS handover before arrival on the 9th
+    assert by_feed["cnh_cases"][2] == 2  # an unknown DHU outcome on the 8th; outcome and dispatch disagree on the 27th
 
 
 def test_burton_sitrep_stands_in_when_emas_missed_it(env: Env):

@@ -7,17 +7,17 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
-from assets.reference import sites
+from assets.reference import providers, sites
 from pipelines.ingest import ingest_partition
 from pipelines.landing import FeedFileError, unrecognised_files
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, replace_partition, sql
-from schemas.canonical import FeedSpec
+from schemas.canonical import FeedSpec, Reference
 from schemas.registry import FeedConfig, load_feed_configs
 
-Contract = Callable[[list[str], date], pa.DataFrameSchema]
+Contract = Callable[[Reference, date], pa.DataFrameSchema]
 
 
 def feed_configs(spec: FeedSpec, feeds_dir: str) -> list[FeedConfig]:
@@ -36,7 +36,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
     @dg.asset(
         key=key,
         description=description,
-        deps=[sites],
+        deps=[sites, providers],
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         kinds={"duckdb", "polars", "pandera"},
@@ -59,10 +59,13 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
         quarantined_seen: list[pl.DataFrame] = []
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
-            known_sites = [r[0] for r in conn.execute("select site_code from ref.sites").fetchall()]
+            reference = Reference(
+                sites=[r[0] for r in conn.execute("select site_code from ref.sites").fetchall()],
+                providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
+            )
             for day in days:
                 try:
-                    batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(known_sites, d))
+                    batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d))
                 except FeedFileError as exc:
                     # Nothing is written for the day: a half-loaded day would understate every figure.
                     raise dg.Failure(

@@ -8,6 +8,7 @@ import polars as pl
 from pipelines.metadata import preview
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, insert_frame
+from schemas.opel_config import load_opel_config
 
 
 def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.MaterializeResult:
@@ -33,3 +34,53 @@ def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.Mat
 def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Dated national standards and targets (e.g. 4-hour 76% then 78%), from schemas/reference/targets.csv."""
     return _replace_table(warehouse, "ref.targets", Path(feed_files.reference_dir) / "targets.csv")
+
+
+@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", pool="duckdb_warehouse")
+def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+    """Provider organisations (ODS codes), their role and whether they post OPEL, from schemas/reference/providers.csv."""
+    return _replace_table(warehouse, "ref.providers", Path(feed_files.reference_dir) / "providers.csv")
+
+
+@dg.multi_asset(
+    name="opel_config",
+    specs=[
+        dg.AssetSpec(["ref", name], kinds={"duckdb"}, group_name="reference", description=description)
+        for name, description in [
+            ("opel_parameters", "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values)."),
+            ("opel_bands", "Score bands turning a provider score or the system score into an OPEL level."),
+            ("opel_system_weights", "Each provider's weight in the system OPEL score."),
+        ]
+    ],
+    pool="duckdb_warehouse",
+)
+def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
+    """OPEL thresholds, bands and system weights from schemas/reference/opel.yaml."""
+    path = Path(feed_files.reference_dir) / "opel.yaml"
+    config = load_opel_config(path)
+    tables = {
+        "opel_parameters": pl.DataFrame([
+            {"parameter": name, "weight": p.weight, "direction": p.direction,
+             "bound_1": p.bounds[0], "bound_2": p.bounds[1], "bound_3": p.bounds[2]}
+            for name, p in config.parameters.items()
+        ]),
+        "opel_bands": pl.DataFrame(
+            [{"scope": "provider", "level": i + 1, "max_score": b} for i, b in enumerate(config.score_bands)]
+            + [{"scope": "system", "level": i + 1, "max_score": b} for i, b in enumerate(config.system.score_bands)]
+        ),
+        "opel_system_weights": pl.DataFrame(
+            [{"provider_code": code, "weight": w} for code, w in config.system.weights.items()]
+        ),
+    }
+    with warehouse.get_connection() as conn:
+        ensure_schema(conn)
+        conn.execute("begin transaction")
+        for name, frame in tables.items():
+            conn.execute(f"delete from ref.{name}")
+            insert_frame(conn, f"ref.{name}", frame)
+        conn.execute("commit")
+    for name, frame in tables.items():
+        yield dg.MaterializeResult(
+            asset_key=["ref", name],
+            metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)},
+        )

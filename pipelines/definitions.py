@@ -2,11 +2,17 @@
 
 import dagster as dg
 
-from assets import ambulance_handovers, cnh_cases, cnh_metrics, ed_attendances, ed_metrics, handover_metrics, reference
+from assets import (
+    ambulance_handovers, cnh_cases, cnh_metrics, ed_attendances, ed_metrics, handover_metrics, opel_metrics,
+    opel_submissions, reference,
+)
 from pipelines.jobs import daily_refresh_job
 from pipelines.resources import default_resources
 
-MODULES = [reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics]
+MODULES = [
+    reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics,
+    opel_submissions, opel_metrics,
+]
 all_assets = dg.load_assets_from_modules(MODULES)
 all_asset_checks = dg.load_asset_checks_from_modules(MODULES)
 

@@ -13,7 +13,8 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 # Order matters: views are created after the tables they read.
 SCHEMA_FILES = (
     "warehouse_schema.sql", "reporting_periods.sql", "ed_attendances_current.sql", "handovers_current.sql",
-    "cnh_cases_current.sql", "ed_four_hour_rollup.sql", "handover_rollup.sql", "cnh_deflection_rollup.sql",
+    "cnh_cases_current.sql", "opel_declared.sql", "ed_four_hour_rollup.sql", "handover_rollup.sql",
+    "cnh_deflection_rollup.sql",
 )
 
 

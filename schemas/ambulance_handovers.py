@@ -7,7 +7,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec
+from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import starts_on_day, null_or
 
 SPEC = FeedSpec(
@@ -30,7 +30,7 @@ MAX_TURNAROUND_HOURS = 24
 UTC = pl.Datetime("us", "UTC")
 
 
-def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day of conveyances."""
     return pa.DataFrameSchema(
         {
@@ -46,7 +46,7 @@ def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
                     ),
                 ],
             ),
-            "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
+            "site_code": pa.Column(str, pa.Check.isin(reference.sites, name="known site code (ref.sites)")),
             "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, name="call category C1-C4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "handover_utc": pa.Column(

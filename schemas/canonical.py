@@ -25,6 +25,14 @@ class Canonical:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Reference codes a contract checks against, read from the warehouse's ref tables."""
+
+    sites: list[str]
+    providers: list[str]
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """A feed's canonical columns plus the name used in the warehouse and quarantine."""
 

@@ -7,7 +7,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec
+from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import null_or, starts_on_day
 
 SPEC = FeedSpec(
@@ -38,9 +38,9 @@ OUTCOMES = [
 DISPOSITION_BANDS = ["1h", "2h"]
 
 
-def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day of hub cases (sites do not apply to this feed)."""
-    del known_sites
+    del reference
     return pa.DataFrameSchema(
         {
             "case_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),

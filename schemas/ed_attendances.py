@@ -7,7 +7,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec
+from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import starts_on_day, null_or
 
 SPEC = FeedSpec(
@@ -42,13 +42,13 @@ def _minutes(later: str, earlier: str) -> pl.Expr:
     return (pl.col(later) - pl.col(earlier)).dt.total_seconds() / 60
 
 
-def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day; failing rows go to quarantine, not to the warehouse."""
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
             "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
-            "site_code": pa.Column(str, pa.Check.isin(known_sites, name="known site code (ref.sites)")),
+            "site_code": pa.Column(str, pa.Check.isin(reference.sites, name="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, name="department type 1-4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),

@@ -7,7 +7,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec
+from schemas.canonical import Canonical, FeedSpec, Reference
 
 SPEC = FeedSpec(
     feed="handover_sitrep",
@@ -31,7 +31,7 @@ def _row_rule(expr: pl.Expr, name: str) -> pa.Check:
     return pa.Check(lambda d: d.lazyframe.select(expr), name=name)
 
 
-def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """Counts must be whole, non-negative and nested (over 60 within over 45 within ... within known)."""
     count = pa.Check.ge(0, name="not negative")
     nested = pl.coalesce("over_45", "over_60")
@@ -40,7 +40,7 @@ def contract(known_sites: list[str], day: date) -> pa.DataFrameSchema:
             "date": pa.Column(pl.Date, pa.Check.eq(day, name=f"date is the partition day {day.isoformat()}")),
             "site_code": pa.Column(
                 str,
-                [pa.Check.isin(known_sites, name="known site code (ref.sites)"),
+                [pa.Check.isin(reference.sites, name="known site code (ref.sites)"),
                  _row_rule(~pl.struct("date", "site_code").is_duplicated(), "duplicate: one row per site and day")],
             ),
             "all_handovers": pa.Column(pl.Int64, [count, _row_rule(pl.col("all_handovers") == pl.col("known") + pl.col("unknown"), "all handovers = known + unknown")]),

@@ -217,3 +217,103 @@ create table if not exists marts.cnh_deflection_daily (
     pct_avoided_hospital double,
     primary key (date, referral_source)
 );
+
+create table if not exists ref.providers (
+    provider_code varchar primary key,
+    provider_name varchar not null,
+    role varchar not null,
+    system_code varchar not null,
+    submits_opel varchar not null
+);
+
+-- OPEL scoring configuration, loaded from schemas/reference/opel.yaml (LOCAL PLACEHOLDER values).
+create table if not exists ref.opel_parameters (
+    parameter varchar primary key,
+    weight double not null,
+    direction varchar not null,
+    bound_1 double not null,
+    bound_2 double not null,
+    bound_3 double not null
+);
+
+create table if not exists ref.opel_bands (
+    scope varchar not null,
+    level tinyint not null,
+    max_score double not null
+);
+
+create table if not exists ref.opel_system_weights (
+    provider_code varchar primary key,
+    weight double not null
+);
+
+-- Every OPEL submission as received (audit): a provider may submit several times a day.
+create table if not exists raw.opel_submissions (
+    partition_date date not null,
+    provider_code varchar not null,
+    org_code varchar not null,
+    date date not null,
+    submitted_at timestamp not null,
+    submitted_utc timestamp not null,
+    declared_level tinyint not null,
+    comment varchar,
+    mean_handover_minutes double,
+    ed_4h_pct double,
+    ed_attendance_variation_pct double,
+    majors_resus_occupancy_pct double,
+    median_time_to_treatment_minutes double,
+    pct_over_12h_in_ed double,
+    adult_ga_bed_occupancy_pct double,
+    escalation_beds_pct double,
+    no_criteria_to_reside_pct double,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
+);
+
+create table if not exists marts.opel_daily (
+    date date not null,
+    provider_code varchar not null,
+    role varchar not null,
+    submissions bigint not null,
+    declared_level tinyint,
+    submitted_at timestamp,
+    is_late boolean not null,
+    is_missing boolean not null,
+    changed_during_day boolean not null,
+    comment varchar,
+    derived_score double,
+    derived_level tinyint,
+    parameters_scored bigint,
+    level_gap tinyint,
+    ed_4h_pct_submitted double,
+    ed_4h_pct_pipeline double,
+    pct_over_12h_submitted double,
+    pct_over_12h_pipeline double,
+    mean_handover_submitted double,
+    mean_handover_pipeline double,
+    primary key (date, provider_code)
+);
+
+-- Why a derived level is what it is: one row per provider, day and parameter scored.
+create table if not exists marts.opel_parameter_scores (
+    date date not null,
+    provider_code varchar not null,
+    parameter varchar not null,
+    value double not null,
+    level tinyint not null,
+    weight double not null,
+    contribution double not null
+);
+
+create table if not exists marts.opel_system_daily (
+    date date not null,
+    system_code varchar not null,
+    providers_expected bigint not null,
+    providers_declared bigint not null,
+    providers_missing varchar,
+    system_score double,
+    system_level tinyint,
+    primary key (date, system_code)
+);

@@ -35,6 +35,19 @@ def dhu_row(case: str, source: str, received: str, contact: str, outcome: str, d
             "Outcome": outcome, "AmbDispatched": dispatched, "Automated": automated, "DispositionBand": band}
 
 
+OPEL_COLUMNS = ["Organisation Code", "OPEL Date", "Submitted", "OPEL Level", "Comment", "Mean Handover (mins)",
+                "4hr Performance %", "Attendance Variation %", "Majors/Resus Occupancy %",
+                "Median Time to Treatment (mins)", "% >12hrs in ED", "G&A Bed Occupancy %", "Escalation Beds %", "NCTR %"]
+
+
+def opel_row(org: str, opel_date: str, submitted: str, level: int, **parameters: str) -> dict[str, str]:
+    """A portal-layout submission; dates 'DD/MM/YYYY', times 'DD/MM/YYYY HH:MM:SS' local wall-clock."""
+    row = {c: "" for c in OPEL_COLUMNS}
+    row.update({"Organisation Code": org, "OPEL Date": opel_date, "Submitted": submitted, "OPEL Level": f"OPEL {level}"})
+    row.update(parameters)
+    return row
+
+
 def emas_row(incident: str, arrival: str, handover: str = "", clear: str = "", hospital: str = "RDH", category: str = "Cat2") -> dict[str, str]:
     """An EMAS-layout conveyance; times as 'DD-Mon-YYYY HH:MM:SS' Europe/London wall-clock."""
     return {"Incident Number": incident, "Hospital": hospital, "Category": category,
@@ -83,6 +96,10 @@ class Env:
     def write_dhu(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
         """Write a DHU hub file for activity day YYYYMMDD extracted at YYYYMMDDHHMM."""
         return self._write_csv("cnh_cases/dhu", f"DHU_CNH_{day}_{extracted}.csv", rows, DHU_COLUMNS)
+
+    def write_opel(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        """Write an OPEL portal export for day YYYYMMDD taken at YYYYMMDDHHMM."""
+        return self._write_csv("opel_submissions/scc_portal", f"OPEL_Submissions_{day}_{extracted}.csv", rows, OPEL_COLUMNS)
 
     def write_sitrep(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
         return self._write_csv("handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS)

@@ -1,0 +1,53 @@
+-- purpose: every expected provider's OPEL for one day: declared level, timeliness, derived level and the cross-check against the pipeline's own figures
+insert into marts.opel_daily
+with expected as (
+    select provider_code, role from ref.providers where submits_opel = 'yes'
+),
+declared as (
+    select * from raw.opel_declared where date = $partition_date
+),
+scores as (
+    -- A parameter not submitted is left out; the score is scaled to the full weight so bands still apply.
+    select
+        provider_code,
+        sum(contribution) * (select sum(weight) from ref.opel_parameters) / sum(weight) as derived_score,
+        count(*) as parameters_scored
+    from marts.opel_parameter_scores
+    where date = $partition_date
+    group by provider_code
+),
+derived as (
+    select
+        s.*,
+        coalesce((select min(b.level) from ref.opel_bands as b where b.scope = 'provider' and s.derived_score <= b.max_score), 4) as derived_level
+    from scores as s
+)
+select
+    $partition_date::date as date,
+    e.provider_code,
+    e.role,
+    coalesce(d.submissions, 0) as submissions,
+    d.declared_level,
+    d.submitted_at,
+    -- Late: its only submissions came after 11:00. Missing: nothing by 11:00 (brief 2.1), late or not.
+    coalesce(not d.any_on_time, false) as is_late,
+    coalesce(not d.any_on_time, true) as is_missing,
+    coalesce(d.changed_during_day, false) as changed_during_day,
+    d.comment,
+    s.derived_score,
+    s.derived_level,
+    s.parameters_scored,
+    d.declared_level - s.derived_level as level_gap,
+    d.ed_4h_pct as ed_4h_pct_submitted,
+    ed.pct_within_4h as ed_4h_pct_pipeline,
+    d.pct_over_12h_in_ed as pct_over_12h_submitted,
+    ed.pct_over_12h as pct_over_12h_pipeline,
+    d.mean_handover_minutes as mean_handover_submitted,
+    handover.mean_minutes as mean_handover_pipeline
+from expected as e
+left join declared as d on d.org_code = e.provider_code
+left join derived as s on s.provider_code = e.provider_code
+left join marts.ed_four_hour_trust as ed
+    on ed.org_code = e.provider_code and ed.date = $partition_date and ed.period = 'day' and ed.scope = 'all_types'
+left join marts.handover_trust as handover
+    on handover.org_code = e.provider_code and handover.date = $partition_date and handover.period = 'day';

@@ -6,7 +6,8 @@ at 72.9% within 4 hours, CRH about 403 a day at 78.2%; Royal Derby about 1,655 h
 January with a late-January mean near 39 minutes, Chesterfield a mean near 17 minutes. Every EMAS
 conveyance is an ambulance arrival in the ED files, at the same site within a few minutes. Hub cases
 follow the brief's January volumes: about 1,277 EMAS category 3/4 cases, two thirds deflected, mean
-response near 9 minutes; about 505 111 Online category 3/4 cases, 98.5% avoiding an ambulance.
+response near 9 minutes; about 505 111 Online category 3/4 cases, 98.5% avoiding an ambulance. OPEL
+submissions for every provider each day, the acute trusts' parameters taken from the same samples.
 Usage: python data_samples/generate.py [OUTPUT_DIR]
 """
 
@@ -314,6 +315,69 @@ def _write_hub(frame: pl.DataFrame, day: date, extracted: datetime, out: Path) -
     path.write_bytes(frame.write_csv().encode("utf-8"))
 
 
+OPEL_FORMAT = "%d/%m/%Y %H:%M:%S"
+# Usual declared level per provider over the winter; each day may sit one level either side.
+OPEL_USUAL = {"RTG": 3, "RFS": 3, "RX9": 3, "RY8": 2, "RXM": 2, "DHU": 2}
+# Days a trust's submitted 4-hour figure disagrees with its own data (the SCC should spot these).
+OPEL_INCONSISTENT = {date(2025, 1, 10), date(2025, 1, 24), date(2025, 2, 7), date(2025, 2, 21), date(2025, 3, 14)}
+OPEL_MISSING = {("RXM", date(2025, 1, 19)), ("RY8", date(2025, 3, 2))}
+
+
+def _acute_parameters(rng: np.random.Generator, day: date, attendances: list[dict], conveyances: list[dict]) -> dict[str, str]:
+    """A trust's OPEL parameters: 4-hour, 12-hour and handover figures from the same day's samples."""
+    minutes = [(r["departure"] - r["arrival"]).total_seconds() / 60 for r in attendances]
+    handovers = [(c["handover"] - c["arrival"]).total_seconds() / 60 for c in conveyances if not c["handover_unknown"]]
+    four_hour = 100 * sum(m <= 240 for m in minutes) / len(minutes)
+    if day in OPEL_INCONSISTENT:
+        four_hour += 8
+    return {
+        "Mean Handover (mins)": f"{sum(handovers) / max(len(handovers), 1):.0f}",
+        "4hr Performance %": f"{min(four_hour, 100):.1f}",
+        "Attendance Variation %": f"{rng.normal(3, 6):.1f}",
+        "Majors/Resus Occupancy %": f"{rng.normal(105, 15):.0f}",
+        "Median Time to Treatment (mins)": f"{rng.normal(95, 25):.0f}",
+        "% >12hrs in ED": f"{100 * sum(m > 720 for m in minutes) / len(minutes):.1f}",
+        "G&A Bed Occupancy %": f"{min(rng.normal(95, 2.5), 100):.1f}",
+        "Escalation Beds %": f"{max(rng.normal(3, 1.5), 0):.1f}",
+        "NCTR %": f"{max(rng.normal(14, 3), 0):.1f}",
+    }
+
+
+def _opel_rows(rng: np.random.Generator, day: date, acute: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """Each provider's submissions for a day: mostly one before 11:00; some late, some re-submitted."""
+    rows = []
+    for code, usual in OPEL_USUAL.items():
+        if (code, day) in OPEL_MISSING:
+            continue
+        level = int(np.clip(usual + rng.choice([-1, 0, 0, 0, 1]), 1, 4))
+        late = rng.random() < 0.04
+        first = datetime.combine(day, time(11, 5) if late else time(8, 0)) + timedelta(seconds=int(rng.integers(0, 9000 if not late else 3000)))
+        base = {"Organisation Code": code, "OPEL Date": day.strftime("%d/%m/%Y"), "Comment": ""}
+        rows.append({**base, "Submitted": first.strftime(OPEL_FORMAT), "OPEL Level": f"OPEL {level}", **acute.get(code, {})})
+        # Now and then a provider escalates mid-morning and re-submits.
+        if not late and rng.random() < 0.06:
+            again = first + timedelta(minutes=int(rng.integers(20, 90)))
+            rows.append({**base, "Submitted": again.strftime(OPEL_FORMAT), "OPEL Level": f"OPEL {min(level + 1, 4)}",
+                         "Comment": "Escalated after the morning huddle", **acute.get(code, {})})
+    return rows
+
+
+def _opel_mess(day: date, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    if day == date(2025, 1, 16):
+        rows[2]["OPEL Level"] = "OPEL 5"  # there is no OPEL 5
+    if day == date(2025, 2, 25):
+        rows[0]["Escalation Beds %"] = "130"  # not a percentage of open beds
+    return rows
+
+
+def _write_opel(rows: list[dict[str, str]], day: date, extracted: datetime, out: Path) -> None:
+    path = out / "opel_submissions" / "scc_portal" / f"OPEL_Submissions_{day:%Y%m%d}_{extracted:%Y%m%d%H%M}.csv"
+    columns = ["Organisation Code", "OPEL Date", "Submitted", "OPEL Level", "Comment", "Mean Handover (mins)",
+               "4hr Performance %", "Attendance Variation %", "Majors/Resus Occupancy %", "Median Time to Treatment (mins)",
+               "% >12hrs in ED", "G&A Bed Occupancy %", "Escalation Beds %", "NCTR %"]
+    path.write_bytes(pl.DataFrame(rows, schema={c: pl.Utf8 for c in columns}).write_csv().encode("utf-8"))
+
+
 def _fmt(value: datetime | None, fmt: str) -> str:
     return value.strftime(fmt) if value else ""
 
@@ -403,8 +467,9 @@ def generate(out: Path = OUT) -> dict[str, int]:
     # A stream of its own, so the ED files stay byte-identical whatever the handover model draws.
     emas_rng = np.random.default_rng(SEED + 1)
     hub_rng = np.random.default_rng(SEED + 2)
+    opel_rng = np.random.default_rng(SEED + 3)
     for feed, provider in (("ed_attendances", "uhdb"), ("ed_attendances", "crh"), ("ambulance_handovers", "emas"),
-                           ("handover_sitrep", "uhdb"), ("cnh_cases", "dhu")):
+                           ("handover_sitrep", "uhdb"), ("cnh_cases", "dhu"), ("opel_submissions", "scc_portal")):
         folder = out / feed / provider
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*"):
@@ -447,6 +512,7 @@ def generate(out: Path = OUT) -> dict[str, int]:
             counts["rows"] += len(still_open)
 
         conveyances = _conveyances(emas_rng, day, uhdb + crh)
+        all_conveyances = list(conveyances)
         if day in SITREP_DAYS:
             burton = [c for c in conveyances if c["site"] == "QHB"]
             conveyances = [c for c in conveyances if c["site"] != "QHB"]
@@ -474,6 +540,22 @@ def generate(out: Path = OUT) -> dict[str, int]:
             _write_hub(_hub_frame(cases, day, reconciled=True), day, extract + timedelta(days=1), out)
             counts["files"] += 1
             counts["rows"] += len(cases)
+
+        acute = {
+            "RTG": _acute_parameters(opel_rng, day, uhdb, [c for c in all_conveyances if c["site"] in ("RDH", "QHB")]),
+            "RFS": _acute_parameters(opel_rng, day, crh, [c for c in all_conveyances if c["site"] == "CRH"]),
+        }
+        rows = _opel_mess(day, _opel_rows(opel_rng, day, acute))
+        # The portal export runs at 12:00; submissions after that wait for the 16:00 export.
+        noon = datetime.combine(day, time(12, 0))
+        before_noon = [r for r in rows if datetime.strptime(r["Submitted"], OPEL_FORMAT) <= noon]
+        _write_opel(before_noon, day, noon, out)
+        counts["files"] += 1
+        counts["rows"] += len(before_noon)
+        if len(before_noon) < len(rows):
+            _write_opel(rows, day, datetime.combine(day, time(16, 0)), out)
+            counts["files"] += 1
+            counts["rows"] += len(rows)
     return counts
 
 

@@ -36,7 +36,7 @@ def _ensure_key() -> None:
 def _sample_window(landing: Path) -> tuple[date, date]:
     days = sorted(
         matched[0]
-        for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases")
+        for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions")
         for config in load_feed_configs(feed)
         for path in (landing / config.landing_dir).glob("*")
         if (matched := config.match(path.name))
@@ -48,6 +48,10 @@ def _sample_window(landing: Path) -> tuple[date, date]:
 
 def _pct(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:5.1f}%"
+
+
+def _level(value: int | None) -> str:
+    return "-" if value is None else f"OPEL {value}"
 
 
 def main() -> None:
@@ -99,6 +103,16 @@ def _print_summary(path: str, latest: date) -> None:
             "pct_within_30_min, pct_automated, pct_own_gp from marts.cnh_deflection_monthly "
             "where month = date '2025-01-01' and is_ambulance_stack order by referral_source = 'ambulance_stack_total', referral_source"
         ).fetchall()
+        opel = conn.sql(
+            "select provider_code, declared_level, derived_level, derived_score, is_late, is_missing, "
+            "changed_during_day, ed_4h_pct_submitted, ed_4h_pct_pipeline from marts.opel_daily "
+            "where date = $d order by provider_code",
+            params={"d": latest},
+        ).fetchall()
+        system = conn.sql(
+            "select system_code, system_score, system_level, providers_missing from marts.opel_system_daily where date = $d",
+            params={"d": latest},
+        ).fetchall()
     print(f"\nWarehouse: {path}")
     print("\nFiles loaded (rows read = loaded + quarantined):")
     for feed, provider, n, read, loaded, quarantined in files:
@@ -122,6 +136,15 @@ def _print_summary(path: str, latest: date) -> None:
     print(f"  {'referral source':<22} {'cases':>6} {'avoided':>8} {'deflection':>10} {'mean resp':>9} {'<=30 min':>8} {'automated':>9} {'own GP':>7}")
     for source, cases, avoided, rate, mean, within, automated, own_gp in hub:
         print(f"  {source:<22} {cases:>6,} {avoided:>8,} {_pct(rate):>10} {mean:>7.1f} m {_pct(within):>8} {_pct(automated):>9} {_pct(own_gp):>7}")
+    print(f"\nOPEL on {latest} (derived levels use placeholder thresholds: schemas/reference/opel.yaml):")
+    print(f"  {'provider':<9} {'declared':>8} {'derived':>7} {'score':>6}  {'timeliness':<22} {'4-hour submitted / pipeline':>28}")
+    for code, declared, derived, score, late, missing, changed, submitted, pipeline in opel:
+        timeliness = "missing" if missing and not late else "late" if late else "on time"
+        timeliness += ", changed" if changed else ""
+        check = f"{_pct(submitted)} / {_pct(pipeline)}" if submitted is not None else ""
+        print(f"  {code:<9} {_level(declared):>8} {_level(derived):>7} {score if score is not None else '':>6}  {timeliness:<22} {check:>28}")
+    for code, score, level, missing in system:
+        print(f"  System {code}: OPEL {level} (weighted score {score:.2f}); missing by 11:00: {missing or 'none'}")
     print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
     print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
           ".sql('from marts.ed_four_hour_system limit 5'))\"")

@@ -102,6 +102,27 @@ def test_january_rows_all_accounted_for(january: Env):
     assert by_feed["ed_attendances"][2] == 4
     assert by_feed["ambulance_handovers"][2] == 1  # an EMAS handover before arrival on the 9th
     assert by_feed["cnh_cases"][2] == 2  # an unknown DHU outcome on the 8th; outcome and dispatch disagree on the 27th
+    assert by_feed["opel_submissions"][2] == 1  # "OPEL 5" on the 16th
+
+
+def test_january_opel_matches_the_samples_on_most_days(january: Env):
+    acute = january.query(
+        "select date, provider_code, abs(ed_4h_pct_submitted - ed_4h_pct_pipeline) as gap, "
+        "abs(mean_handover_submitted - mean_handover_pipeline) as handover_gap "
+        "from marts.opel_daily where role = 'acute' and ed_4h_pct_submitted is not null"
+    )
+    # Submissions are built from the same day's samples, so they agree within rounding and the pending
+    # rule, except on the days the generator makes them disagree by 8 points (10th and 24th January).
+    disagree = acute.filter(acute["gap"] > 4)
+    assert sorted({str(d) for d in disagree["date"]}) == ["2025-01-10", "2025-01-24"]
+    assert acute.filter(acute["gap"] <= 4).height == acute.height - 4  # both trusts on each of those 2 days
+    # The submitted mean is in whole minutes (up to 0.5 off), and EMAS re-sends later reconcile
+    # handover times the morning submission never saw: within 2 minutes.
+    assert acute["handover_gap"].max() < 2
+    missing = january.query("select provider_code from marts.opel_daily where date = '2025-01-19' and submissions = 0").rows()
+    assert missing == [("RXM",)]  # RXM sent nothing on 19 January: a row flagged missing, not a gap
+    assert january.query("select count(*) from marts.opel_daily where is_late").item() > 0
+    assert january.query("select count(*) from marts.opel_system_daily where system_level is null").item() == 0
 
 
 def test_burton_sitrep_stands_in_when_emas_missed_it(env: Env):

@@ -16,9 +16,11 @@ SHARES = ["ed_4h_pct", "pct_over_12h_in_ed", "adult_ga_bed_occupancy_pct", "esca
 # expected number: these two percentages are not shares of 100.
 OVER_CAPACITY = {"majors_resus_occupancy_pct": (0, 300)}
 VARIATION = {"ed_attendance_variation_pct": (-100, 1000)}
-ACUTE_PARAMETERS = [*MINUTES[:1], "ed_4h_pct", "ed_attendance_variation_pct", "majors_resus_occupancy_pct",
-                    MINUTES[1], "pct_over_12h_in_ed", "adult_ga_bed_occupancy_pct", "escalation_beds_pct",
-                    "no_criteria_to_reside_pct"]
+ACUTE_PARAMETERS = [
+    "mean_handover_minutes", "ed_4h_pct", "ed_attendance_variation_pct", "majors_resus_occupancy_pct",
+    "median_time_to_treatment_minutes", "pct_over_12h_in_ed", "adult_ga_bed_occupancy_pct",
+    "escalation_beds_pct", "no_criteria_to_reside_pct",
+]
 
 SPEC = FeedSpec(
     feed="opel_submissions",

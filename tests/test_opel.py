@@ -35,6 +35,12 @@ def _opel(env: Env, day: str) -> dict[str, dict]:
     return {r["provider_code"]: r for r in env.query("select * from marts.opel_daily where date = $d", d=day).iter_rows(named=True)}
 
 
+def test_every_acute_parameter_has_a_range_rule():
+    from schemas import opel_submissions as opel
+
+    assert set(opel.ACUTE_PARAMETERS) == {*opel.MINUTES, *opel.SHARES, *opel.OVER_CAPACITY, *opel.VARIATION}
+
+
 def test_derived_score_and_level_hand_worked(small_config: Env):
     env = small_config
     env.write_opel("20250115", "202501151200", [

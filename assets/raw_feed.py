@@ -83,8 +83,10 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 )
                 files_seen.append(files)
                 quarantined_seen.append(quarantined)
-                if files.height == 0:
-                    context.log.warning(f"{day}: no {feed} files landed for any provider")
+                arrived = set(files["provider_code"].to_list())
+                for config in configs:
+                    if config.expected_daily and config.provider_code not in arrived:
+                        context.log.warning(f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})")
             lost = conn.sql(
                 sql("check_rows_accounted"),
                 params={"feed": feed, "raw_table": f"raw.{feed}", "first": days[0], "last": days[-1]},

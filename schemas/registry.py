@@ -52,6 +52,8 @@ class FeedConfig(BaseModel):
     datetime_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d %H:%M:%S"], min_length=1)
     date_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d"], min_length=1)
     columns: dict[str, ColumnMapping]
+    # False for a source sent only when needed (e.g. a sitrep fallback): its absence is not a warning.
+    expected_daily: bool = True
     config_path: str = ""
 
     @field_validator("columns", mode="before")

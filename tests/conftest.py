@@ -118,7 +118,8 @@ class Env:
             ),
         }
 
-    def materialize(self, first: str, last: str | None = None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    def materialize(self, first: str, last: str | None = None, raise_on_error: bool = True,
+                    instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
         """Every asset for one partition, or a range of them as a single run."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
         return dg.materialize(
@@ -127,6 +128,7 @@ class Env:
             partition_key=None if last else first,
             tags=tags,
             raise_on_error=raise_on_error,
+            instance=instance,
         )
 
     def query(self, sql: str, **params) -> pl.DataFrame:

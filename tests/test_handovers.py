@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import pytest
 
 from tests.conftest import Env, emas_row
@@ -138,3 +139,15 @@ def test_conveyances_win_over_sitrep_and_rollup_refuses_a_partial_sum(env: Env):
     assert trust["hours_lost"] is None
     # Mean over the trust = total minutes / known = (45 + 2 x 60) / 11 = 15 min.
     assert trust["mean_minutes"] == pytest.approx(165 / 11)
+
+
+def test_missing_daily_file_is_named_but_an_occasional_sitrep_is_not(env: Env):
+    env.write_emas("20250115", "20250116040000", [emas_row("H1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00")])
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = env.materialize("2025-01-15", instance=instance)
+        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == 30]  # logging.WARNING
+    # EMAS sent its file; ED from RTG and RFS, hub cases from DHU and OPEL from the portal did not.
+    assert any("no ed_attendances file from RTG" in w for w in warnings)
+    assert any("no ed_attendances file from RFS" in w for w in warnings)
+    assert not any("ambulance_handovers file" in w for w in warnings)
+    assert not any("handover_sitrep" in w for w in warnings)  # sent only when needed

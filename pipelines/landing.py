@@ -97,13 +97,18 @@ def _read_xlsx(path: Path, config: FeedConfig) -> pl.DataFrame:
         frame = pl.read_excel(path, engine="calamine", **sheet)
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
         raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
-    # Workbook cells arrive typed; render date-times in ISO so one parser serves CSV and Excel alike.
-    return frame.with_columns(
-        [
-            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") if frame.schema[c] in (pl.Datetime, pl.Date) else pl.col(c).cast(pl.Utf8)
-            for c in frame.columns
-        ]
-    )
+    # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:
+    # date-times in ISO, and a whole number as "3", not "3.0", even in a column holding fractions.
+    return frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns])
+
+
+def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype in (pl.Datetime, pl.Date):
+        return column.dt.strftime("%Y-%m-%d %H:%M:%S")
+    if dtype.is_float():
+        whole = column.is_finite() & (column == column.round(0))
+        return pl.when(whole).then(column.cast(pl.Int64).cast(pl.Utf8)).otherwise(column.cast(pl.Utf8))
+    return column.cast(pl.Utf8)
 
 
 def _check_header(columns: list[str], path: Path, config: FeedConfig) -> None:

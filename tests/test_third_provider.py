@@ -29,6 +29,7 @@ columns:
   arrival_at: Arrived
   departure_at: Left
   arrival_mode: {column: Amb, values: {Y: ambulance, N: other}}
+  acuity: Triage
 """
 
 
@@ -51,6 +52,8 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
         "Arrived": [datetime(2025, 1, 15, 9, 0), datetime(2025, 1, 15, 10, 0), datetime(2025, 1, 15, 11, 0)],
         "Left": [datetime(2025, 1, 15, 12, 0), datetime(2025, 1, 15, 15, 30), datetime(2025, 1, 15, 12, 0)],
         "Amb": ["Y", "N", "N"],
+        # A numeric workbook column mixing whole numbers and a keying slip: 3 must read as 3, not "3.0".
+        "Triage": [3.0, 2.0, 2.5],
     }).write_excel(landing / "sfh-ae-20250115-202501160600.xlsx", worksheet="ED")
 
     env.materialize("2025-01-15")
@@ -58,9 +61,12 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
         "select department_type, attendances, within_4h, breaches from marts.ed_four_hour_daily "
         "where site_code = 'RK5BC' order by 1"
     ).rows()
-    # Type 1: S1 180 min within, S2 330 min breach. Type 3: S3 60 min within.
-    assert mart == [(1, 2, 1, 1), (3, 1, 1, 0)]
+    # S3's triage 2.5 is not a whole number: quarantined. Type 1: S1 180 min within, S2 330 min breach.
+    assert mart == [(1, 2, 1, 1)]
+    assert env.query("select acuity from raw.ed_attendances where record_id = 'S1'").item() == 3
+    reason = env.query("select column_name, reason, value from ops.quarantine where provider_code = 'RK5'").row(0)
+    assert reason == ("acuity", "not a whole number", "2.5")
     trust = env.query(
         "select pct_within_4h from marts.ed_four_hour_trust where org_code = 'RK5' and period = 'day' and scope = 'all_types'"
     ).item()
-    assert abs(trust - 100 * 2 / 3) < 1e-9  # 2 within of 3
+    assert trust == 50.0  # 1 within of 2

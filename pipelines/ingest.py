@@ -80,8 +80,9 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
     typed = typed.with_columns(pl.lit(extracted_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
     source_names = _source_columns(config, spec)
     row_errors = contract_errors(typed, contract, source_names)
-    # A cell that could not be parsed also fails "value missing"; keep the more precise reason.
-    row_errors = row_errors.join(mapping_errors.select("source_row", "column_name"), on=["source_row", "column_name"], how="anti")
+    # A cell that could not be parsed also fails the contract on what was derived from it ("value
+    # missing" on arrival_utc after an unreadable arrival_at): keep only the precise parse reason.
+    row_errors = row_errors.join(mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti")
     errors = pl.concat([mapping_errors, row_errors])
 
     # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.

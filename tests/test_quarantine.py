@@ -44,6 +44,8 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     assert "partition day 2025-01-15" in reasons[(5, "arrival_utc", "ARRIVAL_DTTM")]["reason"]
     unreadable = reasons[(6, "arrival_at", "ARRIVAL_DTTM")]
     assert "unreadable date-time" in unreadable["reason"] and unreadable["value"] == "15th Jan 10am"
+    # Only the precise reason: not also "value missing" on the arrival_utc derived from it.
+    assert [key for key in reasons if key[0] == 6] == [(6, "arrival_at", "ARRIVAL_DTTM")]
     assert "duplicate" in reasons[(7, "record_id", "ATTENDANCE_ID")]["reason"]
     assert "duplicate" in reasons[(8, "record_id", "ATTENDANCE_ID")]["reason"]
     nhs = reasons[(10, "nhs_number", "NHS_NUMBER")]

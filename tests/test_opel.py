@@ -143,3 +143,18 @@ def test_cross_check_sits_beside_the_pipeline_figures(env: Env):
     assert (rtg["ed_4h_pct_submitted"], rtg["ed_4h_pct_pipeline"]) == (72.5, ed[0]) and ed[0] == 50.0
     assert (rtg["pct_over_12h_submitted"], rtg["pct_over_12h_pipeline"]) == (4.0, ed[1]) and ed[1] == 0.0
     assert (rtg["mean_handover_submitted"], rtg["mean_handover_pipeline"]) == (41.0, handover) and handover == 30.0
+
+
+def test_rerun_leaves_opel_tables_identical(small_config: Env):
+    env = small_config
+    env.write_opel("20250115", "202501151200", [
+        opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
+        opel_row("RFS", "15/01/2025", "15/01/2025 11:20:00", 2),
+        opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 9),  # no OPEL 9: quarantined
+    ])
+    tables = ["raw.opel_submissions", "ops.quarantine", "marts.opel_daily", "marts.opel_parameter_scores", "marts.opel_system_daily"]
+    env.materialize("2025-01-15")
+    first = {t: env.query(f"select * from {t} order by all") for t in tables}
+    env.materialize("2025-01-15")
+    for table in tables:
+        assert first[table].height > 0 and first[table].equals(env.query(f"select * from {table} order by all")), table

@@ -20,10 +20,10 @@ def contract_errors(frame: pl.DataFrame, schema: pa.DataFrameSchema, source_colu
         schema.validate(frame, lazy=True)
         return empty_errors()
     except pa.errors.SchemaErrors as exc:
+        if exc.failure_cases.filter(pl.col("index").is_null()).height:
+            # A failure with no row (wrong dtype, missing column) is a defect in our mapping, not bad data.
+            raise
         cases = exc.failure_cases
-    if cases.filter(pl.col("index").is_null()).height:
-        # A failure with no row (wrong dtype, missing column) is a defect in our mapping, not bad data.
-        raise exc
     rows = frame.get_column("source_row")
     return pl.DataFrame(
         {

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import starts_on_day, null_or
+from schemas.checks import null_or, starts_on_day, unique_in_file
 
 SPEC = FeedSpec(
     feed="ambulance_handovers",
@@ -38,11 +38,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 str,
                 checks=[
                     pa.Check.str_length(min_value=1),
-                    pa.Check(
-                        lambda d: d.lazyframe.select(
-                            ~pl.struct("incident_id", "site_code", "arrival_utc").is_duplicated()
-                        ),
-                        name="duplicate: the same incident, site and arrival appear more than once in this file",
+                    unique_in_file(
+                        ["incident_id", "site_code", "arrival_utc"],
+                        "duplicate: the same incident, site and arrival appear more than once in this file",
                     ),
                 ],
             ),

@@ -12,10 +12,7 @@ import polars as pl
 def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
     """For an `<event>_utc` column: its local date (`<event>_at`) is the partition day, and not after the extract."""
     return [
-        pa.Check(
-            lambda d: d.lazyframe.select(pl.col(f"{event}_at").dt.date() == day),
-            name=f"{event} on the partition day {day.isoformat()}",
-        ),
+        row_rule(pl.col(f"{event}_at").dt.date() == day, f"{event} on the partition day {day.isoformat()}"),
         pa.Check(
             lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
             name=f"{event} not after the extract was taken",
@@ -26,3 +23,13 @@ def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
 def null_or(rule: Callable[[str], pl.Expr], name: str) -> pa.Check:
     """A rule on the checked column (rule(column) -> boolean expression) that an empty value passes."""
     return pa.Check(lambda d: d.lazyframe.select(pl.col(d.key).is_null() | rule(d.key)), name=name)
+
+
+def row_rule(rule: pl.Expr, name: str) -> pa.Check:
+    """A rule over whole rows (rule -> one boolean per row), reported against the column it sits on."""
+    return pa.Check(lambda d: d.lazyframe.select(rule), name=name)
+
+
+def unique_in_file(columns: list[str], name: str) -> pa.Check:
+    """No two rows of one file share these key columns; every copy fails, since none is known right."""
+    return row_rule(~pl.struct(columns).is_duplicated(), name)

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import null_or, starts_on_day
+from schemas.checks import null_or, row_rule, starts_on_day
 
 SPEC = FeedSpec(
     feed="cnh_cases",
@@ -55,9 +55,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "outcome": pa.Column(str, pa.Check.isin(OUTCOMES, name="outcome")),
             "ambulance_dispatched": pa.Column(
                 bool,
-                pa.Check(
-                    lambda d: d.lazyframe.select((pl.col("outcome") != "ambulance_dispatched") | pl.col(d.key)),
-                    name="an outcome of ambulance dispatched needs dispatched = yes",
+                row_rule(
+                    (pl.col("outcome") != "ambulance_dispatched") | pl.col("ambulance_dispatched"),
+                    "an outcome of ambulance dispatched needs dispatched = yes",
                 ),
             ),
             "automated": pa.Column(bool),

@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
+from schemas.checks import row_rule, unique_in_file
 
 SPEC = FeedSpec(
     feed="handover_sitrep",
@@ -27,10 +28,6 @@ SPEC = FeedSpec(
 )
 
 
-def _row_rule(expr: pl.Expr, name: str) -> pa.Check:
-    return pa.Check(lambda d: d.lazyframe.select(expr), name=name)
-
-
 def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """Counts must be whole, non-negative and nested (over 60 within over 45 within ... within known)."""
     count = pa.Check.ge(0, name="not negative")
@@ -41,15 +38,15 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "site_code": pa.Column(
                 str,
                 [pa.Check.isin(reference.sites, name="known site code (ref.sites)"),
-                 _row_rule(~pl.struct("date", "site_code").is_duplicated(), "duplicate: one row per site and day")],
+                 unique_in_file(["date", "site_code"], "duplicate: one row per site and day")],
             ),
-            "all_handovers": pa.Column(pl.Int64, [count, _row_rule(pl.col("all_handovers") == pl.col("known") + pl.col("unknown"), "all handovers = known + unknown")]),
+            "all_handovers": pa.Column(pl.Int64, [count, row_rule(pl.col("all_handovers") == pl.col("known") + pl.col("unknown"), "all handovers = known + unknown")]),
             "known": pa.Column(pl.Int64, count),
             "unknown": pa.Column(pl.Int64, count),
-            "over_15": pa.Column(pl.Int64, [count, _row_rule(pl.col("over_15") <= pl.col("known"), "over 15 not more than known")]),
-            "over_30": pa.Column(pl.Int64, [count, _row_rule(pl.col("over_30") <= pl.col("over_15"), "over 30 not more than over 15")]),
-            "over_45": pa.Column(pl.Int64, [count, _row_rule(pl.col("over_45").is_null() | (pl.col("over_45") <= pl.col("over_30")), "over 45 not more than over 30")], nullable=True),
-            "over_60": pa.Column(pl.Int64, [count, _row_rule(pl.col("over_60") <= nested, "over 60 not more than over 45 (or 30)")]),
+            "over_15": pa.Column(pl.Int64, [count, row_rule(pl.col("over_15") <= pl.col("known"), "over 15 not more than known")]),
+            "over_30": pa.Column(pl.Int64, [count, row_rule(pl.col("over_30") <= pl.col("over_15"), "over 30 not more than over 15")]),
+            "over_45": pa.Column(pl.Int64, [count, row_rule(pl.col("over_45").is_null() | (pl.col("over_45") <= pl.col("over_30")), "over 45 not more than over 30")], nullable=True),
+            "over_60": pa.Column(pl.Int64, [count, row_rule(pl.col("over_60") <= nested, "over 60 not more than over 45 (or 30)")]),
             "total_hours": pa.Column(pl.Float64, pa.Check.ge(0, name="not negative"), nullable=True),
             "mean_minutes": pa.Column(pl.Float64, pa.Check.ge(0, name="not negative"), nullable=True),
             "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),

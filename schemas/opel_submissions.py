@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
+from schemas.checks import unique_in_file
 
 # The acute parameters behind a declared level (brief 2.1); minutes or percentages.
 MINUTES = ["mean_handover_minutes", "median_time_to_treatment_minutes"]
@@ -42,8 +43,8 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
         "org_code": pa.Column(
             str,
             [pa.Check.isin(reference.providers, name="known provider code (ref.providers)"),
-             pa.Check(lambda d: d.lazyframe.select(~pl.struct("org_code", "submitted_utc").is_duplicated()),
-                      name="duplicate: the same provider and submission time appear more than once in this file")],
+             unique_in_file(["org_code", "submitted_utc"],
+                            "duplicate: the same provider and submission time appear more than once in this file")],
         ),
         "date": pa.Column(pl.Date, pa.Check.eq(day, name=f"OPEL date is the partition day {day.isoformat()}")),
         "submitted_utc": pa.Column(pl.Datetime("us", "UTC")),

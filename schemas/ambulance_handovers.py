@@ -37,15 +37,15 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "incident_id": pa.Column(
                 str,
                 checks=[
-                    pa.Check.str_length(min_value=1),
+                    pa.Check.str_length(min_value=1, error="empty id"),
                     unique_in_file(
                         ["incident_id", "site_code", "arrival_utc"],
                         "duplicate: the same incident, site and arrival appear more than once in this file",
                     ),
                 ],
             ),
-            "site_code": pa.Column(str, pa.Check.isin(reference.sites, name="known site code (ref.sites)")),
-            "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, name="call category C1-C4")),
+            "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
+            "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, error="call category C1-C4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "handover_utc": pa.Column(
                 UTC,

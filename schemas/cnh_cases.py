@@ -43,8 +43,8 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     del reference
     return pa.DataFrameSchema(
         {
-            "case_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
-            "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, name="referral source")),
+            "case_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1, error="empty id")),
+            "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, error="referral source")),
             "call_before_convey": pa.Column(bool, nullable=True),
             "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),
             "first_contact_utc": pa.Column(
@@ -52,7 +52,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 null_or(lambda c: pl.col(c) >= pl.col("received_utc"), "first clinical contact not before received"),
                 nullable=True,
             ),
-            "outcome": pa.Column(str, pa.Check.isin(OUTCOMES, name="outcome")),
+            "outcome": pa.Column(str, pa.Check.isin(OUTCOMES, error="outcome")),
             "ambulance_dispatched": pa.Column(
                 bool,
                 row_rule(
@@ -61,7 +61,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 ),
             ),
             "automated": pa.Column(bool),
-            "disposition_band": pa.Column(str, pa.Check.isin(DISPOSITION_BANDS, name="disposition band 1h or 2h"), nullable=True),
+            "disposition_band": pa.Column(str, pa.Check.isin(DISPOSITION_BANDS, error="disposition band 1h or 2h"), nullable=True),
             "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
         },
         name="cnh_cases",

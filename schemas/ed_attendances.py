@@ -47,10 +47,10 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
-            "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1)),
-            "site_code": pa.Column(str, pa.Check.isin(reference.sites, name="known site code (ref.sites)")),
+            "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1, error="empty id")),
+            "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
-            "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, name="department type 1-4")),
+            "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, error="department type 1-4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "departure_utc": pa.Column(
                 UTC,
@@ -61,11 +61,11 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                     null_or(lambda c: pl.col(c) <= pl.col("extracted_at_utc"), "departure not after the extract was taken"),
                 ],
             ),
-            "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, name="arrival mode")),
-            "acuity": pa.Column(pl.Int64, pa.Check.in_range(1, 5, name="acuity 1-5"), nullable=True),
+            "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, error="arrival mode")),
+            "acuity": pa.Column(pl.Int64, pa.Check.in_range(1, 5, error="acuity 1-5"), nullable=True),
             "decision_to_admit_utc": pa.Column(UTC, not_before_arrival, nullable=True),
-            "disposal": pa.Column(str, pa.Check.isin(DISPOSALS, name="disposal"), nullable=True),
-            "age_band": pa.Column(str, pa.Check.isin(AGE_BANDS, name="age band"), nullable=True),
+            "disposal": pa.Column(str, pa.Check.isin(DISPOSALS, error="disposal"), nullable=True),
+            "age_band": pa.Column(str, pa.Check.isin(AGE_BANDS, error="age band"), nullable=True),
             "patient_key": pa.Column(str, nullable=True),
             "extracted_at_utc": pa.Column(UTC),
         },

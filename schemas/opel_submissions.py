@@ -42,16 +42,16 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     columns = {
         "org_code": pa.Column(
             str,
-            [pa.Check.isin(reference.providers, name="known provider code (ref.providers)"),
+            [pa.Check.isin(reference.providers, error="known provider code (ref.providers)"),
              unique_in_file(["org_code", "submitted_utc"],
                             "duplicate: the same provider and submission time appear more than once in this file")],
         ),
-        "date": pa.Column(pl.Date, pa.Check.eq(day, name=f"OPEL date is the partition day {day.isoformat()}")),
+        "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"OPEL date is the partition day {day.isoformat()}")),
         "submitted_utc": pa.Column(pl.Datetime("us", "UTC")),
-        "declared_level": pa.Column(pl.Int64, pa.Check.isin([1, 2, 3, 4], name="OPEL level 1-4")),
+        "declared_level": pa.Column(pl.Int64, pa.Check.isin([1, 2, 3, 4], error="OPEL level 1-4")),
         "comment": pa.Column(str, nullable=True),
-        **{c: pa.Column(pl.Float64, pa.Check.ge(0, name="not negative"), nullable=True) for c in MINUTES},
-        **{c: pa.Column(pl.Float64, pa.Check.in_range(lo, hi, name=f"between {lo} and {hi}"), nullable=True)
+        **{c: pa.Column(pl.Float64, pa.Check.ge(0, error="not negative"), nullable=True) for c in MINUTES},
+        **{c: pa.Column(pl.Float64, pa.Check.in_range(lo, hi, error=f"between {lo} and {hi}"), nullable=True)
            for c, (lo, hi) in ranges.items()},
         "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
     }

@@ -151,9 +151,12 @@ def test_rerun_leaves_opel_tables_identical(small_config: Env):
         opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
         opel_row("RFS", "15/01/2025", "15/01/2025 11:20:00", 2),
         opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 9),  # no OPEL 9: quarantined
+        opel_row("RY8", "15/01/2025", "15/01/2025 09:00:00", 2, **{"Escalation Beds %": "130"}),  # not a share
     ])
     tables = ["raw.opel_submissions", "ops.quarantine", "marts.opel_daily", "marts.opel_parameter_scores", "marts.opel_system_daily"]
     env.materialize("2025-01-15")
+    reason = env.query("select reason, value from ops.quarantine where column_name = 'escalation_beds_pct'").row(0)
+    assert reason == ("between 0 and 100", "130")
     first = {t: env.query(f"select * from {t} order by all") for t in tables}
     env.materialize("2025-01-15")
     for table in tables:

@@ -69,8 +69,8 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
     def _rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         last = date.fromisoformat(context.partition_keys[-1])
         with warehouse.get_connection() as conn:
+            # The views are defined in sql/<sql_file>.sql, which ensure_schema (re)creates.
             ensure_schema(conn)
-            conn.execute(sql(sql_file))
             for view in views:
                 columns = {c[0] for c in conn.sql(f"describe marts.{view}").fetchall()}
                 if {"date", "period"} <= columns:

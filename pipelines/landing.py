@@ -42,23 +42,24 @@ class LandedFile:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
+def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
+    folder = landing_root / config.landing_dir
+    return [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+
+
 def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
     """The provider's files for one activity day, oldest extract first (so later versions win)."""
-    folder = landing_root / config.landing_dir
-    found = []
-    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        matched = config.match(path.name) if path.is_file() else None
-        if matched and matched[0] == day:
-            found.append(LandedFile(path, *matched))
+    found = [
+        LandedFile(path, *matched)
+        for path in _provider_files(config, landing_root)
+        if (matched := config.match(path.name)) and matched[0] == day
+    ]
     return sorted(found, key=lambda f: (f.extracted_at, f.path.name))
 
 
 def unrecognised_files(config: FeedConfig, landing_root: Path) -> list[str]:
     """Files in the provider's folder whose names the layout does not recognise (never loaded)."""
-    folder = landing_root / config.landing_dir
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and not config.match(p.name))
+    return sorted(p.name for p in _provider_files(config, landing_root) if not config.match(p.name))
 
 
 def read_text_frame(landed: LandedFile, config: FeedConfig) -> pl.DataFrame:

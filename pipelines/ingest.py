@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,8 +74,10 @@ def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
 
 def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
-    raw = read_text_frame(landed, config)
-    sha = landed.sha256()
+    # One read serves both the hash that identifies the file and the parse.
+    data = landed.path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    raw = read_text_frame(landed, config, data)
     extracted_utc = landed.extracted_at_utc
     typed, mapping_errors = map_frame(raw, config, spec)
     typed = typed.with_columns(pl.lit(extracted_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
@@ -114,7 +117,7 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
     file_record = {
         "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
         "file_name": landed.path.name, "path": str(landed.path), "sha256": sha,
-        "size_bytes": landed.path.stat().st_size, "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+        "size_bytes": len(data), "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
         "extracted_at_utc": extracted_utc.replace(tzinfo=None), "rows_read": raw.height,
         "rows_loaded": loaded.height, "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,

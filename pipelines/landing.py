@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -38,9 +37,6 @@ class LandedFile:
     def received_at_utc(self) -> datetime:
         return datetime.fromtimestamp(self.path.stat().st_mtime, tz=timezone.utc)
 
-    def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
-
 
 def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
     folder = landing_root / config.landing_dir
@@ -62,19 +58,18 @@ def unrecognised_files(config: FeedConfig, landing_root: Path) -> list[str]:
     return sorted(p.name for p in _provider_files(config, landing_root) if not config.match(p.name))
 
 
-def read_text_frame(landed: LandedFile, config: FeedConfig) -> pl.DataFrame:
-    """Every column as text plus `source_row`, the row number a spreadsheet shows (header = 1)."""
+def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.DataFrame:
+    """The file's bytes as text columns plus `source_row`, the row a spreadsheet shows (header = 1)."""
     path = landed.path
     if config.file_format(path.name) == "xlsx":
-        frame = _read_xlsx(path, config)
+        frame = _read_xlsx(data, path, config)
     else:
-        frame = _read_csv(path, config)
+        frame = _read_csv(data, path, config)
     _check_header(frame.columns, path, config)
     return frame.with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
 
 
-def _read_csv(path: Path, config: FeedConfig) -> pl.DataFrame:
-    data = path.read_bytes()
+def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
     if not data.strip():
         raise FeedFileError(config, path, "the file is empty (no header row)")
     try:
@@ -91,11 +86,11 @@ def _read_csv(path: Path, config: FeedConfig) -> pl.DataFrame:
         raise FeedFileError(config, path, f"not a readable CSV with delimiter {config.delimiter!r}: {exc}") from exc
 
 
-def _read_xlsx(path: Path, config: FeedConfig) -> pl.DataFrame:
+def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
     # No sheet configured means the first one (polars' sheet_id=0 would read them all).
     sheet = {"sheet_name": config.sheet} if config.sheet else {"sheet_id": 1}
     try:
-        frame = pl.read_excel(path, engine="calamine", **sheet)
+        frame = pl.read_excel(io.BytesIO(data), engine="calamine", **sheet)
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
         raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
     # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:

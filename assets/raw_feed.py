@@ -9,7 +9,7 @@ import polars as pl
 
 from assets.reference import providers, sites
 from pipelines.ingest import ingest_partition
-from pipelines.landing import FeedFileError, unrecognised_files
+from pipelines.landing import unrecognised_files
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
@@ -46,7 +46,12 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
             dg.AssetCheckSpec(
                 "rows_in_equal_loaded_plus_quarantined", asset=key, blocking=True,
                 description="Every source row is either loaded or quarantined: nothing is lost.",
-            )
+            ),
+            # Not blocking: the other providers' rows are good and the marts should show them.
+            dg.AssetCheckSpec(
+                "every_landed_file_readable", asset=key,
+                description="Every landed file could be read with its provider's layout (else ops.rejected_files names it).",
+            ),
         ],
     )
     def _raw_feed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
@@ -57,6 +62,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
         days = [date.fromisoformat(k) for k in context.partition_keys]
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
+        rejected_seen: list[pl.DataFrame] = []
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             reference = Reference(
@@ -64,26 +70,28 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
             )
             for day in days:
-                try:
-                    batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d))
-                except FeedFileError as exc:
-                    # Nothing is written for the day: a half-loaded day would understate every figure.
-                    raise dg.Failure(
-                        description=f"{exc}. Nothing was loaded for {day}; fix the file or its layout and re-run.",
-                        metadata={"feed": exc.feed, "provider": exc.provider, "file": str(exc.path)},
-                        allow_retries=False,
-                    ) from exc
+                batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d))
                 loaded, quarantined, files = batch.frames()
-                where = "partition_date = $partition_date"
+                # A provider whose file was rejected keeps its previous rows for the day.
+                where = "partition_date = $partition_date" + _except_providers(batch.failed_providers)
                 replace_partition(
                     conn, day,
                     deletes=[(f"raw.{feed}", where), ("ops.source_files", f"feed = '{feed}' and {where}"),
-                             ("ops.quarantine", f"feed = '{feed}' and {where}")],
-                    inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined)],
+                             ("ops.quarantine", f"feed = '{feed}' and {where}"),
+                             ("ops.rejected_files", f"feed = '{feed}' and partition_date = $partition_date")],
+                    inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
+                             ("ops.rejected_files", batch.rejected_frame())],
                 )
                 files_seen.append(files)
                 quarantined_seen.append(quarantined)
-                arrived = set(files["provider_code"].to_list())
+                rejected_seen.append(batch.rejected_frame())
+                for rejection in batch.rejected:
+                    context.log.error(
+                        f"feed {feed}, provider {rejection['provider_code']}, file {rejection['file_name']} rejected: "
+                        f"{rejection['reason']}. {rejection['provider_code']}'s data for {day} was left as it was; "
+                        "the other providers loaded. Fix the file or its layout and re-run the day."
+                    )
+                arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
                 for config in configs:
                     if config.expected_daily and config.provider_code not in arrived:
                         context.log.warning(f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})")
@@ -94,6 +102,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
 
         files = pl.concat(files_seen)
         quarantined = pl.concat(quarantined_seen)
+        rejected = pl.concat(rejected_seen)
         by_provider = files.group_by("provider_code").agg(
             pl.len().alias("files"), pl.sum("rows_read"), pl.sum("rows_loaded"), pl.sum("rows_quarantined")
         ).sort("provider_code")
@@ -106,6 +115,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 "files": files.height,
                 "by_provider": preview(by_provider),
                 "top_quarantine_reasons": preview(top_reasons, rows=10),
+                "files_rejected": rejected.height,
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -113,8 +123,27 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                     passed=lost.height == 0,
                     metadata={"files_checked": files.height, "files_not_adding_up": lost.height,
                               "detail": preview(lost) if lost.height else "all files add up"},
-                )
+                ),
+                dg.AssetCheckResult(
+                    check_name="every_landed_file_readable",
+                    passed=rejected.height == 0,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=None if rejected.height == 0 else "Rejected: " + "; ".join(
+                        f"{r['provider_code']} {r['file_name']} ({r['reason']})" for r in rejected.iter_rows(named=True)
+                    ),
+                    metadata={"files_rejected": rejected.height,
+                              "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
+                              "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
+                              if rejected.height else "every file was read"},
+                ),
             ],
         )
 
     return _raw_feed
+
+
+def _except_providers(codes: list[str]) -> str:
+    if not codes:
+        return ""
+    quoted = ", ".join("'" + code.replace("'", "''") + "'" for code in codes)
+    return f" and provider_code not in ({quoted})"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.landing import LandedFile, landed_files, read_text_frame
+from pipelines.landing import FeedFileError, LandedFile, landed_files, read_text_frame
 from pipelines.mapping import map_frame
 from pipelines.pseudonymise import MASK
 from pipelines.validation import contract_errors
@@ -25,6 +25,11 @@ FILE_COLUMNS = {
     "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
     "extracted_at_utc": pl.Datetime("us"), "rows_read": pl.Int64, "rows_loaded": pl.Int64,
     "rows_quarantined": pl.Int64, "unexpected_columns": pl.Utf8,
+}
+REJECTED_COLUMNS = {
+    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
+    "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
+    "reason": pl.Utf8,
 }
 QUARANTINE_COLUMNS = {
     "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
@@ -40,11 +45,20 @@ class PartitionBatch:
     loaded: list[pl.DataFrame] = field(default_factory=list)
     quarantined: list[pl.DataFrame] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    # Files that could not be read at all; their provider's day is left as it was.
+    rejected: list[dict] = field(default_factory=list)
+
+    @property
+    def failed_providers(self) -> list[str]:
+        return sorted({r["provider_code"] for r in self.rejected})
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         loaded = pl.concat(self.loaded, how="vertical") if self.loaded else pl.DataFrame()
         quarantined = pl.concat(self.quarantined) if self.quarantined else pl.DataFrame(schema=QUARANTINE_COLUMNS)
         return loaded, quarantined, pl.DataFrame(self.files, schema=FILE_COLUMNS)
+
+    def rejected_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.rejected, schema=REJECTED_COLUMNS)
 
 
 def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
@@ -126,13 +140,35 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
 
 
 def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory) -> PartitionBatch:
-    """All providers' files for one day; a file that cannot be read raises and nothing is written."""
+    """All providers' files for one day; a provider with an unreadable file contributes only the rejection."""
     batch = PartitionBatch()
     schema = contract(day)
     for config in configs:
+        provider = PartitionBatch()
         for landed in landed_files(config, landing_root, day):
-            loaded, quarantined, record = ingest_file(landed, config, spec, schema)
-            batch.loaded.append(loaded)
-            batch.quarantined.append(quarantined)
-            batch.files.append(record)
+            try:
+                loaded, quarantined, record = ingest_file(landed, config, spec, schema)
+            except FeedFileError as exc:
+                provider.rejected.append(_rejection(landed, config, str(exc)))
+                continue
+            provider.loaded.append(loaded)
+            provider.quarantined.append(quarantined)
+            provider.files.append(record)
+        if provider.rejected:
+            # Loading the readable files alone could pair an old version with a missing correction,
+            # so none of this provider's files count until the bad one is fixed or removed.
+            batch.rejected.extend(provider.rejected)
+            continue
+        batch.loaded.extend(provider.loaded)
+        batch.quarantined.extend(provider.quarantined)
+        batch.files.extend(provider.files)
     return batch
+
+
+def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:
+    data = landed.path.read_bytes()
+    return {
+        "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
+        "file_name": landed.path.name, "path": str(landed.path), "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data), "received_at_utc": landed.received_at_utc.replace(tzinfo=None), "reason": reason,
+    }

@@ -65,6 +65,20 @@ create table if not exists ops.source_files (
     unexpected_columns varchar
 );
 
+-- One row per file that could not be read at all (empty, wrong layout, not CSV or a workbook): its
+-- provider's day keeps whatever was loaded before, and the raw asset's check fails naming it.
+create table if not exists ops.rejected_files (
+    feed varchar not null,
+    provider_code varchar not null,
+    partition_date date not null,
+    file_name varchar not null,
+    path varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    received_at_utc timestamp not null,
+    reason varchar not null
+);
+
 -- One row per failing cell; a source row with two problems appears twice, with one reason each.
 create table if not exists ops.quarantine (
     feed varchar not null,

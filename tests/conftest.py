@@ -21,6 +21,17 @@ UHDB_COLUMNS = ["ATTENDANCE_ID", "SITE", "UNIT", "ARRIVAL_DTTM", "DEPARTURE_DTTM
                 "DTA_DTTM", "DISCHARGE_DEST", "AGE_BAND", "NHS_NUMBER"]
 
 
+CRH_COLUMNS = ["Attendance Ref", "Department", "Arrival Date Time", "Departure Date Time", "Mode of Arrival",
+               "Triage Category", "Outcome", "Age Group"]
+
+
+def crh_row(record_id: str, arrival: str, departure: str = "") -> dict[str, str]:
+    """A CRH-layout row: Chesterfield ED, walked in, discharged; times 'DD/MM/YYYY HH:MM'."""
+    return {"Attendance Ref": record_id, "Department": "Emergency Department", "Arrival Date Time": arrival,
+            "Departure Date Time": departure, "Mode of Arrival": "Walk in", "Triage Category": "3",
+            "Outcome": "Discharged" if departure else "", "Age Group": "18-64"}
+
+
 EMAS_COLUMNS = ["Incident Number", "Hospital", "Category", "Arrived At Hospital", "Handover Complete", "Vehicle Clear"]
 SITREP_COLUMNS = ["Period", "Org Code", "All handovers", "Handover time known", "Over 15 minutes", "Over 30 minutes",
                   "Over 45 minutes", "Over 60 minutes", "Handover time unknown", "Total hours", "Mean (minutes)"]
@@ -87,6 +98,14 @@ class Env:
         path = folder / f"UHDB_ED_{day}_{extracted}.csv"
         frame = pl.DataFrame(rows, schema={c: pl.Utf8 for c in UHDB_COLUMNS})
         path.write_bytes(("\ufeff" + frame.write_csv()).encode("utf-8"))
+        return path
+
+    def write_crh(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        """Write a CRH file (semicolons, Windows-1252) for activity day YYYY-MM-DD extracted at YYYYMMDDHHMM."""
+        path = self.landing / "ed_attendances" / "crh" / f"CRH_AE_{day}_{extracted}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame = pl.DataFrame(rows, schema={c: pl.Utf8 for c in CRH_COLUMNS})
+        path.write_bytes(frame.write_csv(separator=";").encode("cp1252"))
         return path
 
     def write_emas(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:

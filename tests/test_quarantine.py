@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
-from tests.conftest import Env, uhdb_row
+from tests.conftest import Env, crh_row, uhdb_row
 
 TABLES = ["raw.ed_attendances", "ops.source_files", "ops.quarantine", "marts.ed_four_hour_daily"]
 
@@ -70,25 +69,62 @@ def test_no_identifier_in_clear_anywhere(env: Env):
     assert len(keys) == 64
 
 
-def test_missing_column_fails_the_file_with_a_named_error(env: Env):
+def _check(result: dg.ExecuteInProcessResult, name: str, asset: str = "ed_attendances") -> dg.AssetCheckEvaluation:
+    key = dg.AssetKey(["raw", asset])
+    return next(e for e in result.get_asset_check_evaluations() if e.check_name == name and e.asset_key == key)
+
+
+def test_missing_column_rejects_the_file_with_a_named_error(env: Env):
     path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("G1", "2025-01-15 10:00:00")])
     text = path.read_text(encoding="utf-8-sig").replace("ARRIVAL_DTTM", "ARRIVAL_TIME")
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(dg.Failure) as raised:
-        env.materialize("2025-01-15")
-    message = raised.value.description
-    assert "ed_attendances" in message and "RTG" in message and path.name in message
-    assert "Nothing was loaded for 2025-01-15" in message
-    assert "missing required columns ['ARRIVAL_DTTM']" in message and "unexpected columns ['ARRIVAL_TIME']" in message
+    result = env.materialize("2025-01-15")
+    check = _check(result, "every_landed_file_readable")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["providers_failed"].value == "RTG"
+    rejected = env.query("select feed, provider_code, file_name, reason from ops.rejected_files").rows()
+    assert len(rejected) == 1
+    feed, provider, name, reason = rejected[0]
+    assert (feed, provider, name) == ("ed_attendances", "RTG", path.name)
+    assert "missing required columns ['ARRIVAL_DTTM']" in reason and "unexpected columns ['ARRIVAL_TIME']" in reason
+    assert env.query("select count(*) from raw.ed_attendances").item() == 0
 
 
 def test_wrong_delimiter_says_so(env: Env):
     path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("G1", "2025-01-15 10:00:00")])
     path.write_text(path.read_text(encoding="utf-8-sig").replace(",", ";"), encoding="utf-8")
-    with pytest.raises(dg.Failure, match="is the delimiter right"):
-        env.materialize("2025-01-15")
-    # The failed day wrote nothing.
+    result = env.materialize("2025-01-15")
+    assert "is the delimiter right" in _check(result, "every_landed_file_readable").description
+    # The rejected file wrote nothing.
     assert env.query("select count(*) from raw.ed_attendances").item() == 0
+
+
+def test_one_providers_bad_file_leaves_the_others_loaded_and_its_previous_day_intact(env: Env):
+    env.write_uhdb("20250115", "20250116T0600", [uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 12:00:00")])
+    env.materialize("2025-01-15")
+    # A broken UHDB correction arrives beside CRH's first file for the day.
+    env.write_uhdb("20250115", "20250116T0900", [uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 15:00:00")])
+    broken = env.landing / "ed_attendances" / "uhdb" / "UHDB_ED_20250115_20250116T0900.csv"
+    broken.write_bytes(b"")
+    env.write_crh("2025-01-15", "202501160700", [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:30"),
+                                                 crh_row("C2", "15/01/2025 11:00", "15/01/2025 16:00")])
+    result = env.materialize("2025-01-15")
+    assert result.success  # the run finishes; the failure is the check, naming the provider
+    check = _check(result, "every_landed_file_readable")
+    assert not check.passed and check.metadata["providers_failed"].value == "RTG"
+    assert "RTG UHDB_ED_20250115_20250116T0900.csv (" in check.description and "empty" in check.description
+    # CRH loaded and reached the mart: 2 attendances, 1 within 4 hours (90 minutes; the other 5 hours).
+    crh = env.query("select attendances, within_4h from marts.ed_four_hour_daily where site_code = 'RFSDA'").rows()
+    assert crh == [(2, 1)]
+    # UHDB's previous version stands: G1 still departs at 12:00, inside 4 hours.
+    uhdb = env.query("select attendances, within_4h from marts.ed_four_hour_daily where site_code = 'RTG01'").rows()
+    assert uhdb == [(1, 1)]
+    assert env.query("select count(*) from ops.source_files where provider_code = 'RTG'").item() == 1
+    # Removing the broken file and re-running clears the rejection.
+    broken.unlink()
+    result = env.materialize("2025-01-15")
+    assert _check(result, "every_landed_file_readable").passed
+    assert env.query("select count(*) from ops.rejected_files").item() == 0
 
 
 def test_rematerialising_a_partition_leaves_identical_tables(env: Env):

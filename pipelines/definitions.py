@@ -6,8 +6,10 @@ from assets import (
     ambulance_handovers, cnh_cases, cnh_metrics, ed_attendances, ed_metrics, handover_metrics, opel_metrics,
     opel_submissions, reference,
 )
-from pipelines.jobs import daily_refresh_job
+from pipelines.jobs import daily_refresh_job, feed_refresh_jobs
 from pipelines.resources import default_resources
+from pipelines.schedules import midday_opel_refresh, overnight_refresh
+from pipelines.sensors import landing_files
 
 MODULES = [
     reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics,
@@ -19,6 +21,8 @@ all_asset_checks = dg.load_asset_checks_from_modules(MODULES)
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_asset_checks,
-    jobs=[daily_refresh_job],
+    jobs=[daily_refresh_job, *feed_refresh_jobs.values()],
+    schedules=[overnight_refresh, midday_opel_refresh],
+    sensors=[landing_files],
     resources=default_resources(),
 )

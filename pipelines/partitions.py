@@ -1,9 +1,10 @@
-"""Daily partitions: one partition is one Europe/London calendar day of arrivals."""
+"""Daily partitions: one partition is one Europe/London calendar day of activity."""
 
 import dagster as dg
 
-# The bundled samples start on 1 December 2024; the newest partition is always yesterday.
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2024-12-01", timezone="Europe/London")
+# The bundled samples start on 1 December 2024. end_offset=1 makes today a partition too: OPEL is
+# declared for the day itself by 11:00, so the midday OPEL run fills today while the rest waits.
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2024-12-01", timezone="Europe/London", end_offset=1)
 
 # A backfill of many days runs as one run: one DuckDB writer, one process start.
 single_run_backfill = dg.BackfillPolicy.single_run()

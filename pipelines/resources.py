@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -18,18 +21,48 @@ def warehouse_path() -> str:
     return os.environ.get("UEC_WAREHOUSE") or str(REPO_ROOT / DEFAULT_WAREHOUSE)
 
 
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True for DuckDB's error when another process holds the file."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def connect_waiting(database: str, read_only: bool = False, timeout_seconds: float = 1800,
+                    config: dict | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting while another process writes to it (DuckDB allows one writer)."""
+    deadline = time.monotonic() + timeout_seconds
+    delay, told = 0.2, False
+    while True:
+        try:
+            return duckdb.connect(database, read_only=read_only, config=config or {})
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc) or time.monotonic() + delay > deadline:
+                raise
+            if not told and on_wait:
+                on_wait(f"The warehouse {database} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s).")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 class WarehouseResource(DuckDBResource):
-    """DuckDB warehouse file; its folder is created on first use."""
+    """DuckDB warehouse file; its folder is created on first use, and a busy file is waited for."""
+
+    # Long enough for an overnight step to finish; a run that still cannot write then fails plainly.
+    lock_timeout_seconds: float = 1800
 
     @contextmanager
     def get_connection(self):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with super().get_connection() as conn:
-            # The parent closes only on success; a failed asset must not keep the file open.
-            try:
-                yield conn
-            finally:
-                conn.close()
+        conn = connect_waiting(
+            self.database, timeout_seconds=self.lock_timeout_seconds,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+            on_wait=logging.getLogger("uec.warehouse").warning,
+        )
+        # Closed on failure too: a failed asset must not keep the file locked.
+        try:
+            yield conn
+        finally:
+            conn.close()
 
 
 class FeedFilesResource(dg.ConfigurableResource):

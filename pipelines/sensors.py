@@ -1,0 +1,74 @@
+"""Landing sensor: a new or corrected provider file re-materialises its day, once per file version."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+
+from pipelines.jobs import FEEDS, feed_refresh_jobs
+from pipelines.partitions import daily_partitions
+from pipelines.resources import FeedFilesResource
+from schemas.registry import load_feed_configs
+
+
+@dataclass(frozen=True)
+class LandedVersion:
+    feed: str
+    provider_code: str
+    relative_path: str
+    activity_date: date
+    version: str  # modification time and size: a corrected file under the same name is a new version
+
+
+def landed_versions(feed_files: FeedFilesResource) -> list[LandedVersion]:
+    """Every file in the landing area whose name a provider layout recognises."""
+    found = []
+    for feed in FEEDS:
+        for config in load_feed_configs(feed, feed_files.feeds_dir):
+            folder = feed_files.landing / config.landing_dir
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and (matched := config.match(path.name)):
+                    stat = path.stat()
+                    found.append(LandedVersion(feed, config.provider_code, f"{config.landing_dir}/{path.name}",
+                                               matched[0], f"{stat.st_mtime_ns}:{stat.st_size}"))
+    return found
+
+
+@dg.sensor(
+    jobs=list(feed_refresh_jobs.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
+)
+def landing_files(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
+    # The cursor maps each file to the version last acted on, so each version triggers exactly one run.
+    seen: dict[str, str] | None = json.loads(context.cursor) if context.cursor else None
+    current = landed_versions(feed_files)
+    cursor = json.dumps({f.relative_path: f.version for f in current}, sort_keys=True)
+    if seen is None:
+        # First evaluation: what is already landed is the schedules' and `uec refresh`'s to load.
+        return dg.SensorResult(skip_reason=f"Started watching {len(current)} landed files; new ones will trigger runs.", cursor=cursor)
+    first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+    requests, outside = [], []
+    for landed in current:
+        if seen.get(landed.relative_path) == landed.version:
+            continue
+        day = landed.activity_date.isoformat()
+        if not first <= day <= last:
+            outside.append(landed.relative_path)
+            continue
+        requests.append(dg.RunRequest(
+            run_key=f"{landed.relative_path}@{landed.version}",
+            partition_key=day,
+            job_name=feed_refresh_jobs[landed.feed].name,
+            tags={"uec/trigger": "landing_files", "uec/file": landed.relative_path, "uec/provider": landed.provider_code},
+        ))
+    if outside:
+        context.log.warning(f"Files for days outside {first} to {last} were not loaded: {outside}")
+    if not requests:
+        return dg.SensorResult(skip_reason="No new or corrected files.", cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+

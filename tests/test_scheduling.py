@@ -1,0 +1,87 @@
+"""Schedules pick the right London day; the landing sensor runs once per new or corrected file."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from pipelines.partitions import daily_partitions
+from pipelines.schedules import midday_opel_refresh, overnight_refresh
+from pipelines.sensors import landing_files
+from tests.conftest import Env, dhu_row, uhdb_row
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_schedules_are_on_by_default_in_london_time():
+    for schedule in (overnight_refresh, midday_opel_refresh):
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+        assert schedule.execution_timezone == "Europe/London"
+    assert overnight_refresh.cron_schedule == "15 7 * * *"
+    assert midday_opel_refresh.cron_schedule == "45 12 * * *"
+    assert landing_files.default_status == dg.DefaultSensorStatus.RUNNING
+    assert {s.name for s in defs.schedules} == {"overnight_refresh", "midday_opel_refresh"}
+
+
+def test_overnight_run_is_for_yesterday_even_on_the_morning_after_a_clock_change():
+    # 07:15 BST on Monday 31 March 2025 is 06:15 UTC; yesterday in London is Sunday the 30th.
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 31, 7, 15, tzinfo=LONDON))
+    request = overnight_refresh(context)
+    assert request.partition_key == "2025-03-30"
+    # A tick time given in UTC is read in London: 23:30 UTC on 31 March is 00:30 BST on 1 April, so
+    # yesterday is 31 March (reading the date in UTC would give the 30th).
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 31, 23, 30, tzinfo=ZoneInfo("UTC")))
+    assert overnight_refresh(context).partition_key == "2025-03-31"
+
+
+def test_midday_opel_run_is_for_today_and_today_is_a_partition():
+    today = datetime(2025, 1, 15, 12, 45, tzinfo=LONDON)
+    request = midday_opel_refresh(dg.build_schedule_context(scheduled_execution_time=today))
+    assert request.partition_key == "2025-01-15"
+    assert midday_opel_refresh.job_name == "refresh_opel_submissions"
+    # end_offset=1: the current London day exists as a partition for the midday run to target.
+    now = datetime.now(LONDON).date().isoformat()
+    assert daily_partitions.get_last_partition_key() == now
+
+
+def _evaluate(env: Env, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(cursor=cursor, resources=env.resources())
+    return landing_files(context)
+
+
+def test_landing_sensor_runs_once_per_new_or_corrected_file(env: Env):
+    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00")])
+    first = _evaluate(env, None)
+    # What was already there when the sensor started is left to the schedule: no runs, a cursor.
+    assert first.run_requests in (None, []) and first.cursor
+
+    new = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A2", "2025-01-15 10:00:00")])
+    hub = env.write_dhu("20250115", "202501160300", [dhu_row("H1", "EMAS_CAT3", "2025-01-15T10:00:00", "2025-01-15T10:05:00", "OWN_GP")])
+    second = _evaluate(env, first.cursor)
+    requests = sorted(second.run_requests, key=lambda r: r.job_name)
+    assert [(r.job_name, r.partition_key) for r in requests] == [
+        ("refresh_cnh_cases", "2025-01-15"), ("refresh_ed_attendances", "2025-01-15")]
+    assert requests[1].tags["uec/file"] == f"ed_attendances/uhdb/{new.name}"
+
+    # Nothing new: nothing to do, however often the sensor ticks.
+    third = _evaluate(env, second.cursor)
+    assert not third.run_requests
+
+    # A corrected file under the same name is a new version: one more run for its day.
+    new.write_text(new.read_text(encoding="utf-8-sig") + "A3,RDH,AED,2025-01-15 11:00:00,,2,3,,,18-64,\n", encoding="utf-8-sig")
+    os.utime(new, ns=(new.stat().st_atime_ns, new.stat().st_mtime_ns + 1_000_000_000))
+    fourth = _evaluate(env, third.cursor)
+    assert [(r.job_name, r.partition_key) for r in fourth.run_requests] == [("refresh_ed_attendances", "2025-01-15")]
+    assert fourth.run_requests[0].run_key != requests[1].run_key
+    assert hub.exists()
+
+
+def test_landing_sensor_job_rebuilds_the_feed_and_its_marts():
+    job = defs.resolve_job_def("refresh_ed_attendances")
+    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert {"raw/ed_attendances", "marts/ed_four_hour_daily", "marts/opel_daily", "ref/sites"} <= keys
+    assert "raw/cnh_cases" not in keys

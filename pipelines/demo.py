@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,24 +12,17 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
-from pipelines.pseudonymise import KEY_ENV
-from pipelines.resources import REPO_ROOT, default_resources, warehouse_path
+from pipelines.pseudonymise import use_local_key
+from pipelines.resources import default_resources, warehouse_path
 from schemas.registry import load_feed_configs
 
-LOCAL_SECRET = REPO_ROOT / ".uec_secret"
 BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
 BRIEF_HOURS_LOST = {"RTG01": "1,655", "RFSDA": "over 41"}  # UEC brief, section 5 (January 2025)
 
 
 def _ensure_key() -> None:
-    if os.environ.get(KEY_ENV):
-        return
-    if not LOCAL_SECRET.exists():
-        LOCAL_SECRET.write_text(secrets.token_hex(32))
-        LOCAL_SECRET.chmod(0o600)
-        print(f"Generated a local pseudonymisation key for the demo in {LOCAL_SECRET} (git ignores it).")
-        print(f"In production set {KEY_ENV} from your secret store instead.\n")
-    os.environ[KEY_ENV] = LOCAL_SECRET.read_text().strip()
+    if message := use_local_key(create=True):
+        print(message + "\n")
 
 
 def _sample_window(landing: Path) -> tuple[date, date]:

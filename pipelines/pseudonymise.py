@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
+from pathlib import Path
 
 import nhs_number
 
@@ -12,8 +14,30 @@ KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
 
 
+LOCAL_SECRET = Path(__file__).resolve().parents[1] / ".uec_secret"
+
+
 class MissingKeyError(RuntimeError):
     pass
+
+
+def use_local_key(create: bool) -> str | None:
+    """Put the local demo key (.uec_secret, ignored by git) in the environment when none is set.
+
+    Returns a message for the user when it did something, so a local key is never used silently.
+    """
+    if os.environ.get(KEY_ENV):
+        return None
+    message = None
+    if not LOCAL_SECRET.exists():
+        if not create:
+            return None
+        LOCAL_SECRET.write_text(secrets.token_hex(32))
+        LOCAL_SECRET.chmod(0o600)
+        message = (f"Generated a local pseudonymisation key in {LOCAL_SECRET} (git ignores it). "
+                   f"In production set {KEY_ENV} from your secret store instead.")
+    os.environ[KEY_ENV] = LOCAL_SECRET.read_text().strip()
+    return message or f"Using the local pseudonymisation key in {LOCAL_SECRET} ({KEY_ENV} is not set)."
 
 
 def key_from_env() -> bytes:

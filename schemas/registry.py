@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FEEDS_DIR = Path(__file__).parent / "feeds"
+LONDON = ZoneInfo("Europe/London")
 
 
 class ColumnMapping(BaseModel):
@@ -54,6 +56,9 @@ class FeedConfig(BaseModel):
     columns: dict[str, ColumnMapping]
     # False for a source sent only when needed (e.g. a sitrep fallback): its absence is not a warning.
     expected_daily: bool = True
+    # When the day's first file is due: London time, this many days after the activity day.
+    arrives_by: time = time(7, 0)
+    arrives_days_after: int = Field(default=1, ge=0)
     config_path: str = ""
 
     @field_validator("columns", mode="before")
@@ -87,6 +92,10 @@ class FeedConfig(BaseModel):
         activity = datetime.strptime(m["activity_date"], self.activity_date_format).date()
         extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
         return activity, extracted
+
+    def due_at(self, day: date) -> datetime:
+        """When the first file for an activity day is due, as an aware Europe/London time."""
+        return datetime.combine(day + timedelta(days=self.arrives_days_after), self.arrives_by, tzinfo=LONDON)
 
     def file_format(self, file_name: str) -> str:
         """A provider may send corrections as a workbook: the extension wins over the default."""

@@ -1,0 +1,127 @@
+"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, feeds check)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+FEED_NAMES = ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions")
+
+
+def _yesterday() -> date:
+    return datetime.now(LONDON).date() - timedelta(days=1)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-01-15") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uec",
+        description="Run and inspect the Derby and Derbyshire SCC urgent and emergency care pipeline. "
+                    "Runs go through the persistent Dagster instance (DAGSTER_HOME, default .dagster/), so they "
+                    "appear in the Dagster UI beside the overnight schedule's runs.",
+        epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
+               "UEC_REFERENCE_DIR, UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    refresh = commands.add_parser(
+        "refresh", help="load and rebuild a day (default yesterday) or a range of days",
+        description="Materialise every feed and mart (or one feed and what is built from it) for yesterday, a "
+                    "date, or a date range run as one Dagster run. Shows each step as it finishes, then rows "
+                    "loaded and quarantined per provider, failed checks and the headline figures. If another run "
+                    "is writing the warehouse, waits for it. Exit status: 0 when every step ran and no ERROR "
+                    "check failed; 1 otherwise, with the reason; 2 for a usage error.",
+    )
+    when = refresh.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="one day (default: yesterday, London time)")
+    when.add_argument("--from", dest="first", type=_day, metavar="YYYY-MM-DD", help="first day of a range (with --to)")
+    refresh.add_argument("--to", dest="last", type=_day, metavar="YYYY-MM-DD", help="last day of a range (default: yesterday)")
+    refresh.add_argument("--feed", choices=FEED_NAMES, help="only this feed and the marts built from it")
+
+    status = commands.add_parser(
+        "status", help="what arrived for a day, what is late, what loaded, and failing checks",
+        description="For one day (default yesterday): per feed and provider, files received (first extract "
+                    "time) against when they are due (arrives_by in the provider's layout), rows loaded and "
+                    "quarantined, the last run covering the day and its outcome, and failing checks. Exit status "
+                    "1 when a file is late, missing, rejected or a check failed; 0 otherwise.",
+    )
+    status.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
+
+    feeds = commands.add_parser("feeds", help="work with provider layouts",
+                                description="Work with provider layouts (schemas/feeds/<feed>/<provider>.yaml).")
+    feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="SUBCOMMAND")
+    check = feed_commands.add_parser(
+        "check", help="dry-run a provider's layout over a file, writing nothing",
+        description="Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show "
+                    "what would load, what would be quarantined and why (by column, with row numbers as a "
+                    "spreadsheet shows them), or why the whole file would be rejected. Writes nothing. Exit "
+                    "status: 0 when every row would load; 1 when rows would be quarantined or the file rejected; "
+                    "2 when no layout of PROVIDER recognises the file name.",
+    )
+    check.add_argument("provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)")
+    check.add_argument("file", metavar="FILE", type=Path, help="the file to check")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Dagster's beta notices and debug log are for developers; the analyst sees progress and results.
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.WARNING, format="  %(message)s")
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+    from pipelines.pseudonymise import use_local_key
+
+    if args.command == "refresh":
+        if args.last and not args.first:
+            print("--to needs --from (for one day use --date).", file=sys.stderr)
+            return 2
+        if args.date:
+            first = last = args.date
+        elif args.first:
+            first, last = args.first, args.last or _yesterday()
+        else:
+            first = last = _yesterday()
+        if last < first:
+            print(f"--to {last} is before --from {first}.", file=sys.stderr)
+            return 2
+        from pipelines.partitions import daily_partitions
+
+        start, end = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+        if not (start <= first.isoformat() and last.isoformat() <= end):
+            print(f"Days must fall between {start} and {end} (today).", file=sys.stderr)
+            return 2
+        if message := use_local_key(create=False):
+            print(message)
+        from pipelines.refresh import refresh
+
+        return refresh(first, last, args.feed)
+    if args.command == "status":
+        from pipelines.status import status
+
+        return status(args.date or _yesterday())
+    if not args.file.is_file():
+        print(f"{args.file} is not a file.", file=sys.stderr)
+        return 2
+    if message := use_local_key(create=True):
+        print(message)
+    from pipelines.dry_run import check_file
+    from pipelines.resources import default_resources
+
+    files = default_resources()["feed_files"]
+    return check_file(args.provider, args.file, files.feeds_dir, files.reference_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""`uec refresh`: run days through the persistent Dagster instance, show progress, end with a summary."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.instance import persistent_instance
+from pipelines.resources import connect_waiting, warehouse_path
+from pipelines.warehouse import sql
+
+Print = Callable[[str], None]
+PROGRESS_EVENTS = {
+    dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass
+class Progress:
+    """Prints each step as it finishes by reading the run's events from the instance."""
+
+    run_id: str
+    out: Print
+    cursor: str | None = None
+    assets_in_step: dict[str, list[str]] = field(default_factory=dict)
+    rows_in_step: dict[str, int] = field(default_factory=dict)
+
+    def poll(self, instance: dg.DagsterInstance) -> None:
+        while True:
+            page = instance.get_records_for_run(self.run_id, cursor=self.cursor, of_type=PROGRESS_EVENTS)
+            for record in page.records:
+                self._show(record.event_log_entry.dagster_event)
+            self.cursor = page.cursor
+            if not page.has_more:
+                return
+
+    def _show(self, event: dg.DagsterEvent) -> None:
+        step = event.step_key or ""
+        kind = event.event_type
+        if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            name = materialization.asset_key.to_user_string()
+            if name not in self.assets_in_step.setdefault(step, []):
+                self.assets_in_step[step].append(name)
+            rows = materialization.metadata.get("dagster/row_count")
+            if rows is not None and name.startswith("raw/"):
+                self.rows_in_step[step] = rows.value
+        elif kind == dg.DagsterEventType.STEP_START:
+            self.out(f"  ... {step}")
+        elif kind == dg.DagsterEventType.STEP_SUCCESS:
+            names = ", ".join(self.assets_in_step.get(step, [])) or step
+            rows = f", {self.rows_in_step[step]:,} rows loaded" if step in self.rows_in_step else ""
+            self.out(f"  ok  {names} ({event.event_specific_data.duration_ms / 1000:.1f} s{rows})")
+        elif kind == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            self.out(f"  FAILED {step}: {error.message.strip() if error else 'see the Dagster UI'}")
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
+            check = event.event_specific_data
+            self.out(f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}".rstrip(": "))
+
+
+def _watch(progress: Progress, done: threading.Event) -> None:
+    # A separate instance object: the run's own one is busy writing in the main thread.
+    instance = persistent_instance()
+    while not done.wait(0.5):
+        progress.poll(instance)
+    progress.poll(instance)
+
+
+def refresh(first: date, last: date, feed: str | None, out: Print = print) -> int:
+    """Materialise the days (one run for a range) and return the process exit status."""
+    from pipelines.definitions import defs  # loading every asset is slow: only when a run is asked for
+
+    instance = persistent_instance()
+    job = defs.resolve_job_def("daily_refresh" if feed is None else f"refresh_{feed}")
+    run_id = str(uuid.uuid4())
+    days = f"{first}" if first == last else f"{first} to {last}"
+    tags = {"uec/trigger": "uec refresh"}
+    if first != last:
+        tags |= {"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()}
+    out(f"Refreshing {feed or 'every feed'} for {days} (run {run_id} on the instance in {instance.root_directory}).")
+    progress = Progress(run_id, out)
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(progress, done), daemon=True)
+    watcher.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, tags=tags, raise_on_error=False, run_config=QUIET_LOGGERS,
+            partition_key=first.isoformat() if first == last else None,
+        )
+    finally:
+        done.set()
+        watcher.join()
+    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    _summary(first, last, feed, failed_checks, out)
+    return _verdict(result, failed_checks, out)
+
+
+def _verdict(result: dg.ExecuteInProcessResult, failed_checks: list[dg.AssetCheckEvaluation], out: Print) -> int:
+    if not result.success:
+        failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+        first = failures[0] if failures else None
+        reason = first.event_specific_data.error.message.strip() if first and first.event_specific_data.error else "see the run in the Dagster UI"
+        out(f"\nRefresh FAILED at {first.step_key if first else 'start-up'}: {reason}")
+        out("Steps after it did not run for these days; what had already finished is kept. Fix the cause and run the same command again.")
+        return 1
+    errors = [e for e in failed_checks if e.severity == dg.AssetCheckSeverity.ERROR]
+    if errors:
+        out(f"\nRefresh finished, but {len(errors)} check(s) failed, so some figures are incomplete:")
+        for check in errors:
+            out(f"  - {check.asset_key.to_user_string()} {check.check_name}: {check.description or 'see the Dagster UI'}")
+        return 1
+    out("\nRefresh finished: every step ran and every check passed." if not failed_checks
+        else "\nRefresh finished; only warnings failed (listed above).")
+    return 0
+
+
+def _summary(first: date, last: date, feed: str | None, failed_checks: list, out: Print) -> None:
+    path = warehouse_path()
+    if not Path(path).exists():
+        return
+    with connect_waiting(path, read_only=True, timeout_seconds=600) as conn:
+        files = conn.sql(
+            "select feed, provider_code, count(*) as files, sum(rows_read) as read, sum(rows_loaded) as loaded, "
+            "sum(rows_quarantined) as quarantined from ops.source_files "
+            "where partition_date between $first and $last and ($feed is null or feed = $feed) group by all order by all",
+            params={"first": first, "last": last, "feed": feed},
+        ).fetchall()
+        rejected = conn.sql(
+            "select feed, provider_code, file_name, reason from ops.rejected_files "
+            "where partition_date between $first and $last and ($feed is null or feed = $feed) order by all",
+            params={"first": first, "last": last, "feed": feed},
+        ).fetchall()
+        headlines = conn.sql(sql("headline_figures"), params={"day": last}).fetchall()
+    out(f"\nRows per provider, {first} to {last} (rows read = loaded + quarantined):")
+    for name, provider, n, read, loaded, quarantined in files:
+        out(f"  {name:<20} {provider:<4} {n:>3} file(s) {read:>9,} read {loaded:>9,} loaded {quarantined:>6,} quarantined")
+    for name, provider, file_name, reason in rejected:
+        out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")
+    out(f"Checks failed: {len(failed_checks)}")
+    if headlines:
+        out(f"\nHeadline figures for {last}:")
+        for _, figure, value, unit in headlines:
+            shown = "n/a" if value is None else f"{value:,.1f}{unit}" if unit else f"{value:.0f}"
+            out(f"  {figure:<70} {shown:>10}")

@@ -1,0 +1,100 @@
+"""`uec status`: for one day, each feed and provider: received, late, loaded, quarantined, last run, checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from pipelines.instance import persistent_instance
+from pipelines.jobs import FEEDS
+from pipelines.landing import landed_files
+from pipelines.resources import connect_waiting, default_resources, warehouse_path
+from schemas.registry import load_feed_configs
+
+LONDON = ZoneInfo("Europe/London")
+Print = Callable[[str], None]
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def _runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
+    """Recent runs whose partition, or partition range, includes the day (newest first)."""
+    return [
+        run for run in instance.get_runs(limit=limit)
+        if run.tags.get("dagster/partition") == day or (RANGE_START in run.tags and run.tags[RANGE_START] <= day <= run.tags[RANGE_END])
+    ]
+
+
+def _last_run(runs: list[dg.DagsterRun], feed: str) -> dg.DagsterRun | None:
+    return next((r for r in runs if r.job_name in ("daily_refresh", f"refresh_{feed}", "__ephemeral_asset_job__")), None)
+
+
+def _failed_checks(instance: dg.DagsterInstance, run: dg.DagsterRun | None, feed: str) -> list[str]:
+    if run is None:
+        return []
+    failed = []
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        check = entry.dagster_event.event_specific_data
+        if not check.passed and check.asset_key == dg.AssetKey(["raw", feed]):
+            failed.append(f"{check.check_name}: {check.description or 'see the Dagster UI'}")
+    return failed
+
+
+def status(day: date, out: Print = print, now: datetime | None = None) -> int:
+    """Print the day's status; exit status 1 when anything expected is missing, late or failing."""
+    now = now or datetime.now(LONDON)
+    feed_files = default_resources()["feed_files"]
+    instance = persistent_instance()
+    runs = _runs_covering(instance, day.isoformat())
+    loaded = _loaded(day)
+    out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
+    out(f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8}  last run")
+    problems = 0
+    for feed in FEEDS:
+        run = _last_run(runs, feed)
+        run_text = f"{run.status.value.lower()} ({run.run_id[:8]})" if run else "none"
+        for config in load_feed_configs(feed, feed_files.feeds_dir):
+            files = landed_files(config, feed_files.landing, day)
+            due = config.due_at(day)
+            if files:
+                first = files[0].extracted_at.replace(tzinfo=LONDON)
+                late = first > due
+                received = f"{len(files)} file(s), first {first:%d %b %H:%M}" + (" LATE" if late else "")
+            elif not config.expected_daily:
+                received, late = "none (sent only when needed)", False
+            else:
+                late = now > due
+                received = "MISSING, overdue" if late else "not yet (not due)"
+            counts = loaded.get((feed, config.provider_code), {})
+            rejected = counts.get("rejected", 0)
+            problems += late or rejected > 0
+            out(f"  {feed:<20} {config.provider_code:<8} {received:<30} {due:%d %b %H:%M}  "
+                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,}  {run_text}")
+            if rejected:
+                out(f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check {config.provider_code} FILE`")
+        for failed in _failed_checks(instance, run, feed):
+            problems += 1
+            out(f"      CHECK FAILED on raw/{feed}: {failed}")
+    out("All expected files received on time and loaded." if not problems else f"{problems} problem(s) listed above.")
+    return 1 if problems else 0
+
+
+def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
+    path = warehouse_path()
+    if not Path(path).exists():
+        return {}
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    with connect_waiting(path, read_only=True, timeout_seconds=600) as conn:
+        for feed, provider, loaded, quarantined in conn.execute(
+            "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined) from ops.source_files "
+            "where partition_date = ? group by all", [day]
+        ).fetchall():
+            counts[(feed, provider)] = {"loaded": int(loaded), "quarantined": int(quarantined)}
+        for feed, provider, n in conn.execute(
+            "select feed, provider_code, count(*) from ops.rejected_files where partition_date = ? group by all", [day]
+        ).fetchall():
+            counts.setdefault((feed, provider), {})["rejected"] = int(n)
+    return counts

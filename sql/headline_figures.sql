@@ -1,0 +1,22 @@
+-- purpose: the headline figures for one day ($day) that `uec refresh` prints at the end
+select 1 as ord, 'System 4-hour performance (target ' || round(target_pct_within_4h, 0) || '%)' as figure,
+       pct_within_4h as value, '%' as unit
+from marts.ed_four_hour_rollup
+where date = $day and period = 'day' and level = 'system' and scope = 'all_types'
+union all
+select 2, 'System attendances over 12 hours', pct_over_12h, '%'
+from marts.ed_four_hour_rollup
+where date = $day and period = 'day' and level = 'system' and scope = 'all_types'
+union all
+select 3, 'Handover hours lost, ' || s.site_name, r.hours_lost, 'h'
+from marts.handover_rollup as r join ref.sites as s on s.site_code = r.org_code
+where r.date = $day and r.period = 'day' and r.level = 'site'
+union all
+select 4, 'CNH deflection, ambulance stack (' || dispatches_avoided || ' dispatches avoided)', deflection_rate, '%'
+from marts.cnh_deflection_rollup
+where date = $day and period = 'day' and referral_source = 'ambulance_stack_total'
+union all
+select 5, 'System OPEL level (' || coalesce(providers_missing, 'none') || ' missing)', system_level, ''
+from marts.opel_system_daily
+where date = $day
+order by ord, figure;

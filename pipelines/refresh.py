@@ -67,9 +67,7 @@ class Progress:
             self.out(f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}".rstrip(": "))
 
 
-def _watch(progress: Progress, done: threading.Event) -> None:
-    # A separate instance object: the run's own one is busy writing in the main thread.
-    instance = persistent_instance()
+def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstance) -> None:
     while not done.wait(0.5):
         progress.poll(instance)
     progress.poll(instance)
@@ -89,7 +87,8 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
     out(f"Refreshing {feed or 'every feed'} for {days} (run {run_id} on the instance in {instance.root_directory}).")
     progress = Progress(run_id, out)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(progress, done), daemon=True)
+    # A separate instance object for the watcher: the run's own one is busy writing in this thread.
+    watcher = threading.Thread(target=_watch, args=(progress, done, persistent_instance()), daemon=True)
     watcher.start()
     try:
         result = job.execute_in_process(

@@ -1,4 +1,4 @@
-"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, feeds check)."""
+"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, backup, feeds check)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
 
+    backup = commands.add_parser(
+        "backup", help="copy the warehouse to a backup file, safely while runs may be going",
+        description="Copy every table and view of the warehouse (UEC_WAREHOUSE) into a new DuckDB file, then "
+                    "check each one's row count against the warehouse. A run that is writing is waited for, and "
+                    "no run can write until the copy is done, so the copy is one consistent state. The file "
+                    "appears only when complete. Exit status: 0 when the copy is written and checked; 2 when "
+                    "there is no warehouse or the target exists already.",
+    )
+    backup.add_argument("--to", dest="target", type=Path, metavar="PATH",
+                        help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)")
+
     feeds = commands.add_parser("feeds", help="work with provider layouts",
                                 description="Work with provider layouts (schemas/feeds/<feed>/<provider>.yaml).")
     feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="SUBCOMMAND")
@@ -111,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.status import status
 
         return status(args.date or _yesterday())
+    if args.command == "backup":
+        from pipelines.backup import backup, default_target
+
+        return backup(args.target or default_target())
     if not args.file.is_file():
         print(f"{args.file} is not a file.", file=sys.stderr)
         return 2

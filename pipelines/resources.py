@@ -26,22 +26,28 @@ def is_lock_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
-def connect_waiting(database: str, read_only: bool = False, timeout_seconds: float = 1800,
-                    config: dict | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file, waiting while another process writes to it (DuckDB allows one writer)."""
+def wait_while_locked(attempt, what: str, timeout_seconds: float = 1800, on_wait=None):
+    """Return attempt(), retrying while another process holds the DuckDB file (DuckDB allows one writer)."""
     deadline = time.monotonic() + timeout_seconds
     delay, told = 0.2, False
     while True:
         try:
-            return duckdb.connect(database, read_only=read_only, config=config or {})
+            return attempt()
         except duckdb.IOException as exc:
             if not is_lock_conflict(exc) or time.monotonic() + delay > deadline:
                 raise
             if not told and on_wait:
-                on_wait(f"The warehouse {database} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s).")
+                on_wait(f"The warehouse {what} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s).")
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def connect_waiting(database: str, read_only: bool = False, timeout_seconds: float = 1800,
+                    config: dict | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting while another process writes to it."""
+    return wait_while_locked(lambda: duckdb.connect(database, read_only=read_only, config=config or {}),
+                             database, timeout_seconds, on_wait)
 
 
 class WarehouseResource(DuckDBResource):

@@ -107,9 +107,10 @@ def test_feeds_check_reports_without_writing(env: Env):
 
 
 @pytest.mark.parametrize("command, options", [
-    ([], ["refresh", "status", "feeds", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
+    ([], ["refresh", "status", "backup", "feeds", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
     (["refresh"], ["--date", "--from", "--to", "--feed", "Exit status"]),
     (["status"], ["--date", "Exit status"]),
+    (["backup"], ["--to", "consistent", "Exit status"]),
     (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
 ])
 def test_help_is_complete(env: Env, command: list[str], options: list[str]):
@@ -183,3 +184,26 @@ def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_complet
     assert uec(env, "refresh", "--date", DAY).returncode == 0
     # Both files now: A1's latest version breaches, A2 is within: 2 attendances, 1 within 4 hours.
     assert env.query("select attendances, within_4h from marts.ed_four_hour_daily").rows() == [(2, 1)]
+
+
+def test_backup_waits_for_a_writer_and_copies_every_table_and_view(env: Env):
+    _three_uhdb_attendances(env)
+    assert uec(env, "refresh", "--date", DAY).returncode == 0
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"
+    ), str(env.warehouse)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    target = env.root / "backups" / "uec.duckdb"
+    done = uec(env, "backup", "--to", str(target))
+    holder.wait()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "in use by another run; waiting" in done.stdout and "each count checked" in done.stdout
+    assert not target.with_name("uec.duckdb.partial").exists()
+    # The copy opens on its own, with the same relations and the same figures (2 of 3 within 4 hours).
+    with duckdb.connect(str(env.warehouse), read_only=True) as live, duckdb.connect(str(target), read_only=True) as copy:
+        listing = "select schema_name || '.' || table_name from duckdb_tables() union all " \
+                  "select schema_name || '.' || view_name from duckdb_views() where not internal order by 1"
+        assert copy.sql(listing).fetchall() == live.sql(listing).fetchall()
+        assert copy.sql("select attendances, within_4h from marts.ed_four_hour_system where period = 'day' "
+                        "and scope = 'all_types'").fetchall() == [(3, 2)]
+    assert uec(env, "backup", "--to", str(target)).returncode == 2  # never overwrites a backup

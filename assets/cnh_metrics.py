@@ -10,6 +10,7 @@ cnh_deflection_daily = build_daily_mart_asset(
     check_description="Dispatched plus avoided never exceeds cases; responses within 30 minutes never exceed responses.",
     group_name="cnh",
     description="CNH / SPoA cases per day and referral source: dispatches avoided, deflection rate, response and outcome mix.",
+    key=("date", "referral_source"),
 )
 
 cnh_deflection_rollups = build_rollup_assets(
@@ -19,5 +20,6 @@ cnh_deflection_rollups = build_rollup_assets(
         "cnh_deflection_monthly": "CNH / SPoA figures per referral source for each calendar month (to its latest loaded day).",
     },
     deps=[cnh_deflection_daily],
+    daily_table="cnh_deflection_daily",
     group_name="cnh",
 )

@@ -11,6 +11,7 @@ ed_four_hour_daily = build_daily_mart_asset(
     check_description="Every attendance is counted exactly once as within 4 hours, a breach or pending.",
     group_name="ed",
     description="ED attendances, within 4 hours, breaches, pending and over 12 hours per day, site and department type.",
+    key=("date", "site_code", "department_type"),
 )
 
 ed_four_hour_rollups = build_rollup_assets(
@@ -21,6 +22,7 @@ ed_four_hour_rollups = build_rollup_assets(
         "ed_four_hour_system": "System-level (ICB) ED 4-hour performance for the day, month to date and year to date, beside the target.",
     },
     deps=[ed_four_hour_daily, targets],
+    daily_table="ed_four_hour_daily",
     group_name="ed",
     preview_filter="scope = 'all_types'",
 )

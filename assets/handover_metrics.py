@@ -11,6 +11,7 @@ handover_daily = build_daily_mart_asset(
     check_description="known + unknown = arrivals, and over 60 <= over 45 <= over 30 <= over 15 <= known.",
     group_name="handovers",
     description="Ambulance handovers per day and site: delays over 15/30/45/60 minutes, hours lost, mean and percentiles.",
+    key=("date", "site_code"),
 )
 
 handover_rollups = build_rollup_assets(
@@ -21,5 +22,6 @@ handover_rollups = build_rollup_assets(
         "handover_system": "System-level handover delays and hours lost for the day, month to date and year to date.",
     },
     deps=[handover_daily, targets],
+    daily_table="handover_daily",
     group_name="handovers",
 )

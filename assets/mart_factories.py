@@ -11,13 +11,14 @@ from pipelines.warehouse import ensure_schema, replace_partition, sql
 
 
 def build_daily_mart_asset(
-    table: str, deps: list, check_name: str, check_description: str, group_name: str, description: str
+    table: str, deps: list, check_name: str, check_description: str, group_name: str, description: str,
+    key: tuple[str, ...],
 ) -> dg.AssetsDefinition:
-    """marts.<table>, rebuilt per day from sql/<table>.sql, with a blocking check from sql/check_<table>.sql."""
-    key = dg.AssetKey(["marts", table])
+    """marts.<table>, rebuilt per day from sql/<table>.sql, with blocking checks: sql/check_<table>.sql and its key."""
+    asset_key = dg.AssetKey(["marts", table])
 
     @dg.asset(
-        key=key,
+        key=asset_key,
         description=description,
         deps=deps,
         partitions_def=daily_partitions,
@@ -25,7 +26,11 @@ def build_daily_mart_asset(
         kinds={"duckdb", "sql"},
         group_name=group_name,
         pool="duckdb_warehouse",
-        check_specs=[dg.AssetCheckSpec(check_name, asset=key, blocking=True, description=check_description)],
+        check_specs=[
+            dg.AssetCheckSpec(check_name, asset=asset_key, blocking=True, description=check_description),
+            dg.AssetCheckSpec("key_is_unique", asset=asset_key, blocking=True,
+                              description=f"One row per {', '.join(key)}."),
+        ],
     )
     def _daily_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = [date.fromisoformat(k) for k in context.partition_keys]
@@ -36,6 +41,8 @@ def build_daily_mart_asset(
             window = {"first": days[0], "last": days[-1]}
             rows = conn.sql(f"select * from marts.{table} where date between $first and $last order by all", params=window).pl()
             bad = conn.sql(sql(f"check_{table}"), params=window).pl()
+            duplicates = conn.sql(sql("check_mart_key_unique").format(key=", ".join(key)),
+                                  params={**window, "table": f"marts.{table}"}).pl()
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows.height, "preview": preview(rows.filter(rows["date"] == days[-1]))},
             check_results=[
@@ -43,17 +50,25 @@ def build_daily_mart_asset(
                     check_name=check_name,
                     passed=bad.height == 0,
                     metadata={"rows_failing": bad.height, "detail": preview(bad) if bad.height else "all rows pass"},
-                )
+                ),
+                dg.AssetCheckResult(
+                    check_name="key_is_unique",
+                    passed=duplicates.height == 0,
+                    metadata={"key": ", ".join(key), "duplicate_keys": duplicates.height,
+                              "detail": preview(duplicates) if duplicates.height else "one row per key"},
+                ),
             ],
         )
 
     return _daily_mart
 
 
-def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_name: str, preview_filter: str = "true") -> dg.AssetsDefinition:
+def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_name: str, daily_table: str,
+                        preview_filter: str = "true") -> dg.AssetsDefinition:
     """Rollup views over a daily mart (one SQL file); metadata previews the newest day's figures.
 
     Views with `date` and `period` columns are previewed for the newest day; others report row counts.
+    Each view carries a blocking check that it has rows for every day (or month) the daily mart has.
     """
 
     @dg.multi_asset(
@@ -62,12 +77,17 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
             dg.AssetSpec(["marts", view], deps=deps, kinds={"duckdb", "sql"}, group_name=group_name, description=description)
             for view, description in views.items()
         ],
+        check_specs=[
+            dg.AssetCheckSpec("covers_every_day_of_the_daily_mart", asset=["marts", view], blocking=True,
+                              description=f"Has rows for every day (a monthly view: every month) marts.{daily_table} has.")
+            for view in views
+        ],
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         pool="duckdb_warehouse",
     )
     def _rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        last = date.fromisoformat(context.partition_keys[-1])
+        first, last = date.fromisoformat(context.partition_keys[0]), date.fromisoformat(context.partition_keys[-1])
         with warehouse.get_connection() as conn:
             # The views are defined in sql/<sql_file>.sql, which ensure_schema (re)creates.
             ensure_schema(conn)
@@ -84,5 +104,12 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
                     metadata = {"dagster/row_count": conn.sql(f"select count(*) from marts.{view}").fetchall()[0][0],
                                 "latest rows": preview(frame)}
                 yield dg.MaterializeResult(asset_key=["marts", view], metadata=metadata)
+                column, unit = ("date", "day") if "date" in columns else ("month", "month")
+                missing = conn.sql(sql("check_rollup_covers_daily").format(column=column, unit=unit),
+                                   params={"view": f"marts.{view}", "daily": f"marts.{daily_table}", "first": first, "last": last}).pl()
+                yield dg.AssetCheckResult(
+                    asset_key=["marts", view], check_name="covers_every_day_of_the_daily_mart", passed=missing.height == 0,
+                    metadata={"missing": preview(missing) if missing.height else "none"},
+                )
 
     return _rollups

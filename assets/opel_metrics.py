@@ -13,6 +13,7 @@ opel_parameter_scores = build_daily_mart_asset(
     check_description="Every parameter scores a level 1-4 and contributes level x weight.",
     group_name="opel",
     description="Each acute provider's OPEL parameters scored against the configured bounds, with weighted contributions.",
+    key=("date", "provider_code", "parameter"),
 )
 
 opel_daily = build_daily_mart_asset(
@@ -22,6 +23,7 @@ opel_daily = build_daily_mart_asset(
     check_description="A provider with no submission is missing; a late provider is also missing at 11:00; levels are 1-4.",
     group_name="opel",
     description="Every expected provider's OPEL per day: declared (latest by 11:00), late, missing, changed, derived, cross-check.",
+    key=("date", "provider_code"),
 )
 
 opel_system_daily = build_daily_mart_asset(
@@ -31,4 +33,5 @@ opel_system_daily = build_daily_mart_asset(
     check_description="The system score and level lie in 1-4 and no more providers declared than expected.",
     group_name="opel",
     description="The system OPEL score and level per day: the configured weighted mean of providers' declared levels.",
+    key=("date", "system_code"),
 )

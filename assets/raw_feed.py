@@ -7,6 +7,7 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
+from assets.raw_checks import contract_result, freshness_result, raw_check_specs, unique_keys_result
 from assets.reference import providers, sites
 from pipelines.ingest import ingest_partition
 from pipelines.landing import unrecognised_files
@@ -52,6 +53,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 "every_landed_file_readable", asset=key,
                 description="Every landed file could be read with its provider's layout (else ops.rejected_files names it).",
             ),
+            *raw_check_specs(key),
         ],
     )
     def _raw_feed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
@@ -63,6 +65,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
         rejected_seen: list[pl.DataFrame] = []
+        duplicates_seen: list[list[dict]] = []
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             reference = Reference(
@@ -78,13 +81,27 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                     conn, day,
                     deletes=[(f"raw.{feed}", where), ("ops.source_files", f"feed = '{feed}' and {where}"),
                              ("ops.quarantine", f"feed = '{feed}' and {where}"),
-                             ("ops.rejected_files", f"feed = '{feed}' and partition_date = $partition_date")],
+                             ("ops.rejected_files", f"feed = '{feed}' and partition_date = $partition_date"),
+                             ("ops.duplicate_files", f"feed = '{feed}' and partition_date = $partition_date")],
                     inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
-                             ("ops.rejected_files", batch.rejected_frame())],
+                             ("ops.rejected_files", batch.rejected_frame()), ("ops.duplicate_files", batch.duplicates_frame())],
                 )
+                for copy in batch.duplicates:
+                    context.log.warning(
+                        f"feed {feed}, provider {copy['provider_code']}, file {copy['file_name']} is byte-identical to "
+                        f"{copy['duplicate_of']} (sha256 {copy['sha256'][:12]}…): recorded in ops.duplicate_files, not loaded again."
+                    )
+                for record in files.iter_rows(named=True):
+                    if record["rows_read"] == 0:
+                        context.log.warning(f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
+                                            "header only, no rows; earlier files for the day still count.")
+                    if record["unexpected_columns"]:
+                        context.log.warning(f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
+                                            f"columns the layout does not map, ignored: {record['unexpected_columns']}")
                 files_seen.append(files)
                 quarantined_seen.append(quarantined)
                 rejected_seen.append(batch.rejected_frame())
+                duplicates_seen.append(batch.duplicates)
                 for rejection in batch.rejected:
                     context.log.error(
                         f"feed {feed}, provider {rejection['provider_code']}, file {rejection['file_name']} rejected: "
@@ -99,6 +116,8 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 sql("check_rows_accounted"),
                 params={"feed": feed, "raw_table": f"raw.{feed}", "first": days[0], "last": days[-1]},
             ).pl()
+            unique_keys = unique_keys_result(conn, spec, days[0], days[-1])
+            fresh = freshness_result(conn, configs, feed_files.landing, days, feed)
 
         files = pl.concat(files_seen)
         quarantined = pl.concat(quarantined_seen)
@@ -116,6 +135,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 "by_provider": preview(by_provider),
                 "top_quarantine_reasons": preview(top_reasons, rows=10),
                 "files_rejected": rejected.height,
+                "files_duplicate": sum(len(d) for d in duplicates_seen),
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -136,6 +156,9 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                               "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
                               if rejected.height else "every file was read"},
                 ),
+                unique_keys,
+                contract_result(files, quarantined),
+                fresh,
             ],
         )
 

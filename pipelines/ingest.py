@@ -11,7 +11,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.landing import FeedFileError, LandedFile, landed_files, read_text_frame
+from pipelines.landing import FeedFileError, LandedFile, landed_files, read_text_frame, truncated_last_row
 from pipelines.mapping import map_frame
 from pipelines.pseudonymise import MASK
 from pipelines.validation import contract_errors
@@ -31,6 +31,10 @@ REJECTED_COLUMNS = {
     "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
     "reason": pl.Utf8,
 }
+DUPLICATE_COLUMNS = {
+    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8, "sha256": pl.Utf8,
+    "duplicate_of": pl.Utf8,
+}
 QUARANTINE_COLUMNS = {
     "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
     "sha256": pl.Utf8, "source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8,
@@ -47,6 +51,8 @@ class PartitionBatch:
     files: list[dict] = field(default_factory=list)
     # Files that could not be read at all; their provider's day is left as it was.
     rejected: list[dict] = field(default_factory=list)
+    # Byte-identical copies of a file already in the batch: recorded, never loaded twice.
+    duplicates: list[dict] = field(default_factory=list)
 
     @property
     def failed_providers(self) -> list[str]:
@@ -59,6 +65,9 @@ class PartitionBatch:
 
     def rejected_frame(self) -> pl.DataFrame:
         return pl.DataFrame(self.rejected, schema=REJECTED_COLUMNS)
+
+    def duplicates_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.duplicates, schema=DUPLICATE_COLUMNS)
 
 
 def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
@@ -86,10 +95,11 @@ def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
     ]
 
 
-def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema,
+                data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
     # One read serves both the hash that identifies the file and the parse.
-    data = landed.path.read_bytes()
+    data = landed.path.read_bytes() if data is None else data
     sha = hashlib.sha256(data).hexdigest()
     raw = read_text_frame(landed, config, data)
     extracted_utc = landed.extracted_at_utc
@@ -101,6 +111,13 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
     # missing" on arrival_utc after an unreadable arrival_at): keep only the precise parse reason.
     row_errors = row_errors.join(mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti")
     errors = pl.concat([mapping_errors, row_errors])
+    if cut := truncated_last_row(landed, data, config, raw):
+        # The missing fields fail other checks too; the one reason worth reading is the truncation.
+        row, found, expected = cut
+        errors = pl.concat([errors.filter(pl.col("source_row") != row), pl.DataFrame([{
+            "source_row": row, "column_name": "row", "source_column": None, "value": None,
+            "reason": f"truncated: the file ends part-way through this row ({found} of {expected} fields, no final line break)",
+        }], schema=errors.schema)])
 
     # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.
     identifiers = _identifier_columns(config, spec)
@@ -145,9 +162,18 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
     schema = contract(day)
     for config in configs:
         provider = PartitionBatch()
+        seen: dict[str, str] = {}
         for landed in landed_files(config, landing_root, day):
+            data = landed.path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:
+                batch.duplicates.append({"feed": config.feed, "provider_code": config.provider_code,
+                                         "partition_date": day, "file_name": landed.path.name, "sha256": digest,
+                                         "duplicate_of": seen[digest]})
+                continue
+            seen[digest] = landed.path.name
             try:
-                loaded, quarantined, record = ingest_file(landed, config, spec, schema)
+                loaded, quarantined, record = ingest_file(landed, config, spec, schema, data)
             except FeedFileError as exc:
                 provider.rejected.append(_rejection(landed, config, str(exc)))
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -40,7 +41,11 @@ class LandedFile:
 
 def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
     folder = landing_root / config.landing_dir
-    return [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    root = landing_root.resolve()
+    # A link pointing out of the landing area is not a delivery: it is never read.
+    return [p for p in folder.iterdir() if p.is_file() and p.resolve().is_relative_to(root)]
 
 
 def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
@@ -62,40 +67,63 @@ def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.D
     """The file's bytes as text columns plus `source_row`, the row a spreadsheet shows (header = 1)."""
     path = landed.path
     if config.file_format(path.name) == "xlsx":
-        frame = _read_xlsx(data, path, config)
+        frame, header_row = _read_xlsx(data, path, config)
     else:
-        frame = _read_csv(data, path, config)
+        frame, header_row = _read_csv(data, path, config), 1
     _check_header(frame.columns, path, config)
-    return frame.with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
+    numbered = frame.with_row_index("source_row", offset=header_row + 1).with_columns(pl.col("source_row").cast(pl.Int64))
+    # Blank spreadsheet rows keep their numbers for the rows below them, then go: they hold no record.
+    return numbered.filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))
+
+
+def truncated_last_row(landed: LandedFile, data: bytes, config: FeedConfig, frame: pl.DataFrame) -> tuple[int, int, int] | None:
+    """(source row, fields found, fields expected) when a CSV ends part-way through its last row."""
+    # The file's own name decides: a CSV layout may also deliver the odd day as a workbook.
+    if config.file_format(landed.path.name) != "csv" or not data or data.endswith((b"\n", b"\r")) or frame.height == 0:
+        return None
+    text = data.decode(config.encoding, errors="replace").removeprefix("\ufeff")
+    header = next(csv.reader(io.StringIO(text), delimiter=config.delimiter))
+    last = next(csv.reader(io.StringIO(text.splitlines()[-1]), delimiter=config.delimiter), [])
+    if len(last) >= len(header):
+        return None
+    return int(frame["source_row"][-1]), len(last), len(header)
 
 
 def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
     if not data.strip():
         raise FeedFileError(config, path, "the file is empty (no header row)")
+    # A UTF-8 byte-order mark says how the file is encoded, whatever the layout expects.
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else config.encoding
     try:
-        text = data.decode(config.encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise FeedFileError(
             config, path, f"cannot be read as {config.encoding}: byte {data[exc.start]:#04x} at offset {exc.start}; "
             f"check 'encoding' in {config.config_path}"
         ) from exc
-    text = text.removeprefix("\ufeff")  # a BOM is harmless whatever encoding is configured
     try:
         return pl.read_csv(io.StringIO(text), separator=config.delimiter, infer_schema=False)
     except pl.exceptions.PolarsError as exc:
         raise FeedFileError(config, path, f"not a readable CSV with delimiter {config.delimiter!r}: {exc}") from exc
 
 
-def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
+def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> tuple[pl.DataFrame, int]:
+    """The sheet's rows below its header row, which may sit under a title; and that header's row number."""
     # No sheet configured means the first one (polars' sheet_id=0 would read them all).
     sheet = {"sheet_name": config.sheet} if config.sheet else {"sheet_id": 1}
     try:
-        frame = pl.read_excel(io.BytesIO(data), engine="calamine", **sheet)
+        top = pl.read_excel(io.BytesIO(data), engine="calamine", has_header=False, infer_schema_length=0,
+                            drop_empty_rows=False, read_options={"n_rows": 20}, **sheet)
+        expected = set(config.source_columns)
+        header = next((i for i, row in enumerate(top.iter_rows())
+                       if expected <= {str(v).strip() for v in row if v is not None}), 0)
+        frame = pl.read_excel(io.BytesIO(data), engine="calamine", drop_empty_rows=False,
+                              read_options={"header_row": header}, **sheet)
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
         raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
     # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:
     # date-times in ISO, and a whole number as "3", not "3.0", even in a column holding fractions.
-    return frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns])
+    return frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns]), header + 1
 
 
 def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -107,7 +107,11 @@ def _verdict(result: dg.ExecuteInProcessResult, failed_checks: list[dg.AssetChec
     if not result.success:
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         first = failures[0] if failures else None
-        reason = first.event_specific_data.error.message.strip() if first and first.event_specific_data.error else "see the run in the Dagster UI"
+        error = first.event_specific_data.error if first else None
+        # Dagster wraps the cause ("Error occurred while executing op"): the analyst needs the innermost one.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        reason = error.message.strip() if error else "see the run in the Dagster UI"
         out(f"\nRefresh FAILED at {first.step_key if first else 'start-up'}: {reason}")
         out("Steps after it did not run for these days; what had already finished is kept. Fix the cause and run the same command again.")
         return 1
@@ -145,6 +149,9 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
     for name, provider, file_name, reason in rejected:
         out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")
     out(f"Checks failed: {len(failed_checks)}")
+    for check in failed_checks:
+        out(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
+            f"{(check.description or 'see the Dagster UI')[:200]}")
     if headlines:
         out(f"\nHeadline figures for {last}:")
         for _, figure, value, unit in headlines:

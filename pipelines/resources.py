@@ -83,10 +83,21 @@ class FeedFilesResource(dg.ConfigurableResource):
         return Path(self.landing_dir)
 
 
+class ReportsResource(dg.ConfigurableResource):
+    """Where reports are written: the great-expectations Data Docs site and its stores."""
+
+    directory: str = str(REPO_ROOT / "reports")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR."""
+    """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS."""
     files = FeedFilesResource()
     return {
+        "reports": ReportsResource(directory=os.environ.get("UEC_REPORTS", ReportsResource().directory)),
         "warehouse": WarehouseResource(database=warehouse_path()),
         "feed_files": FeedFilesResource(
             feeds_dir=os.environ.get("UEC_FEEDS_DIR", files.feeds_dir),

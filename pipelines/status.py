@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipelines.instance import persistent_instance
 from pipelines.jobs import FEEDS
-from pipelines.landing import landed_files
+from pipelines.freshness import arrival
 from pipelines.resources import connect_waiting, default_resources, warehouse_path
 from schemas.registry import load_feed_configs
 
@@ -57,17 +57,11 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
         run = _last_run(runs, feed)
         run_text = f"{run.status.value.lower()} ({run.run_id[:8]})" if run else "none"
         for config in load_feed_configs(feed, feed_files.feeds_dir):
-            files = landed_files(config, feed_files.landing, day)
-            due = config.due_at(day)
-            if files:
-                first = files[0].extracted_at.replace(tzinfo=LONDON)
-                late = first > due
-                received = f"{len(files)} file(s), first {first:%d %b %H:%M}" + (" LATE" if late else "")
-            elif not config.expected_daily:
-                received, late = "none (sent only when needed)", False
-            else:
-                late = now > due
-                received = "MISSING, overdue" if late else "not yet (not due)"
+            came = arrival(config, feed_files.landing, day, now)
+            due, late = came.due, came.is_problem
+            received = {
+                "not expected": "none (sent only when needed)", "missing": "MISSING, overdue", "not yet due": "not yet (not due)",
+            }.get(came.state) or f"{came.files} file(s), first {came.first_extract:%d %b %H:%M}" + (" LATE" if late else "")
             counts = loaded.get((feed, config.provider_code), {})
             rejected = counts.get("rejected", 0)
             problems += late or rejected > 0

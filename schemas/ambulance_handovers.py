@@ -12,6 +12,7 @@ from schemas.checks import null_or, starts_on_day, unique_in_file
 
 SPEC = FeedSpec(
     feed="ambulance_handovers",
+    key=("incident_id", "site_code", "arrival_utc"),
     columns=(
         Canonical("incident_id", "text", required=True),
         Canonical("site_code", "text", required=True),

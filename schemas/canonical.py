@@ -38,6 +38,8 @@ class FeedSpec:
 
     feed: str
     columns: tuple[Canonical, ...]
+    # What identifies one record within a file; the warehouse rechecks it after loading.
+    key: tuple[str, ...] = ()
 
     def by_name(self) -> dict[str, Canonical]:
         return {c.name: c for c in self.columns}

@@ -12,6 +12,7 @@ from schemas.checks import null_or, row_rule, starts_on_day
 
 SPEC = FeedSpec(
     feed="cnh_cases",
+    key=("case_id",),
     columns=(
         Canonical("case_id", "text", required=True),
         Canonical("referral_source", "text", required=True),

@@ -12,6 +12,7 @@ from schemas.checks import starts_on_day, null_or
 
 SPEC = FeedSpec(
     feed="ed_attendances",
+    key=("record_id",),
     columns=(
         Canonical("record_id", "text", required=True),
         Canonical("site_code", "text", required=True),

@@ -12,6 +12,7 @@ from schemas.checks import row_rule, unique_in_file
 
 SPEC = FeedSpec(
     feed="handover_sitrep",
+    key=("date", "site_code"),
     columns=(
         Canonical("date", "date", required=True),
         Canonical("site_code", "text", required=True),

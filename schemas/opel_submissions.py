@@ -25,6 +25,7 @@ ACUTE_PARAMETERS = [
 
 SPEC = FeedSpec(
     feed="opel_submissions",
+    key=("org_code", "submitted_utc"),
     columns=(
         Canonical("org_code", "text", required=True),
         Canonical("date", "date", required=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,15 @@ class FeedConfig(BaseModel):
     def _expand_shorthand(cls, columns: dict[str, Any]) -> dict[str, Any]:
         return {k: {"column": v} if isinstance(v, str) else v for k, v in columns.items()}
 
+    @field_validator("landing_dir")
+    @classmethod
+    def _inside_landing_area(cls, folder: str) -> str:
+        # A layout reads only under UEC_LANDING: an absolute path or a `..` step could read anything on the host.
+        parts = PurePosixPath(folder.replace("\\", "/"))
+        if parts.is_absolute() or PureWindowsPath(folder).drive or ".." in parts.parts:
+            raise ValueError(f"landing_dir {folder!r} must be a relative folder under the landing area, without '..'")
+        return folder
+
     @field_validator("file_pattern")
     @classmethod
     def _pattern_has_groups(cls, pattern: str) -> str:
@@ -89,8 +98,11 @@ class FeedConfig(BaseModel):
         m = self.pattern.match(file_name)
         if not m:
             return None
-        activity = datetime.strptime(m["activity_date"], self.activity_date_format).date()
-        extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
+        try:
+            activity = datetime.strptime(m["activity_date"], self.activity_date_format).date()
+            extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
+        except ValueError:  # shaped like a date but not one (20251345): not a file this layout can place
+            return None
         return activity, extracted
 
     def due_at(self, day: date) -> datetime:

@@ -79,6 +79,17 @@ create table if not exists ops.rejected_files (
     reason varchar not null
 );
 
+-- One row per file byte-identical (same sha256) to another file for the same feed, provider and day:
+-- recorded so the re-send is visible, never loaded twice.
+create table if not exists ops.duplicate_files (
+    feed varchar not null,
+    provider_code varchar not null,
+    partition_date date not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    duplicate_of varchar not null
+);
+
 -- One row per failing cell; a source row with two problems appears twice, with one reason each.
 create table if not exists ops.quarantine (
     feed varchar not null,

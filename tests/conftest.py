@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.pseudonymise import KEY_ENV
-from pipelines.resources import FeedFilesResource, WarehouseResource
+from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -131,6 +131,7 @@ class Env:
 
     def resources(self) -> dict:
         return {
+            "reports": ReportsResource(directory=str(self.root / "reports")),
             "warehouse": WarehouseResource(database=str(self.warehouse)),
             "feed_files": FeedFilesResource(
                 feeds_dir=self.feeds_dir, landing_dir=str(self.landing), reference_dir=self.reference_dir
@@ -138,11 +139,13 @@ class Env:
         }
 
     def materialize(self, first: str, last: str | None = None, raise_on_error: bool = True,
-                    instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-        """Every asset for one partition, or a range of them as a single run."""
+                    instance: dg.DagsterInstance | None = None, expectations: bool = False,
+                    selection: str | None = None) -> dg.ExecuteInProcessResult:
+        """Every asset for one partition, or a range of them as a single run (with the GX suites if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
         return dg.materialize(
-            defs.assets,
+            [*defs.assets, *(defs.asset_checks if expectations else [])],
+            selection=selection,
             resources=self.resources(),
             partition_key=None if last else first,
             tags=tags,

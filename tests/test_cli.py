@@ -21,7 +21,8 @@ DAY = "2025-01-15"
 
 def _env(env: Env) -> dict[str, str]:
     return {**os.environ, "UEC_WAREHOUSE": str(env.warehouse), "UEC_LANDING": str(env.landing),
-            "DAGSTER_HOME": str(env.root / "dagster_home"), "PYTHONWARNINGS": "ignore"}
+            "DAGSTER_HOME": str(env.root / "dagster_home"), "UEC_REPORTS": str(env.root / "reports"),
+            "PYTHONWARNINGS": "ignore"}
 
 
 def uec(env: Env, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -45,7 +46,10 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     # Progress per asset as it goes, then the summary.
     assert out.index("ok  raw/ed_attendances") < out.index("ok  marts/ed_four_hour_daily") < out.index("Rows per provider")
     assert "ed_attendances       RTG    1 file(s)         3 read         3 loaded      0 quarantined" in out
-    assert "Checks failed: 0" in out
+    # Chesterfield sent nothing: warnings name it, and the refresh still succeeds.
+    assert "WARN  raw/ed_attendances every_provider_arrived_on_time: MISSING: RFS (Chesterfield Royal Hospital)" in out
+    assert "WARN  raw/ed_attendances every_expected_provider_present: 1 row(s) failed: 2025-01-15 RFS" in out
+    assert "only warnings failed" in out
     headline = next(line for line in out.splitlines() if "System 4-hour performance" in line)
     assert headline.rstrip().endswith("66.7%")  # 2 within 4 hours / 3 attendances
     # The run is in the persistent instance the UI reads, tagged as the analyst's.

@@ -26,6 +26,24 @@ def test_every_asset_has_a_description_group_and_kind():
         assert spec.kinds, spec.key
 
 
+def test_every_raw_and_mart_asset_has_a_blocking_check_and_raw_ones_the_full_set():
+    graph = defs.resolve_asset_graph()
+    checks = {}
+    for key in graph.asset_check_keys:
+        checks.setdefault(key.asset_key.to_user_string(), {})[key.name] = graph.get_check_spec(key).blocking
+    tables = [k.to_user_string() for k in graph.get_all_asset_keys() if k.path[0] in ("raw", "marts")]
+    assert len(tables) == 19
+    for table in tables:
+        assert any(checks.get(table, {}).values()), f"{table} has no blocking check"
+    for feed in ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions"):
+        assert {"rows_in_equal_loaded_plus_quarantined", "record_keys_unique_per_file", "rows_pass_the_contract",
+                "every_provider_arrived_on_time", "every_landed_file_readable"} <= set(checks[f"raw/{feed}"])
+    # great-expectations suites: presence and gaps on the daily feeds, trailing bounds on the marts.
+    assert {"every_expected_provider_present", "no_gaps_in_daily_series"} <= set(checks["raw/cnh_cases"])
+    assert {"site_volumes_within_trailing_bounds", "type_1_share_within_trailing_bounds"} <= set(checks["marts/ed_four_hour_daily"])
+    assert "mean_handover_within_trailing_bounds" in checks["marts/handover_daily"]
+
+
 def test_partitions_are_london_days():
     assert daily_partitions.timezone == "Europe/London"
     # The spring-forward day is still one partition of one calendar day.

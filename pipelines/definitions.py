@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets import (
-    ambulance_handovers, cnh_cases, cnh_metrics, ed_attendances, ed_metrics, handover_metrics, opel_metrics,
+    ambulance_handovers, cnh_cases, cnh_metrics, data_quality, ed_attendances, ed_metrics, handover_metrics, opel_metrics,
     opel_submissions, reference,
 )
 from pipelines.jobs import daily_refresh_job, feed_refresh_jobs
@@ -13,7 +13,7 @@ from pipelines.sensors import landing_files
 
 MODULES = [
     reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics,
-    opel_submissions, opel_metrics,
+    opel_submissions, opel_metrics, data_quality,
 ]
 all_assets = dg.load_assets_from_modules(MODULES)
 all_asset_checks = dg.load_asset_checks_from_modules(MODULES)

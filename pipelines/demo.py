@@ -53,7 +53,7 @@ def main() -> None:
     print(f"Running every asset for {first} to {last} as one run...")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        defs.assets,
+        [*defs.assets, *defs.asset_checks],
         resources=resources,
         instance=instance,
         tags={"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()},
@@ -63,6 +63,17 @@ def main() -> None:
     if not result.success:
         sys.exit("The pipeline run failed: see the errors above, or the run in the Dagster UI (make dev).")
     _print_summary(warehouse_path(), last)
+    _print_checks(result, resources["reports"].path)
+
+
+def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed]
+    print(f"\nChecks: {len(checks)} evaluated, {len(checks) - len(failed)} passed, {len(failed)} failed "
+          "(blocking checks stop what is downstream; the rest are warnings):")
+    for check in failed:
+        print(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: {(check.description or '')[:150]}")
+    print(f"Data Docs (great-expectations, what passed and failed): {reports / 'data_docs' / 'index.html'}")
 
 
 def _print_summary(path: str, latest: date) -> None:

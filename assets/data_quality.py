@@ -1,0 +1,65 @@
+"""Warehouse-level expectations as Dagster asset checks, validated by great-expectations in one step."""
+
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+
+from pipelines.metadata import preview
+from pipelines.partitions import daily_partitions
+from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
+from schemas.expectations import EXPECTATIONS, Expectation
+from schemas.registry import load_feed_configs
+
+
+def _key(expectation: Expectation) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(list(expectation.asset)), expectation.check_name)
+
+
+@dg.multi_asset_check(
+    name="warehouse_expectations",
+    specs=[
+        dg.AssetCheckSpec(e.check_name, asset=dg.AssetKey(list(e.asset)), description=e.description,
+                          partitions_def=daily_partitions)
+        for e in EXPECTATIONS
+    ],
+    can_subset=True,
+    compute_kind="great_expectations",
+    pool="duckdb_warehouse",
+)
+def warehouse_expectations(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
+    reports: ReportsResource,
+) -> Iterator[dg.AssetCheckResult]:
+    """Volumes, distributions, provider presence and gaps against the trailing 28 days, with GX Data Docs."""
+    from pipelines.gx_suites import expectation_frame, validate
+
+    keys = context.partition_keys
+    first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
+    selected = [e for e in EXPECTATIONS if _key(e) in context.selected_asset_check_keys]
+    with warehouse.get_connection() as conn:
+        frames = {
+            e: expectation_frame(conn, e, first, last, [
+                c.provider_code for c in load_feed_configs(e.feed, feed_files.feeds_dir) if c.expected_daily
+            ])
+            for e in selected
+        }
+    docs = reports.path / "data_docs" / "index.html"
+    for outcome in validate(frames, reports.path):
+        expectation = outcome.expectation
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey(list(expectation.asset)),
+            check_name=expectation.check_name,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=None if outcome.passed else f"{outcome.failing.height} row(s) failed: " + ", ".join(
+                f"{r['date']} {r['subject']}" for r in outcome.failing.head(10).iter_rows(named=True)),
+            metadata={
+                "rows_checked": outcome.frame.height,
+                "rows_judged": outcome.evaluated_rows,
+                "rows_failing": outcome.failing.height,
+                "failing": preview(outcome.failing) if outcome.failing.height else "none",
+                "gx_suite": expectation.suite_name,
+                "data_docs": dg.MetadataValue.path(str(docs)),
+            },
+        )

@@ -1,4 +1,4 @@
-"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, backup, feeds check)."""
+"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, feeds check)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Runs go through the persistent Dagster instance (DAGSTER_HOME, default .dagster/), so they "
                     "appear in the Dagster UI beside the overnight schedule's runs.",
         epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
-               "UEC_REFERENCE_DIR, UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
+               "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -69,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--to", dest="target", type=Path, metavar="PATH",
                         help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)")
+
+    report = commands.add_parser(
+        "report", help="write the SCC morning brief and the day's marts for the system call pack",
+        description="Write reports/brief-YYYY-MM-DD.html (one self-contained page: headline tiles, XmR charts over "
+                    "the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as "
+                    "CSV in reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the "
+                    "warehouse as it stands (it does not load files: run `uec refresh` first). Exit status: 0 when "
+                    "written; 1 when the warehouse has no figures for the day; 2 for a usage error.",
+    )
+    report.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
 
     feeds = commands.add_parser("feeds", help="work with provider layouts",
                                 description="Work with provider layouts (schemas/feeds/<feed>/<provider>.yaml).")
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.status import status
 
         return status(args.date or _yesterday())
+    if args.command == "report":
+        from pipelines.brief import report
+
+        return report(args.date or _yesterday())
     if args.command == "backup":
         from pipelines.backup import backup, default_target
 

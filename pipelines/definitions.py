@@ -3,8 +3,8 @@
 import dagster as dg
 
 from assets import (
-    ambulance_handovers, cnh_cases, cnh_metrics, data_quality, ed_attendances, ed_metrics, handover_metrics, opel_metrics,
-    opel_submissions, reference,
+    ambulance_handovers, cnh_cases, cnh_metrics, data_quality, ed_attendances, ed_metrics, handover_metrics, morning_brief,
+    opel_metrics, opel_submissions, reference,
 )
 from pipelines.jobs import daily_refresh_job, feed_refresh_jobs
 from pipelines.resources import default_resources
@@ -13,7 +13,7 @@ from pipelines.sensors import landing_files
 
 MODULES = [
     reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics,
-    opel_submissions, opel_metrics, data_quality,
+    opel_submissions, opel_metrics, data_quality, morning_brief,
 ]
 all_assets = dg.load_assets_from_modules(MODULES)
 all_asset_checks = dg.load_asset_checks_from_modules(MODULES)

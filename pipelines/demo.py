@@ -64,6 +64,7 @@ def main() -> None:
         sys.exit("The pipeline run failed: see the errors above, or the run in the Dagster UI (make dev).")
     _print_summary(warehouse_path(), last)
     _print_checks(result, resources["reports"].path)
+    _print_brief(result)
 
 
 def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
@@ -74,6 +75,15 @@ def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
     for check in failed:
         print(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: {(check.description or '')[:150]}")
     print(f"Data Docs (great-expectations, what passed and failed): {reports / 'data_docs' / 'index.html'}")
+
+
+def _print_brief(result: dg.ExecuteInProcessResult) -> None:
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == dg.AssetKey(["reports", "morning_brief"]):
+            meta = materialization.metadata
+            print(f"\nMorning brief for {meta['day'].value} (open in a browser): {meta['brief'].value}")
+            print(f"Marts for the call pack: {meta['workbook'].value} and reports/marts-{meta['day'].value}/*.csv")
 
 
 def _print_summary(path: str, latest: date) -> None:

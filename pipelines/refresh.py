@@ -100,6 +100,10 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
         watcher.join()
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     _summary(first, last, feed, failed_checks, out)
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == dg.AssetKey(["reports", "morning_brief"]):
+            out(f"\nMorning brief for {materialization.metadata['day'].value}: {materialization.metadata['brief'].value}")
     return _verdict(result, failed_checks, out)
 
 

@@ -20,7 +20,7 @@ Print = Callable[[str], None]
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def _runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
+def runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
     """Recent runs whose partition, or partition range, includes the day (newest first)."""
     return [
         run for run in instance.get_runs(limit=limit)
@@ -48,7 +48,7 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     now = now or datetime.now(LONDON)
     feed_files = default_resources()["feed_files"]
     instance = persistent_instance()
-    runs = _runs_covering(instance, day.isoformat())
+    runs = runs_covering(instance, day.isoformat())
     loaded = _loaded(day)
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
     out(f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8}  last run")

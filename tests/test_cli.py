@@ -52,6 +52,9 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     assert "only warnings failed" in out
     headline = next(line for line in out.splitlines() if "System 4-hour performance" in line)
     assert headline.rstrip().endswith("66.7%")  # 2 within 4 hours / 3 attendances
+    # The overnight job ends with the day's brief, and says where it is.
+    brief = env.root / "reports" / f"brief-{DAY}.html"
+    assert f"Morning brief for {DAY}: {brief}" in out and brief.is_file()
     # The run is in the persistent instance the UI reads, tagged as the analyst's.
     os.environ["DAGSTER_HOME"], saved = str(env.root / "dagster_home"), os.environ.get("DAGSTER_HOME")
     try:

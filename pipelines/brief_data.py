@@ -1,0 +1,159 @@
+"""The figures the morning brief shows for one day, read from the warehouse, with what makes each provisional."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pipelines.freshness import Arrival, arrival
+from pipelines.spc import XmR, xmr
+from pipelines.warehouse import sql
+from schemas.registry import load_feed_configs
+
+FEEDS = ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions")
+TRAILING_DAYS = 90
+# Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
+SECTION_FEEDS = {
+    "ed": ("ed_attendances",),
+    "handover": ("ambulance_handovers", "handover_sitrep"),
+    "cnh": ("cnh_cases",),
+    "opel": ("opel_submissions",),
+}
+# Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
+PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time", "every_expected_provider_present"}
+ASSET_FEED = {
+    "ed_four_hour": "ed_attendances", "handover": "ambulance_handovers", "cnh_deflection": "cnh_cases", "opel": "opel_submissions",
+}
+# How each charted series is read: which way is better, and whether the dated target is drawn.
+SERIES = {
+    "ed_four_hour": ("System 4-hour performance (%)", "higher"),
+    "hours_lost": ("Handover hours lost", "lower"),
+    "deflection": ("CNH deflection of the ambulance stack (%)", "higher"),
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    series: str
+    title: str
+    org_code: str
+    org_name: str
+    dates: list[date]
+    chart: XmR
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a feed for the day, named by provider; it makes the feed's figures provisional."""
+
+    feed: str
+    provider_code: str | None
+    kind: str  # late | missing | quarantined | rejected | check failed
+    detail: str
+
+
+@dataclass
+class BriefData:
+    day: date
+    generated_at: datetime
+    ed: pl.DataFrame
+    handover: pl.DataFrame
+    cnh: pl.DataFrame
+    opel: pl.DataFrame
+    charts: list[Chart]
+    quality: pl.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    def provisional(self, section: str, provider_code: str | None = None) -> list[Problem]:
+        """Problems that make a section's figure provisional: any in its feeds for a system figure, else the provider's."""
+        return [
+            p for p in self.problems if p.feed in SECTION_FEEDS[section]
+            and (provider_code is None or p.provider_code in (None, provider_code))
+        ]
+
+
+def read_brief(conn: duckdb.DuckDBPyConnection, day: date, *, feeds_dir: str, landing: Path, now: datetime,
+               instance: dg.DagsterInstance | None = None) -> BriefData:
+    """Everything the brief for `day` shows; `now` decides whether a missing file is already overdue."""
+    params = {"day": day}
+    data = BriefData(
+        day=day, generated_at=now,
+        ed=conn.sql(sql("brief_ed_tiles"), params=params).pl(),
+        handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
+        cnh=conn.sql(sql("brief_cnh_tiles"), params=params).pl(),
+        opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
+        charts=_charts(conn, day),
+        quality=conn.sql(sql("brief_quarantine_by_provider"), params=params).pl(),
+    )
+    data.problems = [*_arrival_problems(feeds_dir, landing, day, now), *_load_problems(data.quality),
+                     *(_check_problems(instance, day) if instance is not None else [])]
+    return data
+
+
+def _charts(conn: duckdb.DuckDBPyConnection, day: date) -> list[Chart]:
+    series = conn.sql(sql("brief_series"), params={"day": day, "first": day - timedelta(days=TRAILING_DAYS - 1)}).pl()
+    charts = []
+    # In SERIES order: the 4-hour chart first, as the call takes it.
+    order = {name: i for i, name in enumerate(SERIES)}
+    series = series.sort(pl.col("series").replace_strict(order, return_dtype=pl.Int32), "org_code", "date")
+    for (name, org), rows in series.filter(pl.col("value").is_not_null()).group_by(["series", "org_code"], maintain_order=True):
+        if rows.height < 2:
+            continue
+        title, better = SERIES[name]
+        # The target is dated: draw the one in force on the brief's day.
+        target = rows["target"][-1]
+        charts.append(Chart(name, title, org, rows["org_name"][0], rows["date"].to_list(),
+                            xmr(rows["value"].to_list(), improvement=better, target=target)))
+    return charts
+
+
+def arrivals(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Arrival]:
+    return [arrival(config, landing, day, now) for feed in FEEDS for config in load_feed_configs(feed, feeds_dir)]
+
+
+def _arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Problem]:
+    return [Problem(a.config.feed, a.config.provider_code, a.state, a.describe()) for a in arrivals(feeds_dir, landing, day, now)
+            if a.is_problem]
+
+
+def _load_problems(quality: pl.DataFrame) -> list[Problem]:
+    problems = []
+    for row in quality.iter_rows(named=True):
+        if row["rows_quarantined"]:
+            problems.append(Problem(row["feed"], row["provider_code"], "quarantined",
+                                    f"{row['rows_quarantined']:,} of {row['rows_read']:,} rows quarantined"))
+        if row["files_rejected"]:
+            problems.append(Problem(row["feed"], row["provider_code"], "rejected",
+                                    f"{row['files_rejected']} file(s) rejected unread"))
+    return problems
+
+
+def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
+    """The latest evaluation of each check in the runs that covered the day, where it failed."""
+    from pipelines.status import runs_covering
+
+    latest: dict[tuple[str, str], tuple[object, str]] = {}
+    for run in runs_covering(instance, day.isoformat()):  # newest first: the first evaluation seen wins
+        first, last = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
+        scope = f" (run over {first} to {last})" if first and first != last else ""
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            check = entry.dagster_event.event_specific_data
+            latest.setdefault((check.asset_key.to_user_string(), check.check_name), (check, scope))
+    problems = []
+    for (asset, name), (check, scope) in sorted(latest.items()):
+        if check.passed or name in PER_PROVIDER_CHECKS:
+            continue
+        # A run over many days fails a check for any of them: keep it only where it names this day.
+        if scope and day.isoformat() not in (check.description or ""):
+            continue
+        table = asset.split("/")[-1]
+        feed = table if table in FEEDS else next((f for prefix, f in ASSET_FEED.items() if table.startswith(prefix)), None)
+        severity = "ERROR" if check.severity == dg.AssetCheckSeverity.ERROR else "WARN"
+        problems.append(Problem(feed or "", None, "check failed", f"{severity} {asset}: {name}{scope}"
+                                + (f": {check.description}" if check.description else "")))
+    return problems

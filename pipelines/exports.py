@@ -1,0 +1,43 @@
+"""The day's marts for the system call pack: one CSV per mart and one workbook with a sheet per mart."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+
+# The marts a day's pack carries; the rollups hold the day, month-to-date and year-to-date rows ending that day.
+DAY_MARTS = (
+    "ed_four_hour_daily", "ed_four_hour_rollup", "handover_daily", "handover_rollup", "cnh_deflection_daily",
+    "cnh_deflection_rollup", "opel_daily", "opel_parameter_scores", "opel_system_daily",
+)
+
+
+def export_marts(conn: duckdb.DuckDBPyConnection, day: date, reports: Path) -> tuple[Path, list[Path], int]:
+    """(workbook, CSV files, rows written per format); a re-run replaces the day's files whole."""
+    folder = reports / f"marts-{day.isoformat()}"
+    workbook_path = reports / f"marts-{day.isoformat()}.xlsx"
+    staging = reports / f".marts-{day.isoformat()}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    csvs, rows = [], 0
+    book = xlsxwriter.Workbook(str(staging / workbook_path.name))
+    try:
+        for mart in DAY_MARTS:
+            # Table names come from the constant above, never from input.
+            frame = conn.sql(f"select * from marts.{mart} where date = $day", params={"day": day}).pl()
+            frame.write_csv(staging / f"{mart}.csv")
+            frame.write_excel(workbook=book, worksheet=mart, autofit=True, table_style="Table Style Light 9",
+                              dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"})
+            csvs.append(folder / f"{mart}.csv")
+            rows += frame.height
+    finally:
+        book.close()
+    (staging / workbook_path.name).replace(workbook_path)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.replace(folder)
+    return workbook_path, csvs, rows

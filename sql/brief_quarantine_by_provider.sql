@@ -1,0 +1,19 @@
+-- purpose: rows read, loaded and quarantined and files rejected per feed and provider for one day ($day), for the brief's data-quality strip
+with files as (
+    select feed, provider_code, sum(rows_read)::bigint as rows_read, sum(rows_loaded)::bigint as rows_loaded,
+           sum(rows_quarantined)::bigint as rows_quarantined
+    from ops.source_files
+    where partition_date = $day
+    group by all
+),
+rejected as (
+    select feed, provider_code, count(*)::bigint as files_rejected
+    from ops.rejected_files
+    where partition_date = $day
+    group by all
+)
+select feed, provider_code, coalesce(rows_read, 0) as rows_read, coalesce(rows_loaded, 0) as rows_loaded,
+       coalesce(rows_quarantined, 0) as rows_quarantined, coalesce(files_rejected, 0) as files_rejected
+from files
+full join rejected using (feed, provider_code)
+order by feed, provider_code;

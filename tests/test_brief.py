@@ -1,0 +1,141 @@
+"""The morning brief and call-pack exports over a hand-worked day; `uec report` for any date."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.cli import main
+from pipelines.exports import DAY_MARTS
+from tests.conftest import Env, crh_row, dhu_row, emas_row, uhdb_row
+
+DAY = "2025-01-15"
+
+
+def _write_day(env: Env) -> None:
+    env.write_uhdb("20250115", "20250116T0530", [
+        uhdb_row("R1", "2025-01-15 10:00:00", "2025-01-15 13:00:00"),  # 180 min: within 4 hours
+        uhdb_row("R2", "2025-01-15 10:00:00", "2025-01-15 14:00:00"),  # 240 min: within (<= 240)
+        uhdb_row("R3", "2025-01-15 10:00:00", "2025-01-15 14:01:00"),  # 241 min: breach
+        uhdb_row("R4", "2025-01-15 08:00:00", "2025-01-15 21:00:00"),  # 780 min: breach, over 12 hours
+    ])
+    env.write_crh("2025-01-15", "202501160530", [
+        crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"),  # within
+        crh_row("C2", "15/01/2025 11:00", "15/01/2025 12:30"),  # within
+        crh_row("C3", "31/02/2025 10:00", "15/01/2025 12:30"),  # no such date: quarantined
+    ])
+    env.write_emas("20250115", "20250116030000", [
+        emas_row("H1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:10:00", "15-Jan-2025 10:30:00"),  # 10 min
+        emas_row("H2", "15-Jan-2025 12:00:00", "15-Jan-2025 12:40:00", "15-Jan-2025 13:00:00"),  # 40 min
+        emas_row("H3", "15-Jan-2025 14:00:00", "15-Jan-2025 14:50:00", "15-Jan-2025 15:10:00"),  # 50 min: over 45
+    ])
+    env.write_dhu("20250115", "202501160300", [
+        dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),  # deflected, 20 min
+        dhu_row("D2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:10:00", "AMB DISPATCH", "Y"),  # dispatched, 10 min
+        dhu_row("D3", "111O C3C4", "2025-01-15T12:00:00", "2025-01-15T12:30:00", "HOME/SELF CARE"),  # deflected, 30 min
+        dhu_row("D4", "111O C3C4", "2025-01-15T13:00:00", "2025-01-15T13:40:00", "UTC/PCC"),  # deflected, 40 min
+    ])
+    # No OPEL export at all: every provider's OPEL is missing.
+
+
+def _figures(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-figure="([^"]+)"[^>]*>([^<]*)<', html))
+
+
+def _tile(html: str, org: str) -> str:
+    start = html.index(f'data-org="{org}"')
+    return html[start:html.index("\n  </div>", start)]
+
+
+@pytest.fixture(scope="module")
+def briefed(tmp_path_factory) -> Env:
+    env = Env(tmp_path_factory.mktemp("brief"))
+    _write_day(env)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UEC_PSEUDONYMISATION_KEY", "test-only-key-not-a-secret-0123456789")
+        result = env.materialize(DAY, brief=True)
+    env.result = result  # type: ignore[attr-defined]
+    return env
+
+
+def test_tiles_show_the_hand_worked_figures(briefed: Env):
+    html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    figures = _figures(html)
+    # ED. RTG: R1, R2 within; R3, R4 breach -> 2 / 4 = 50.0%; R4 over 12 hours -> 1, 1 / 4 = 25.0%.
+    assert figures["ed.RTG.day.pct_within_4h"] == "50.0%"
+    assert (figures["ed.RTG.day.over_12h"], figures["ed.RTG.day.pct_over_12h"]) == ("1", "25.0%")
+    # RFS: C1, C2 within; C3 quarantined -> 2 / 2 = 100.0%.
+    assert figures["ed.RFS.day.pct_within_4h"] == "100.0%"
+    # System: 4 within of 6 = 66.7%; with one day loaded, month and year to date are the same 66.7%.
+    assert figures["ed.QJ2.day.pct_within_4h"] == "66.7%"
+    assert figures["ed.QJ2.month_to_date.pct_within_4h"] == figures["ed.QJ2.year_to_date.pct_within_4h"] == "66.7%"
+    assert "target 76%" in _tile(html, "QJ2") and "not met" in _tile(html, "QJ2")  # the interim target in January 2025
+    # Handovers at Royal Derby: 10, 40, 50 min. Hours lost = (0 + 25 + 35) / 60 = 1.0; mean 100 / 3 = 33.3;
+    # over 45 minutes: H3 only.
+    assert figures["handover.RTG01.hours_lost"] == "1.0"
+    assert figures["handover.RTG01.mean_minutes"] == "33.3 min"
+    assert figures["handover.RTG01.over_45"] == "1"
+    # Hub, ambulance stack: D1-D4 passed to the hub, D2 dispatched -> 3 avoided, 3 / 4 = 75.0%;
+    # mean response (20 + 10 + 30 + 40) / 4 = 25.0 min.
+    assert figures["cnh.deflection_rate"] == "75.0%"
+    assert figures["cnh.dispatches_avoided"] == "3"
+    assert figures["cnh.mean_response_minutes"] == "25.0 min"
+    # OPEL: nothing submitted.
+    assert figures["opel.RTG.declared_level"] == "none"
+    assert "<strong class=\"misses\">missing</strong>" in html[html.index("OPEL by provider"):]
+
+
+def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
+    html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    strip = html[html.index('id="data-quality"'):html.index("</section>")]
+    assert "ED attendances, RFS: quarantined: 1 of 3 rows quarantined" in strip
+    assert "OPEL submissions" in strip and "missing" in strip
+    # RFS's quarantined row makes its own tile and the system's provisional, not RTG's.
+    assert "Provisional" in _tile(html, "RFS") and "Provisional" in _tile(html, "QJ2")
+    assert "Provisional" not in _tile(html, "RTG")
+    # Nothing was wrong with the handover or hub feeds.
+    assert "Provisional" not in _tile(html, "RTG01") and "Provisional" not in _tile(html, "cnh")
+
+
+def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):
+    reports = briefed.root / "reports"
+    for mart in DAY_MARTS:
+        csv = pl.read_csv(reports / f"marts-{DAY}" / f"{mart}.csv", infer_schema_length=0)
+        expected = briefed.query(f"select count(*) as n from marts.{mart} where date = date '{DAY}'")["n"][0]
+        assert csv.height == expected, mart
+        assert set(csv["date"]) <= {DAY}, mart
+        sheet = pl.read_excel(reports / f"marts-{DAY}.xlsx", sheet_name=mart)
+        assert sheet.height == expected and sheet.columns == csv.columns, mart
+    # Two ED rows: Royal Derby and Chesterfield type 1 departments.
+    assert pl.read_csv(reports / f"marts-{DAY}" / "ed_four_hour_daily.csv")["site_code"].sort().to_list() == ["RFSDA", "RTG01"]
+
+
+def test_asset_metadata_names_the_day_files_and_rows(briefed: Env):
+    [materialization] = [
+        e.step_materialization_data.materialization for e in briefed.result.get_asset_materialization_events()  # type: ignore[attr-defined]
+        if e.step_materialization_data.materialization.asset_key.path == ["reports", "morning_brief"]
+    ]
+    meta = materialization.metadata
+    assert meta["day"].value == DAY
+    assert Path(meta["brief"].value).name == f"brief-{DAY}.html"
+    rows = sum(pl.read_csv(p).height for p in (briefed.root / "reports" / f"marts-{DAY}").glob("*.csv"))
+    assert meta["dagster/row_count"].value == rows
+
+
+def test_report_command_writes_any_loaded_day_and_refuses_an_empty_one(briefed: Env, tmp_path: Path, monkeypatch, capsys):
+    reports = tmp_path / "again"
+    monkeypatch.setenv("UEC_WAREHOUSE", str(briefed.warehouse))
+    monkeypatch.setenv("UEC_LANDING", str(briefed.landing))
+    monkeypatch.setenv("UEC_REPORTS", str(reports))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    assert main(["report", "--date", DAY]) == 0
+    out = capsys.readouterr().out
+    assert f"brief-{DAY}.html" in out and "marked provisional" in out
+    assert _figures((reports / f"brief-{DAY}.html").read_text(encoding="utf-8"))["ed.QJ2.day.pct_within_4h"] == "66.7%"
+    assert main(["report", "--date", "2025-01-16"]) == 1
+    assert "No figures for 2025-01-16" in capsys.readouterr().out
+    assert not (reports / "brief-2025-01-16.html").exists()

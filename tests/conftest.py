@@ -160,11 +160,25 @@ class Env:
             return conn.sql(sql, params=params or None).pl()
 
 
+SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "landing"
+TEST_KEY = "test-only-key-not-a-secret-0123456789"
+
+
+def sample_env(root: Path, first: str, last: str, brief: bool = False) -> Env:
+    """A warehouse built from the bundled samples for a range of days, as one run (for module fixtures)."""
+    env = Env(root)
+    env.landing.symlink_to(SAMPLES, target_is_directory=True)
+    # Module fixtures run outside the per-test key fixture.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_ENV, TEST_KEY)
+        env.materialize(first, last, brief=brief)
+    return env
+
+
 @pytest.fixture(autouse=True)
 def pseudonymisation_key(monkeypatch: pytest.MonkeyPatch) -> str:
-    key = "test-only-key-not-a-secret-0123456789"
-    monkeypatch.setenv(KEY_ENV, key)
-    return key
+    monkeypatch.setenv(KEY_ENV, TEST_KEY)
+    return TEST_KEY
 
 
 @pytest.fixture

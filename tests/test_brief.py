@@ -10,7 +10,8 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.exports import DAY_MARTS
-from tests.conftest import Env, crh_row, dhu_row, emas_row, uhdb_row
+from pipelines.pseudonymise import KEY_ENV
+from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
 
 DAY = "2025-01-15"
 
@@ -55,7 +56,7 @@ def briefed(tmp_path_factory) -> Env:
     env = Env(tmp_path_factory.mktemp("brief"))
     _write_day(env)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("UEC_PSEUDONYMISATION_KEY", "test-only-key-not-a-secret-0123456789")
+        patch.setenv(KEY_ENV, TEST_KEY)
         result = env.materialize(DAY, brief=True)
     env.result = result  # type: ignore[attr-defined]
     return env

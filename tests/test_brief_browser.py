@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from pipelines.pseudonymise import KEY_ENV
-from tests.conftest import Env
+from tests.conftest import Env, sample_env
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "landing"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("UEC_CHROMIUM", "/usr/bin/chromium")
 FIRST, DAY = "2025-03-01", "2025-03-31"
@@ -22,12 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="module")
 def march(tmp_path_factory) -> Env:
-    env = Env(tmp_path_factory.mktemp("browser"))
-    env.landing.symlink_to(SAMPLES, target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(KEY_ENV, "test-only-key-not-a-secret-0123456789")
-        env.materialize(FIRST, DAY, brief=True)
-    return env
+    return sample_env(tmp_path_factory.mktemp("browser"), FIRST, DAY, brief=True)
 
 
 def _expected_tiles(env: Env) -> dict[str, str]:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from pipelines.pseudonymise import KEY_ENV
-from tests.conftest import Env
+from tests.conftest import SAMPLES, Env, sample_env
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "landing"
 # UEC brief, section 5 (January 2025): attendances a day and 4-hour performance (all types).
 BRIEF = {"RFS": (218 + 185, 78.2), "RTG": (203 + 84 + 133 + 170 + 42, 72.9)}
 
 
 @pytest.fixture(scope="module")
 def january(tmp_path_factory) -> Env:
-    env = Env(tmp_path_factory.mktemp("samples"))
-    env.landing.symlink_to(SAMPLES, target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(KEY_ENV, "test-only-key-not-a-secret-0123456789")
-        env.materialize("2025-01-01", "2025-01-31")
-    return env
+    return sample_env(tmp_path_factory.mktemp("samples"), "2025-01-01", "2025-01-31")
 
 
 def test_january_calibrated_to_the_brief(january: Env):

@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test install browser dev validate samples clean
+.PHONY: demo test install browser dev validate samples bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ dev: install
 
 validate: install
 	$(BIN)/dagster definitions validate
+
+## The pipeline end to end against plain DuckDB on the same files (one Derbyshire day by default).
+bench: install
+	$(BIN)/python -m bench.run $(ARGS)
 
 ## Regenerate the bundled sample files (deterministic: same seed, same bytes).
 samples: install

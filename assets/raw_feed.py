@@ -1,5 +1,7 @@
 """One factory for every raw feed asset: landed files in, validated rows and quarantine out."""
 
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
@@ -66,6 +68,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
         quarantined_seen: list[pl.DataFrame] = []
         rejected_seen: list[pl.DataFrame] = []
         duplicates_seen: list[list[dict]] = []
+        seconds: Counter = Counter()
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             reference = Reference(
@@ -74,9 +77,11 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
             )
             for day in days:
                 batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d))
+                seconds.update(batch.seconds)
                 loaded, quarantined, files = batch.frames()
                 # A provider whose file was rejected keeps its previous rows for the day.
                 where = "partition_date = $partition_date" + _except_providers(batch.failed_providers)
+                write_started = time.perf_counter()
                 replace_partition(
                     conn, day,
                     deletes=[(f"raw.{feed}", where), ("ops.source_files", f"feed = '{feed}' and {where}"),
@@ -86,6 +91,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                     inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
                              ("ops.rejected_files", batch.rejected_frame()), ("ops.duplicate_files", batch.duplicates_frame())],
                 )
+                seconds["write"] += time.perf_counter() - write_started
                 for copy in batch.duplicates:
                     context.log.warning(
                         f"feed {feed}, provider {copy['provider_code']}, file {copy['file_name']} is byte-identical to "
@@ -136,6 +142,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 "top_quarantine_reasons": preview(top_reasons, rows=10),
                 "files_rejected": rejected.height,
                 "files_duplicate": sum(len(d) for d in duplicates_seen),
+                **{f"seconds_{stage}": round(seconds[stage], 3) for stage in ("read", "validate", "write")},
             },
             check_results=[
                 dg.AssetCheckResult(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,6 +55,9 @@ class PartitionBatch:
     rejected: list[dict] = field(default_factory=list)
     # Byte-identical copies of a file already in the batch: recorded, never loaded twice.
     duplicates: list[dict] = field(default_factory=list)
+    # Seconds spent reading files (bytes to text columns) and validating them (mapping, contract,
+    # quarantine), so a run's metadata and the benchmark can say where the time goes.
+    seconds: Counter = field(default_factory=Counter)
 
     @property
     def failed_providers(self) -> list[str]:
@@ -96,12 +101,14 @@ def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
 
 
 def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema,
-                data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+                data: bytes | None = None, seconds: Counter | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
     # One read serves both the hash that identifies the file and the parse.
     data = landed.path.read_bytes() if data is None else data
     sha = hashlib.sha256(data).hexdigest()
+    started = time.perf_counter()
     raw = read_text_frame(landed, config, data)
+    read_done = time.perf_counter()
     extracted_utc = landed.extracted_at_utc
     typed, mapping_errors = map_frame(raw, config, spec)
     typed = typed.with_columns(pl.lit(extracted_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
@@ -153,6 +160,9 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
         "rows_loaded": loaded.height, "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
     }
+    if seconds is not None:
+        seconds["read"] += read_done - started
+        seconds["validate"] += time.perf_counter() - read_done
     return loaded, quarantined, file_record
 
 
@@ -164,7 +174,9 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
         provider = PartitionBatch()
         seen: dict[str, str] = {}
         for landed in landed_files(config, landing_root, day):
+            started = time.perf_counter()
             data = landed.path.read_bytes()
+            batch.seconds["read"] += time.perf_counter() - started
             digest = hashlib.sha256(data).hexdigest()
             if digest in seen:
                 batch.duplicates.append({"feed": config.feed, "provider_code": config.provider_code,
@@ -173,7 +185,7 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
                 continue
             seen[digest] = landed.path.name
             try:
-                loaded, quarantined, record = ingest_file(landed, config, spec, schema, data)
+                loaded, quarantined, record = ingest_file(landed, config, spec, schema, data, batch.seconds)
             except FeedFileError as exc:
                 provider.rejected.append(_rejection(landed, config, str(exc)))
                 continue

@@ -1,0 +1,1 @@
+"""Benchmarks: the pipeline against plain DuckDB on the same files (`make bench`)."""

@@ -1,0 +1,113 @@
+"""`make bench`: the pipeline end to end through Dagster against the DuckDB floor on the same files; prints a table.
+
+Each side runs in its own fresh process with its own empty warehouse, so wall time includes Python and
+Dagster start-up and peak memory is that process's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _child(module: str, first: str, last: str, env: dict[str, str], workdir: Path) -> tuple[float, dict]:
+    out = workdir / f"{module.rsplit('.', 1)[-1]}.json"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", module, first, last, str(out)], cwd=REPO, env=env, check=True)
+    return time.perf_counter() - started, json.loads(out.read_text(encoding="utf-8"))
+
+
+def _stages(wall: float, steps: dict[str, float], raw: dict[str, dict]) -> dict[str, float]:
+    """Seconds per stage: read, validate, write (inside the raw steps), marts, checks, brief, reference, Dagster."""
+    stages = dict.fromkeys(("read", "validate", "write", "marts", "checks", "brief", "reference"), 0.0)
+    for step, seconds in steps.items():
+        if step.startswith("raw__"):
+            timing = raw[step.removeprefix("raw__")]
+            parts = timing["seconds_read"] + timing["seconds_validate"] + timing["seconds_write"]
+            stages["read"] += timing["seconds_read"]
+            stages["validate"] += timing["seconds_validate"]
+            stages["write"] += timing["seconds_write"]
+            # The rest of a raw step is its checks (keys, rows accounted, freshness) and listing the landing area.
+            stages["checks"] += max(seconds - parts, 0.0)
+        elif step == "warehouse_expectations":
+            stages["checks"] += seconds
+        elif step.startswith("reports__"):
+            stages["brief"] += seconds
+        elif step.startswith("ref__") or step == "opel_config":
+            stages["reference"] += seconds
+        else:
+            stages["marts"] += seconds  # daily marts and rollups, with their blocking checks
+    stages["Dagster and start-up"] = max(wall - sum(steps.values()), 0.0)
+    return stages
+
+
+def _pipeline_totals(warehouse: Path, first: str, last: str) -> dict[str, float]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        row = conn.sql(
+            "select (select sum(attendances) from marts.ed_four_hour_daily where date between $f and $l), "
+            "(select sum(within_4h) from marts.ed_four_hour_daily where date between $f and $l), "
+            "(select sum(hours_lost) from marts.handover_rollup where date between $f and $l and period = 'day' and level = 'system'), "
+            "(select sum(dispatches_avoided) from marts.cnh_deflection_rollup where date between $f and $l and period = 'day' "
+            " and referral_source = 'ambulance_stack_total')", params={"f": first, "l": last},
+        ).fetchall()[0]
+    return dict(zip(("attendances", "within_4h", "hours_lost", "dispatches_avoided"), row))
+
+
+def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str | None, reference_dir: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="uec-bench-") as tmp:
+        work = Path(tmp)
+        env = os.environ | {
+            "UEC_WAREHOUSE": str(work / "uec.duckdb"), "UEC_REPORTS": str(work / "reports"), "DAGSTER_HOME": str(work),
+            "UEC_PSEUDONYMISATION_KEY": "bench-only-key-not-a-secret", "GX_ANALYTICS_ENABLED": "false",
+        }
+        env |= {k: v for k, v in (("UEC_LANDING", landing), ("UEC_FEEDS_DIR", feeds_dir), ("UEC_REFERENCE_DIR", reference_dir)) if v}
+        (work / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        wall, pipeline = _child("bench.pipeline_run", first, last, env, work)
+        floor_wall, floor = _child("bench.floor", first, last, env, work)
+        totals = _pipeline_totals(work / "uec.duckdb", first, last)
+
+    stages = _stages(wall, pipeline["steps"], pipeline["raw"])
+    print(f"\n{label}: {first} to {last}")
+    print(f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")
+    print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")
+    print(f"  {'  of which the work itself (s)':<34}{sum(pipeline['steps'].values()):>12.1f}{floor['seconds']:>12.1f}")
+    print(f"  {'peak resident memory (MiB)':<34}{pipeline['peak_mib']:>12.0f}{floor['peak_mib']:>12.0f}")
+    for feed, timing in sorted(pipeline["raw"].items()):
+        seconds = pipeline["steps"][f"raw__{feed}"]
+        print(f"  {f'rows/s, {feed}':<34}{timing['rows_read'] / seconds:>12,.0f}{'':>12}  ({timing['rows_read']:,} rows in {seconds:.1f} s)")
+    print(f"  ratio pipeline / floor, end to end: {wall / floor_wall:.1f}; work only: "
+          f"{sum(pipeline['steps'].values()) / floor['seconds']:.1f}")
+    print("  share of pipeline wall time: " + ", ".join(f"{k} {100 * v / wall:.0f}%" for k, v in stages.items()))
+    print("  same aggregates (pipeline / floor): " + ", ".join(
+        f"{k} {totals[k]:,.1f} / {floor['totals'][k]:,.1f}" for k in totals))
+    if floor["workbooks_skipped"]:
+        print(f"  note: the floor reads CSVs only ({floor['workbooks_skipped']} workbook correction(s) skipped) and does not "
+              "apply the open-attendance rule, so its ED totals differ slightly.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="first", default="2025-03-31", help="first day (default: the last sample day)")
+    parser.add_argument("--to", dest="last", help="last day (default: the first)")
+    parser.add_argument("--label", default="Derbyshire, one day (bundled samples)")
+    parser.add_argument("--landing", help="landing area (default: UEC_LANDING or the samples)")
+    parser.add_argument("--feeds-dir", help="provider layouts (default: schemas/feeds)")
+    parser.add_argument("--reference-dir", help="reference tables (default: schemas/reference)")
+    args = parser.parse_args()
+    bench(args.label, args.first, args.last or args.first, args.landing, args.feeds_dir, args.reference_dir)
+
+
+if __name__ == "__main__":
+    main()

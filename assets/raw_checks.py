@@ -64,7 +64,10 @@ def freshness_result(conn: duckdb.DuckDBPyConnection, configs: list[FeedConfig],
             problems.append(f"OPEL NOT DECLARED BY 11:00: {row['provider_code']} ({row['provider_name']}) {row['date']}: {when}")
     table = pl.DataFrame([{"date": a.day, "provider": a.config.provider_code, "state": a.state, "files": a.files,
                            "first_extract": a.first_extract.strftime("%d %b %H:%M") if a.first_extract else "",
-                           "due": a.due.strftime("%d %b %H:%M")} for a in arrivals])
+                           "due": a.due.strftime("%d %b %H:%M")} for a in arrivals],
+                         # A feed with no provider layouts (no sitrep senders, say) has an empty table, not an error.
+                         schema={"date": pl.Date, "provider": pl.Utf8, "state": pl.Utf8, "files": pl.Int64,
+                                 "first_extract": pl.Utf8, "due": pl.Utf8})
     return dg.AssetCheckResult(
         check_name="every_provider_arrived_on_time", passed=not problems, severity=dg.AssetCheckSeverity.WARN,
         description=None if not problems else "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else ""),

@@ -20,22 +20,27 @@ from schemas.registry import load_feed_configs
 REPO = Path(__file__).resolve().parents[1]
 
 SQL = Path(__file__).with_name("floor.sql")
-# Which layout's files feed which read in floor.sql.
-LAYOUTS = {"uhdb": ("ed_attendances", "RTG"), "crh": ("ed_attendances", "RFS"), "emas": ("ambulance_handovers", "RX9"),
-           "dhu": ("cnh_cases", "DHU"), "opel": ("opel_submissions", None)}
+CRH_COLUMNS = ("Attendance Ref", "Arrival Date Time", "Departure Date Time", "filename")
+
+
+# Which read in floor.sql each feed's files go to: CSV layouts told apart by their delimiter.
+def _kind(feed: str, delimiter: str) -> str:
+    return {"ed_attendances": "uhdb" if delimiter == "," else "crh", "ambulance_handovers": "emas",
+            "cnh_cases": "dhu", "opel_submissions": "opel"}[feed]
 
 
 def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
-    """The day range's CSV files per layout, and how many workbooks the floor cannot read (no Excel reader offline)."""
+    """The day range's CSV files per read, and how many workbooks the floor cannot read (no Excel reader offline)."""
     # The same settings the pipeline reads, without importing Dagster: the floor pays no orchestration start-up.
     landing = Path(os.environ.get("UEC_LANDING", REPO / "data_samples" / "landing"))
     feeds_dir = os.environ.get("UEC_FEEDS_DIR", str(REPO / "schemas" / "feeds"))
-    found, workbooks = {}, 0
-    for name, (feed, provider) in LAYOUTS.items():
-        config = next(c for c in load_feed_configs(feed, feeds_dir) if provider is None or c.provider_code == provider)
-        paths = [f.path for n in range((last - first).days + 1) for f in landed_files(config, landing, first + timedelta(n))]
-        workbooks += sum(p.suffix == ".xlsx" for p in paths)
-        found[name] = [str(p) for p in paths if p.suffix == ".csv"]
+    found: dict[str, list[str]] = {k: [] for k in ("uhdb", "crh", "emas", "dhu", "opel")}
+    workbooks = 0
+    for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions"):
+        for config in load_feed_configs(feed, feeds_dir):
+            paths = [f.path for n in range((last - first).days + 1) for f in landed_files(config, landing, first + timedelta(n))]
+            workbooks += sum(p.suffix == ".xlsx" for p in paths)
+            found[_kind(feed, config.delimiter)] += [str(p) for p in paths if p.suffix == ".csv"]
     return found, workbooks
 
 
@@ -46,7 +51,7 @@ def main(first: str, last: str, out: str) -> None:
     # Lossy UTF-8 keeps every row; the only non-ASCII bytes are in a free-text column the aggregates never read.
     crh = [pl.read_csv(p, separator=";", encoding="utf8-lossy", infer_schema=False).with_columns(pl.lit(p).alias("filename"))
            for p in files.pop("crh")]
-    conn.register("crh_files", pl.concat(crh) if crh else pl.DataFrame({"filename": []}))
+    conn.register("crh_files", pl.concat(crh, how="diagonal") if crh else pl.DataFrame(schema=dict.fromkeys(CRH_COLUMNS, pl.Utf8)))
     for statement in filter(str.strip, SQL.read_text(encoding="utf-8").split(";\n")):
         wanted = set(re.findall(r"\$(\w+)", statement))
         conn.execute(statement, {k: v for k, v in files.items() if k in wanted})

@@ -1,7 +1,8 @@
 -- purpose: the floor: plain DuckDB reads the same CSVs and computes the marts' headline aggregates, with no validation, quarantine or lineage
 create temp table ed as
 with uhdb as (
-    select ATTENDANCE_ID as id, case SITE when 'RDH' then 'RTG01' else 'RTGFG' end as site_code,
+    -- A site is its sender's folder and its own code: the same grain as the marts, without the layout's lookup.
+    select ATTENDANCE_ID as id, regexp_extract(filename, '([^/]+)/[^/]+$', 1) || ':' || SITE as site_code,
            try_strptime(ARRIVAL_DTTM, '%Y-%m-%d %H:%M:%S') as arrival, try_strptime(DEPARTURE_DTTM, '%Y-%m-%d %H:%M:%S') as departure,
            filename
     from read_csv($uhdb, all_varchar = true, filename = true)
@@ -18,7 +19,7 @@ latest as (
     select * from (select * from uhdb union all select * from crh)
     qualify row_number() over (partition by site_code, id order by filename desc) = 1
 )
-select arrival::date as date, site_code, count(*) filter (where departure is not null) as attendances,
+select arrival::date as date, site_code, count(*) as attendances,
        count(*) filter (where date_diff('minute', arrival, departure) <= 240) as within_4h,
        count(*) filter (where date_diff('minute', arrival, departure) > 720) as over_12h
 from latest group by all;
@@ -29,7 +30,7 @@ with emas as (
            strptime("Arrived At Hospital", '%d-%b-%Y %H:%M:%S') as arrival,
            try_strptime("Handover Complete", '%d-%b-%Y %H:%M:%S') as handover, filename
     from read_csv($emas, all_varchar = true, filename = true)
-    qualify row_number() over (partition by "Incident Number" order by filename desc) = 1
+    qualify row_number() over (partition by regexp_extract(filename, '([^/]+)/[^/]+$', 1), "Incident Number" order by filename desc) = 1
 )
 select arrival::date as date, hospital, count(*) as arrivals,
        sum(greatest(date_diff('second', arrival, handover) / 60 - 15, 0)) / 60 as hours_lost,
@@ -42,7 +43,7 @@ with dhu as (
     select CaseRef as id, Source as source, strptime(Received, '%Y-%m-%dT%H:%M:%S') as received, AmbDispatched as dispatched,
            Outcome as outcome, filename
     from read_csv($dhu, all_varchar = true, filename = true)
-    qualify row_number() over (partition by CaseRef order by filename desc) = 1
+    qualify row_number() over (partition by regexp_extract(filename, '([^/]+)/[^/]+$', 1), CaseRef order by filename desc) = 1
 )
 select received::date as date, count(*) as cases,
        count(*) filter (where dispatched = 'N' and outcome <> 'RETURN STACK') as avoided,

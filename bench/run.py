@@ -94,7 +94,7 @@ def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str
         f"{k} {totals[k]:,.1f} / {floor['totals'][k]:,.1f}" for k in totals))
     if floor["workbooks_skipped"]:
         print(f"  note: the floor reads CSVs only ({floor['workbooks_skipped']} workbook correction(s) skipped) and does not "
-              "apply the open-attendance rule, so its ED totals differ slightly.")
+              "apply the open-attendance rule, so its ED totals can differ slightly.")
 
 
 def main() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import date
+
+from bench.generate_volume import generate
 from bench.run import _stages
 from tests.conftest import Env, uhdb_row
 
@@ -27,3 +30,16 @@ def test_raw_assets_record_seconds_read_validated_and_written(env: Env):
     [meta] = [e.step_materialization_data.materialization.metadata for e in result.get_asset_materialization_events()
               if e.step_materialization_data.materialization.asset_key.path == ["raw", "ed_attendances"]]
     assert all(meta[f"seconds_{s}"].value > 0 for s in ("read", "validate", "write"))
+
+
+def test_generated_volume_loads_whole_in_the_providers_layouts(env: Env):
+    # 5 sites in trusts of 1-3, one day; every row must load through the real layouts and contracts.
+    written = generate(env.root, sites=5, first=date(2025, 3, 10), days=1)
+    env.feeds_dir, env.reference_dir = str(env.root / "feeds"), str(env.root / "reference")
+    env.materialize("2025-03-10")
+    loaded = dict(env.query("select feed, sum(rows_loaded) from ops.source_files group by feed").rows())
+    assert loaded == written
+    assert env.query("select count(*) from ops.quarantine").item() == 0
+    # Every generated site reaches the ED mart, and the system total is every attendance written.
+    assert env.query("select count(distinct site_code) from marts.ed_four_hour_daily").item() == 5
+    assert env.query("select sum(attendances) from marts.ed_four_hour_daily").item() == written["ed_attendances"]

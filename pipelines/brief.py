@@ -11,7 +11,7 @@ import jinja2
 import polars as pl
 
 from pipelines.brief_charts import chart_svg
-from pipelines.brief_data import TRAILING_DAYS, BriefData, Problem
+from pipelines.brief_data import TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.exports import export_marts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -90,8 +90,6 @@ def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path,
 def brief_for_day(conn: duckdb.DuckDBPyConnection, day: date, *, reports: Path, feeds_dir: str, landing: Path,
                   now: datetime, warehouse: str, instance=None) -> tuple[BriefData, BriefFiles]:
     """Read, render and write one day's brief and exports."""
-    from pipelines.brief_data import read_brief
-
     data = read_brief(conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance)
     return data, write_brief(conn, data, reports, warehouse)
 

@@ -11,11 +11,11 @@ import duckdb
 import polars as pl
 
 from pipelines.freshness import Arrival, arrival
+from pipelines.jobs import FEEDS
 from pipelines.spc import XmR, xmr
 from pipelines.warehouse import sql
 from schemas.registry import load_feed_configs
 
-FEEDS = ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions")
 TRAILING_DAYS = 90
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
 SECTION_FEEDS = {
@@ -26,6 +26,9 @@ SECTION_FEEDS = {
 }
 # Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
 PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time", "every_expected_provider_present"}
+# Feeds one sender sends for every organisation (the ambulance service for all sites): a problem with
+# its file touches every figure built from it, not only the sender's own.
+SENDER_COVERS_ALL = {"ambulance_handovers", "cnh_cases", "opel_submissions"}
 ASSET_FEED = {
     "ed_four_hour": "ed_attendances", "handover": "ambulance_handovers", "cnh_deflection": "cnh_cases", "opel": "opel_submissions",
 }
@@ -73,7 +76,7 @@ class BriefData:
         """Problems that make a section's figure provisional: any in its feeds for a system figure, else the provider's."""
         return [
             p for p in self.problems if p.feed in SECTION_FEEDS[section]
-            and (provider_code is None or p.provider_code in (None, provider_code))
+            and (provider_code is None or p.provider_code in (None, provider_code) or p.feed in SENDER_COVERS_ALL)
         ]
 
 

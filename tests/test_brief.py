@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from pipelines.brief_data import BriefData, Problem
 from pipelines.cli import main
 from pipelines.exports import DAY_MARTS
 from pipelines.pseudonymise import KEY_ENV
@@ -99,6 +101,20 @@ def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     assert "Provisional" not in _tile(html, "RTG")
     # Nothing was wrong with the handover or hub feeds.
     assert "Provisional" not in _tile(html, "RTG01") and "Provisional" not in _tile(html, "cnh")
+
+
+def test_a_senders_problem_marks_what_it_sends_for():
+    data = BriefData(date(2025, 1, 15), datetime(2025, 1, 16, 8), *[pl.DataFrame()] * 4, charts=[], quality=pl.DataFrame(),
+                     problems=[Problem("ambulance_handovers", "RX9", "quarantined", "1 of 3 rows quarantined"),
+                               Problem("handover_sitrep", "RTG", "late", "due 10:00"),
+                               Problem("ed_attendances", "RFS", "missing", "due 06:30")])
+    # EMAS sends every site's handovers: its problem touches Chesterfield's site figures too;
+    # UHDB's sitrep only its own trust's.
+    assert [p.provider_code for p in data.provisional("handover", "RFS")] == ["RX9"]
+    assert [p.provider_code for p in data.provisional("handover", "RTG")] == ["RX9", "RTG"]
+    # A trust's ED file is its own: RFS's missing file does not touch RTG's tile, only RFS's and the system's.
+    assert data.provisional("ed", "RTG") == []
+    assert [p.provider_code for p in data.provisional("ed", "RFS")] == [p.provider_code for p in data.provisional("ed")] == ["RFS"]
 
 
 def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):

@@ -16,7 +16,9 @@ import polars as pl
 from pipelines.landing import FeedFileError, LandedFile, landed_files, read_text_frame, truncated_last_row
 from pipelines.mapping import map_frame
 from pipelines.pseudonymise import MASK
+from pipelines.mapping import empty_errors
 from pipelines.validation import contract_errors
+from schemas.checks import FILE
 from schemas.canonical import FeedSpec
 from schemas.registry import FeedConfig
 
@@ -100,20 +102,57 @@ def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
     ]
 
 
-def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema,
-                data: bytes | None = None, seconds: Counter | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
-    """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
-    # One read serves both the hash that identifies the file and the parse.
-    data = landed.path.read_bytes() if data is None else data
-    sha = hashlib.sha256(data).hexdigest()
+@dataclass
+class PreparedFile:
+    """One file read and mapped to the canonical columns, not yet checked against the contract."""
+
+    landed: LandedFile
+    config: FeedConfig
+    data: bytes
+    sha: str
+    raw: pl.DataFrame
+    typed: pl.DataFrame
+    mapping_errors: pl.DataFrame
+
+
+def prepare_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, data: bytes, index: int = 0,
+                 seconds: Counter | None = None) -> PreparedFile:
+    """Read and map one file; `index` tells its rows apart when several files are checked in one call."""
     started = time.perf_counter()
     raw = read_text_frame(landed, config, data)
     read_done = time.perf_counter()
-    extracted_utc = landed.extracted_at_utc
     typed, mapping_errors = map_frame(raw, config, spec)
-    typed = typed.with_columns(pl.lit(extracted_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
+    typed = typed.with_columns(
+        pl.lit(landed.extracted_at_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"),
+        pl.lit(index, dtype=pl.Int32).alias(FILE),
+    )
+    if seconds is not None:
+        seconds["read"] += read_done - started
+        seconds["validate"] += time.perf_counter() - read_done
+    return PreparedFile(landed, config, data, hashlib.sha256(data).hexdigest(), raw, typed, mapping_errors)
+
+
+def check_files(prepared: list[PreparedFile], contract: pa.DataFrameSchema, seconds: Counter | None = None) -> pl.DataFrame:
+    """The contract's row errors for all the files at once, each row tagged with its file's index.
+
+    One pandera call per file costs ~40 ms before it looks at a row; a day of 80 trusts' files pays it once.
+    """
+    started = time.perf_counter()
+    frames = [p.typed for p in prepared if p.typed.height]
+    errors = contract_errors(pl.concat(frames, how="diagonal_relaxed"), contract, {}) if frames else empty_errors()
+    if seconds is not None:
+        seconds["validate"] += time.perf_counter() - started
+    return errors
+
+
+def finish_file(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame,
+                seconds: Counter | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
+    started = time.perf_counter()
+    landed, config, data, sha, raw, typed = prepared.landed, prepared.config, prepared.data, prepared.sha, prepared.raw, prepared.typed
+    mapping_errors = prepared.mapping_errors
     source_names = _source_columns(config, spec)
-    row_errors = contract_errors(typed, contract, source_names)
+    row_errors = row_errors.with_columns(pl.col("column_name").replace_strict(source_names, default=None).alias("source_column"))
     # A cell that could not be parsed also fails the contract on what was derived from it ("value
     # missing" on arrival_utc after an unreadable arrival_at): keep only the precise parse reason.
     row_errors = row_errors.join(mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti")
@@ -140,7 +179,7 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
     )
 
     bad_rows = errors.get_column("source_row").unique()
-    loaded = typed.filter(~pl.col("source_row").is_in(bad_rows.to_list()))
+    loaded = typed.drop(FILE).filter(~pl.col("source_row").is_in(bad_rows.to_list()))
     lineage = {
         "partition_date": landed.activity_date, "provider_code": config.provider_code,
         "source_file": landed.path.name, "source_sha256": sha,
@@ -156,22 +195,35 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
         "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
         "file_name": landed.path.name, "path": str(landed.path), "sha256": sha,
         "size_bytes": len(data), "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
-        "extracted_at_utc": extracted_utc.replace(tzinfo=None), "rows_read": raw.height,
+        "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None), "rows_read": raw.height,
         "rows_loaded": loaded.height, "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
     }
     if seconds is not None:
-        seconds["read"] += read_done - started
-        seconds["validate"] += time.perf_counter() - read_done
+        seconds["validate"] += time.perf_counter() - started
     return loaded, quarantined, file_record
+
+
+def _errors_of(errors: pl.DataFrame, index: int) -> pl.DataFrame:
+    if FILE not in errors.columns:
+        return errors
+    return errors.filter(pl.col(FILE) == index).drop(FILE)
+
+
+def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema,
+                data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """One file on its own (the dry run): loaded rows, quarantine rows and the file's ops record."""
+    prepared = prepare_file(landed, config, spec, landed.path.read_bytes() if data is None else data)
+    return finish_file(prepared, spec, _errors_of(check_files([prepared], contract), 0))
 
 
 def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory) -> PartitionBatch:
     """All providers' files for one day; a provider with an unreadable file contributes only the rejection."""
     batch = PartitionBatch()
-    schema = contract(day)
+    prepared: list[PreparedFile] = []
     for config in configs:
-        provider = PartitionBatch()
+        provider: list[PreparedFile] = []
+        rejected: list[dict] = []
         seen: dict[str, str] = {}
         for landed in landed_files(config, landing_root, day):
             started = time.perf_counter()
@@ -185,21 +237,21 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
                 continue
             seen[digest] = landed.path.name
             try:
-                loaded, quarantined, record = ingest_file(landed, config, spec, schema, data, batch.seconds)
+                provider.append(prepare_file(landed, config, spec, data, len(prepared) + len(provider), batch.seconds))
             except FeedFileError as exc:
-                provider.rejected.append(_rejection(landed, config, str(exc)))
-                continue
-            provider.loaded.append(loaded)
-            provider.quarantined.append(quarantined)
-            provider.files.append(record)
-        if provider.rejected:
+                rejected.append(_rejection(landed, config, str(exc)))
+        if rejected:
             # Loading the readable files alone could pair an old version with a missing correction,
             # so none of this provider's files count until the bad one is fixed or removed.
-            batch.rejected.extend(provider.rejected)
+            batch.rejected.extend(rejected)
             continue
-        batch.loaded.extend(provider.loaded)
-        batch.quarantined.extend(provider.quarantined)
-        batch.files.extend(provider.files)
+        prepared.extend(provider)
+    errors = check_files(prepared, contract(day), batch.seconds)
+    for index, file in enumerate(prepared):
+        loaded, quarantined, record = finish_file(file, spec, _errors_of(errors, index), batch.seconds)
+        batch.loaded.append(loaded)
+        batch.quarantined.append(quarantined)
+        batch.files.append(record)
     return batch
 
 

@@ -6,6 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.mapping import empty_errors
+from schemas.checks import FILE
 
 # pandera's own check names, said in words an analyst can act on.
 _BUILTIN_REASONS = {
@@ -25,13 +26,17 @@ def contract_errors(frame: pl.DataFrame, schema: pa.DataFrameSchema, source_colu
             raise
         cases = exc.failure_cases
     rows = frame.get_column("source_row")
+    index = cases.get_column("index").to_list()
+    # Rows from several files checked at once carry their file's index, to hand each error back.
+    files = {FILE: [frame.get_column(FILE)[i] for i in index]} if FILE in frame.columns else {}
     return pl.DataFrame(
         {
-            "source_row": [rows[i] for i in cases.get_column("index").to_list()],
+            "source_row": [rows[i] for i in index],
             "column_name": cases.get_column("column").to_list(),
             "source_column": [source_columns.get(c) for c in cases.get_column("column").to_list()],
             "reason": [_BUILTIN_REASONS.get(c, c) for c in cases.get_column("check").to_list()],
             "value": cases.get_column("failure_case").to_list(),
+            **files,
         },
-        schema=empty_errors().schema,
+        schema=empty_errors().schema | ({FILE: pl.Int32} if files else {}),
     )

@@ -8,6 +8,10 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
+# Which file a row came from (an index within one check call): a day's files are checked in one call,
+# and "unique" means unique within a file, so every uniqueness rule keys on it too.
+FILE = "_file"
+
 
 def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
     """For an `<event>_utc` column: its local date (`<event>_at`) is the partition day, and not after the extract."""
@@ -32,4 +36,4 @@ def row_rule(rule: pl.Expr, name: str) -> pa.Check:
 
 def unique_in_file(columns: list[str], name: str) -> pa.Check:
     """No two rows of one file share these key columns; every copy fails, since none is known right."""
-    return row_rule(~pl.struct(columns).is_duplicated(), name)
+    return row_rule(~pl.struct([FILE, *columns]).is_duplicated(), name)

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import null_or, row_rule, starts_on_day
+from schemas.checks import null_or, row_rule, starts_on_day, unique_in_file
 
 SPEC = FeedSpec(
     feed="cnh_cases",
@@ -44,7 +44,8 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     del reference
     return pa.DataFrameSchema(
         {
-            "case_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1, error="empty id")),
+            "case_id": pa.Column(str, checks=[pa.Check.str_length(min_value=1, error="empty id"),
+                                           unique_in_file(["case_id"], "duplicate: the same id appears more than once in this file")]),
             "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, error="referral source")),
             "call_before_convey": pa.Column(bool, nullable=True),
             "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),

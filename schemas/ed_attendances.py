@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import starts_on_day, null_or
+from schemas.checks import null_or, starts_on_day, unique_in_file
 
 SPEC = FeedSpec(
     feed="ed_attendances",
@@ -48,7 +48,8 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
-            "record_id": pa.Column(str, unique=True, checks=pa.Check.str_length(min_value=1, error="empty id")),
+            "record_id": pa.Column(str, checks=[pa.Check.str_length(min_value=1, error="empty id"),
+                                           unique_in_file(["record_id"], "duplicate: the same id appears more than once in this file")]),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, error="department type 1-4")),

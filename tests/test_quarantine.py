@@ -137,3 +137,21 @@ def test_rematerialising_a_partition_leaves_identical_tables(env: Env):
     for table in TABLES:
         assert first[table].height > 0, table
         assert first[table].equals(second[table]), table
+
+
+def test_a_days_files_checked_together_judge_uniqueness_per_file(env: Env):
+    # Both trusts number their attendances from A1, and UHDB re-sends A1 later in the day: none of these
+    # is a duplicate. Only UHDB's second file repeating A2 within itself is.
+    env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00"), uhdb_row("A2", "2025-01-15 11:00:00")])
+    env.write_uhdb("20250115", "20250116T0900", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+                                                 uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:00:00"),
+                                                 uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:30:00")])
+    env.write_crh("2025-01-15", "202501160530", [crh_row("A1", "15/01/2025 09:00", "15/01/2025 10:00")])
+    env.materialize("2025-01-15")
+    quarantined = env.query("select file_name, source_row, reason from ops.quarantine order by source_row").rows()
+    assert quarantined == [
+        ("UHDB_ED_20250115_20250116T0900.csv", 3, "duplicate: the same id appears more than once in this file"),
+        ("UHDB_ED_20250115_20250116T0900.csv", 4, "duplicate: the same id appears more than once in this file"),
+    ]
+    # Rows read 2 + 3 + 1 = 6 = loaded 4 + quarantined 2.
+    assert env.query("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files").row(0) == (6, 4, 2)

@@ -1,8 +1,16 @@
 -- purpose: the latest valid version of each attendance (by extract time), which the marts count
-create or replace view raw.ed_attendances_current as
+-- raw.ed_attendances_current_on(day) gives the same rows for the records one day's files hold: a daily mart ranks
+-- only those (their latest version may sit in another day's file), so its cost follows the day, not
+-- the whole table. With no day it is the view.
+create or replace macro raw.ed_attendances_current_on(day := null) as table
 select *
-from raw.ed_attendances
+from raw.ed_attendances as r
+where day is null
+   or exists (select 1 from raw.ed_attendances as d where d.partition_date = day and d.provider_code = r.provider_code and d.record_id = r.record_id)
 qualify row_number() over (
     partition by provider_code, record_id
     order by extracted_at_utc desc, source_file desc, source_row desc
 ) = 1;
+
+create or replace view raw.ed_attendances_current as
+select * from raw.ed_attendances_current_on();

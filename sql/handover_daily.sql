@@ -6,7 +6,7 @@ with conveyances as (
         date_diff('second', arrival_utc, handover_utc) / 60.0 as handover_minutes,
         date_diff('second', arrival_utc, clear_utc) / 60.0 as turnaround_minutes,
         date_diff('second', handover_utc, clear_utc) / 60.0 as handover_to_clear_minutes
-    from raw.ambulance_handovers_current
+    from raw.ambulance_handovers_current_on($partition_date)
     where partition_date = $partition_date
 ),
 patient_level as (

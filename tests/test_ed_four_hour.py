@@ -85,3 +85,16 @@ def test_open_attendance_closes_on_resend(env: Env):
     # X1 now 300 min: breach. 1 within, 1 breach: 50%.
     assert (second["attendances"], second["within_4h"], second["breaches"], second["pending"]) == (2, 1, 1, 0)
     assert second["pct_within_4h"] == 50.0
+
+
+def test_a_record_moved_to_another_day_by_a_later_file_counts_only_there(env: Env):
+    # R1 came in the 15th's file arriving 23:50; the 16th's later file corrects its arrival to 00:10 on the
+    # 16th. The latest version wins across days: R1 is the 16th's attendance and not the 15th's, even though
+    # each day's mart ranks only the records its own files hold.
+    env.write_uhdb("20250115", "20250116T0600", [uhdb_row("R1", "2025-01-15 23:50:00", "2025-01-16 01:00:00"),
+                                                 uhdb_row("R2", "2025-01-15 10:00:00", "2025-01-15 11:00:00")])
+    env.write_uhdb("20250116", "20250117T0600", [uhdb_row("R1", "2025-01-16 00:10:00", "2025-01-16 01:00:00")])
+    env.materialize("2025-01-15", "2025-01-16")
+    attendances = dict(env.query("select date, sum(attendances) from marts.ed_four_hour_daily group by date").rows())
+    # 15th: R2 only = 1. 16th: R1 = 1.
+    assert {str(d): n for d, n in attendances.items()} == {"2025-01-15": 1, "2025-01-16": 1}

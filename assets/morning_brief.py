@@ -14,6 +14,16 @@ from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseRes
 
 LONDON = ZoneInfo("Europe/London")
 RANGE_END = "dagster/asset_partition_range_end"
+BRIEF_KEY = dg.AssetKey(["reports", "morning_brief"])
+
+
+def written_brief(result: dg.ExecuteInProcessResult) -> dict | None:
+    """The metadata (day, brief, workbook) of the brief a run wrote, for the command line to print; None if none."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == BRIEF_KEY:
+            return {k: v.value for k, v in materialization.metadata.items()}
+    return None
 
 
 def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
@@ -23,7 +33,7 @@ def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
 
 
 @dg.asset(
-    key=["reports", "morning_brief"],
+    key=BRIEF_KEY,
     deps=[ed_four_hour_rollups, handover_rollups, cnh_deflection_rollups, opel_system_daily],
     kinds={"html", "csv", "excel"},
     group_name="reports",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class BriefFiles:
     rows_exported: int
 
 
+@cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
     # One place decides how a figure reads, so the tiles and the browser test agree on rounding.

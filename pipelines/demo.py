@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.morning_brief import written_brief
 from pipelines.definitions import defs
 from pipelines.pseudonymise import use_local_key
 from pipelines.resources import default_resources, warehouse_path
@@ -78,12 +79,9 @@ def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
 
 
 def _print_brief(result: dg.ExecuteInProcessResult) -> None:
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        if materialization.asset_key == dg.AssetKey(["reports", "morning_brief"]):
-            meta = materialization.metadata
-            print(f"\nMorning brief for {meta['day'].value} (open in a browser): {meta['brief'].value}")
-            print(f"Marts for the call pack: {meta['workbook'].value} and reports/marts-{meta['day'].value}/*.csv")
+    if brief := written_brief(result):
+        print(f"\nMorning brief for {brief['day']} (open in a browser): {brief['brief']}")
+        print(f"Marts for the call pack: {brief['workbook']} and reports/marts-{brief['day']}/*.csv")
 
 
 def _print_summary(path: str, latest: date) -> None:

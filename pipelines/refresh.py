@@ -75,6 +75,7 @@ def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstan
 
 def refresh(first: date, last: date, feed: str | None, out: Print = print) -> int:
     """Materialise the days (one run for a range) and return the process exit status."""
+    from assets.morning_brief import written_brief
     from pipelines.definitions import defs  # loading every asset is slow: only when a run is asked for
 
     instance = persistent_instance()
@@ -100,10 +101,8 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
         watcher.join()
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     _summary(first, last, feed, failed_checks, out)
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        if materialization.asset_key == dg.AssetKey(["reports", "morning_brief"]):
-            out(f"\nMorning brief for {materialization.metadata['day'].value}: {materialization.metadata['brief'].value}")
+    if brief := written_brief(result):
+        out(f"\nMorning brief for {brief['day']}: {brief['brief']}")
     return _verdict(result, failed_checks, out)
 
 

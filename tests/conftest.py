@@ -11,13 +11,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.morning_brief import BRIEF_KEY
 from pipelines.definitions import defs
 from pipelines.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# The brief reads the whole warehouse and writes files: only the tests about it build it.
-BRIEF_KEY = dg.AssetKey(["reports", "morning_brief"])
+
 
 UHDB_COLUMNS = ["ATTENDANCE_ID", "SITE", "UNIT", "ARRIVAL_DTTM", "DEPARTURE_DTTM", "ARRIVAL_MODE", "ACUITY",
                 "DTA_DTTM", "DISCHARGE_DEST", "AGE_BAND", "NHS_NUMBER"]
@@ -146,6 +146,7 @@ class Env:
         """Every asset for one partition, or a range of them as a single run (with the GX suites and brief if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
         return dg.materialize(
+            # The brief reads the whole warehouse and writes files: only the tests about it build it.
             [*(a for a in defs.assets if brief or BRIEF_KEY not in a.keys), *(defs.asset_checks if expectations else [])],
             selection=selection,
             resources=self.resources(),

@@ -15,9 +15,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # uv comes from PyPI into the venv; --inexact keeps it there after the sync.
+# --compile-bytecode writes the .pyc files at install: where PYTHONDONTWRITEBYTECODE is set (as on the
+# CI machines) Python would otherwise recompile every module on every start, and great-expectations
+# alone then takes 13 s to import instead of 6 s.
 $(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --quiet --compile-bytecode
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.freshness import arrival
+from pipelines.landing import LandedFile
 from pipelines.metadata import preview
 from pipelines.warehouse import sql
 from schemas.canonical import FeedSpec
@@ -52,9 +53,10 @@ def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetC
 
 
 def freshness_result(conn: duckdb.DuckDBPyConnection, configs: list[FeedConfig], landing: Path, days: list[date],
-                     feed: str) -> dg.AssetCheckResult:
+                     feed: str, landed: dict[str, dict[date, list[LandedFile]]]) -> dg.AssetCheckResult:
     now = datetime.now(LONDON)
-    arrivals = [arrival(config, landing, day, now) for day in days for config in configs]
+    arrivals = [arrival(config, landing, day, now, landed[config.provider_code].get(day, []))
+                for day in days for config in configs]
     problems = [f"{a.state.upper()}: {a.describe()}" for a in arrivals if a.is_problem]
     if feed == "opel_submissions":
         # The portal's export is the file; each provider's own deadline is the 11:00 declaration (brief 2.1).

@@ -12,7 +12,7 @@ import polars as pl
 from assets.raw_checks import contract_result, freshness_result, raw_check_specs, unique_keys_result
 from assets.reference import providers, sites
 from pipelines.ingest import ingest_partition
-from pipelines.landing import unrecognised_files
+from pipelines.landing import landed_by_day, unrecognised_files
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
@@ -64,6 +64,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
             if stray := unrecognised_files(config, feed_files.landing):
                 context.log.warning(f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, not loaded: {stray}")
         days = [date.fromisoformat(k) for k in context.partition_keys]
+        listed = {config.provider_code: landed_by_day(config, feed_files.landing) for config in configs}
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
         rejected_seen: list[pl.DataFrame] = []
@@ -76,7 +77,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
             )
             for day in days:
-                batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d))
+                batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed)
                 seconds.update(batch.seconds)
                 loaded, quarantined, files = batch.frames()
                 # A provider whose file was rejected keeps its previous rows for the day.
@@ -123,7 +124,7 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 params={"feed": feed, "raw_table": f"raw.{feed}", "first": days[0], "last": days[-1]},
             ).pl()
             unique_keys = unique_keys_result(conn, spec, days[0], days[-1])
-            fresh = freshness_result(conn, configs, feed_files.landing, days, feed)
+            fresh = freshness_result(conn, configs, feed_files.landing, days, feed, listed)
 
         files = pl.concat(files_seen)
         quarantined = pl.concat(quarantined_seen)

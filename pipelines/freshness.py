@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.landing import landed_files
+from pipelines.landing import LandedFile, landed_files
 from schemas.registry import FeedConfig
 
 LONDON = ZoneInfo("Europe/London")
@@ -35,9 +35,9 @@ class Arrival:
         return f"{who} {self.day}: no file, due {self.due:%d %b %H:%M}"
 
 
-def arrival(config: FeedConfig, landing: Path, day: date, now: datetime) -> Arrival:
+def arrival(config: FeedConfig, landing: Path, day: date, now: datetime, files: list[LandedFile] | None = None) -> Arrival:
     """A file counts as arrived at the extract time in its name (the provider's clock, not our copy's)."""
-    files = landed_files(config, landing, day)
+    files = landed_files(config, landing, day) if files is None else files
     due = config.due_at(day)
     if files:
         first = files[0].extracted_at.replace(tzinfo=LONDON)

@@ -163,7 +163,9 @@ def finish_file(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame
 
     # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.
     identifiers = _identifier_columns(config, spec)
-    masked = raw.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
+    # Only the failing rows are shown, so only they are reshaped (a whole file's unpivot cost more than its checks).
+    failing = raw.join(errors.select("source_row").unique(), on="source_row", how="semi")
+    masked = failing.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
     text_columns = [c for c in masked.columns if c != "source_row"]
     records = masked.select("source_row", pl.struct(text_columns).struct.json_encode().alias("record"))
     long_values = masked.unpivot(index="source_row", on=text_columns, variable_name="source_column", value_name="file_value")
@@ -213,15 +215,20 @@ def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract
     return finish_file(prepared, spec, _errors_of(check_files([prepared], contract), 0))
 
 
-def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory) -> PartitionBatch:
-    """All providers' files for one day; a provider with an unreadable file contributes only the rejection."""
+def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory,
+                     listed: dict[str, dict[date, list[LandedFile]]] | None = None) -> PartitionBatch:
+    """All providers' files for one day; a provider with an unreadable file contributes only the rejection.
+
+    `listed`: each provider's files by day when the caller has listed the folders already (a range run).
+    """
     batch = PartitionBatch()
     prepared: list[PreparedFile] = []
     for config in configs:
         provider: list[PreparedFile] = []
         rejected: list[dict] = []
         seen: dict[str, str] = {}
-        for landed in landed_files(config, landing_root, day):
+        found = landed_files(config, landing_root, day) if listed is None else listed[config.provider_code].get(day, [])
+        for landed in found:
             started = time.perf_counter()
             data = landed.path.read_bytes()
             batch.seconds["read"] += time.perf_counter() - started

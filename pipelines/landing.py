@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,14 +49,20 @@ def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_file() and p.resolve().is_relative_to(root)]
 
 
+def landed_by_day(config: FeedConfig, landing_root: Path) -> dict[date, list[LandedFile]]:
+    """Every file of the provider's the layout recognises, by activity day, oldest extract first (later versions win)."""
+    # One pass over the folder: a folder holds a year of files, and looking it over once per day made
+    # a range run's cost grow with the square of its days.
+    by_day: dict[date, list[LandedFile]] = defaultdict(list)
+    for path in _provider_files(config, landing_root):
+        if matched := config.match(path.name):
+            by_day[matched[0]].append(LandedFile(path, *matched))
+    return {day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()}
+
+
 def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
     """The provider's files for one activity day, oldest extract first (so later versions win)."""
-    found = [
-        LandedFile(path, *matched)
-        for path in _provider_files(config, landing_root)
-        if (matched := config.match(path.name)) and matched[0] == day
-    ]
-    return sorted(found, key=lambda f: (f.extracted_at, f.path.name))
+    return landed_by_day(config, landing_root).get(day, [])
 
 
 def unrecognised_files(config: FeedConfig, landing_root: Path) -> list[str]:

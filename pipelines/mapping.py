@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import polars as pl
@@ -44,34 +45,73 @@ def _to_utc(local: pl.Expr, ambiguous: str) -> pl.Expr:
     return local.dt.replace_time_zone(LOCAL_TZ, ambiguous=ambiguous, non_existent="null").dt.convert_time_zone("UTC")
 
 
-def map_frame(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed canonical frame (one row per source row) and a long frame of row errors."""
+@dataclass(frozen=True)
+class _Plan:
+    """A layout's mapping as polars expressions, built once per layout and applied to each of its files."""
+
+    layers: list[list[pl.Expr]]
+    select: list[pl.Expr]
+    failures: list[_Failure]
+    identifier: tuple[Canonical, ColumnMapping] | None
+
+    @property
+    def flags(self) -> list[str]:
+        return [f"_failed_{i}" for i in range(len(self.failures))]
+
+    @property
+    def values(self) -> list[str]:
+        return [f"_value_{i}" for i in range(len(self.failures))]
+
+
+# Building the expressions cost more than running them on a small file; keyed by the layout object
+# (load_feed_configs hands out one per file content) and the feed.
+_PLANS: dict[tuple[int, str], tuple[FeedConfig, _Plan]] = {}
+
+
+def _plan(config: FeedConfig, spec: FeedSpec) -> _Plan:
+    cached = _PLANS.get((id(config), spec.feed))
+    if cached is not None and cached[0] is config:
+        return cached[1]
     # Every column and every failure flag is one expression over the source text, evaluated in one
     # pass: column by column, a file cost a few dozen small polars calls, most of a day's mapping time.
     typed: list[pl.Expr] = []
     failures: list[_Failure] = []
-    utc_of: dict[str, pl.Expr] = {}
+    # Date-times are parsed into helper columns first, layer by layer (a UTC reading may depend on
+    # another column's), so no parse is repeated inside the expressions that use it.
+    layers: dict[int, list[pl.Expr]] = defaultdict(list)
+    utc_depth: dict[str, int] = {}
     identifier: tuple[Canonical, ColumnMapping] | None = None
     for column in spec.columns:
         mapping = config.columns.get(column.name)
         if mapping is None:
             typed.extend(_null_of(column))
         elif column.kind == "nhs_number":
-            identifier = (column, mapping)  # hashed below: a keyed hash is not a polars expression
+            identifier = (column, mapping)  # hashed in map_frame: a keyed hash is not a polars expression
             typed.append(pl.lit(None, pl.Utf8).alias("patient_key"))
         else:
-            exprs, fails = _column_exprs(column, mapping, config, utc_of)
+            exprs, fails = _column_exprs(column, mapping, config, layers, utc_depth)
             typed.extend(exprs)
             failures.extend(fails)
-    flags = [f"_failed_{i}" for i in range(len(failures))]
-    values = [f"_value_{i}" for i in range(len(failures))]
-    out = raw.lazy().select(
-        "source_row", *typed,
-        *(f.flag.fill_null(False).alias(name) for f, name in zip(failures, flags)),
-        *(f.value.cast(pl.Utf8).alias(name) for f, name in zip(failures, values)),
-    ).collect()
-    if identifier is not None:
-        column, mapping = identifier
+    plan = _Plan([layers[d] for d in sorted(layers)], [], failures, identifier)
+    plan.select.extend([
+        pl.col("source_row"), *typed,
+        *(f.flag.fill_null(False).alias(name) for f, name in zip(failures, plan.flags)),
+        *(f.value.cast(pl.Utf8).alias(name) for f, name in zip(failures, plan.values)),
+    ])
+    _PLANS[(id(config), spec.feed)] = (config, plan)
+    return plan
+
+
+def map_frame(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed canonical frame (one row per source row) and a long frame of row errors."""
+    plan = _plan(config, spec)
+    helped = raw
+    for layer in plan.layers:
+        helped = helped.with_columns(layer)
+    out = helped.select(plan.select)
+    failures, flags, values = list(plan.failures), plan.flags, plan.values
+    if plan.identifier is not None:
+        column, mapping = plan.identifier
         keys, valid = nhs_number_keys(raw.select("source_row", _source(mapping).alias("n"))["n"], key_from_env())
         out = out.with_columns(keys.alias("patient_key"), (~valid).alias("_failed_id"), pl.lit(MASK).alias("_value_id"))
         failures.append(_Failure(column.name, mapping.column, "invalid NHS number (fails the modulus 11 check)"))
@@ -105,8 +145,8 @@ def _null_of(column: Canonical) -> list[pl.Expr]:
     return [pl.lit(None, _SIMPLE_TYPES.get(column.kind, pl.Utf8)).alias(column.name)]
 
 
-def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig,
-                  utc_of: dict[str, pl.Expr]) -> tuple[list[pl.Expr], list[_Failure]]:
+def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig, layers: dict[int, list[pl.Expr]],
+                  utc_depth: dict[str, int]) -> tuple[list[pl.Expr], list[_Failure]]:
     src = _source(mapping)
 
     def failure(flag: pl.Expr, reason: str) -> _Failure:
@@ -132,16 +172,20 @@ def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig,
         return [parsed.alias(column.name)], [failure(src.is_not_null() & parsed.is_null(), reason)]
 
     # local_datetime: wall-clock text in one of the provider's formats, Europe/London.
-    local = pl.coalesce([src.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in config.datetime_formats])
+    local, utc = pl.col(f"__local_{column.name}"), pl.col(f"__utc_{column.name}")
+    layers[0].append(pl.coalesce([src.str.strptime(pl.Datetime("us"), fmt, strict=False)
+                                  for fmt in config.datetime_formats]).alias(f"__local_{column.name}"))
     early, late = _to_utc(local, "earliest"), _to_utc(local, "latest")
-    if column.not_before and column.not_before in utc_of:
+    if column.not_before and column.not_before in utc_depth:
         # In the repeated autumn hour the earlier reading is taken unless it would fall before the
         # start of the episode, when only the later reading is possible.
-        ref = utc_of[column.not_before]
-        utc = pl.when(ref.is_not_null() & (early < ref) & (late >= ref)).then(late).otherwise(early)
+        ref = pl.col(f"__utc_{column.not_before}")
+        utc_depth[column.name] = utc_depth[column.not_before] + 1
+        reading = pl.when(ref.is_not_null() & (early < ref) & (late >= ref)).then(late).otherwise(early)
     else:
-        utc = early
-    utc_of[column.name] = utc
+        utc_depth[column.name] = 1
+        reading = early
+    layers[utc_depth[column.name]].append(reading.alias(f"__utc_{column.name}"))
     return [local.alias(column.name), utc.alias(column.utc_name)], [
         failure(src.is_not_null() & local.is_null(), f"unreadable date-time (expected {' or '.join(config.datetime_formats)})"),
         failure(local.is_not_null() & utc.is_null(), "time does not exist in Europe/London (skipped by the spring clock change)"),

@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test install browser dev validate samples bench clean
+.PHONY: demo test install browser dev validate samples bench bench-england clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,13 @@ validate: install
 bench: install
 	$(BIN)/python -m bench.run $(ARGS)
 
+## England volume (180 sites): 30 days and a whole year, against the floor; the year is generated once.
+bench-england: install
+	$(BIN)/python -m bench.run --england 30 --england 365
+
 ## Regenerate the bundled sample files (deterministic: same seed, same bytes).
 samples: install
 	$(BIN)/python data_samples/generate.py
 
 clean:
-	rm -rf $(VENV) .dagster warehouse reports
+	rm -rf $(VENV) .dagster warehouse reports .bench-data

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.landing import landed_files
+from pipelines.landing import landed_by_day
 from schemas.registry import load_feed_configs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +38,8 @@ def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
     workbooks = 0
     for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions"):
         for config in load_feed_configs(feed, feeds_dir):
-            paths = [f.path for n in range((last - first).days + 1) for f in landed_files(config, landing, first + timedelta(n))]
+            by_day = landed_by_day(config, landing)
+            paths = [f.path for n in range((last - first).days + 1) for f in by_day.get(first + timedelta(n), [])]
             workbooks += sum(p.suffix == ".xlsx" for p in paths)
             found[_kind(feed, config.delimiter)] += [str(p) for p in paths if p.suffix == ".csv"]
     return found, workbooks

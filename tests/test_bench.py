@@ -7,7 +7,8 @@ import pytest
 from datetime import date
 
 from bench.generate_volume import generate
-from bench.run import _stages
+from bench.run import ENGLAND_FIRST, ENGLAND_LAST, _stages
+from pipelines.partitions import daily_partitions
 from tests.conftest import Env, uhdb_row
 
 
@@ -43,3 +44,11 @@ def test_generated_volume_loads_whole_in_the_providers_layouts(env: Env):
     # Every generated site reaches the ED mart, and the system total is every attendance written.
     assert env.query("select count(distinct site_code) from marts.ed_four_hour_daily").item() == 5
     assert env.query("select sum(attendances) from marts.ed_four_hour_daily").item() == written["ed_attendances"]
+
+
+def test_the_england_year_is_365_days_the_partitions_hold():
+    # A year starting before the partitions do makes Dagster refuse the run after 13 minutes of generating.
+    first, last = date.fromisoformat(ENGLAND_FIRST), date.fromisoformat(ENGLAND_LAST)
+    assert (last - first).days + 1 == 365
+    keys = daily_partitions.get_partition_keys()
+    assert ENGLAND_FIRST in keys and ENGLAND_LAST in keys

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines.landing import landed_by_day
+from pipelines.warehouse import duckdb_settings
 from schemas.registry import load_feed_configs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
 def main(first: str, last: str, out: str) -> None:
     files, workbooks = files_for(date.fromisoformat(first), date.fromisoformat(last))
     started = time.perf_counter()
-    conn = duckdb.connect()
+    conn = duckdb.connect(config=duckdb_settings())  # the pipeline's memory cap, if one is set
     # Lossy UTF-8 keeps every row; the only non-ASCII bytes are in a free-text column the aggregates never read.
     crh = [pl.read_csv(p, separator=";", encoding="utf8-lossy", infer_schema=False).with_columns(pl.lit(p).alias("filename"))
            for p in files.pop("crh")]

@@ -82,7 +82,8 @@ def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str
 
     stages = _stages(wall, pipeline["steps"], pipeline["raw"])
     print(f"\n{label}: {first} to {last}")
-    print(f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    print(f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}; "
+          f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}")
     print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")
     print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")
     print(f"  {'  of which the work itself (s)':<34}{sum(pipeline['steps'].values()):>12.1f}{floor['seconds']:>12.1f}")

@@ -12,6 +12,8 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from pipelines.warehouse import duckdb_settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
 
@@ -94,11 +96,12 @@ class ReportsResource(dg.ConfigurableResource):
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS."""
+    """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
+    UEC_DUCKDB_MEMORY_LIMIT."""
     files = FeedFilesResource()
     return {
         "reports": ReportsResource(directory=os.environ.get("UEC_REPORTS", ReportsResource().directory)),
-        "warehouse": WarehouseResource(database=warehouse_path()),
+        "warehouse": WarehouseResource(database=warehouse_path(), connection_config=duckdb_settings()),
         "feed_files": FeedFilesResource(
             feeds_dir=os.environ.get("UEC_FEEDS_DIR", files.feeds_dir),
             landing_dir=os.environ.get("UEC_LANDING", files.landing_dir),

@@ -52,3 +52,15 @@ def test_the_england_year_is_365_days_the_partitions_hold():
     assert (last - first).days + 1 == 365
     keys = daily_partitions.get_partition_keys()
     assert ENGLAND_FIRST in keys and ENGLAND_LAST in keys
+
+
+def test_duckdb_memory_cap_comes_from_the_environment(tmp_path, monkeypatch):
+    from pipelines.resources import default_resources
+
+    monkeypatch.setenv("UEC_WAREHOUSE", str(tmp_path / "uec.duckdb"))
+    monkeypatch.setenv("UEC_DUCKDB_MEMORY_LIMIT", "1GB")
+    with default_resources()["warehouse"].get_connection() as conn:
+        assert conn.sql("select current_setting('memory_limit')").fetchall() == [("953.6 MiB",)]  # 1 GB = 10^9 bytes
+    monkeypatch.delenv("UEC_DUCKDB_MEMORY_LIMIT")
+    with default_resources()["warehouse"].get_connection() as conn:
+        assert conn.sql("select current_setting('memory_limit')").fetchall() != [("953.6 MiB",)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -34,11 +36,18 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     built = conn.sql("select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'").fetchall()
     if built and conn.sql("select 1 from ops.schema_version where sha256 = $d", params={"d": digest}).fetchall():
         return
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for name in SCHEMA_FILES:
             conn.execute(sql(name))
         conn.execute("create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest})
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's statements or none of them: rolled back on any error, a kill included."""
+    conn.execute("begin transaction")
+    try:
+        yield
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -75,15 +84,10 @@ def replace_partition(
     sql_inserts: list[str] = (),
 ) -> None:
     """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent."""
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for table, where in deletes:
             conn.execute(f"delete from {table} where {where}", {"partition_date": day})
         for table, frame in inserts:
             insert_frame(conn, table, frame)
         for name in sql_inserts:
             conn.execute(sql(name), {"partition_date": day})
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise

@@ -12,7 +12,7 @@ import polars as pl
 from assets.raw_checks import contract_result, freshness_result, raw_check_specs, unique_keys_result
 from assets.reference import providers, sites
 from pipelines.ingest import ingest_partition
-from pipelines.landing import landed_by_day, unrecognised_files
+from pipelines.landing import list_folder
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
@@ -60,11 +60,14 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
     )
     def _raw_feed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
         configs = feed_configs(spec, feed_files.feeds_dir)
+        listed = {}
         for config in configs:
-            if stray := unrecognised_files(config, feed_files.landing):
-                context.log.warning(f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, not loaded: {stray}")
+            listing = list_folder(config, feed_files.landing)
+            listed[config.provider_code] = listing.by_day
+            if listing.unrecognised:
+                context.log.warning(f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, "
+                                    f"not loaded: {listing.unrecognised}")
         days = [date.fromisoformat(k) for k in context.partition_keys]
-        listed = {config.provider_code: landed_by_day(config, feed_files.landing) for config in configs}
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
         rejected_seen: list[pl.DataFrame] = []

@@ -53,25 +53,37 @@ def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
                 if e.is_file() and (not e.is_symlink() or Path(e.path).resolve().is_relative_to(root))]
 
 
-def landed_by_day(config: FeedConfig, landing_root: Path) -> dict[date, list[LandedFile]]:
-    """Every file of the provider's the layout recognises, by activity day, oldest extract first (later versions win)."""
+@dataclass(frozen=True)
+class FolderListing:
+    """One look over a provider's folder: its files by activity day, and the names its layout does not recognise."""
+
+    by_day: dict[date, list[LandedFile]]
+    unrecognised: list[str]
+
+
+def list_folder(config: FeedConfig, landing_root: Path) -> FolderListing:
+    """The provider's files by day, oldest extract first (later versions win), and the unrecognised names."""
     # One pass over the folder: a folder holds a year of files, and looking it over once per day made
     # a range run's cost grow with the square of its days.
     by_day: dict[date, list[LandedFile]] = defaultdict(list)
+    unrecognised: list[str] = []
     for path in _provider_files(config, landing_root):
         if matched := config.match(path.name):
             by_day[matched[0]].append(LandedFile(path, *matched))
-    return {day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()}
+        else:
+            unrecognised.append(path.name)
+    return FolderListing({day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()},
+                         sorted(unrecognised))
+
+
+def landed_by_day(config: FeedConfig, landing_root: Path) -> dict[date, list[LandedFile]]:
+    """Every file of the provider's the layout recognises, by activity day, oldest extract first (later versions win)."""
+    return list_folder(config, landing_root).by_day
 
 
 def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
     """The provider's files for one activity day, oldest extract first (so later versions win)."""
     return landed_by_day(config, landing_root).get(day, [])
-
-
-def unrecognised_files(config: FeedConfig, landing_root: Path) -> list[str]:
-    """Files in the provider's folder whose names the layout does not recognise (never loaded)."""
-    return sorted(p.name for p in _provider_files(config, landing_root) if not config.match(p.name))
 
 
 def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.DataFrame:

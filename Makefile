@@ -31,7 +31,7 @@ install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
 ## Install, then run the whole pipeline on the bundled samples and print the figures.
 demo: install
-	$(BIN)/python -m pipelines.demo
+	$(BIN)/python -m pipelines.cli.demo
 
 # The brief's browser test drives Debian's Chromium (no browser download at test time); root or sudo installs it.
 CHROMIUM ?= /usr/bin/chromium

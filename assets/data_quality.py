@@ -8,7 +8,8 @@ import dagster as dg
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
-from schemas.expectations import EXPECTATIONS, Expectation
+from schemas import catalogue
+from schemas.expectations import Expectation
 from schemas.registry import load_feed_configs
 
 
@@ -16,27 +17,38 @@ def _key(expectation: Expectation) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(dg.AssetKey(list(expectation.asset)), expectation.check_name)
 
 
-@dg.multi_asset_check(
-    name="warehouse_expectations",
-    specs=[
-        dg.AssetCheckSpec(e.check_name, asset=dg.AssetKey(list(e.asset)), description=e.description,
-                          partitions_def=daily_partitions)
-        for e in EXPECTATIONS
-    ],
-    can_subset=True,
-    compute_kind="great_expectations",
-    pool="duckdb_warehouse",
-)
-def warehouse_expectations(
+def build_warehouse_expectations(expectations: list[Expectation] | None = None) -> dg.AssetChecksDefinition:
+    """One multi-check validating every catalogue expectation (or those given) with great-expectations."""
+    expectations = catalogue.expectations() if expectations is None else expectations
+
+    def warehouse_expectations(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
+        reports: ReportsResource,
+    ) -> Iterator[dg.AssetCheckResult]:
+        """Volumes, distributions, provider presence and gaps against the trailing 28 days, with GX Data Docs."""
+        yield from _validate(context, warehouse, feed_files, reports, expectations)
+
+    return dg.multi_asset_check(
+        name="warehouse_expectations",
+        specs=[
+            dg.AssetCheckSpec(e.check_name, asset=dg.AssetKey(list(e.asset)), description=e.description,
+                              partitions_def=daily_partitions)
+            for e in expectations
+        ],
+        can_subset=True,
+        compute_kind="great_expectations",
+    )(warehouse_expectations)
+
+
+def _validate(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
-    reports: ReportsResource,
+    reports: ReportsResource, expectations: list[Expectation],
 ) -> Iterator[dg.AssetCheckResult]:
-    """Volumes, distributions, provider presence and gaps against the trailing 28 days, with GX Data Docs."""
     from pipelines.gx_suites import expectation_frame, validate
 
     keys = context.partition_keys
     first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
-    selected = [e for e in EXPECTATIONS if _key(e) in context.selected_asset_check_keys]
+    selected = [e for e in expectations if _key(e) in context.selected_asset_check_keys]
     with warehouse.get_connection() as conn:
         frames = {
             e: expectation_frame(conn, e, first, last, [

@@ -1,29 +1,16 @@
 """The SCC morning brief: one HTML page and the day's marts as CSV and a workbook, for the 09:30 system call."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from assets.cnh_metrics import cnh_deflection_rollups
-from assets.ed_metrics import ed_four_hour_rollups
-from assets.handover_metrics import handover_rollups
-from assets.opel_metrics import opel_system_daily
-from pipelines.brief import brief_for_day
+from pipelines.brief.render import brief_for_day
+from pipelines.instance import BRIEF_KEY, RANGE_END
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
-
-LONDON = ZoneInfo("Europe/London")
-RANGE_END = "dagster/asset_partition_range_end"
-BRIEF_KEY = dg.AssetKey(["reports", "morning_brief"])
-
-
-def written_brief(result: dg.ExecuteInProcessResult) -> dict | None:
-    """The metadata (day, brief, workbook) of the brief a run wrote, for the command line to print; None if none."""
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        if materialization.asset_key == BRIEF_KEY:
-            return {k: v.value for k, v in materialization.metadata.items()}
-    return None
+from schemas import catalogue
+from schemas.catalogue import Mart, Rollup
+from schemas.clock import LONDON
 
 
 def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
@@ -32,14 +19,17 @@ def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
     return date.fromisoformat(key) if key else latest
 
 
-@dg.asset(
-    key=BRIEF_KEY,
-    deps=[ed_four_hour_rollups, handover_rollups, cnh_deflection_rollups, opel_system_daily],
-    kinds={"html", "csv", "excel"},
-    group_name="reports",
-    pool="duckdb_warehouse",
-)
-def morning_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
+def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.AssetsDefinition:
+    """The brief asset, downstream of every mart and rollup view it reads."""
+    return dg.asset(
+        key=BRIEF_KEY,
+        deps=[dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)],
+        kinds={"html", "csv", "excel"},
+        group_name="reports",
+    )(_morning_brief)
+
+
+def _morning_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
                   reports: ReportsResource) -> dg.MaterializeResult:
     """The SCC morning brief (reports/brief-D.html) and the day's marts as CSV and one workbook, for the run's last day."""
     with warehouse.get_connection() as conn:

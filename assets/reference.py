@@ -24,19 +24,19 @@ def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.M
     )
 
 
-@dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference", pool="duckdb_warehouse")
+@dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference")
 def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Hospital sites with their trust and system (ODS codes), from schemas/reference/sites.csv."""
     return _replace_table(warehouse, "ref.sites", Path(feed_files.reference_dir) / "sites.csv")
 
 
-@dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference", pool="duckdb_warehouse")
+@dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference")
 def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Dated national standards and targets (e.g. 4-hour 76% then 78%), from schemas/reference/targets.csv."""
     return _replace_table(warehouse, "ref.targets", Path(feed_files.reference_dir) / "targets.csv")
 
 
-@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", pool="duckdb_warehouse")
+@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference")
 def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Provider organisations (ODS codes), their role and whether they post OPEL, from schemas/reference/providers.csv."""
     return _replace_table(warehouse, "ref.providers", Path(feed_files.reference_dir) / "providers.csv")
@@ -52,7 +52,6 @@ def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg
             ("opel_system_weights", "Each provider's weight in the system OPEL score."),
         ]
     ],
-    pool="duckdb_warehouse",
 )
 def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
     """OPEL thresholds, bands and system weights from schemas/reference/opel.yaml."""
@@ -84,3 +83,4 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
             asset_key=["ref", name],
             metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)},
         )
+reference_assets = [sites, targets, providers, opel_config]

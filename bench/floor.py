@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.landing import landed_by_day
+from pipelines.ingest.landing import list_folder
 from pipelines.warehouse import duckdb_settings
 from schemas.registry import load_feed_configs
 
@@ -39,7 +39,7 @@ def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
     workbooks = 0
     for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions"):
         for config in load_feed_configs(feed, feeds_dir):
-            by_day = landed_by_day(config, landing)
+            by_day = list_folder(config, landing).by_day
             paths = [f.path for n in range((last - first).days + 1) for f in by_day.get(first + timedelta(n), [])]
             workbooks += sum(p.suffix == ".xlsx" for p in paths)
             found[_kind(feed, config.delimiter)] += [str(p) for p in paths if p.suffix == ".csv"]

@@ -1,28 +1,40 @@
 """The Dagster code location: `dagster dev` and `dagster definitions validate` load this module."""
 
+from collections.abc import Iterable
+
 import dagster as dg
 
-from assets import (
-    ambulance_handovers, cnh_cases, cnh_metrics, data_quality, ed_attendances, ed_metrics, handover_metrics, morning_brief,
-    opel_metrics, opel_submissions, reference,
-)
-from pipelines.jobs import daily_refresh_job, feed_refresh_jobs
+from assets.data_quality import build_warehouse_expectations
+from assets.marts import mart_assets
+from assets.morning_brief import build_morning_brief
+from assets.raw import raw_feed_assets
+from assets.reference import reference_assets
+from pipelines.jobs import build_feed_refresh_jobs, daily_refresh_job
 from pipelines.resources import default_resources
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
-from pipelines.sensors import landing_files
+from pipelines.sensors import build_landing_sensor
+from schemas import catalogue
+from schemas.catalogue import Feed, Mart, Rollup
 
-MODULES = [
-    reference, ed_attendances, ed_metrics, ambulance_handovers, handover_metrics, cnh_cases, cnh_metrics,
-    opel_submissions, opel_metrics, data_quality, morning_brief,
-]
-all_assets = dg.load_assets_from_modules(MODULES)
-all_asset_checks = dg.load_asset_checks_from_modules(MODULES)
 
-defs = dg.Definitions(
-    assets=all_assets,
-    asset_checks=all_asset_checks,
-    jobs=[daily_refresh_job, *feed_refresh_jobs.values()],
-    schedules=[overnight_refresh, midday_opel_refresh],
-    sensors=[landing_files],
-    resources=default_resources(),
-)
+def build_definitions(feeds: Iterable[Feed] = catalogue.FEEDS,
+                      marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.Definitions:
+    """Every asset, check, job, schedule and sensor, derived from the catalogue's feeds and marts."""
+    feeds, marts = tuple(feeds), tuple(marts)
+    feed_jobs = build_feed_refresh_jobs(feeds)
+    # The midday schedule refreshes OPEL: present only while the catalogue has that feed.
+    schedules = [overnight_refresh, *([midday_opel_refresh] if "opel_submissions" in feed_jobs else [])]
+    return dg.Definitions(
+        assets=[*reference_assets, *raw_feed_assets(feeds), *mart_assets(marts), build_morning_brief(marts)],
+        asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
+        jobs=[daily_refresh_job, *feed_jobs.values()],
+        schedules=schedules,
+        sensors=[build_landing_sensor(feed_jobs)],
+        resources=default_resources(),
+        # Steps run one after another in the run's process: DuckDB takes one writer, and a process per
+        # step would only queue on the file lock after paying Dagster's start-up each time.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -43,8 +43,8 @@ def expectation_frame(conn: duckdb.DuckDBPyConnection, expectation: Expectation,
         expected = pl.DataFrame({"subject": expected_providers}, schema={"subject": pl.Utf8}).join(days.to_frame(), how="cross")
         return (expected.join(files, on=["date", "subject"], how="left")
                 .with_columns(pl.col("files").fill_null(0)).select("date", "subject", "files").sort("date", "subject"))
-    return conn.sql(sql("expect_daily_rows"), params={
-        "feed": expectation.feed, "raw_table": f"raw.{expectation.feed}", "history_start": history_start, "last": last,
+    return conn.sql(sql("expect_daily_rows", raw_table=f"raw.{expectation.feed}"), params={
+        "feed": expectation.feed, "history_start": history_start, "last": last,
     }).pl()
 
 

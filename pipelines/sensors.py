@@ -8,7 +8,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.jobs import FEEDS, feed_refresh_jobs
+from pipelines.ingest.landing import list_folder
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource
 from schemas.registry import load_feed_configs
@@ -23,30 +23,38 @@ class LandedVersion:
     version: str  # modification time and size: a corrected file under the same name is a new version
 
 
-def landed_versions(feed_files: FeedFilesResource) -> list[LandedVersion]:
-    """Every file in the landing area whose name a provider layout recognises."""
+def landed_versions(feed_files: FeedFilesResource, feeds: list[str]) -> list[LandedVersion]:
+    """Every file in the landing area whose name a provider layout recognises (as every run lists it)."""
     found = []
-    for feed in FEEDS:
+    for feed in feeds:
         for config in load_feed_configs(feed, feed_files.feeds_dir):
-            folder = feed_files.landing / config.landing_dir
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and (matched := config.match(path.name)):
-                    stat = path.stat()
-                    found.append(LandedVersion(feed, config.provider_code, f"{config.landing_dir}/{path.name}",
-                                               matched[0], f"{stat.st_mtime_ns}:{stat.st_size}"))
-    return found
+            for day, files in list_folder(config, feed_files.landing).by_day.items():
+                for landed in files:
+                    stat = landed.path.stat()
+                    found.append(LandedVersion(feed, config.provider_code, f"{config.landing_dir}/{landed.path.name}",
+                                               day, f"{stat.st_mtime_ns}:{stat.st_size}"))
+    return sorted(found, key=lambda f: f.relative_path)
 
 
-@dg.sensor(
-    jobs=list(feed_refresh_jobs.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
-)
-def landing_files(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
+def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefinition:
+    """The landing sensor over the given feeds' refresh jobs."""
+
+    @dg.sensor(
+        name="landing_files", jobs=list(jobs.values()), minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
+    )
+    def landing_files(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
+        return _evaluate(context, feed_files, jobs)
+
+    return landing_files
+
+
+def _evaluate(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource,
+              jobs: dict[str, dg.JobDefinition]) -> dg.SensorResult:
     # The cursor maps each file to the version last acted on, so each version triggers exactly one run.
     seen: dict[str, str] | None = json.loads(context.cursor) if context.cursor else None
-    current = landed_versions(feed_files)
+    current = landed_versions(feed_files, list(jobs))
     cursor = json.dumps({f.relative_path: f.version for f in current}, sort_keys=True)
     if seen is None:
         # First evaluation: what is already landed is the schedules' and `uec refresh`'s to load.
@@ -63,7 +71,7 @@ def landing_files(context: dg.SensorEvaluationContext, feed_files: FeedFilesReso
         requests.append(dg.RunRequest(
             run_key=f"{landed.relative_path}@{landed.version}",
             partition_key=day,
-            job_name=feed_refresh_jobs[landed.feed].name,
+            job_name=jobs[landed.feed].name,
             tags={"uec/trigger": "landing_files", "uec/file": landed.relative_path, "uec/provider": landed.provider_code},
         ))
     if outside:

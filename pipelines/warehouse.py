@@ -1,10 +1,13 @@
-"""Warehouse helpers: static SQL files, schema set-up and partition writes."""
+"""The warehouse: where it is, the one way to open it, its static SQL files, schema set-up and partition writes."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import cache
@@ -13,19 +16,78 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+from pipelines import REPO_ROOT
+from schemas import catalogue
+
+SQL_DIR = REPO_ROOT / "sql"
+DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
 # Order matters: views are created after the tables they read.
-SCHEMA_FILES = (
-    "warehouse_schema.sql", "reporting_periods.sql", "ed_attendances_current.sql", "handovers_current.sql",
-    "cnh_cases_current.sql", "opel_declared.sql", "ed_four_hour_rollup.sql", "handover_rollup.sql",
-    "cnh_deflection_rollup.sql",
-)
+SCHEMA_FILES = catalogue.schema_files()
+
+
+def warehouse_path() -> str:
+    """UEC_WAREHOUSE, or warehouse/uec.duckdb under the repo."""
+    return os.environ.get("UEC_WAREHOUSE") or str(REPO_ROOT / DEFAULT_WAREHOUSE)
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True for DuckDB's error when another process holds the file."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def wait_while_locked(attempt, what: str, timeout_seconds: float = 1800, on_wait=None):
+    """Return attempt(), retrying while another process holds the DuckDB file (DuckDB allows one writer)."""
+    deadline = time.monotonic() + timeout_seconds
+    delay, told = 0.2, False
+    while True:
+        try:
+            return attempt()
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc) or time.monotonic() + delay > deadline:
+                raise
+            if not told and on_wait:
+                on_wait(f"The warehouse {what} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s).")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def connect(database: str | None = None, read_only: bool = False, timeout_seconds: float = 1800,
+            config: dict | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (default UEC_WAREHOUSE), waiting while another process writes to it.
+
+    Every reader and writer opens it here, so each gets the same settings and the same patience with a busy file.
+    """
+    database = database or warehouse_path()
+    if not read_only:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    settings = {**duckdb_settings(), **(config or {})}
+    return wait_while_locked(lambda: duckdb.connect(database, read_only=read_only, config=settings),
+                             database, timeout_seconds, on_wait or logging.getLogger("uec.warehouse").warning)
 
 
 @cache
-def sql(name: str) -> str:
-    """The text of sql/<name>.sql."""
+def _text(name: str) -> str:
     return (SQL_DIR / f"{name.removesuffix('.sql')}.sql").read_text(encoding="utf-8")
+
+
+def sql(name: str, **names: str | Sequence[str]) -> str:
+    """The text of sql/<name>.sql, each {placeholder} filled with a quoted table or column name (or list of them).
+
+    Values always travel as named parameters ($name); only identifiers are templated, taken from catalogue
+    records in code and checked against the identifier shape, so nothing read from a file can reach the SQL text.
+    """
+    text = _text(name)
+    return text.format(**{k: quoted(v) for k, v in names.items()}) if names else text
+
+
+def quoted(names: str | Sequence[str]) -> str:
+    """Table or column names as quoted SQL identifiers, refused unless shaped like a catalogue name."""
+    parts = [names] if isinstance(names, str) else list(names)
+    bad = [p for p in parts if not catalogue.IDENTIFIER.fullmatch(p)]
+    if bad or not parts:
+        raise ValueError(f"not a table or column name from the catalogue: {bad or names!r}")
+    return ", ".join(".".join(f'"{piece}"' for piece in p.split(".")) for p in parts)
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -71,7 +133,7 @@ def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         return
     conn.register("_incoming", frame.to_arrow())
     try:
-        conn.execute(f"insert into {table} by name select * from _incoming")
+        conn.execute(f"insert into {quoted(table)} by name select * from _incoming")
     finally:
         conn.unregister("_incoming")
 
@@ -82,12 +144,24 @@ def replace_partition(
     deletes: list[tuple[str, str]],
     inserts: list[tuple[str, pl.DataFrame]] = (),
     sql_inserts: list[str] = (),
+    params: dict | None = None,
 ) -> None:
-    """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent."""
+    """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent.
+
+    Each delete is (table, condition); conditions and sql/<name>.sql inserts read $partition_date and any
+    of `params` they name.
+    """
+    values = {"partition_date": day, **(params or {})}
     with transaction(conn):
         for table, where in deletes:
-            conn.execute(f"delete from {table} where {where}", {"partition_date": day})
+            statement = f"delete from {quoted(table)} where {where}"
+            conn.execute(statement, _used(statement, values))
         for table, frame in inserts:
             insert_frame(conn, table, frame)
         for name in sql_inserts:
-            conn.execute(sql(name), {"partition_date": day})
+            conn.execute(sql(name), _used(sql(name), values))
+
+
+def _used(statement: str, values: dict) -> dict:
+    # DuckDB refuses a named parameter the statement does not use.
+    return {k: v for k, v in values.items() if re.search(rf"\${k}\b", statement)}

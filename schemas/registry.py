@@ -7,13 +7,12 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from schemas.clock import LONDON
 
 FEEDS_DIR = Path(__file__).parent / "feeds"
-LONDON = ZoneInfo("Europe/London")
 
 
 class ColumnMapping(BaseModel):

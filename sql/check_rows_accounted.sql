@@ -1,7 +1,7 @@
 -- purpose: files whose rows read differ from rows in the warehouse plus rows quarantined (should be none)
 with loaded as (
     select source_sha256 as sha256, source_file as file_name, count(*) as n
-    from query_table($raw_table)
+    from {raw_table}
     where partition_date between $first and $last
     group by all
 ),

@@ -8,6 +8,6 @@ spine as (
 )
 select spine.date, $feed as subject, count(raw.partition_date) as rows
 from spine
-left join query_table($raw_table) as raw on raw.partition_date = spine.date
+left join {raw_table} as raw on raw.partition_date = spine.date
 group by all
 order by spine.date

@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.morning_brief import BRIEF_KEY
+from pipelines.instance import BRIEF_KEY
 from pipelines.definitions import defs
-from pipelines.pseudonymise import KEY_ENV
+from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

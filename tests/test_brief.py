@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.brief_data import BriefData, Problem
-from pipelines.cli import main
-from pipelines.exports import DAY_MARTS
-from pipelines.pseudonymise import KEY_ENV
+from pipelines.brief.data import BriefData, Problem
+from pipelines.cli.main import main
+from pipelines.brief.exports import DAY_MARTS
+from pipelines.ingest.pseudonymise import KEY_ENV
 from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
 
 DAY = "2025-01-15"

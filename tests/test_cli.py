@@ -164,7 +164,7 @@ def insert_then_hang(conn, table, frame):
         time.sleep(600)
 
 warehouse.insert_frame = insert_then_hang
-from pipelines.cli import main
+from pipelines.cli.main import main
 sys.exit(main(["refresh", "--date", sys.argv[2]]))
 """
 

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 
 from pipelines.gx_suites import expectation_frame, validate
-from schemas.expectations import EXPECTATIONS
+from schemas.catalogue import expectations
 from tests.conftest import Env, uhdb_row
 
-VOLUME = next(e for e in EXPECTATIONS if e.suite_name == "ed_four_hour_daily.site_volumes_within_trailing_bounds")
+VOLUME = next(e for e in expectations() if e.suite_name == "ed_four_hour_daily.site_volumes_within_trailing_bounds")
 DAY = date(2025, 1, 15)
 
 
@@ -77,19 +77,19 @@ def test_a_missing_provider_is_named_by_gx_by_freshness_and_in_data_docs(env: En
 
 
 def test_a_failed_blocking_check_stops_the_downstream_mart_in_the_same_run(env: Env, monkeypatch: pytest.MonkeyPatch):
-    import assets.raw_feed
+    import assets.raw
 
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00")])
 
     # The warehouse's recheck of record keys finds a duplicate (as if the contract had let one through).
-    real = assets.raw_feed.unique_keys_result
+    real = assets.raw.unique_keys_result
 
-    def duplicate_found(conn, spec, first, last):
-        if spec.feed != "ed_attendances":
-            return real(conn, spec, first, last)
+    def duplicate_found(conn, feed, first, last):
+        if feed.name != "ed_attendances":
+            return real(conn, feed, first, last)
         return dg.AssetCheckResult(check_name="record_keys_unique_per_file", passed=False, metadata={"duplicate_keys": 1})
 
-    monkeypatch.setattr(assets.raw_feed, "unique_keys_result", duplicate_found)
+    monkeypatch.setattr(assets.raw, "unique_keys_result", duplicate_found)
     result = env.materialize("2025-01-15", raise_on_error=False)
     assert not _check(result, "raw/ed_attendances", "record_keys_unique_per_file").passed
     materialized = {m.event_specific_data.materialization.asset_key.to_user_string()

@@ -63,3 +63,21 @@ def test_bad_feed_config_is_named(tmp_path):
     (folder / "broken.yaml").write_text("feed: ed_attendances\nprovider_code: X\n")
     with pytest.raises(RegistryError, match="broken.yaml"):
         load_feed_configs("ed_attendances", tmp_path)
+
+
+def test_one_run_at_a_time_and_one_step_at_a_time_within_a_run(tmp_path, monkeypatch):
+    # DuckDB takes one writer: the instance the daemon runs (the repo's dagster.yaml) queues runs one at a
+    # time, and every job runs its steps in one process, one after another.
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[1] / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    finally:
+        instance.dispose()
+    for job in defs.get_repository_def().get_all_jobs():
+        assert job.executor_def.name == dg.in_process_executor.name, job.name

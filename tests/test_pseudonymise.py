@@ -9,7 +9,7 @@ import random
 import nhs_number
 import polars as pl
 
-from pipelines.pseudonymise import nhs_number_keys
+from pipelines.ingest.pseudonymise import nhs_number_keys
 
 KEY = b"a-test-key-of-32-characters-long"
 

@@ -11,7 +11,7 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.partitions import daily_partitions
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
-from pipelines.sensors import landing_files
+landing_files = defs.get_sensor_def("landing_files")
 from tests.conftest import Env, dhu_row, uhdb_row
 
 LONDON = ZoneInfo("Europe/London")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.spc import xmr
+from pipelines.brief.spc import xmr
 
 
 def flagged(chart) -> dict[int, dict[str, str]]:

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from pipelines.validation import contract_errors
+from pipelines.ingest.validation import contract_errors
 from schemas import ambulance_handovers, cnh_cases, ed_attendances, handover_sitrep, opel_submissions
 from schemas.canonical import Reference
 

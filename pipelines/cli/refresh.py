@@ -12,8 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.instance import persistent_instance
-from pipelines.resources import connect_waiting, warehouse_path
-from pipelines.warehouse import sql
+from pipelines.warehouse import connect, sql, warehouse_path
 
 Print = Callable[[str], None]
 PROGRESS_EVENTS = {
@@ -75,7 +74,7 @@ def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstan
 
 def refresh(first: date, last: date, feed: str | None, out: Print = print) -> int:
     """Materialise the days (one run for a range) and return the process exit status."""
-    from assets.morning_brief import written_brief
+    from pipelines.instance import written_brief
     from pipelines.definitions import defs  # loading every asset is slow: only when a run is asked for
 
     instance = persistent_instance()
@@ -133,7 +132,7 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
     path = warehouse_path()
     if not Path(path).exists():
         return
-    with connect_waiting(path, read_only=True, timeout_seconds=600) as conn:
+    with connect(path, read_only=True, timeout_seconds=600) as conn:
         files = conn.sql(
             "select feed, provider_code, count(*) as files, sum(rows_read) as read, sum(rows_loaded) as loaded, "
             "sum(rows_quarantined) as quarantined from ops.source_files "

@@ -10,28 +10,19 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.freshness import Arrival, arrival
-from pipelines.jobs import FEEDS
-from pipelines.spc import XmR, xmr
+from pipelines.ingest.freshness import Arrival, arrival
+from pipelines.brief.spc import XmR, xmr
 from pipelines.warehouse import sql
+from schemas import catalogue
 from schemas.registry import load_feed_configs
 
 TRAILING_DAYS = 90
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
-SECTION_FEEDS = {
-    "ed": ("ed_attendances",),
-    "handover": ("ambulance_handovers", "handover_sitrep"),
-    "cnh": ("cnh_cases",),
-    "opel": ("opel_submissions",),
-}
+SECTION_FEEDS = catalogue.section_feeds()
 # Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
 PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time", "every_expected_provider_present"}
-# Feeds one sender sends for every organisation (the ambulance service for all sites): a problem with
-# its file touches every figure built from it, not only the sender's own.
-SENDER_COVERS_ALL = {"ambulance_handovers", "cnh_cases", "opel_submissions"}
-ASSET_FEED = {
-    "ed_four_hour": "ed_attendances", "handover": "ambulance_handovers", "cnh_deflection": "cnh_cases", "opel": "opel_submissions",
-}
+# Feeds one sender sends for every organisation: a problem with its file touches every figure built from it.
+SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: which way is better, and whether the dated target is drawn.
 SERIES = {
     "ed_four_hour": ("System 4-hour performance (%)", "higher"),
@@ -116,7 +107,7 @@ def _charts(conn: duckdb.DuckDBPyConnection, day: date) -> list[Chart]:
 
 
 def arrivals(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Arrival]:
-    return [arrival(config, landing, day, now) for feed in FEEDS for config in load_feed_configs(feed, feeds_dir)]
+    return [arrival(config, landing, day, now) for feed in catalogue.feed_names() for config in load_feed_configs(feed, feeds_dir)]
 
 
 def _arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Problem]:
@@ -138,7 +129,7 @@ def _load_problems(quality: pl.DataFrame) -> list[Problem]:
 
 def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
     """The latest evaluation of each check in the runs that covered the day, where it failed."""
-    from pipelines.status import runs_covering
+    from pipelines.instance import runs_covering
 
     latest: dict[tuple[str, str], tuple[object, str]] = {}
     for run in runs_covering(instance, day.isoformat()):  # newest first: the first evaluation seen wins
@@ -155,7 +146,7 @@ def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
         if scope and day.isoformat() not in (check.description or ""):
             continue
         table = asset.split("/")[-1]
-        feed = table if table in FEEDS else next((f for prefix, f in ASSET_FEED.items() if table.startswith(prefix)), None)
+        feed = catalogue.feed_of_table(table)
         severity = "ERROR" if check.severity == dg.AssetCheckSeverity.ERROR else "WARN"
         problems.append(Problem(feed or "", None, "check failed", f"{severity} {asset}: {name}{scope}"
                                 + (f": {check.description}" if check.description else "")))

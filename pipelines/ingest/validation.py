@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.mapping import empty_errors
+from pipelines.ingest.mapping import empty_errors
 from schemas.checks import FILE
 
 # pandera's own check names, said in words an analyst can act on.

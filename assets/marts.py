@@ -1,5 +1,6 @@
-"""Factories for mart assets: a partitioned daily table and its rollup views."""
+"""Mart assets, built in a loop over the catalogue: partitioned daily tables and their rollup views."""
 
+from collections.abc import Iterable
 from datetime import date
 
 import dagster as dg
@@ -7,27 +8,30 @@ import dagster as dg
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
-from pipelines.warehouse import ensure_schema, replace_partition, sql
+from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
+from schemas import catalogue
+from schemas.catalogue import Mart, Rollup
 
 
-def build_daily_mart_asset(
-    table: str, deps: list, check_name: str, check_description: str, group_name: str, description: str,
-    key: tuple[str, ...],
-) -> dg.AssetsDefinition:
+def _keys(tables: Iterable[str]) -> list[dg.AssetKey]:
+    return [dg.AssetKey(t.split(".")) for t in tables]
+
+
+def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
     """marts.<table>, rebuilt per day from sql/<table>.sql, with blocking checks: sql/check_<table>.sql and its key."""
+    table, key, check_name = mart.table, mart.key, mart.check_name
     asset_key = dg.AssetKey(["marts", table])
 
     @dg.asset(
         key=asset_key,
-        description=description,
-        deps=deps,
+        description=mart.description,
+        deps=_keys(mart.deps),
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         kinds={"duckdb", "sql"},
-        group_name=group_name,
-        pool="duckdb_warehouse",
+        group_name=mart.group,
         check_specs=[
-            dg.AssetCheckSpec(check_name, asset=asset_key, blocking=True, description=check_description),
+            dg.AssetCheckSpec(check_name, asset=asset_key, blocking=True, description=mart.check_description),
             dg.AssetCheckSpec("key_is_unique", asset=asset_key, blocking=True,
                               description=f"One row per {', '.join(key)}."),
         ],
@@ -37,12 +41,12 @@ def build_daily_mart_asset(
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             for day in days:
-                replace_partition(conn, day, deletes=[(f"marts.{table}", "date = $partition_date")], sql_inserts=[table])
+                replace_partition(conn, day, deletes=[(mart.name, "date = $partition_date")], sql_inserts=[table])
             window = {"first": days[0], "last": days[-1]}
-            rows = conn.sql(f"select * from marts.{table} where date between $first and $last order by all", params=window).pl()
+            rows = conn.sql(f"select * from {quoted(mart.name)} where date between $first and $last order by all",
+                            params=window).pl()
             bad = conn.sql(sql(f"check_{table}"), params=window).pl()
-            duplicates = conn.sql(sql("check_mart_key_unique").format(key=", ".join(key)),
-                                  params={**window, "table": f"marts.{table}"}).pl()
+            duplicates = conn.sql(sql("check_mart_key_unique", table=mart.name, key=key), params=window).pl()
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows.height, "preview": preview(rows.filter(rows["date"] == days[-1]))},
             check_results=[
@@ -63,19 +67,22 @@ def build_daily_mart_asset(
     return _daily_mart
 
 
-def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_name: str, daily_table: str,
-                        preview_filter: str = "true") -> dg.AssetsDefinition:
+def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
     """Rollup views over a daily mart (one SQL file); metadata previews the newest day's figures.
 
     Views with `date` and `period` columns are previewed for the newest day; others report row counts.
     Each view carries a blocking check that it has rows for every day (or month) the daily mart has.
     """
 
+    views, daily_table = [v.table for v in rollup.views], rollup.daily
+    deps = _keys((f"marts.{daily_table}", *rollup.deps))
+
     @dg.multi_asset(
-        name=sql_file,
+        name=rollup.name,
         specs=[
-            dg.AssetSpec(["marts", view], deps=deps, kinds={"duckdb", "sql"}, group_name=group_name, description=description)
-            for view, description in views.items()
+            dg.AssetSpec(["marts", v.table], deps=deps, kinds={"duckdb", "sql"}, group_name=rollup.group,
+                         description=v.description)
+            for v in rollup.views
         ],
         check_specs=[
             dg.AssetCheckSpec("covers_every_day_of_the_daily_mart", asset=["marts", view], blocking=True,
@@ -84,7 +91,6 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
         ],
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
-        pool="duckdb_warehouse",
     )
     def _rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         first, last = date.fromisoformat(context.partition_keys[0]), date.fromisoformat(context.partition_keys[-1])
@@ -92,24 +98,33 @@ def build_rollup_assets(sql_file: str, views: dict[str, str], deps: list, group_
             # The views are defined in sql/<sql_file>.sql, which ensure_schema (re)creates.
             ensure_schema(conn)
             for view in views:
-                columns = {c[0] for c in conn.sql(f"describe marts.{view}").fetchall()}
+                relation = quoted(f"marts.{view}")
+                columns = {c[0] for c in conn.sql(f"describe {relation}").fetchall()}
                 if {"date", "period"} <= columns:
                     frame = conn.sql(
-                        f"select * from marts.{view} where date = $day and period = 'day' and {preview_filter} order by all",
+                        f"select * from {relation} where date = $day and period = 'day' and {rollup.preview_filter} "
+                        "order by all",
                         params={"day": last},
                     ).pl()
                     metadata = {"dagster/row_count": frame.height, f"day {last}": preview(frame.drop("date"))}
                 else:
-                    frame = conn.sql(f"select * from marts.{view} order by all desc limit 20").pl()
-                    metadata = {"dagster/row_count": conn.sql(f"select count(*) from marts.{view}").fetchall()[0][0],
+                    frame = conn.sql(f"select * from {relation} order by all desc limit 20").pl()
+                    metadata = {"dagster/row_count": conn.sql(f"select count(*) from {relation}").fetchall()[0][0],
                                 "latest rows": preview(frame)}
                 yield dg.MaterializeResult(asset_key=["marts", view], metadata=metadata)
                 column, unit = ("date", "day") if "date" in columns else ("month", "month")
-                missing = conn.sql(sql("check_rollup_covers_daily").format(column=column, unit=unit),
-                                   params={"view": f"marts.{view}", "daily": f"marts.{daily_table}", "first": first, "last": last}).pl()
+                missing = conn.sql(
+                    sql("check_rollup_covers_daily", column=column, view=f"marts.{view}", daily=f"marts.{daily_table}"),
+                    params={"unit": unit, "first": first, "last": last},
+                ).pl()
                 yield dg.AssetCheckResult(
                     asset_key=["marts", view], check_name="covers_every_day_of_the_daily_mart", passed=missing.height == 0,
                     metadata={"missing": preview(missing) if missing.height else "none"},
                 )
 
     return _rollups
+
+
+def mart_assets(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> list[dg.AssetsDefinition]:
+    """One asset per daily mart and one multi-asset per rollup in the catalogue."""
+    return [build_daily_mart_asset(m) if isinstance(m, Mart) else build_rollup_assets(m) for m in marts]

@@ -9,12 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from assets.morning_brief import written_brief
 from pipelines.definitions import defs
-from pipelines.pseudonymise import use_local_key
-from pipelines.resources import default_resources, warehouse_path
+from pipelines.ingest.landing import list_folder
+from pipelines.ingest.pseudonymise import use_local_key
+from pipelines.instance import written_brief
+from pipelines.resources import FeedFilesResource, default_resources
+from pipelines.warehouse import connect, warehouse_path
+from schemas import catalogue
 from schemas.registry import load_feed_configs
 
 BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
@@ -26,16 +28,15 @@ def _ensure_key() -> None:
         print(message + "\n")
 
 
-def _sample_window(landing: Path) -> tuple[date, date]:
+def _sample_window(files: FeedFilesResource) -> tuple[date, date]:
     days = sorted(
-        matched[0]
-        for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions")
-        for config in load_feed_configs(feed)
-        for path in (landing / config.landing_dir).glob("*")
-        if (matched := config.match(path.name))
+        day
+        for feed in catalogue.feed_names()
+        for config in load_feed_configs(feed, files.feeds_dir)
+        for day in list_folder(config, files.landing).by_day
     )
     if not days:
-        sys.exit(f"No sample files under {landing}: run `make samples` first.")
+        sys.exit(f"No sample files under {files.landing}: run `make samples` first.")
     return days[0], days[-1]
 
 
@@ -50,7 +51,7 @@ def _level(value: int | None) -> str:
 def main() -> None:
     _ensure_key()
     resources = default_resources()
-    first, last = _sample_window(resources["feed_files"].landing)
+    first, last = _sample_window(resources["feed_files"])
     print(f"Running every asset for {first} to {last} as one run...")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
@@ -85,7 +86,7 @@ def _print_brief(result: dg.ExecuteInProcessResult) -> None:
 
 
 def _print_summary(path: str, latest: date) -> None:
-    with duckdb.connect(path, read_only=True) as conn:
+    with connect(path, read_only=True) as conn:
         files = conn.sql(
             "select feed, provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
             "sum(rows_quarantined) quarantined from ops.source_files group by all order by 1, 2"

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest import ingest_file
-from pipelines.jobs import FEEDS
-from pipelines.landing import FeedFileError, LandedFile
+from pipelines.ingest.batch import ingest_file
+from pipelines.ingest.landing import FeedFileError, LandedFile
 from schemas.canonical import Reference
-from schemas.contracts import FEED_CONTRACTS
+from schemas import catalogue
 from schemas.registry import FeedConfig, load_feed_configs
 
 Print = Callable[[str], None]
@@ -22,7 +21,7 @@ def provider_layouts(provider: str, feeds_dir: str) -> list[FeedConfig]:
     """A provider's layouts, named by ODS code (RTG) or landing folder name (uhdb)."""
     wanted = provider.strip().lower()
     return [
-        config for feed in FEEDS for config in load_feed_configs(feed, feeds_dir)
+        config for feed in catalogue.feed_names() for config in load_feed_configs(feed, feeds_dir)
         if wanted in (config.provider_code.lower(), Path(config.landing_dir).name.lower())
     ]
 
@@ -48,7 +47,8 @@ def check_file(provider: str, path: Path, feeds_dir: str, reference_dir: str, ou
             out(f"  {config.feed}: {config.file_pattern}  ({config.config_path})")
         return 2
     config, (activity_date, extracted_at) = matches[0]
-    spec, contract = FEED_CONTRACTS[config.feed]
+    feed = catalogue.feed(config.feed)
+    spec, contract = feed.spec, feed.contract
     out(f"{path.name}: feed {config.feed}, provider {config.provider_code} ({config.provider_name}), "
         f"layout {config.config_path}")
     out(f"  activity day {activity_date}, extracted {extracted_at:%Y-%m-%d %H:%M} (London); nothing is written.")

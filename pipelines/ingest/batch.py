@@ -13,10 +13,10 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.landing import FeedFileError, LandedFile, landed_files, read_text_frame, truncated_last_row
-from pipelines.mapping import empty_errors, map_frame
-from pipelines.pseudonymise import MASK
-from pipelines.validation import contract_errors
+from pipelines.ingest.landing import FeedFileError, LandedFile, list_folder, read_text_frame, truncated_last_row
+from pipelines.ingest.mapping import empty_errors, map_frame
+from pipelines.ingest.pseudonymise import MASK
+from pipelines.ingest.validation import contract_errors
 from schemas.canonical import FeedSpec
 from schemas.checks import FILE
 from schemas.registry import FeedConfig
@@ -227,7 +227,7 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
         provider: list[PreparedFile] = []
         rejected: list[dict] = []
         seen: dict[str, str] = {}
-        found = landed_files(config, landing_root, day) if listed is None else listed[config.provider_code].get(day, [])
+        found = list_folder(config, landing_root).by_day.get(day, []) if listed is None else listed[config.provider_code].get(day, [])
         for landed in found:
             started = time.perf_counter()
             data = landed.path.read_bytes()

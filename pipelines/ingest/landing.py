@@ -9,13 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from schemas.registry import FeedConfig
-
-LONDON = ZoneInfo("Europe/London")
+from schemas.clock import LONDON
 
 
 class FeedFileError(ValueError):
@@ -74,16 +72,6 @@ def list_folder(config: FeedConfig, landing_root: Path) -> FolderListing:
             unrecognised.append(path.name)
     return FolderListing({day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()},
                          sorted(unrecognised))
-
-
-def landed_by_day(config: FeedConfig, landing_root: Path) -> dict[date, list[LandedFile]]:
-    """Every file of the provider's the layout recognises, by activity day, oldest extract first (later versions win)."""
-    return list_folder(config, landing_root).by_day
-
-
-def landed_files(config: FeedConfig, landing_root: Path, day: date) -> list[LandedFile]:
-    """The provider's files for one activity day, oldest extract first (so later versions win)."""
-    return landed_by_day(config, landing_root).get(day, [])
 
 
 def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.DataFrame:

@@ -12,11 +12,13 @@ import nhs_number
 import polars as pl
 from nhs_number.constants import REGION_SCOTLAND
 
+from pipelines import REPO_ROOT
+
 KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
 
 
-LOCAL_SECRET = Path(__file__).resolve().parents[1] / ".uec_secret"
+LOCAL_SECRET = REPO_ROOT / ".uec_secret"
 
 
 class MissingKeyError(RuntimeError):

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.pseudonymise import MASK, key_from_env, nhs_number_keys
+from pipelines.ingest.pseudonymise import MASK, key_from_env, nhs_number_keys
+from schemas.clock import TIMEZONE
 from schemas.canonical import Canonical, FeedSpec
 from schemas.registry import ColumnMapping, FeedConfig
 
-LOCAL_TZ = "Europe/London"
+LOCAL_TZ = TIMEZONE
 _SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "boolean": pl.Boolean, "date": pl.Date, "text": pl.Utf8}
 # A yes/no column without its own `values` is read with the spellings providers commonly use.
 DEFAULT_BOOLEAN_VALUES = {"Y": True, "YES": True, "Yes": True, "yes": True, "1": True, "TRUE": True, "True": True, "true": True,

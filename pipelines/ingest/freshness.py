@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from pipelines.landing import LandedFile, landed_files
+from pipelines.ingest.landing import LandedFile, list_folder
 from schemas.registry import FeedConfig
-
-LONDON = ZoneInfo("Europe/London")
+from schemas.clock import LONDON
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Arrival:
 
 def arrival(config: FeedConfig, landing: Path, day: date, now: datetime, files: list[LandedFile] | None = None) -> Arrival:
     """A file counts as arrived at the extract time in its name (the provider's clock, not our copy's)."""
-    files = landed_files(config, landing, day) if files is None else files
+    files = list_folder(config, landing).by_day.get(day, []) if files is None else files
     due = config.due_at(day)
     if files:
         first = files[0].extracted_at.replace(tzinfo=LONDON)

@@ -11,15 +11,13 @@ import duckdb
 import jinja2
 import polars as pl
 
-from pipelines.brief_charts import chart_svg
-from pipelines.brief_data import TRAILING_DAYS, BriefData, Problem, read_brief
-from pipelines.exports import export_marts
+from pipelines.brief.charts import chart_svg
+from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem, read_brief
+from pipelines.brief.exports import export_marts
+from schemas import catalogue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-FEED_NAMES = {
-    "ed_attendances": "ED attendances", "ambulance_handovers": "Ambulance handovers", "handover_sitrep": "Handover sitrep",
-    "cnh_cases": "CNH/SPoA cases", "opel_submissions": "OPEL submissions", "": "Warehouse",
-}
+FEED_NAMES = {**{f.name: f.label for f in catalogue.FEEDS}, "": "Warehouse"}
 
 
 @dataclass(frozen=True)
@@ -94,35 +92,3 @@ def brief_for_day(conn: duckdb.DuckDBPyConnection, day: date, *, reports: Path, 
     """Read, render and write one day's brief and exports."""
     data = read_brief(conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance)
     return data, write_brief(conn, data, reports, warehouse)
-
-
-def report(day: date, out=print) -> int:
-    """`uec report`: write the brief and exports for a day from the warehouse as it stands; exit 1 when it has no figures."""
-    from zoneinfo import ZoneInfo
-
-    from pipelines.instance import persistent_instance
-    from pipelines.resources import connect_waiting, default_resources, warehouse_path
-
-    resources = default_resources()
-    path = warehouse_path()
-    if not Path(path).is_file():
-        out(f"No warehouse at {path}: run `uec refresh` first.")
-        return 1
-    conn = connect_waiting(path, read_only=True, on_wait=out)
-    try:
-        if not conn.sql("select count(*) from marts.ed_four_hour_daily where date = $day", params={"day": day}).fetchall()[0][0]:
-            out(f"No figures for {day} in {path}: run `uec refresh --date {day}` first.")
-            return 1
-        files = resources["feed_files"]
-        data, written = brief_for_day(conn, day, reports=resources["reports"].path, feeds_dir=files.feeds_dir,
-                                      landing=files.landing, now=datetime.now(ZoneInfo("Europe/London")), warehouse=path,
-                                      instance=persistent_instance())
-    finally:
-        conn.close()
-    out(f"Morning brief for {day}: {written.html}")
-    out(f"Marts for the call pack: {written.workbook} and {len(written.csvs)} CSV files in {written.csvs[0].parent}")
-    if data.problems:
-        out(f"{len(data.problems)} data-quality problem(s); the figures they affect are marked provisional:")
-        for p in data.problems:
-            out(f"  - {FEED_NAMES.get(p.feed, p.feed)} {p.provider_code or ''}: {p.kind}: {p.detail}")
-    return 0

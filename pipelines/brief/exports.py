@@ -10,11 +10,11 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
+from pipelines.warehouse import quoted
+from schemas import catalogue
+
 # The marts a day's pack carries; the rollups hold the day, month-to-date and year-to-date rows ending that day.
-DAY_MARTS = (
-    "ed_four_hour_daily", "ed_four_hour_rollup", "handover_daily", "handover_rollup", "cnh_deflection_daily",
-    "cnh_deflection_rollup", "opel_daily", "opel_parameter_scores", "opel_system_daily",
-)
+DAY_MARTS = catalogue.exported_tables()
 
 
 def export_marts(conn: duckdb.DuckDBPyConnection, day: date, reports: Path) -> tuple[Path, list[Path], int]:
@@ -28,8 +28,7 @@ def export_marts(conn: duckdb.DuckDBPyConnection, day: date, reports: Path) -> t
     book = xlsxwriter.Workbook(str(staging / workbook_path.name))
     try:
         for mart in DAY_MARTS:
-            # Table names come from the constant above, never from input.
-            frame = conn.sql(f"select * from marts.{mart} where date = $day", params={"day": day}).pl()
+            frame = conn.sql(f"select * from {quoted('marts.' + mart)} where date = $day", params={"day": day}).pl()
             frame.write_csv(staging / f"{mart}.csv")
             frame.write_excel(workbook=book, worksheet=mart, autofit=True, table_style="Table Style Light 9",
                               dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"})

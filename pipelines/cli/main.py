@@ -8,10 +8,9 @@ import sys
 import warnings
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
-FEED_NAMES = ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions")
+from schemas.catalogue import feed_names
+from schemas.clock import LONDON
 
 
 def _yesterday() -> date:
@@ -48,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="one day (default: yesterday, London time)")
     when.add_argument("--from", dest="first", type=_day, metavar="YYYY-MM-DD", help="first day of a range (with --to)")
     refresh.add_argument("--to", dest="last", type=_day, metavar="YYYY-MM-DD", help="last day of a range (default: yesterday)")
-    refresh.add_argument("--feed", choices=FEED_NAMES, help="only this feed and the marts built from it")
+    refresh.add_argument("--feed", choices=feed_names(), help="only this feed and the marts built from it")
 
     status = commands.add_parser(
         "status", help="what arrived for a day, what is late, what loaded, and failing checks",
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("dagster").setLevel(logging.ERROR)
-    from pipelines.pseudonymise import use_local_key
+    from pipelines.ingest.pseudonymise import use_local_key
 
     if args.command == "refresh":
         if args.last and not args.first:
@@ -125,19 +124,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if message := use_local_key(create=False):
             print(message)
-        from pipelines.refresh import refresh
+        from pipelines.cli.refresh import refresh
 
         return refresh(first, last, args.feed)
     if args.command == "status":
-        from pipelines.status import status
+        from pipelines.cli.status import status
 
         return status(args.date or _yesterday())
     if args.command == "report":
-        from pipelines.brief import report
+        from pipelines.cli.report import report
 
         return report(args.date or _yesterday())
     if args.command == "backup":
-        from pipelines.backup import backup, default_target
+        from pipelines.cli.backup import backup, default_target
 
         return backup(args.target or default_target())
     if not args.file.is_file():
@@ -145,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if message := use_local_key(create=True):
         print(message)
-    from pipelines.dry_run import check_file
+    from pipelines.cli.dry_run import check_file
     from pipelines.resources import default_resources
 
     files = default_resources()["feed_files"]

@@ -5,27 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.instance import persistent_instance
-from pipelines.jobs import FEEDS
-from pipelines.freshness import arrival
-from pipelines.resources import connect_waiting, default_resources, warehouse_path
+from pipelines.instance import persistent_instance, runs_covering
+from pipelines.ingest.freshness import arrival
+from pipelines.resources import default_resources
+from pipelines.warehouse import connect, warehouse_path
+from schemas import catalogue
 from schemas.registry import load_feed_configs
+from schemas.clock import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 Print = Callable[[str], None]
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-
-
-def runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
-    """Recent runs whose partition, or partition range, includes the day (newest first)."""
-    return [
-        run for run in instance.get_runs(limit=limit)
-        if run.tags.get("dagster/partition") == day or (RANGE_START in run.tags and run.tags[RANGE_START] <= day <= run.tags[RANGE_END])
-    ]
 
 
 def _last_run(runs: list[dg.DagsterRun], feed: str) -> dg.DagsterRun | None:
@@ -53,7 +44,7 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
     out(f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8}  last run")
     problems = 0
-    for feed in FEEDS:
+    for feed in catalogue.feed_names():
         run = _last_run(runs, feed)
         run_text = f"{run.status.value.lower()} ({run.run_id[:8]})" if run else "none"
         for config in load_feed_configs(feed, feed_files.feeds_dir):
@@ -81,7 +72,7 @@ def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
     if not Path(path).exists():
         return {}
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    with connect_waiting(path, read_only=True, timeout_seconds=600) as conn:
+    with connect(path, read_only=True, timeout_seconds=600) as conn:
         for feed, provider, loaded, quarantined in conn.execute(
             "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined) from ops.source_files "
             "where partition_date = ? group by all", [day]

@@ -1,26 +1,86 @@
-"""One factory for every raw feed asset: landed files in, validated rows and quarantine out."""
+"""Raw feed assets, one per catalogue feed: landed files in, validated rows and quarantine out, with their checks."""
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
 
 import dagster as dg
-import pandera.polars as pa
+import duckdb
 import polars as pl
 
-from assets.raw_checks import contract_result, freshness_result, raw_check_specs, unique_keys_result
-from assets.reference import providers, sites
-from pipelines.ingest import ingest_partition
-from pipelines.landing import list_folder
+from pipelines.ingest.batch import ingest_partition
+from pipelines.ingest.freshness import arrival
+from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, replace_partition, sql
+from schemas import catalogue
 from schemas.canonical import FeedSpec, Reference
+from schemas.catalogue import Feed
+from schemas.clock import LONDON
 from schemas.registry import FeedConfig, load_feed_configs
 
-Contract = Callable[[Reference, date], pa.DataFrameSchema]
+
+def raw_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("record_keys_unique_per_file", asset=key, blocking=True,
+                          description="No record key appears twice in one loaded file (the warehouse rechecks the contract)."),
+        dg.AssetCheckSpec("rows_pass_the_contract", asset=key,
+                          description="Rows checked against the pandera contract, rows quarantined, and the top reasons."),
+        dg.AssetCheckSpec("every_provider_arrived_on_time", asset=key,
+                          description="Each provider's first file for the day was extracted by its layout's arrives_by time."),
+    ]
+
+
+def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
+    key = ", ".join(feed.spec.key)
+    duplicates = conn.sql(sql("check_record_keys_unique", raw_table=feed.table, key=feed.spec.key),
+                          params={"first": first, "last": last}).pl()
+    return dg.AssetCheckResult(
+        check_name="record_keys_unique_per_file", passed=duplicates.height == 0,
+        metadata={"key": key, "duplicate_keys": duplicates.height,
+                  "detail": preview(duplicates) if duplicates.height else "every key is unique within its file"},
+    )
+
+
+def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetCheckResult:
+    checked, bad = int(files["rows_read"].sum()), int(files["rows_quarantined"].sum())
+    reasons = (quarantined.group_by("provider_code", "source_column", "reason").agg(pl.len().alias("cells"))
+               .sort("cells", descending=True))
+    return dg.AssetCheckResult(
+        check_name="rows_pass_the_contract", passed=bad == 0, severity=dg.AssetCheckSeverity.WARN,
+        description=None if bad == 0 else f"{bad} of {checked} rows quarantined (see ops.quarantine)",
+        metadata={"rows_checked": checked, "rows_loaded": int(files["rows_loaded"].sum()), "rows_quarantined": bad,
+                  "top_reasons": preview(reasons, rows=10) if reasons.height else "none"},
+    )
+
+
+def freshness_result(conn: duckdb.DuckDBPyConnection, configs: list[FeedConfig], landing: Path, days: list[date],
+                     feed: Feed, landed: dict[str, dict[date, list[LandedFile]]]) -> dg.AssetCheckResult:
+    now = datetime.now(LONDON)
+    arrivals = [arrival(config, landing, day, now, landed[config.provider_code].get(day, []))
+                for day in days for config in configs]
+    problems = [f"{a.state.upper()}: {a.describe()}" for a in arrivals if a.is_problem]
+    if feed.deadline_sql:
+        # The export is the file; each provider's own deadline is its declaration (OPEL by 11:00, brief 2.1).
+        declared = conn.sql(sql(feed.deadline_sql), params={"first": days[0], "last": days[-1]}).pl()
+        for row in declared.filter(~pl.col("by_cutoff")).iter_rows(named=True):
+            when = f"first submitted {row['first_submitted_at']:%H:%M}" if row["first_submitted_at"] else "nothing submitted"
+            problems.append(f"OPEL NOT DECLARED BY 11:00: {row['provider_code']} ({row['provider_name']}) {row['date']}: {when}")
+    table = pl.DataFrame([{"date": a.day, "provider": a.config.provider_code, "state": a.state, "files": a.files,
+                           "first_extract": a.first_extract.strftime("%d %b %H:%M") if a.first_extract else "",
+                           "due": a.due.strftime("%d %b %H:%M")} for a in arrivals],
+                         # A feed with no provider layouts (no sitrep senders, say) has an empty table, not an error.
+                         schema={"date": pl.Date, "provider": pl.Utf8, "state": pl.Utf8, "files": pl.Int64,
+                                 "first_extract": pl.Utf8, "due": pl.Utf8})
+    return dg.AssetCheckResult(
+        check_name="every_provider_arrived_on_time", passed=not problems, severity=dg.AssetCheckSeverity.WARN,
+        description=None if not problems else "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else ""),
+        metadata={"late_or_missing": len(problems), "arrivals": preview(table.filter(pl.col("date") == days[-1]))},
+    )
 
 
 def feed_configs(spec: FeedSpec, feeds_dir: str) -> list[FeedConfig]:
@@ -31,20 +91,19 @@ def feed_configs(spec: FeedSpec, feeds_dir: str) -> list[FeedConfig]:
     return configs
 
 
-def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, description: str) -> dg.AssetsDefinition:
+def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
     """The partitioned asset writing raw.<feed>, ops.source_files and ops.quarantine for each day."""
-    feed = spec.feed
+    spec, contract, feed = entry.spec, entry.contract, entry.name
     key = dg.AssetKey(["raw", feed])
 
     @dg.asset(
         key=key,
-        description=description,
-        deps=[sites, providers],
+        description=entry.description,
+        deps=[dg.AssetKey(["ref", "sites"]), dg.AssetKey(["ref", "providers"])],
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         kinds={"duckdb", "polars", "pandera"},
-        group_name=group_name,
-        pool="duckdb_warehouse",
+        group_name=entry.group,
         check_specs=[
             dg.AssetCheckSpec(
                 "rows_in_equal_loaded_plus_quarantined", asset=key, blocking=True,
@@ -83,17 +142,18 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                 batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed)
                 seconds.update(batch.seconds)
                 loaded, quarantined, files = batch.frames()
-                # A provider whose file was rejected keeps its previous rows for the day.
-                where = "partition_date = $partition_date" + _except_providers(batch.failed_providers)
+                where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
                 write_started = time.perf_counter()
                 replace_partition(
                     conn, day,
-                    deletes=[(f"raw.{feed}", where), ("ops.source_files", f"feed = '{feed}' and {where}"),
-                             ("ops.quarantine", f"feed = '{feed}' and {where}"),
-                             ("ops.rejected_files", f"feed = '{feed}' and partition_date = $partition_date"),
-                             ("ops.duplicate_files", f"feed = '{feed}' and partition_date = $partition_date")],
-                    inserts=[(f"raw.{feed}", loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
+                    deletes=[(entry.table, where), ("ops.source_files", f"feed = $feed and {where}"),
+                             ("ops.quarantine", f"feed = $feed and {where}"),
+                             ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
+                             ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date")],
+                    inserts=[(entry.table, loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
                              ("ops.rejected_files", batch.rejected_frame()), ("ops.duplicate_files", batch.duplicates_frame())],
+                    # A provider whose file was rejected keeps its previous rows for the day.
+                    params={"feed": feed, "kept": list(batch.failed_providers)},
                 )
                 seconds["write"] += time.perf_counter() - write_started
                 for copy in batch.duplicates:
@@ -123,11 +183,11 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
                     if config.expected_daily and config.provider_code not in arrived:
                         context.log.warning(f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})")
             lost = conn.sql(
-                sql("check_rows_accounted"),
-                params={"feed": feed, "raw_table": f"raw.{feed}", "first": days[0], "last": days[-1]},
+                sql("check_rows_accounted", raw_table=entry.table),
+                params={"feed": feed, "first": days[0], "last": days[-1]},
             ).pl()
-            unique_keys = unique_keys_result(conn, spec, days[0], days[-1])
-            fresh = freshness_result(conn, configs, feed_files.landing, days, feed, listed)
+            unique_keys = unique_keys_result(conn, entry, days[0], days[-1])
+            fresh = freshness_result(conn, configs, feed_files.landing, days, entry, listed)
 
         files = pl.concat(files_seen)
         quarantined = pl.concat(quarantined_seen)
@@ -176,8 +236,6 @@ def build_raw_feed_asset(spec: FeedSpec, contract: Contract, group_name: str, de
     return _raw_feed
 
 
-def _except_providers(codes: list[str]) -> str:
-    if not codes:
-        return ""
-    quoted = ", ".join("'" + code.replace("'", "''") + "'" for code in codes)
-    return f" and provider_code not in ({quoted})"
+def raw_feed_assets(feeds: Iterable[Feed] = catalogue.FEEDS) -> list[dg.AssetsDefinition]:
+    """One raw asset per feed in the catalogue."""
+    return [build_raw_feed_asset(entry) for entry in feeds]

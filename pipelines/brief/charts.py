@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pipelines.brief_data import Chart
+from pipelines.brief.data import Chart
 
 WIDTH, HEIGHT = 720, 250
 LEFT, RIGHT, TOP, BOTTOM = 56, 112, 14, 34

@@ -6,13 +6,12 @@ import os
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipelines.resources import wait_while_locked, warehouse_path
+from pipelines.warehouse import wait_while_locked, warehouse_path
+from schemas.clock import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 Print = Callable[[str], None]
 
 

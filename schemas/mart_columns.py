@@ -1,0 +1,491 @@
+"""What each mart column holds: the one source for table comments, Dagster column schemas and the data dictionary."""
+
+from __future__ import annotations
+
+# Percentages are 0-100, not fractions. "Window" in a rollup is period_start to date inclusive; a rollup
+# sums the numerators and denominators of the daily rows in its window and never averages percentages.
+# The trust, system and monthly views are the rollups' own rows, so their columns are described once below.
+
+_PERIOD = {
+    "date": "Last day of the reporting window, always a day that has rows in the daily mart.",
+    "period": (
+        "Reporting window ending on date: 'day', 'month_to_date' (from the 1st of the month) or 'year_to_date' "
+        "(from 1 April, the start of the NHS financial year)."
+    ),
+    "period_start": (
+        "First day of the window: date itself for 'day', the 1st of the month, or 1 April of the financial year; "
+        "days in the window with no daily rows add nothing."
+    ),
+}
+
+_LEVEL = "Organisation level the row sums over: 'site', 'trust' (its sites) or 'system' (all its trusts' sites)."
+
+_ORG_CODE = {
+    None: "Code of the organisation at that level: ODS site code, trust ODS code or system (ICB) code, from ref.sites.",
+    "trust": "Trust ODS code (e.g. RTG, RFS), from ref.sites.",
+    "system": "System (ICB) code (QJ2 for Derby and Derbyshire), from ref.sites.",
+}
+
+_ORG_NAME = {
+    None: "Name of the site, trust or system from ref.sites; null if the code is not there.",
+    "trust": "Trust name from ref.sites; null if the code is not there.",
+    "system": "System (ICB) name from ref.sites; null if the code is not there.",
+}
+
+
+def _ed_rollup(level: str | None) -> dict[str, str]:
+    """ed_four_hour_rollup (level None) or its trust or system view, which drops the level column."""
+    return {
+        **_PERIOD,
+        **({"level": _LEVEL} if level is None else {}),
+        "org_code": _ORG_CODE[level],
+        "org_name": _ORG_NAME[level],
+        "scope": (
+            "Department types summed: 'all_types' (types 1-4) or 'type_1' (consultant-led 24-hour major EDs only)."
+        ),
+        "attendances": "Sum of ed_four_hour_daily.attendances over the organisation's sites, the scope and the window.",
+        "within_4h": (
+            "Sum of ed_four_hour_daily.within_4h in the window: closed attendances whose departure was within 4 hours "
+            "(240 minutes) of arrival."
+        ),
+        "breaches": (
+            "Sum of ed_four_hour_daily.breaches in the window: attendances over 240 minutes from arrival, open ones "
+            "included once past 240 minutes at their extract's cut-off."
+        ),
+        "pending": (
+            "Sum of ed_four_hour_daily.pending in the window: attendances still open at their extract's cut-off and "
+            "not yet past 240 minutes, left out of pct_within_4h."
+        ),
+        "over_12h": (
+            "Sum of ed_four_hour_daily.over_12h in the window: attendances over 720 minutes (12 hours) from arrival, "
+            "open ones included once past 720 minutes."
+        ),
+        "pct_within_4h": (
+            "4-hour performance in %: 100 x within_4h / (within_4h + breaches), pending excluded; null when that "
+            "denominator is 0."
+        ),
+        "pct_over_12h": (
+            "Share of attendances over 12 hours from arrival in %: 100 x over_12h / attendances; null when attendances "
+            "is 0."
+        ),
+        "target_pct_within_4h": (
+            "Operational 4-hour standard in % in force on date (ref.targets 'ed_4h_operational': 76 to 31 March 2025, "
+            "78 from 1 April 2025); null when none is in force."
+        ),
+        "meets_target": (
+            "True when pct_within_4h >= target_pct_within_4h; null when either is null (the target is applied to every "
+            "scope and level)."
+        ),
+        "constitutional_pct_within_4h": (
+            "Constitutional 4-hour standard in % in force on date (ref.targets 'ed_4h_constitutional', 95); null when "
+            "none is in force."
+        ),
+    }
+
+
+def _handover_rollup(level: str | None) -> dict[str, str]:
+    """handover_rollup (level None) or its trust or system view, which drops the level column."""
+    return {
+        **_PERIOD,
+        **({"level": _LEVEL} if level is None else {}),
+        "org_code": _ORG_CODE[level],
+        "sources": (
+            "The handover_daily sources summed, distinct and joined with '+' in alphabetical order: 'conveyances', "
+            "'sitrep' or 'conveyances+sitrep'."
+        ),
+        "arrivals": (
+            "Sum of handover_daily.arrivals (ambulance arrivals at hospital) over the organisation's sites and the "
+            "window."
+        ),
+        "known": "Sum of handover_daily.known in the window: arrivals with a handover time.",
+        "unknown": "Sum of handover_daily.unknown in the window: arrivals with no handover time.",
+        "over_15": "Sum of handover_daily.over_15 in the window: known handovers taking strictly more than 15 minutes.",
+        "over_30": "Sum of handover_daily.over_30 in the window: known handovers taking strictly more than 30 minutes.",
+        "over_45": (
+            "Sum of handover_daily.over_45 in the window (known handovers over 45 minutes); null, not a partial sum, "
+            "when any site-day in it lacks the count (a sitrep without it)."
+        ),
+        "over_60": "Sum of handover_daily.over_60 in the window: known handovers taking strictly more than 60 minutes.",
+        "pct_unknown": (
+            "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."
+        ),
+        "pct_within_15": (
+            "Share of known handovers within 15 minutes in %: 100 x (known - over_15) / known; null when known is 0."
+        ),
+        "pct_within_30": (
+            "Share of known handovers within 30 minutes in %: 100 x (known - over_30) / known; null when known is 0."
+        ),
+        "pct_within_60": (
+            "Share of known handovers within 60 minutes in %: 100 x (known - over_60) / known; null when known is 0."
+        ),
+        "pct_over_45": (
+            "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
+            "is 0."
+        ),
+        "hours_lost": (
+            "Sum of handover_daily.hours_lost in the window (minutes beyond 15 per known handover, in hours); null, "
+            "not a partial sum, when any site-day in it is a sitrep."
+        ),
+        "hours_lost_over_60": (
+            "Sum of handover_daily.hours_lost_over_60 in the window (minutes beyond 60 per known handover, in hours); "
+            "null when any site-day in it is a sitrep."
+        ),
+        "mean_minutes": (
+            "Mean handover time in minutes: summed total_minutes / known; null when known is 0 or any site-day in the "
+            "window has a null total_minutes (a sitrep without total hours, or no known handover that day)."
+        ),
+        "standard_pct_within_15": (
+            "Standard Contract share within 15 minutes in % in force on date (ref.targets 'handover_within_15', 65); "
+            "null when none is in force."
+        ),
+        "standard_pct_within_30": (
+            "Standard Contract share within 30 minutes in % in force on date (ref.targets 'handover_within_30', 95); "
+            "null when none is in force."
+        ),
+        "standard_pct_within_60": (
+            "Standard Contract share within 60 minutes in % in force on date (ref.targets 'handover_within_60', 100); "
+            "null when none is in force."
+        ),
+        "standard_pct_over_45": (
+            "Ceiling on the share over 45 minutes in % in force on date (ref.targets 'handover_over_45', 0 from "
+            "29 January 2025); null before then."
+        ),
+        "meets_contract_standards": (
+            "True when pct_within_15, pct_within_30 and pct_within_60 all reach their standards, false when any falls "
+            "short, otherwise null (no known handovers or no standard in force)."
+        ),
+        "no_handover_over_45": (
+            "True when over_45 is 0, false when it is above 0, null when over_45 is null; computed whether or not the "
+            "45-minute standard was in force on date."
+        ),
+    }
+
+
+def _cnh_measures(window: str) -> dict[str, str]:
+    """The summed and derived columns of cnh_deflection_rollup and cnh_deflection_monthly; `window` opens a sentence."""
+    return {
+        "referral_source": (
+            "Referral source as in cnh_deflection_daily, or 'ambulance_stack_total' / 'other_sources_total' for the "
+            "sum over all ambulance-stack / all other sources."
+        ),
+        "is_ambulance_stack": "True for emas_cat34, nhs111_online_cat34 and ambulance_stack_total; false otherwise.",
+        "cases": f"{window}, cases passed to the hub (sum of cnh_deflection_daily.cases).",
+        "dispatched": f"{window}, cases for which an ambulance was dispatched.",
+        "returned_to_stack": f"{window}, cases with outcome returned to the ambulance stack.",
+        "dispatches_avoided": (
+            f"{window}, ambulance-stack cases closed by the hub without a dispatch; null for other sources and "
+            "other_sources_total."
+        ),
+        "responded": f"{window}, cases with a first clinical contact time.",
+        "within_30_min": f"{window}, cases with first clinical contact within 30 minutes of being received.",
+        "automated": f"{window}, cases that were automated referrals.",
+        "call_before_convey": f"{window}, cases flagged Call Before Convey (a crew on scene calling the hub).",
+        "to_own_gp": f"{window}, cases with outcome own GP.",
+        "to_utc_pcc": f"{window}, cases with outcome urgent treatment centre or primary care centre.",
+        "home_self_care": f"{window}, cases with outcome treated at home or self-care.",
+        "to_ed": f"{window}, cases with outcome emergency department.",
+        "community_pathway": (
+            f"{window}, cases with outcome community pathway (urgent community response, falls service)."
+        ),
+        "avoided_hospital": (
+            f"{window}, HCP-referral cases (hcp_falls, hcp_non_falls) not ending in an ambulance, ED or admission; "
+            "null for other sources and ambulance_stack_total, and on other_sources_total the HCP sources' count only."
+        ),
+        "deflection_rate": (
+            "Deflection rate in %: 100 x dispatches_avoided / cases, for ambulance-stack rows only; null for other "
+            "sources (LOCAL RULE)."
+        ),
+        "mean_response_minutes": (
+            "Mean time from received to first clinical contact, in minutes: summed response minutes / responded; null "
+            "when responded is 0."
+        ),
+        "pct_within_30_min": (
+            "Share of responded cases contacted within 30 minutes in %: 100 x within_30_min / responded; null when "
+            "responded is 0."
+        ),
+        "pct_automated": "Share of cases that were automated referrals in %: 100 x automated / cases.",
+        "pct_own_gp": "Share of cases with outcome own GP in %: 100 x to_own_gp / cases.",
+        "pct_utc_pcc": "Share of cases with outcome UTC or primary care centre in %: 100 x to_utc_pcc / cases.",
+        "pct_home_self_care": "Share of cases treated at home or self-care in %: 100 x home_self_care / cases.",
+        "pct_ed": "Share of cases with outcome emergency department in %: 100 x to_ed / cases.",
+        "pct_community_pathway": "Share of cases with outcome community pathway in %: 100 x community_pathway / cases.",
+        "pct_avoided_hospital": (
+            "100 x avoided_hospital / cases in %; null when avoided_hospital is null, and on other_sources_total "
+            "divided by all non-stack cases, not HCP cases only."
+        ),
+    }
+
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "ed_four_hour_daily": {
+        "date": "Activity day (Europe/London) the attendances arrived on.",
+        "trust_code": "ODS code of the trust running the site, from ref.sites.",
+        "site_code": "ODS code of the hospital site, as submitted by the provider and checked against ref.sites.",
+        "department_type": (
+            "ED department type (NHS Data Dictionary): 1 consultant-led 24-hour major ED, 2 single specialty, 3 other "
+            "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre."
+        ),
+        "attendances": (
+            "Attendances (latest version of each record) that arrived on date at the site and department type, open "
+            "or closed."
+        ),
+        "within_4h": (
+            "Attendances whose departure was within 4 hours (240 minutes) of arrival, measured on UTC instants."
+        ),
+        "breaches": (
+            "Attendances over 240 minutes from arrival: departed after more than 4 hours, or still open more than "
+            "4 hours after arrival at the cut-off of the extract they came in."
+        ),
+        "pending": (
+            "Open attendances (no departure yet) at most 240 minutes after arrival at their extract's cut-off, counted "
+            "in attendances but left out of pct_within_4h until they close."
+        ),
+        "over_12h": (
+            "Attendances over 720 minutes (12 hours) from arrival to departure, or, if still open, to their extract's "
+            "cut-off."
+        ),
+        "pct_within_4h": (
+            "4-hour performance in %: 100 x within_4h / (within_4h + breaches), pending excluded; null when every "
+            "attendance is pending."
+        ),
+        "pct_over_12h": "Share of attendances over 12 hours from arrival in %: 100 x over_12h / attendances.",
+    },
+    "ed_four_hour_rollup": _ed_rollup(None),
+    "ed_four_hour_trust": _ed_rollup("trust"),
+    "ed_four_hour_system": _ed_rollup("system"),
+    "handover_daily": {
+        "date": "Day (Europe/London) the ambulances arrived at hospital, or the day a sitrep row reports.",
+        "trust_code": "ODS code of the trust running the site, from ref.sites.",
+        "site_code": "ODS code of the receiving hospital site, checked against ref.sites.",
+        "source": (
+            "Where the row comes from: 'conveyances' (EMAS patient-level records) or 'sitrep' (NHS England published "
+            "daily counts, used only for a site and day with no conveyances)."
+        ),
+        "arrivals": (
+            "Ambulance arrivals at the site on date: conveyances (latest version of each incident) or the sitrep's "
+            "all-handovers count."
+        ),
+        "known": "Arrivals with a handover time: counted from conveyances, or the sitrep's known count.",
+        "unknown": "Arrivals with no handover time: counted from conveyances, or the sitrep's unknown count.",
+        "over_15": "Known handovers taking strictly more than 15 minutes from arrival to clinical handover.",
+        "over_30": "Known handovers taking strictly more than 30 minutes from arrival to clinical handover.",
+        "over_45": (
+            "Known handovers taking strictly more than 45 minutes from arrival to clinical handover; null for a sitrep "
+            "row that does not give it."
+        ),
+        "over_60": "Known handovers taking strictly more than 60 minutes from arrival to clinical handover.",
+        "pct_over_15": "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when known is 0.",
+        "pct_over_30": "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when known is 0.",
+        "pct_over_45": (
+            "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
+            "is 0."
+        ),
+        "pct_over_60": "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when known is 0.",
+        "pct_unknown": (
+            "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."
+        ),
+        "total_minutes": (
+            "Sum of known handover times in minutes, or the sitrep's total hours x 60; null when there is no known "
+            "handover or the sitrep gives no total."
+        ),
+        "hours_lost": (
+            "Sum over known handovers of minutes beyond 15 after arrival, in hours (AACE); 0 when none is known, null "
+            "for a sitrep row."
+        ),
+        "hours_lost_over_60": (
+            "Sum over known handovers of minutes beyond 60 after arrival, in hours; 0 when none is known, null for a "
+            "sitrep row."
+        ),
+        "mean_minutes": (
+            "Mean handover time in minutes over known conveyances (null when none is known), or the sitrep's mean as "
+            "submitted (null if it gives none)."
+        ),
+        "p90_minutes": (
+            "90th percentile of known handover times in minutes (linear interpolation); null when none is known or "
+            "for a sitrep row."
+        ),
+        "p95_minutes": (
+            "95th percentile of known handover times in minutes (linear interpolation); null when none is known or "
+            "for a sitrep row."
+        ),
+        "mean_turnaround_minutes": (
+            "Mean of vehicle clear minus arrival in minutes over conveyances with a clear time; null when none has "
+            "one or for a sitrep row."
+        ),
+        "mean_handover_to_clear_minutes": (
+            "Mean of vehicle clear minus clinical handover in minutes over conveyances with both times; null when "
+            "none has both or for a sitrep row."
+        ),
+    },
+    "handover_rollup": _handover_rollup(None),
+    "handover_trust": _handover_rollup("trust"),
+    "handover_system": _handover_rollup("system"),
+    "cnh_deflection_daily": {
+        "date": "Day (Europe/London) the hub received the cases.",
+        "referral_source": (
+            "Referral source as mapped from DHU's codes: emas_cat34, nhs111_online_cat34, "
+            "in_hours_validation_telephony, in_hours_validation_online, hcp_falls, hcp_non_falls or emas_dos."
+        ),
+        "is_ambulance_stack": (
+            "True for sources whose cases come off the ambulance stack (emas_cat34, nhs111_online_cat34), to which "
+            "deflection applies."
+        ),
+        "cases": "Cases (latest version of each) from the source received by the hub on date.",
+        "dispatched": "Cases for which an ambulance was dispatched, as flagged by DHU.",
+        "returned_to_stack": "Cases with outcome returned to the ambulance stack, never counted as deflected.",
+        "dispatches_avoided": (
+            "Ambulance-stack cases closed by the hub without an ambulance dispatch (not returned to the stack); null "
+            "for other sources (LOCAL RULE)."
+        ),
+        "deflection_rate": (
+            "Deflection rate in %: 100 x dispatches_avoided / cases; null for sources not on the ambulance stack "
+            "(LOCAL RULE)."
+        ),
+        "responded": "Cases with a first clinical contact time.",
+        "total_response_minutes": (
+            "Sum over responded cases of first clinical contact minus received, in minutes; null when none responded."
+        ),
+        "mean_response_minutes": (
+            "Mean time from received to first clinical contact in minutes: total_response_minutes / responded; null "
+            "when none responded."
+        ),
+        "within_30_min": "Cases with first clinical contact within 30 minutes of being received (30 minutes included).",
+        "pct_within_30_min": (
+            "Share of responded cases contacted within 30 minutes in %: 100 x within_30_min / responded; null when "
+            "none responded."
+        ),
+        "automated": "Cases that were automated referrals, as flagged by DHU.",
+        "pct_automated": "Share of cases that were automated referrals in %: 100 x automated / cases.",
+        "call_before_convey": (
+            "Cases flagged Call Before Convey (a crew on scene calling the hub); an empty flag counts as no."
+        ),
+        "to_own_gp": "Cases with outcome own GP.",
+        "to_utc_pcc": "Cases with outcome urgent treatment centre or primary care centre.",
+        "home_self_care": "Cases with outcome treated at home or self-care.",
+        "to_ed": "Cases with outcome emergency department.",
+        "community_pathway": "Cases with outcome community pathway (urgent community response, falls service).",
+        "pct_own_gp": "Share of cases with outcome own GP in %: 100 x to_own_gp / cases.",
+        "pct_utc_pcc": "Share of cases with outcome UTC or primary care centre in %: 100 x to_utc_pcc / cases.",
+        "pct_home_self_care": "Share of cases treated at home or self-care in %: 100 x home_self_care / cases.",
+        "pct_ed": "Share of cases with outcome emergency department in %: 100 x to_ed / cases.",
+        "pct_community_pathway": "Share of cases with outcome community pathway in %: 100 x community_pathway / cases.",
+        "avoided_hospital": (
+            "HCP referrals (hcp_falls, hcp_non_falls) with no ambulance dispatched and an outcome other than ambulance "
+            "dispatched, ED or admission; null for other sources."
+        ),
+        "pct_avoided_hospital": (
+            "Share of HCP-referral cases that avoided hospital in %: 100 x avoided_hospital / cases; null for other "
+            "sources."
+        ),
+    },
+    "cnh_deflection_rollup": {
+        **_PERIOD,
+        **_cnh_measures("Over the window"),
+    },
+    "cnh_deflection_monthly": {
+        "month": "First day of the calendar month.",
+        "through_date": (
+            "Latest day of the month with rows in cnh_deflection_daily: the figures run from the 1st of the month to "
+            "this day."
+        ),
+        **_cnh_measures("From the 1st of the month to through_date"),
+    },
+    "opel_parameter_scores": {
+        "date": "OPEL day the submission is for.",
+        "provider_code": "ODS code of the submitting provider (the submission's org_code).",
+        "parameter": (
+            "Acute OPEL parameter scored, as named in ref.opel_parameters (e.g. mean_handover_minutes, ed_4h_pct); "
+            "only parameters the provider submitted a value for have a row."
+        ),
+        "value": (
+            "The parameter's value in the provider's declared submission for the day, as submitted (% or minutes, as "
+            "the parameter's name says)."
+        ),
+        "level": (
+            "OPEL level 1-4 the value scores against the configured inclusive bounds in ref.opel_parameters "
+            "(schemas/reference/opel.yaml, placeholder values)."
+        ),
+        "weight": "The parameter's configured weight in ref.opel_parameters (placeholder values).",
+        "contribution": "The parameter's contribution to the provider's derived score: level x weight.",
+    },
+    "opel_daily": {
+        "date": "OPEL day the level is declared for.",
+        "provider_code": (
+            "ODS code (DHU for NHS 111) of a provider expected to post OPEL (ref.providers.submits_opel = 'yes'); "
+            "every such provider has a row, submission or not."
+        ),
+        "role": "The provider's role from ref.providers: acute, ambulance, community, mental_health or nhs_111.",
+        "submissions": (
+            "Distinct submissions the provider made for the day (a copy in several exports counts once); 0 if none."
+        ),
+        "declared_level": (
+            "Declared OPEL level 1-4: the latest submission at or before 11:00 local time, else the latest submission "
+            "of the day; null when there was none."
+        ),
+        "submitted_at": (
+            "Local (Europe/London) time the submission giving declared_level was made; null when there was none."
+        ),
+        "is_late": "True when the provider submitted for the day but only after 11:00 local time; false otherwise.",
+        "is_missing": "True when no submission was made at or before 11:00 local time, whether or not one came later.",
+        "changed_during_day": (
+            "True when the day's submissions carry more than one level, before or after 11:00; false with one level "
+            "or none."
+        ),
+        "comment": "Free-text comment of the submission giving declared_level, with NHS numbers removed; null if none.",
+        "derived_score": (
+            "Sum of the provider's opel_parameter_scores contributions, scaled by total configured weight / weight "
+            "scored; null when no parameter was scored."
+        ),
+        "derived_level": (
+            "OPEL level 1-4 from banding derived_score by the configured provider bands in ref.opel_bands (placeholder "
+            "values); null when there is no score."
+        ),
+        "parameters_scored": (
+            "Number of parameters scored in opel_parameter_scores for the day; null (not 0) when none."
+        ),
+        "level_gap": (
+            "declared_level minus derived_level (positive: declared worse than derived); null when either is null."
+        ),
+        "ed_4h_pct_submitted": (
+            "4-hour performance in % as the provider submitted it with declared_level; null if not given."
+        ),
+        "ed_4h_pct_pipeline": (
+            "The pipeline's all-types 4-hour performance in % for the provider as a trust on date "
+            "(ed_four_hour_trust); null when it has no ED figures."
+        ),
+        "pct_over_12h_submitted": (
+            "Share of patients over 12 hours in ED in % as the provider submitted it with declared_level; null if not "
+            "given."
+        ),
+        "pct_over_12h_pipeline": (
+            "The pipeline's all-types share of attendances over 12 hours from arrival in % for the trust on date "
+            "(ed_four_hour_trust); null when it has no ED figures."
+        ),
+        "mean_handover_submitted": (
+            "Mean ambulance handover time in minutes as the provider submitted it with declared_level; null if not "
+            "given."
+        ),
+        "mean_handover_pipeline": (
+            "The pipeline's mean handover time in minutes for the trust on date (handover_trust.mean_minutes); null "
+            "when it has no handover figures or no mean."
+        ),
+    },
+    "opel_system_daily": {
+        "date": "OPEL day (Europe/London).",
+        "system_code": "System (ICB) code the providers belong to, from ref.providers (QJ2 for Derby and Derbyshire).",
+        "providers_expected": "Providers in the system expected to post OPEL (rows in opel_daily for the day).",
+        "providers_declared": "Of those, providers with a declared level for the day, late submissions included.",
+        "providers_missing": (
+            "Codes of the providers with no submission by 11:00 local time, comma-separated in code order; null when "
+            "none is missing."
+        ),
+        "system_score": (
+            "Weighted mean of declared levels (late ones included) by ref.opel_system_weights, over providers with a "
+            "level and a weight; null when none declared."
+        ),
+        "system_level": (
+            "OPEL level 1-4 from banding system_score by the configured system bands in ref.opel_bands (placeholder "
+            "values); null when system_score is null."
+        ),
+    },
+}

@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test install browser dev validate samples bench bench-england clean
+.PHONY: demo test lint format install browser dev validate samples bench bench-england clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
-## Install (with Chromium for the browser test), then run the test suite.
-test: install browser
+## Install (with Chromium for the browser test), lint and check formatting with ruff, then run the test suite.
+test: install browser lint
 	$(BIN)/python -m pytest -q
+
+## ruff: lint and check formatting (what `make test` and CI run); `make format` rewrites the files.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 ## Start the Dagster UI and daemon against the persistent instance in .dagster/.
 dev: install

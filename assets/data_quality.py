@@ -22,7 +22,9 @@ def build_warehouse_expectations(expectations: list[Expectation] | None = None) 
     expectations = catalogue.expectations() if expectations is None else expectations
 
     def warehouse_expectations(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        feed_files: FeedFilesResource,
         reports: ReportsResource,
     ) -> Iterator[dg.AssetCheckResult]:
         """Volumes, distributions, provider presence and gaps against the trailing 28 days, with GX Data Docs."""
@@ -31,8 +33,12 @@ def build_warehouse_expectations(expectations: list[Expectation] | None = None) 
     return dg.multi_asset_check(
         name="warehouse_expectations",
         specs=[
-            dg.AssetCheckSpec(e.check_name, asset=dg.AssetKey(list(e.asset)), description=e.description,
-                              partitions_def=daily_partitions)
+            dg.AssetCheckSpec(
+                e.check_name,
+                asset=dg.AssetKey(list(e.asset)),
+                description=e.description,
+                partitions_def=daily_partitions,
+            )
             for e in expectations
         ],
         can_subset=True,
@@ -41,8 +47,11 @@ def build_warehouse_expectations(expectations: list[Expectation] | None = None) 
 
 
 def _validate(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
-    reports: ReportsResource, expectations: list[Expectation],
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    feed_files: FeedFilesResource,
+    reports: ReportsResource,
+    expectations: list[Expectation],
 ) -> Iterator[dg.AssetCheckResult]:
     from pipelines.gx_suites import expectation_frame, validate
 
@@ -51,9 +60,13 @@ def _validate(
     selected = [e for e in expectations if _key(e) in context.selected_asset_check_keys]
     with warehouse.get_connection() as conn:
         frames = {
-            e: expectation_frame(conn, e, first, last, [
-                c.provider_code for c in load_feed_configs(e.feed, feed_files.feeds_dir) if c.expected_daily
-            ])
+            e: expectation_frame(
+                conn,
+                e,
+                first,
+                last,
+                [c.provider_code for c in load_feed_configs(e.feed, feed_files.feeds_dir) if c.expected_daily],
+            )
             for e in selected
         }
     docs = reports.path / "data_docs" / "index.html"
@@ -64,8 +77,10 @@ def _validate(
             check_name=expectation.check_name,
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            description=None if outcome.passed else f"{outcome.failing.height} row(s) failed: " + ", ".join(
-                f"{r['date']} {r['subject']}" for r in outcome.failing.head(10).iter_rows(named=True)),
+            description=None
+            if outcome.passed
+            else f"{outcome.failing.height} row(s) failed: "
+            + ", ".join(f"{r['date']} {r['subject']}" for r in outcome.failing.head(10).iter_rows(named=True)),
             metadata={
                 "rows_checked": outcome.frame.height,
                 "rows_judged": outcome.evaluated_rows,

@@ -32,8 +32,9 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
         group_name=mart.group,
         check_specs=[
             dg.AssetCheckSpec(check_name, asset=asset_key, blocking=True, description=mart.check_description),
-            dg.AssetCheckSpec("key_is_unique", asset=asset_key, blocking=True,
-                              description=f"One row per {', '.join(key)}."),
+            dg.AssetCheckSpec(
+                "key_is_unique", asset=asset_key, blocking=True, description=f"One row per {', '.join(key)}."
+            ),
         ],
     )
     def _daily_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -43,8 +44,9 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
             for day in days:
                 replace_partition(conn, day, deletes=[(mart.name, "date = $partition_date")], sql_inserts=[table])
             window = {"first": days[0], "last": days[-1]}
-            rows = conn.sql(f"select * from {quoted(mart.name)} where date between $first and $last order by all",
-                            params=window).pl()
+            rows = conn.sql(
+                f"select * from {quoted(mart.name)} where date between $first and $last order by all", params=window
+            ).pl()
             bad = conn.sql(sql(f"check_{table}"), params=window).pl()
             duplicates = conn.sql(sql("check_mart_key_unique", table=mart.name, key=key), params=window).pl()
         return dg.MaterializeResult(
@@ -58,8 +60,11 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name="key_is_unique",
                     passed=duplicates.height == 0,
-                    metadata={"key": ", ".join(key), "duplicate_keys": duplicates.height,
-                              "detail": preview(duplicates) if duplicates.height else "one row per key"},
+                    metadata={
+                        "key": ", ".join(key),
+                        "duplicate_keys": duplicates.height,
+                        "detail": preview(duplicates) if duplicates.height else "one row per key",
+                    },
                 ),
             ],
         )
@@ -80,13 +85,22 @@ def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=rollup.name,
         specs=[
-            dg.AssetSpec(["marts", v.table], deps=deps, kinds={"duckdb", "sql"}, group_name=rollup.group,
-                         description=v.description)
+            dg.AssetSpec(
+                ["marts", v.table],
+                deps=deps,
+                kinds={"duckdb", "sql"},
+                group_name=rollup.group,
+                description=v.description,
+            )
             for v in rollup.views
         ],
         check_specs=[
-            dg.AssetCheckSpec("covers_every_day_of_the_daily_mart", asset=["marts", view], blocking=True,
-                              description=f"Has rows for every day (a monthly view: every month) marts.{daily_table} has.")
+            dg.AssetCheckSpec(
+                "covers_every_day_of_the_daily_mart",
+                asset=["marts", view],
+                blocking=True,
+                description=f"Has rows for every day (a monthly view: every month) marts.{daily_table} has.",
+            )
             for view in views
         ],
         partitions_def=daily_partitions,
@@ -109,8 +123,10 @@ def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
                     metadata = {"dagster/row_count": frame.height, f"day {last}": preview(frame.drop("date"))}
                 else:
                     frame = conn.sql(f"select * from {relation} order by all desc limit 20").pl()
-                    metadata = {"dagster/row_count": conn.sql(f"select count(*) from {relation}").fetchall()[0][0],
-                                "latest rows": preview(frame)}
+                    metadata = {
+                        "dagster/row_count": conn.sql(f"select count(*) from {relation}").fetchall()[0][0],
+                        "latest rows": preview(frame),
+                    }
                 yield dg.MaterializeResult(asset_key=["marts", view], metadata=metadata)
                 column, unit = ("date", "day") if "date" in columns else ("month", "month")
                 missing = conn.sql(
@@ -118,7 +134,9 @@ def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
                     params={"unit": unit, "first": first, "last": last},
                 ).pl()
                 yield dg.AssetCheckResult(
-                    asset_key=["marts", view], check_name="covers_every_day_of_the_daily_mart", passed=missing.height == 0,
+                    asset_key=["marts", view],
+                    check_name="covers_every_day_of_the_daily_mart",
+                    passed=missing.height == 0,
                     metadata={"missing": preview(missing) if missing.height else "none"},
                 )
 

@@ -29,31 +29,45 @@ def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.
     )(_morning_brief)
 
 
-def _morning_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource,
-                  reports: ReportsResource) -> dg.MaterializeResult:
-    """The SCC morning brief (reports/brief-D.html) and the day's marts as CSV and one workbook, for the run's last day."""
+def _morning_brief(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    feed_files: FeedFilesResource,
+    reports: ReportsResource,
+) -> dg.MaterializeResult:
+    """The SCC morning brief (reports/brief-D.html) and the day's marts as CSV and a workbook, for the last day."""
     with warehouse.get_connection() as conn:
         latest = conn.sql("select max(date) from marts.ed_four_hour_daily").fetchall()[0][0]
         day = brief_day(context.run.tags, latest)
         if day is None:
             raise dg.Failure("No day to brief: the marts are empty. Run a refresh first.")
         data, files = brief_for_day(
-            conn, day, reports=reports.path, feeds_dir=feed_files.feeds_dir, landing=feed_files.landing,
-            now=datetime.now(LONDON), warehouse=warehouse.database, instance=context.instance,
+            conn,
+            day,
+            reports=reports.path,
+            feeds_dir=feed_files.feeds_dir,
+            landing=feed_files.landing,
+            now=datetime.now(LONDON),
+            warehouse=warehouse.database,
+            instance=context.instance,
         )
     system = data.ed.filter((data.ed["level"] == "system") & (data.ed["period"] == "day"))
-    headline = f"{system['pct_within_4h'][0]:.1f}%" if system.height and system["pct_within_4h"][0] is not None else "no data"
+    headline = (
+        f"{system['pct_within_4h'][0]:.1f}%" if system.height and system["pct_within_4h"][0] is not None else "no data"
+    )
     if data.problems:
         context.log.warning(f"Brief for {day}: {len(data.problems)} data-quality problem(s) mark figures provisional.")
-    return dg.MaterializeResult(metadata={
-        "day": day.isoformat(),
-        "brief": dg.MetadataValue.path(str(files.html)),
-        "workbook": dg.MetadataValue.path(str(files.workbook)),
-        "csv_files": len(files.csvs),
-        "dagster/row_count": files.rows_exported,
-        "system_4h_pct_day": headline,
-        "charts": len(data.charts),
-        "provisional_problems": dg.MetadataValue.md(
-            "\n".join(f"- {p.feed} {p.provider_code or ''}: {p.kind}: {p.detail}" for p in data.problems) or "none"
-        ),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "day": day.isoformat(),
+            "brief": dg.MetadataValue.path(str(files.html)),
+            "workbook": dg.MetadataValue.path(str(files.workbook)),
+            "csv_files": len(files.csvs),
+            "dagster/row_count": files.rows_exported,
+            "system_4h_pct_day": headline,
+            "charts": len(data.charts),
+            "provisional_problems": dg.MetadataValue.md(
+                "\n".join(f"- {p.feed} {p.provider_code or ''}: {p.kind}: {p.detail}" for p in data.problems) or "none"
+            ),
+        }
+    )

@@ -26,59 +26,118 @@ from schemas.registry import FeedConfig, load_feed_configs
 
 def raw_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec("record_keys_unique_per_file", asset=key, blocking=True,
-                          description="No record key appears twice in one loaded file (the warehouse rechecks the contract)."),
-        dg.AssetCheckSpec("rows_pass_the_contract", asset=key,
-                          description="Rows checked against the pandera contract, rows quarantined, and the top reasons."),
-        dg.AssetCheckSpec("every_provider_arrived_on_time", asset=key,
-                          description="Each provider's first file for the day was extracted by its layout's arrives_by time."),
+        dg.AssetCheckSpec(
+            "record_keys_unique_per_file",
+            asset=key,
+            blocking=True,
+            description="No record key appears twice in one loaded file (the warehouse rechecks the contract).",
+        ),
+        dg.AssetCheckSpec(
+            "rows_pass_the_contract",
+            asset=key,
+            description="Rows checked against the pandera contract, rows quarantined, and the top reasons.",
+        ),
+        dg.AssetCheckSpec(
+            "every_provider_arrived_on_time",
+            asset=key,
+            description="Each provider's first file for the day was extracted by its layout's arrives_by time.",
+        ),
     ]
 
 
 def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
     key = ", ".join(feed.spec.key)
-    duplicates = conn.sql(sql("check_record_keys_unique", raw_table=feed.table, key=feed.spec.key),
-                          params={"first": first, "last": last}).pl()
+    duplicates = conn.sql(
+        sql("check_record_keys_unique", raw_table=feed.table, key=feed.spec.key), params={"first": first, "last": last}
+    ).pl()
     return dg.AssetCheckResult(
-        check_name="record_keys_unique_per_file", passed=duplicates.height == 0,
-        metadata={"key": key, "duplicate_keys": duplicates.height,
-                  "detail": preview(duplicates) if duplicates.height else "every key is unique within its file"},
+        check_name="record_keys_unique_per_file",
+        passed=duplicates.height == 0,
+        metadata={
+            "key": key,
+            "duplicate_keys": duplicates.height,
+            "detail": preview(duplicates) if duplicates.height else "every key is unique within its file",
+        },
     )
 
 
 def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetCheckResult:
     checked, bad = int(files["rows_read"].sum()), int(files["rows_quarantined"].sum())
-    reasons = (quarantined.group_by("provider_code", "source_column", "reason").agg(pl.len().alias("cells"))
-               .sort("cells", descending=True))
+    reasons = (
+        quarantined.group_by("provider_code", "source_column", "reason")
+        .agg(pl.len().alias("cells"))
+        .sort("cells", descending=True)
+    )
     return dg.AssetCheckResult(
-        check_name="rows_pass_the_contract", passed=bad == 0, severity=dg.AssetCheckSeverity.WARN,
+        check_name="rows_pass_the_contract",
+        passed=bad == 0,
+        severity=dg.AssetCheckSeverity.WARN,
         description=None if bad == 0 else f"{bad} of {checked} rows quarantined (see ops.quarantine)",
-        metadata={"rows_checked": checked, "rows_loaded": int(files["rows_loaded"].sum()), "rows_quarantined": bad,
-                  "top_reasons": preview(reasons, rows=10) if reasons.height else "none"},
+        metadata={
+            "rows_checked": checked,
+            "rows_loaded": int(files["rows_loaded"].sum()),
+            "rows_quarantined": bad,
+            "top_reasons": preview(reasons, rows=10) if reasons.height else "none",
+        },
     )
 
 
-def freshness_result(conn: duckdb.DuckDBPyConnection, configs: list[FeedConfig], landing: Path, days: list[date],
-                     feed: Feed, landed: dict[str, dict[date, list[LandedFile]]]) -> dg.AssetCheckResult:
+def freshness_result(
+    conn: duckdb.DuckDBPyConnection,
+    configs: list[FeedConfig],
+    landing: Path,
+    days: list[date],
+    feed: Feed,
+    landed: dict[str, dict[date, list[LandedFile]]],
+) -> dg.AssetCheckResult:
     now = datetime.now(LONDON)
-    arrivals = [arrival(config, landing, day, now, landed[config.provider_code].get(day, []))
-                for day in days for config in configs]
+    arrivals = [
+        arrival(config, landing, day, now, landed[config.provider_code].get(day, []))
+        for day in days
+        for config in configs
+    ]
     problems = [f"{a.state.upper()}: {a.describe()}" for a in arrivals if a.is_problem]
     if feed.deadline_sql:
         # The export is the file; each provider's own deadline is its declaration (OPEL by 11:00, brief 2.1).
         declared = conn.sql(sql(feed.deadline_sql), params={"first": days[0], "last": days[-1]}).pl()
         for row in declared.filter(~pl.col("by_cutoff")).iter_rows(named=True):
-            when = f"first submitted {row['first_submitted_at']:%H:%M}" if row["first_submitted_at"] else "nothing submitted"
-            problems.append(f"OPEL NOT DECLARED BY 11:00: {row['provider_code']} ({row['provider_name']}) {row['date']}: {when}")
-    table = pl.DataFrame([{"date": a.day, "provider": a.config.provider_code, "state": a.state, "files": a.files,
-                           "first_extract": a.first_extract.strftime("%d %b %H:%M") if a.first_extract else "",
-                           "due": a.due.strftime("%d %b %H:%M")} for a in arrivals],
-                         # A feed with no provider layouts (no sitrep senders, say) has an empty table, not an error.
-                         schema={"date": pl.Date, "provider": pl.Utf8, "state": pl.Utf8, "files": pl.Int64,
-                                 "first_extract": pl.Utf8, "due": pl.Utf8})
+            when = (
+                f"first submitted {row['first_submitted_at']:%H:%M}"
+                if row["first_submitted_at"]
+                else "nothing submitted"
+            )
+            problems.append(
+                f"OPEL NOT DECLARED BY 11:00: {row['provider_code']} ({row['provider_name']}) {row['date']}: {when}"
+            )
+    table = pl.DataFrame(
+        [
+            {
+                "date": a.day,
+                "provider": a.config.provider_code,
+                "state": a.state,
+                "files": a.files,
+                "first_extract": a.first_extract.strftime("%d %b %H:%M") if a.first_extract else "",
+                "due": a.due.strftime("%d %b %H:%M"),
+            }
+            for a in arrivals
+        ],
+        # A feed with no provider layouts (no sitrep senders, say) has an empty table, not an error.
+        schema={
+            "date": pl.Date,
+            "provider": pl.Utf8,
+            "state": pl.Utf8,
+            "files": pl.Int64,
+            "first_extract": pl.Utf8,
+            "due": pl.Utf8,
+        },
+    )
     return dg.AssetCheckResult(
-        check_name="every_provider_arrived_on_time", passed=not problems, severity=dg.AssetCheckSeverity.WARN,
-        description=None if not problems else "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else ""),
+        check_name="every_provider_arrived_on_time",
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=None
+        if not problems
+        else "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else ""),
         metadata={"late_or_missing": len(problems), "arrivals": preview(table.filter(pl.col("date") == days[-1]))},
     )
 
@@ -106,26 +165,34 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         group_name=entry.group,
         check_specs=[
             dg.AssetCheckSpec(
-                "rows_in_equal_loaded_plus_quarantined", asset=key, blocking=True,
+                "rows_in_equal_loaded_plus_quarantined",
+                asset=key,
+                blocking=True,
                 description="Every source row is either loaded or quarantined: nothing is lost.",
             ),
             # Not blocking: the other providers' rows are good and the marts should show them.
             dg.AssetCheckSpec(
-                "every_landed_file_readable", asset=key,
-                description="Every landed file could be read with its provider's layout (else ops.rejected_files names it).",
+                "every_landed_file_readable",
+                asset=key,
+                description="Every landed file could be read with its provider's layout (else ops.rejected_files "
+                "names it).",
             ),
             *raw_check_specs(key),
         ],
     )
-    def _raw_feed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+    def _raw_feed(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource
+    ) -> dg.MaterializeResult:
         configs = feed_configs(spec, feed_files.feeds_dir)
         listed = {}
         for config in configs:
             listing = list_folder(config, feed_files.landing)
             listed[config.provider_code] = listing.by_day
             if listing.unrecognised:
-                context.log.warning(f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, "
-                                    f"not loaded: {listing.unrecognised}")
+                context.log.warning(
+                    f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, "
+                    f"not loaded: {listing.unrecognised}"
+                )
         days = [date.fromisoformat(k) for k in context.partition_keys]
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
@@ -139,19 +206,30 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
             )
             for day in days:
-                batch = ingest_partition(configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed)
+                batch = ingest_partition(
+                    configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed
+                )
                 seconds.update(batch.seconds)
                 loaded, quarantined, files = batch.frames()
                 where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
                 write_started = time.perf_counter()
                 replace_partition(
-                    conn, day,
-                    deletes=[(entry.table, where), ("ops.source_files", f"feed = $feed and {where}"),
-                             ("ops.quarantine", f"feed = $feed and {where}"),
-                             ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
-                             ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date")],
-                    inserts=[(entry.table, loaded), ("ops.source_files", files), ("ops.quarantine", quarantined),
-                             ("ops.rejected_files", batch.rejected_frame()), ("ops.duplicate_files", batch.duplicates_frame())],
+                    conn,
+                    day,
+                    deletes=[
+                        (entry.table, where),
+                        ("ops.source_files", f"feed = $feed and {where}"),
+                        ("ops.quarantine", f"feed = $feed and {where}"),
+                        ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
+                        ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date"),
+                    ],
+                    inserts=[
+                        (entry.table, loaded),
+                        ("ops.source_files", files),
+                        ("ops.quarantine", quarantined),
+                        ("ops.rejected_files", batch.rejected_frame()),
+                        ("ops.duplicate_files", batch.duplicates_frame()),
+                    ],
                     # A provider whose file was rejected keeps its previous rows for the day.
                     params={"feed": feed, "kept": list(batch.failed_providers)},
                 )
@@ -159,15 +237,20 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 for copy in batch.duplicates:
                     context.log.warning(
                         f"feed {feed}, provider {copy['provider_code']}, file {copy['file_name']} is byte-identical to "
-                        f"{copy['duplicate_of']} (sha256 {copy['sha256'][:12]}…): recorded in ops.duplicate_files, not loaded again."
+                        f"{copy['duplicate_of']} (sha256 {copy['sha256'][:12]}…): recorded in ops.duplicate_files, "
+                        "not loaded again."
                     )
                 for record in files.iter_rows(named=True):
                     if record["rows_read"] == 0:
-                        context.log.warning(f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                                            "header only, no rows; earlier files for the day still count.")
+                        context.log.warning(
+                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
+                            "header only, no rows; earlier files for the day still count."
+                        )
                     if record["unexpected_columns"]:
-                        context.log.warning(f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                                            f"columns the layout does not map, ignored: {record['unexpected_columns']}")
+                        context.log.warning(
+                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
+                            f"columns the layout does not map, ignored: {record['unexpected_columns']}"
+                        )
                 files_seen.append(files)
                 quarantined_seen.append(quarantined)
                 rejected_seen.append(batch.rejected_frame())
@@ -181,7 +264,9 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
                 for config in configs:
                     if config.expected_daily and config.provider_code not in arrived:
-                        context.log.warning(f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})")
+                        context.log.warning(
+                            f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})"
+                        )
             lost = conn.sql(
                 sql("check_rows_accounted", raw_table=entry.table),
                 params={"feed": feed, "first": days[0], "last": days[-1]},
@@ -192,10 +277,16 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         files = pl.concat(files_seen)
         quarantined = pl.concat(quarantined_seen)
         rejected = pl.concat(rejected_seen)
-        by_provider = files.group_by("provider_code").agg(
-            pl.len().alias("files"), pl.sum("rows_read"), pl.sum("rows_loaded"), pl.sum("rows_quarantined")
-        ).sort("provider_code")
-        top_reasons = quarantined.group_by("provider_code", "column_name", "reason").agg(pl.len().alias("cells")).sort("cells", descending=True)
+        by_provider = (
+            files.group_by("provider_code")
+            .agg(pl.len().alias("files"), pl.sum("rows_read"), pl.sum("rows_loaded"), pl.sum("rows_quarantined"))
+            .sort("provider_code")
+        )
+        top_reasons = (
+            quarantined.group_by("provider_code", "column_name", "reason")
+            .agg(pl.len().alias("cells"))
+            .sort("cells", descending=True)
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": int(files["rows_loaded"].sum()),
@@ -212,20 +303,29 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name="rows_in_equal_loaded_plus_quarantined",
                     passed=lost.height == 0,
-                    metadata={"files_checked": files.height, "files_not_adding_up": lost.height,
-                              "detail": preview(lost) if lost.height else "all files add up"},
+                    metadata={
+                        "files_checked": files.height,
+                        "files_not_adding_up": lost.height,
+                        "detail": preview(lost) if lost.height else "all files add up",
+                    },
                 ),
                 dg.AssetCheckResult(
                     check_name="every_landed_file_readable",
                     passed=rejected.height == 0,
                     severity=dg.AssetCheckSeverity.ERROR,
-                    description=None if rejected.height == 0 else "Rejected: " + "; ".join(
+                    description=None
+                    if rejected.height == 0
+                    else "Rejected: "
+                    + "; ".join(
                         f"{r['provider_code']} {r['file_name']} ({r['reason']})" for r in rejected.iter_rows(named=True)
                     ),
-                    metadata={"files_rejected": rejected.height,
-                              "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
-                              "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
-                              if rejected.height else "every file was read"},
+                    metadata={
+                        "files_rejected": rejected.height,
+                        "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
+                        "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
+                        if rejected.height
+                        else "every file was read",
+                    },
                 ),
                 unique_keys,
                 contract_result(files, quarantined),

@@ -38,7 +38,7 @@ def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.M
 
 @dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference")
 def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Provider organisations (ODS codes), their role and whether they post OPEL, from schemas/reference/providers.csv."""
+    """Provider organisations (ODS codes), their role and whether they post OPEL, from providers.csv."""
     return _replace_table(warehouse, "ref.providers", Path(feed_files.reference_dir) / "providers.csv")
 
 
@@ -47,7 +47,10 @@ def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg
     specs=[
         dg.AssetSpec(["ref", name], kinds={"duckdb"}, group_name="reference", description=description)
         for name, description in [
-            ("opel_parameters", "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values)."),
+            (
+                "opel_parameters",
+                "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values).",
+            ),
             ("opel_bands", "Score bands turning a provider score or the system score into an OPEL level."),
             ("opel_system_weights", "Each provider's weight in the system OPEL score."),
         ]
@@ -58,11 +61,19 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
     path = Path(feed_files.reference_dir) / "opel.yaml"
     config = load_opel_config(path)
     tables = {
-        "opel_parameters": pl.DataFrame([
-            {"parameter": name, "weight": p.weight, "direction": p.direction,
-             "bound_1": p.bounds[0], "bound_2": p.bounds[1], "bound_3": p.bounds[2]}
-            for name, p in config.parameters.items()
-        ]),
+        "opel_parameters": pl.DataFrame(
+            [
+                {
+                    "parameter": name,
+                    "weight": p.weight,
+                    "direction": p.direction,
+                    "bound_1": p.bounds[0],
+                    "bound_2": p.bounds[1],
+                    "bound_3": p.bounds[2],
+                }
+                for name, p in config.parameters.items()
+            ]
+        ),
         "opel_bands": pl.DataFrame(
             [{"scope": "provider", "level": i + 1, "max_score": b} for i, b in enumerate(config.score_bands)]
             + [{"scope": "system", "level": i + 1, "max_score": b} for i, b in enumerate(config.system.score_bands)]
@@ -83,4 +94,6 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
             asset_key=["ref", name],
             metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)},
         )
+
+
 reference_assets = [sites, targets, providers, opel_config]

@@ -26,8 +26,12 @@ CRH_COLUMNS = ("Attendance Ref", "Arrival Date Time", "Departure Date Time", "fi
 
 # Which read in floor.sql each feed's files go to: CSV layouts told apart by their delimiter.
 def _kind(feed: str, delimiter: str) -> str:
-    return {"ed_attendances": "uhdb" if delimiter == "," else "crh", "ambulance_handovers": "emas",
-            "cnh_cases": "dhu", "opel_submissions": "opel"}[feed]
+    return {
+        "ed_attendances": "uhdb" if delimiter == "," else "crh",
+        "ambulance_handovers": "emas",
+        "cnh_cases": "dhu",
+        "opel_submissions": "opel",
+    }[feed]
 
 
 def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
@@ -51,21 +55,45 @@ def main(first: str, last: str, out: str) -> None:
     started = time.perf_counter()
     conn = duckdb.connect(config=duckdb_settings())  # the pipeline's memory cap, if one is set
     # Lossy UTF-8 keeps every row; the only non-ASCII bytes are in a free-text column the aggregates never read.
-    crh = [pl.read_csv(p, separator=";", encoding="utf8-lossy", infer_schema=False).with_columns(pl.lit(p).alias("filename"))
-           for p in files.pop("crh")]
-    conn.register("crh_files", pl.concat(crh, how="diagonal") if crh else pl.DataFrame(schema=dict.fromkeys(CRH_COLUMNS, pl.Utf8)))
+    crh = [
+        pl.read_csv(p, separator=";", encoding="utf8-lossy", infer_schema=False).with_columns(
+            pl.lit(p).alias("filename")
+        )
+        for p in files.pop("crh")
+    ]
+    conn.register(
+        "crh_files", pl.concat(crh, how="diagonal") if crh else pl.DataFrame(schema=dict.fromkeys(CRH_COLUMNS, pl.Utf8))
+    )
     for statement in filter(str.strip, SQL.read_text(encoding="utf-8").split(";\n")):
         wanted = set(re.findall(r"\$(\w+)", statement))
         conn.execute(statement, {k: v for k, v in files.items() if k in wanted})
-    rows = {t: conn.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("ed", "handovers", "deflection", "opel")}
+    rows = {
+        t: conn.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("ed", "handovers", "deflection", "opel")
+    }
     seconds = time.perf_counter() - started
     # Totals to set beside the pipeline's marts: the floor must compute the same thing to be a fair floor.
-    totals = dict(zip(("attendances", "within_4h", "hours_lost", "dispatches_avoided"), conn.sql(
-        "select (select sum(attendances) from ed), (select sum(within_4h) from ed), (select sum(hours_lost) from handovers), "
-        "(select sum(avoided) from deflection)").fetchall()[0]))
+    totals = dict(
+        zip(
+            ("attendances", "within_4h", "hours_lost", "dispatches_avoided"),
+            conn.sql(
+                "select (select sum(attendances) from ed), (select sum(within_4h) from ed), (select "
+                "sum(hours_lost) from handovers), "
+                "(select sum(avoided) from deflection)"
+            ).fetchall()[0],
+        )
+    )
     with open(out, "w", encoding="utf-8") as f:
-        json.dump({"seconds": seconds, "result_rows": rows, "files": {k: len(v) for k, v in files.items()} | {"crh": len(crh)},
-                   "workbooks_skipped": workbooks, "totals": totals, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, f)
+        json.dump(
+            {
+                "seconds": seconds,
+                "result_rows": rows,
+                "files": {k: len(v) for k, v in files.items()} | {"crh": len(crh)},
+                "workbooks_skipped": workbooks,
+                "totals": totals,
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            },
+            f,
+        )
 
 
 if __name__ == "__main__":

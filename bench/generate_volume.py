@@ -23,8 +23,34 @@ LAYOUTS = REPO / "schemas" / "feeds"
 # England, per day (UEC brief, section 5 scale): ED attendances and handovers; hub cases in Derbyshire's
 # proportion to ED (128 cases to 1,124 attendances).
 ED_PER_DAY, HANDOVERS_PER_DAY, HUB_SHARE = 75_000, 15_000, 128 / 1_124
-HOURLY = np.array([2.2, 1.8, 1.5, 1.3, 1.2, 1.3, 2.0, 3.2, 4.8, 6.0, 6.6, 6.6, 6.4, 6.2, 6.0, 5.9,
-                   5.8, 5.6, 5.3, 4.8, 4.2, 3.6, 3.0, 2.6])
+HOURLY = np.array(
+    [
+        2.2,
+        1.8,
+        1.5,
+        1.3,
+        1.2,
+        1.3,
+        2.0,
+        3.2,
+        4.8,
+        6.0,
+        6.6,
+        6.6,
+        6.4,
+        6.2,
+        6.0,
+        5.9,
+        5.8,
+        5.6,
+        5.3,
+        4.8,
+        4.2,
+        3.6,
+        3.0,
+        2.6,
+    ]
+)
 HOURLY = HOURLY / HOURLY.sum()
 
 
@@ -35,12 +61,18 @@ def _plan(sites: int, seed: int) -> pl.DataFrame:
     while s < sites:
         trust += 1
         for k in range(min(int(rng.integers(1, 4)), sites - s)):
-            rows.append({"trust_code": f"T{trust:03d}", "site_code": f"T{trust:03d}{k + 1:02d}", "local_code": f"H{k + 1}"})
+            rows.append(
+                {"trust_code": f"T{trust:03d}", "site_code": f"T{trust:03d}{k + 1:02d}", "local_code": f"H{k + 1}"}
+            )
             s += 1
     plan = pl.DataFrame(rows)
     return plan.with_columns(
-        system_code=pl.format("S{}", ((pl.col("trust_code").str.slice(1).cast(pl.Int32) - 1) // 3 + 1).cast(pl.Utf8).str.zfill(2)),
-        ambulance_code=pl.format("A{}", ((pl.col("trust_code").str.slice(1).cast(pl.Int32) - 1) % 10 + 1).cast(pl.Utf8).str.zfill(2)),
+        system_code=pl.format(
+            "S{}", ((pl.col("trust_code").str.slice(1).cast(pl.Int32) - 1) // 3 + 1).cast(pl.Utf8).str.zfill(2)
+        ),
+        ambulance_code=pl.format(
+            "A{}", ((pl.col("trust_code").str.slice(1).cast(pl.Int32) - 1) % 10 + 1).cast(pl.Utf8).str.zfill(2)
+        ),
     )
 
 
@@ -54,44 +86,82 @@ def _write_config(out: Path, feeds: Path, plan: pl.DataFrame) -> None:
     """Provider layouts (copies of the real ones with their own codes and folders) and reference tables."""
     for trust, rows in plan.group_by("trust_code", maintain_order=True):
         code = trust[0]
-        layout = _layout("ed_attendances/uhdb.yaml", provider_code=code, provider_name=f"Synthetic trust {code}",
-                         landing_dir=f"ed_attendances/{code.lower()}",
-                         file_pattern=rf"^{code}_ED_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{8}}T\d{{4}})\.csv$")
+        layout = _layout(
+            "ed_attendances/uhdb.yaml",
+            provider_code=code,
+            provider_name=f"Synthetic trust {code}",
+            landing_dir=f"ed_attendances/{code.lower()}",
+            file_pattern=rf"^{code}_ED_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{8}}T\d{{4}})\.csv$",
+        )
         layout["columns"]["site_code"]["values"] = dict(zip(rows["local_code"], rows["site_code"]))
         _dump(feeds / "ed_attendances" / f"{code.lower()}.yaml", layout)
     for service, rows in plan.group_by("ambulance_code", maintain_order=True):
         code = service[0]
-        layout = _layout("ambulance_handovers/emas.yaml", provider_code=code, provider_name=f"Synthetic ambulance service {code}",
-                         landing_dir=f"ambulance_handovers/{code.lower()}",
-                         file_pattern=rf"^{code}_Handovers_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{14}})\.csv$")
+        layout = _layout(
+            "ambulance_handovers/emas.yaml",
+            provider_code=code,
+            provider_name=f"Synthetic ambulance service {code}",
+            landing_dir=f"ambulance_handovers/{code.lower()}",
+            file_pattern=rf"^{code}_Handovers_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{14}})\.csv$",
+        )
         layout["columns"]["site_code"]["values"] = {s: s for s in rows["site_code"]}
         _dump(feeds / "ambulance_handovers" / f"{code.lower()}.yaml", layout)
     for system in plan["system_code"].unique(maintain_order=True):
         code = f"H{system[1:]}"
-        _dump(feeds / "cnh_cases" / f"{code.lower()}.yaml", _layout(
-            "cnh_cases/dhu.yaml", provider_code=code, provider_name=f"Synthetic hub {code}", landing_dir=f"cnh_cases/{code.lower()}",
-            file_pattern=rf"^{code}_CNH_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{12}})\.csv$"))
-    _dump(feeds / "opel_submissions" / "portal.yaml", _layout("opel_submissions/scc_portal.yaml", provider_code="ENG",
-                                                               provider_name="Synthetic OPEL portal"))
+        _dump(
+            feeds / "cnh_cases" / f"{code.lower()}.yaml",
+            _layout(
+                "cnh_cases/dhu.yaml",
+                provider_code=code,
+                provider_name=f"Synthetic hub {code}",
+                landing_dir=f"cnh_cases/{code.lower()}",
+                file_pattern=rf"^{code}_CNH_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{12}})\.csv$",
+            ),
+        )
+    _dump(
+        feeds / "opel_submissions" / "portal.yaml",
+        _layout("opel_submissions/scc_portal.yaml", provider_code="ENG", provider_name="Synthetic OPEL portal"),
+    )
     reference = out / "reference"
     reference.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "schemas" / "reference" / "targets.csv", reference / "targets.csv")
     plan.select(
-        "site_code", pl.format("Synthetic site {}", "site_code").alias("site_name"), "trust_code",
-        pl.format("Synthetic trust {}", "trust_code").alias("trust_name"), "system_code",
-        pl.format("Synthetic system {}", "system_code").alias("system_name"), pl.lit("no").alias("ods_checked"),
+        "site_code",
+        pl.format("Synthetic site {}", "site_code").alias("site_name"),
+        "trust_code",
+        pl.format("Synthetic trust {}", "trust_code").alias("trust_name"),
+        "system_code",
+        pl.format("Synthetic system {}", "system_code").alias("system_name"),
+        pl.lit("no").alias("ods_checked"),
     ).write_csv(reference / "sites.csv")
     trusts = plan.unique("trust_code", maintain_order=True)
     services = plan.unique("ambulance_code", maintain_order=True)
     hubs = plan.unique("system_code", maintain_order=True)
-    pl.concat([
-        trusts.select(pl.col("trust_code").alias("provider_code"), pl.format("Synthetic trust {}", "trust_code").alias("provider_name"),
-                      pl.lit("acute").alias("role"), "system_code", pl.lit("yes").alias("submits_opel")),
-        services.select(pl.col("ambulance_code").alias("provider_code"), pl.format("Synthetic ambulance service {}", "ambulance_code").alias("provider_name"),
-                        pl.lit("ambulance").alias("role"), "system_code", pl.lit("no").alias("submits_opel")),
-        hubs.select(pl.format("H{}", pl.col("system_code").str.slice(1)).alias("provider_code"), pl.format("Synthetic hub {}", "system_code").alias("provider_name"),
-                    pl.lit("nhs_111").alias("role"), "system_code", pl.lit("no").alias("submits_opel")),
-    ]).write_csv(reference / "providers.csv")
+    pl.concat(
+        [
+            trusts.select(
+                pl.col("trust_code").alias("provider_code"),
+                pl.format("Synthetic trust {}", "trust_code").alias("provider_name"),
+                pl.lit("acute").alias("role"),
+                "system_code",
+                pl.lit("yes").alias("submits_opel"),
+            ),
+            services.select(
+                pl.col("ambulance_code").alias("provider_code"),
+                pl.format("Synthetic ambulance service {}", "ambulance_code").alias("provider_name"),
+                pl.lit("ambulance").alias("role"),
+                "system_code",
+                pl.lit("no").alias("submits_opel"),
+            ),
+            hubs.select(
+                pl.format("H{}", pl.col("system_code").str.slice(1)).alias("provider_code"),
+                pl.format("Synthetic hub {}", "system_code").alias("provider_name"),
+                pl.lit("nhs_111").alias("role"),
+                "system_code",
+                pl.lit("no").alias("submits_opel"),
+            ),
+        ]
+    ).write_csv(reference / "providers.csv")
     opel = yaml.safe_load((REPO / "schemas" / "reference" / "opel.yaml").read_text(encoding="utf-8"))
     opel["system"]["weights"] = dict.fromkeys(trusts["trust_code"].to_list(), 1)
     _dump(reference / "opel.yaml", opel)
@@ -132,24 +202,35 @@ def _ed_day(rng: np.random.Generator, day: date, sites: pl.DataFrame, per_site: 
         counts = rng.poisson(per_site, size=group.height)
         n = int(counts.sum())
         arrival = _arrivals(rng, day, n)
-        stay = np.minimum(rng.lognormal(np.log(170), 0.55, size=n), 1_500).astype("timedelta64[m]").astype("timedelta64[s]")
+        stay = (
+            np.minimum(rng.lognormal(np.log(170), 0.55, size=n), 1_500)
+            .astype("timedelta64[m]")
+            .astype("timedelta64[s]")
+        )
         departure = arrival + stay
         is_open = departure > cutoff
-        frame = pl.DataFrame({
-            "ATTENDANCE_ID": [f"{trust[0]}-{day:%Y%m%d}-{i:06d}" for i in range(n)],
-            "SITE": np.repeat(group["local_code"].to_numpy(), counts),
-            "UNIT": np.where(rng.random(n) < 0.7, "AED", "UTC"),
-            "ARRIVAL_DTTM": _fmt(arrival, "%Y-%m-%d %H:%M:%S"),
-            # Still in the department at the extract's cut-off: no departure yet.
-            "DEPARTURE_DTTM": np.where(is_open, "", _fmt(departure, "%Y-%m-%d %H:%M:%S").to_numpy()),
-            "ARRIVAL_MODE": np.where(rng.random(n) < 0.2, "1", "2"),
-            "ACUITY": rng.integers(1, 6, size=n).astype(str),
-            "DTA_DTTM": "",
-            "DISCHARGE_DEST": np.where(is_open, "", np.where(rng.random(n) < 0.25, "ADM", "HOM")),
-            "AGE_BAND": rng.choice(["18-64", "65-74", "75-84", "85+"], size=n),
-            "NHS_NUMBER": _nhs_numbers(rng, n),
-        })
-        path = landing / "ed_attendances" / trust[0].lower() / f"{trust[0]}_ED_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}T0530.csv"
+        frame = pl.DataFrame(
+            {
+                "ATTENDANCE_ID": [f"{trust[0]}-{day:%Y%m%d}-{i:06d}" for i in range(n)],
+                "SITE": np.repeat(group["local_code"].to_numpy(), counts),
+                "UNIT": np.where(rng.random(n) < 0.7, "AED", "UTC"),
+                "ARRIVAL_DTTM": _fmt(arrival, "%Y-%m-%d %H:%M:%S"),
+                # Still in the department at the extract's cut-off: no departure yet.
+                "DEPARTURE_DTTM": np.where(is_open, "", _fmt(departure, "%Y-%m-%d %H:%M:%S").to_numpy()),
+                "ARRIVAL_MODE": np.where(rng.random(n) < 0.2, "1", "2"),
+                "ACUITY": rng.integers(1, 6, size=n).astype(str),
+                "DTA_DTTM": "",
+                "DISCHARGE_DEST": np.where(is_open, "", np.where(rng.random(n) < 0.25, "ADM", "HOM")),
+                "AGE_BAND": rng.choice(["18-64", "65-74", "75-84", "85+"], size=n),
+                "NHS_NUMBER": _nhs_numbers(rng, n),
+            }
+        )
+        path = (
+            landing
+            / "ed_attendances"
+            / trust[0].lower()
+            / f"{trust[0]}_ED_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}T0530.csv"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv().encode("utf-8"))
         rows += n
@@ -164,15 +245,22 @@ def _handover_day(rng: np.random.Generator, day: date, sites: pl.DataFrame, per_
         arrival = _arrivals(rng, day, n)
         handover = arrival + (rng.lognormal(np.log(22), 0.6, size=n) * 60).astype("timedelta64[s]")
         clear = handover + rng.integers(10 * 60, 30 * 60, size=n).astype("timedelta64[s]")
-        frame = pl.DataFrame({
-            "Incident Number": [f"{service[0]}-{day:%y%m%d}-{i:06d}" for i in range(n)],
-            "Hospital": np.repeat(group["site_code"].to_numpy(), counts),
-            "Category": rng.choice(["Cat1", "Cat2", "Cat3", "Cat4"], size=n, p=[0.1, 0.6, 0.25, 0.05]),
-            "Arrived At Hospital": _fmt(arrival, "%d-%b-%Y %H:%M:%S"),
-            "Handover Complete": _fmt(handover, "%d-%b-%Y %H:%M:%S"),
-            "Vehicle Clear": _fmt(clear, "%d-%b-%Y %H:%M:%S"),
-        })
-        path = landing / "ambulance_handovers" / service[0].lower() / f"{service[0]}_Handovers_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}040000.csv"
+        frame = pl.DataFrame(
+            {
+                "Incident Number": [f"{service[0]}-{day:%y%m%d}-{i:06d}" for i in range(n)],
+                "Hospital": np.repeat(group["site_code"].to_numpy(), counts),
+                "Category": rng.choice(["Cat1", "Cat2", "Cat3", "Cat4"], size=n, p=[0.1, 0.6, 0.25, 0.05]),
+                "Arrived At Hospital": _fmt(arrival, "%d-%b-%Y %H:%M:%S"),
+                "Handover Complete": _fmt(handover, "%d-%b-%Y %H:%M:%S"),
+                "Vehicle Clear": _fmt(clear, "%d-%b-%Y %H:%M:%S"),
+            }
+        )
+        path = (
+            landing
+            / "ambulance_handovers"
+            / service[0].lower()
+            / f"{service[0]}_Handovers_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}040000.csv"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.write_csv(path)
         rows += n
@@ -189,17 +277,25 @@ def _hub_day(rng: np.random.Generator, day: date, systems: list[str], per_hub: f
         n = int(rng.poisson(per_hub))
         received = _arrivals(rng, day, n)
         outcome = rng.choice(HUB_OUTCOMES, size=n, p=[0.3, 0.05, 0.15, 0.15, 0.15, 0.1, 0.1])
-        frame = pl.DataFrame({
-            "CaseRef": [f"{code}{day:%y%m%d}{i:05d}" for i in range(n)],
-            "Source": rng.choice(["EMAS C3C4", "111O C3C4", "IHV TEL", "HCP FALLS"], size=n, p=[0.6, 0.2, 0.1, 0.1]),
-            "Received": _fmt(received, "%Y-%m-%dT%H:%M:%S"),
-            "FirstClinicalContact": _fmt(received + rng.integers(2 * 60, 45 * 60, size=n).astype("timedelta64[s]"), "%Y-%m-%dT%H:%M:%S"),
-            "Outcome": outcome,
-            "AmbDispatched": np.where(outcome == "AMB DISPATCH", "Y", "N"),
-            "Automated": np.where(rng.random(n) < 0.1, "1", "0"),
-            "DispositionBand": "",
-        })
-        path = landing / "cnh_cases" / code.lower() / f"{code}_CNH_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}0300.csv"
+        frame = pl.DataFrame(
+            {
+                "CaseRef": [f"{code}{day:%y%m%d}{i:05d}" for i in range(n)],
+                "Source": rng.choice(
+                    ["EMAS C3C4", "111O C3C4", "IHV TEL", "HCP FALLS"], size=n, p=[0.6, 0.2, 0.1, 0.1]
+                ),
+                "Received": _fmt(received, "%Y-%m-%dT%H:%M:%S"),
+                "FirstClinicalContact": _fmt(
+                    received + rng.integers(2 * 60, 45 * 60, size=n).astype("timedelta64[s]"), "%Y-%m-%dT%H:%M:%S"
+                ),
+                "Outcome": outcome,
+                "AmbDispatched": np.where(outcome == "AMB DISPATCH", "Y", "N"),
+                "Automated": np.where(rng.random(n) < 0.1, "1", "0"),
+                "DispositionBand": "",
+            }
+        )
+        path = (
+            landing / "cnh_cases" / code.lower() / f"{code}_CNH_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}0300.csv"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.write_csv(path)
         rows += n
@@ -207,10 +303,21 @@ def _hub_day(rng: np.random.Generator, day: date, systems: list[str], per_hub: f
 
 
 def _opel_day(rng: np.random.Generator, day: date, trusts: list[str], landing: Path) -> int:
-    submitted = [f"{day:%d/%m/%Y} {8 + int(h):02d}:{int(m):02d}:00" for h, m in zip(rng.integers(0, 2, len(trusts)), rng.integers(0, 60, len(trusts)))]
-    frame = pl.DataFrame({"Organisation Code": trusts, "OPEL Date": f"{day:%d/%m/%Y}", "Submitted": submitted,
-                          "OPEL Level": [f"OPEL {v}" for v in rng.choice([1, 2, 3, 4], size=len(trusts), p=[0.1, 0.35, 0.45, 0.1])]})
-    for column in yaml.safe_load((LAYOUTS / "opel_submissions" / "scc_portal.yaml").read_text(encoding="utf-8"))["columns"].values():
+    submitted = [
+        f"{day:%d/%m/%Y} {8 + int(h):02d}:{int(m):02d}:00"
+        for h, m in zip(rng.integers(0, 2, len(trusts)), rng.integers(0, 60, len(trusts)))
+    ]
+    frame = pl.DataFrame(
+        {
+            "Organisation Code": trusts,
+            "OPEL Date": f"{day:%d/%m/%Y}",
+            "Submitted": submitted,
+            "OPEL Level": [f"OPEL {v}" for v in rng.choice([1, 2, 3, 4], size=len(trusts), p=[0.1, 0.35, 0.45, 0.1])],
+        }
+    )
+    for column in yaml.safe_load((LAYOUTS / "opel_submissions" / "scc_portal.yaml").read_text(encoding="utf-8"))[
+        "columns"
+    ].values():
         name = column if isinstance(column, str) else column["column"]
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit("").alias(name))
@@ -251,9 +358,14 @@ def main() -> None:
     shutil.rmtree(args.out, ignore_errors=True)
     started = time.perf_counter()
     totals = generate(args.out, args.sites, args.first, args.days)
-    print(f"Wrote {args.days} day(s) for {args.sites} sites to {args.out} in {time.perf_counter() - started:.1f} s: "
-          + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
-    print(f"Run with UEC_LANDING={args.out / 'landing'} UEC_FEEDS_DIR={args.out / 'feeds'} UEC_REFERENCE_DIR={args.out / 'reference'}")
+    print(
+        f"Wrote {args.days} day(s) for {args.sites} sites to {args.out} in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in totals.items())
+    )
+    print(
+        f"Run with UEC_LANDING={args.out / 'landing'} UEC_FEEDS_DIR={args.out / 'feeds'} "
+        f"UEC_REFERENCE_DIR={args.out / 'reference'}"
+    )
 
 
 if __name__ == "__main__":

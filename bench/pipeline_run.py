@@ -17,19 +17,32 @@ def main(first: str, last: str, out: str) -> None:
     from pipelines.definitions import defs
     from pipelines.resources import default_resources
 
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if first != last else {}
+    tags = (
+        {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        if first != last
+        else {}
+    )
     result = dg.materialize(
-        [*defs.assets, *defs.asset_checks], resources=default_resources(), instance=dg.DagsterInstance.ephemeral(),
-        partition_key=first if first == last else None, tags=tags, raise_on_error=True,
+        [*defs.assets, *defs.asset_checks],
+        resources=default_resources(),
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key=first if first == last else None,
+        tags=tags,
+        raise_on_error=True,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
     )
-    steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
-             if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
+    steps = {
+        e.step_key: e.event_specific_data.duration_ms / 1000
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
     raw = {}
     for event in result.get_asset_materialization_events():
         m = event.step_materialization_data.materialization
         if m.asset_key.path[0] == "raw" and "seconds_read" in m.metadata:
-            raw[m.asset_key.path[1]] = {k: m.metadata[k].value for k in ("rows_read", "seconds_read", "seconds_validate", "seconds_write")}
+            raw[m.asset_key.path[1]] = {
+                k: m.metadata[k].value for k in ("rows_read", "seconds_read", "seconds_validate", "seconds_write")
+            }
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"steps": steps, "raw": raw, "peak_mib": peak_kib / 1024}, f)

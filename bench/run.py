@@ -58,21 +58,33 @@ def _pipeline_totals(warehouse: Path, first: str, last: str) -> dict[str, float]
         row = conn.sql(
             "select (select sum(attendances) from marts.ed_four_hour_daily where date between $f and $l), "
             "(select sum(within_4h) from marts.ed_four_hour_daily where date between $f and $l), "
-            "(select sum(hours_lost) from marts.handover_rollup where date between $f and $l and period = 'day' and level = 'system'), "
-            "(select sum(dispatches_avoided) from marts.cnh_deflection_rollup where date between $f and $l and period = 'day' "
-            " and referral_source = 'ambulance_stack_total')", params={"f": first, "l": last},
+            "(select sum(hours_lost) from marts.handover_rollup where date between $f and $l and period = 'day' "
+            "and level = 'system'), "
+            "(select sum(dispatches_avoided) from marts.cnh_deflection_rollup where date between $f and $l and "
+            "period = 'day' "
+            " and referral_source = 'ambulance_stack_total')",
+            params={"f": first, "l": last},
         ).fetchall()[0]
     return dict(zip(("attendances", "within_4h", "hours_lost", "dispatches_avoided"), row))
 
 
-def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str | None, reference_dir: str | None) -> None:
+def bench(
+    label: str, first: str, last: str, landing: str | None, feeds_dir: str | None, reference_dir: str | None
+) -> None:
     with tempfile.TemporaryDirectory(prefix="uec-bench-") as tmp:
         work = Path(tmp)
         env = os.environ | {
-            "UEC_WAREHOUSE": str(work / "uec.duckdb"), "UEC_REPORTS": str(work / "reports"), "DAGSTER_HOME": str(work),
-            "UEC_PSEUDONYMISATION_KEY": "bench-only-key-not-a-secret", "GX_ANALYTICS_ENABLED": "false",
+            "UEC_WAREHOUSE": str(work / "uec.duckdb"),
+            "UEC_REPORTS": str(work / "reports"),
+            "DAGSTER_HOME": str(work),
+            "UEC_PSEUDONYMISATION_KEY": "bench-only-key-not-a-secret",
+            "GX_ANALYTICS_ENABLED": "false",
         }
-        env |= {k: v for k, v in (("UEC_LANDING", landing), ("UEC_FEEDS_DIR", feeds_dir), ("UEC_REFERENCE_DIR", reference_dir)) if v}
+        env |= {
+            k: v
+            for k, v in (("UEC_LANDING", landing), ("UEC_FEEDS_DIR", feeds_dir), ("UEC_REFERENCE_DIR", reference_dir))
+            if v
+        }
         (work / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
         print(f"{label}: running the pipeline for {first} to {last} ...", flush=True)
         wall, pipeline = _child("bench.pipeline_run", first, last, env, work)
@@ -82,8 +94,11 @@ def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str
 
     stages = _stages(wall, pipeline["steps"], pipeline["raw"])
     print(f"\n{label}: {first} to {last}")
-    print(f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}; "
-          f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}")
+    print(
+        f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+        f"{platform.python_version()}; "
+        f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}"
+    )
     print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")
     print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")
     print(f"  {'  of which the work itself (s)':<34}{sum(pipeline['steps'].values()):>12.1f}{floor['seconds']:>12.1f}")
@@ -91,15 +106,25 @@ def bench(label: str, first: str, last: str, landing: str | None, feeds_dir: str
     print(f"  {'warehouse file (MiB)':<34}{warehouse_mib:>12.0f}{'(memory)':>12}")
     for feed, timing in sorted(pipeline["raw"].items()):
         seconds = pipeline["steps"][f"raw__{feed}"]
-        print(f"  {f'rows/s, {feed}':<34}{timing['rows_read'] / seconds:>12,.0f}{'':>12}  ({timing['rows_read']:,} rows in {seconds:.1f} s)")
-    print(f"  ratio pipeline / floor, end to end: {wall / floor_wall:.1f}; work only: "
-          f"{sum(pipeline['steps'].values()) / floor['seconds']:.1f}")
+        print(
+            f"  {f'rows/s, {feed}':<34}{timing['rows_read'] / seconds:>12,.0f}{'':>12}  ({timing['rows_read']:,} "
+            f"rows in {seconds:.1f} s)"
+        )
+    print(
+        f"  ratio pipeline / floor, end to end: {wall / floor_wall:.1f}; work only: "
+        f"{sum(pipeline['steps'].values()) / floor['seconds']:.1f}"
+    )
     print("  share of pipeline wall time: " + ", ".join(f"{k} {100 * v / wall:.0f}%" for k, v in stages.items()))
-    print("  same aggregates (pipeline / floor): " + ", ".join(
-        f"{k} {totals[k]:,.1f} / {floor['totals'][k]:,.1f}" for k in totals))
+    print(
+        "  same aggregates (pipeline / floor): "
+        + ", ".join(f"{k} {totals[k]:,.1f} / {floor['totals'][k]:,.1f}" for k in totals)
+    )
     if floor["workbooks_skipped"]:
-        print(f"  note: the floor reads CSVs only ({floor['workbooks_skipped']} workbook correction(s) skipped) and does not "
-              "apply the open-attendance rule, so its ED totals can differ slightly.")
+        print(
+            f"  note: the floor reads CSVs only ({floor['workbooks_skipped']} workbook correction(s) skipped) and "
+            "does not "
+            "apply the open-attendance rule, so its ED totals can differ slightly."
+        )
 
 
 # A financial year of England volume, generated once and kept (3.3 GiB, about 13 minutes to write).
@@ -113,8 +138,22 @@ def england_data(folder: Path = ENGLAND_DIR) -> Path:
     done = folder / ".complete"
     if not done.exists():
         print(f"Generating a year of England volume (180 sites) into {folder}: about 13 minutes, once.", flush=True)
-        subprocess.run([sys.executable, "-m", "bench.generate_volume", str(folder), "--sites", "180", "--days", "365",
-                        "--from", ENGLAND_FIRST], cwd=REPO, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.generate_volume",
+                str(folder),
+                "--sites",
+                "180",
+                "--days",
+                "365",
+                "--from",
+                ENGLAND_FIRST,
+            ],
+            cwd=REPO,
+            check=True,
+        )
         done.write_text("generated by bench.run\n", encoding="utf-8")
     return folder
 
@@ -125,15 +164,26 @@ def england(days: list[int]) -> None:
     last = date.fromisoformat(ENGLAND_LAST)
     for n in days:
         first = (last - timedelta(days=n - 1)).isoformat()
-        bench(f"England, {n} day(s) (180 sites, generated)", first, ENGLAND_LAST, str(folder / "landing"),
-              str(folder / "feeds"), str(folder / "reference"))
+        bench(
+            f"England, {n} day(s) (180 sites, generated)",
+            first,
+            ENGLAND_LAST,
+            str(folder / "landing"),
+            str(folder / "feeds"),
+            str(folder / "reference"),
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--england", type=int, action="append", metavar="DAYS",
-                        help="England volume for the last DAYS days of a generated year (repeat for several runs); "
-                             "generates the year into .bench-data/ on first use")
+    parser.add_argument(
+        "--england",
+        type=int,
+        action="append",
+        metavar="DAYS",
+        help="England volume for the last DAYS days of a generated year (repeat for several runs); "
+        "generates the year into .bench-data/ on first use",
+    )
     parser.add_argument("--from", dest="first", default="2025-03-31", help="first day (default: the last sample day)")
     parser.add_argument("--to", dest="last", help="last day (default: the first)")
     parser.add_argument("--label", default="Derbyshire, one day (bundled samples)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,8 +29,34 @@ LONDON = ZoneInfo("Europe/London")
 OUT = Path(__file__).parent / "landing"
 
 # Arrivals by local hour (relative weights): quiet overnight, busiest late morning to evening.
-HOURLY = np.array([2.2, 1.8, 1.5, 1.3, 1.2, 1.3, 2.0, 3.2, 4.8, 6.0, 6.6, 6.6, 6.4, 6.2, 6.0, 5.9,
-                   5.8, 5.8, 5.6, 5.2, 4.6, 4.0, 3.4, 2.8])
+HOURLY = np.array(
+    [
+        2.2,
+        1.8,
+        1.5,
+        1.3,
+        1.2,
+        1.3,
+        2.0,
+        3.2,
+        4.8,
+        6.0,
+        6.6,
+        6.6,
+        6.4,
+        6.2,
+        6.0,
+        5.9,
+        5.8,
+        5.8,
+        5.6,
+        5.2,
+        4.6,
+        4.0,
+        3.4,
+        2.8,
+    ]
+)
 HOURLY = HOURLY / HOURLY.sum()
 # 4-hour performance drifts through the winter; January is the calibration month.
 MONTH_SHIFT = {12: -0.02, 1: 0.0, 2: 0.015, 3: 0.03}
@@ -70,7 +96,7 @@ def _days():
 
 
 def _utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=LONDON).astimezone(timezone.utc)
+    return local.replace(tzinfo=LONDON).astimezone(UTC)
 
 
 def _local(instant: datetime) -> datetime:
@@ -112,15 +138,25 @@ def _attendances(rng: np.random.Generator, unit: Unit, day: date) -> list[dict]:
         else:
             minutes = 241 + int(rng.exponential(unit.breach_tail_minutes))
         admitted = rng.random() < unit.admitted
-        rows.append({
-            "unit": unit, "seq": i, "arrival": arrival, "departure": arrival + timedelta(minutes=minutes),
-            "admitted": admitted,
-            "dta": arrival + timedelta(minutes=int(minutes * rng.uniform(0.4, 0.85))) if admitted else None,
-            "ambulance": rng.random() < unit.ambulance,
-            "acuity": int(rng.choice([1, 2, 3, 4, 5], p=[0.03, 0.2, 0.45, 0.27, 0.05] if unit.dept_type == 1 else [0, 0.02, 0.18, 0.5, 0.3])),
-            "age": "0-17" if unit.unit == "CED" else str(rng.choice(AGE_BANDS, p=[0.55, 0.17, 0.15, 0.13])),
-            "transferred": rng.random() < 0.01,
-        })
+        rows.append(
+            {
+                "unit": unit,
+                "seq": i,
+                "arrival": arrival,
+                "departure": arrival + timedelta(minutes=minutes),
+                "admitted": admitted,
+                "dta": arrival + timedelta(minutes=int(minutes * rng.uniform(0.4, 0.85))) if admitted else None,
+                "ambulance": rng.random() < unit.ambulance,
+                "acuity": int(
+                    rng.choice(
+                        [1, 2, 3, 4, 5],
+                        p=[0.03, 0.2, 0.45, 0.27, 0.05] if unit.dept_type == 1 else [0, 0.02, 0.18, 0.5, 0.3],
+                    )
+                ),
+                "age": "0-17" if unit.unit == "CED" else str(rng.choice(AGE_BANDS, p=[0.55, 0.17, 0.15, 0.13])),
+                "transferred": rng.random() < 0.01,
+            }
+        )
     return rows
 
 
@@ -156,12 +192,17 @@ def _conveyances(rng: np.random.Generator, day: date, ed_rows: list[dict]) -> li
     for r in (r for r in ed_rows if r["ambulance"]):
         arrival = max(midnight, r["arrival"] - timedelta(seconds=int(rng.integers(0, 300))))
         handover = arrival + timedelta(seconds=round(_handover_minutes(rng, r["unit"].site, day) * 60))
-        out.append({
-            "site": r["unit"].site, "arrival": arrival, "handover": handover,
-            "clear": handover + timedelta(seconds=int(rng.uniform(8, 25) * 60)),
-            "category": f"Cat{int(rng.choice([1, 2, 3, 4], p=[0.08, 0.62, 0.25, 0.05]))}",
-            "handover_unknown": rng.random() < 0.025, "clear_unknown": rng.random() < 0.01,
-        })
+        out.append(
+            {
+                "site": r["unit"].site,
+                "arrival": arrival,
+                "handover": handover,
+                "clear": handover + timedelta(seconds=int(rng.uniform(8, 25) * 60)),
+                "category": f"Cat{int(rng.choice([1, 2, 3, 4], p=[0.08, 0.62, 0.25, 0.05]))}",
+                "handover_unknown": rng.random() < 0.025,
+                "clear_unknown": rng.random() < 0.01,
+            }
+        )
     out.sort(key=lambda c: c["arrival"])
     for i, c in enumerate(out):
         c["incident"] = f"{day:%y%m%d}-{i:05d}"
@@ -173,12 +214,16 @@ def _emas_frame(conveyances: list[dict], reconciled: bool = False) -> pl.DataFra
     rows = []
     for c in conveyances:
         unknown = c["handover_unknown"] and not (reconciled and c["incident"][-1] in "0123456")
-        rows.append({
-            "Incident Number": c["incident"], "Hospital": EMAS_HOSPITAL[c["site"]], "Category": c["category"],
-            "Arrived At Hospital": _local(c["arrival"]).strftime(EMAS_FORMAT),
-            "Handover Complete": "" if unknown else _local(c["handover"]).strftime(EMAS_FORMAT),
-            "Vehicle Clear": "" if unknown or c["clear_unknown"] else _local(c["clear"]).strftime(EMAS_FORMAT),
-        })
+        rows.append(
+            {
+                "Incident Number": c["incident"],
+                "Hospital": EMAS_HOSPITAL[c["site"]],
+                "Category": c["category"],
+                "Arrived At Hospital": _local(c["arrival"]).strftime(EMAS_FORMAT),
+                "Handover Complete": "" if unknown else _local(c["handover"]).strftime(EMAS_FORMAT),
+                "Vehicle Clear": "" if unknown or c["clear_unknown"] else _local(c["clear"]).strftime(EMAS_FORMAT),
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -187,10 +232,14 @@ def _sitrep_row(day: date, conveyances: list[dict]) -> dict[str, str]:
     known = [(c["handover"] - c["arrival"]).total_seconds() / 60 for c in conveyances if not c["handover_unknown"]]
     over = {n: sum(m > n for m in known) for n in (15, 30, 45, 60)}
     return {
-        "Period": day.isoformat(), "Org Code": "RTGFG", "All handovers": str(len(conveyances)),
-        "Handover time known": str(len(known)), **{f"Over {n} minutes": str(v) for n, v in over.items()},
+        "Period": day.isoformat(),
+        "Org Code": "RTGFG",
+        "All handovers": str(len(conveyances)),
+        "Handover time known": str(len(known)),
+        **{f"Over {n} minutes": str(v) for n, v in over.items()},
         "Handover time unknown": str(len(conveyances) - len(known)),
-        "Total hours": f"{sum(known) / 60:.2f}", "Mean (minutes)": f"{sum(known) / max(len(known), 1):.1f}",
+        "Total hours": f"{sum(known) / 60:.2f}",
+        "Mean (minutes)": f"{sum(known) / max(len(known), 1):.1f}",
     }
 
 
@@ -237,20 +286,82 @@ class HubSource:
 # Validation by telephony: 36.3% to UTC/PCC, 24% own GP. HCP non-falls: 8 of 58 reach hospital,
 # 41.3% treated at home; 31 of 58 via Call Before Convey. HCP falls: 2 of 11 get an ambulance.
 HUB_SOURCES = [
-    HubSource("EMAS C3C4", 1277 / 31, False, {"OWN GP": 0.13, "UTC/PCC": 0.165, "HOME/SELF CARE": 0.23, "UCR": 0.08,
-              "ED": 0.035, "OTHER": 0.02, "AMB DISPATCH": 0.238, "RETURN STACK": 0.102}, 9.0, automated=0.129),
-    HubSource("111O C3C4", 505 / 31, False, {"OWN GP": 0.204, "UTC/PCC": 0.30, "HOME/SELF CARE": 0.331, "ED": 0.10,
-              "UCR": 0.05, "AMB DISPATCH": 0.015}, 14.0),
-    HubSource("IHV TEL", 1171 / 22, True, {"UTC/PCC": 0.363, "OWN GP": 0.24, "HOME/SELF CARE": 0.25, "ED": 0.10,
-              "UCR": 0.027, "AMB DISPATCH": 0.02}, 0.0),
-    HubSource("IHV ONLINE", 12.0, True, {"UTC/PCC": 0.30, "OWN GP": 0.35, "HOME/SELF CARE": 0.25, "ED": 0.08,
-              "AMB DISPATCH": 0.02}, 0.0),
+    HubSource(
+        "EMAS C3C4",
+        1277 / 31,
+        False,
+        {
+            "OWN GP": 0.13,
+            "UTC/PCC": 0.165,
+            "HOME/SELF CARE": 0.23,
+            "UCR": 0.08,
+            "ED": 0.035,
+            "OTHER": 0.02,
+            "AMB DISPATCH": 0.238,
+            "RETURN STACK": 0.102,
+        },
+        9.0,
+        automated=0.129,
+    ),
+    HubSource(
+        "111O C3C4",
+        505 / 31,
+        False,
+        {"OWN GP": 0.204, "UTC/PCC": 0.30, "HOME/SELF CARE": 0.331, "ED": 0.10, "UCR": 0.05, "AMB DISPATCH": 0.015},
+        14.0,
+    ),
+    HubSource(
+        "IHV TEL",
+        1171 / 22,
+        True,
+        {"UTC/PCC": 0.363, "OWN GP": 0.24, "HOME/SELF CARE": 0.25, "ED": 0.10, "UCR": 0.027, "AMB DISPATCH": 0.02},
+        0.0,
+    ),
+    HubSource(
+        "IHV ONLINE",
+        12.0,
+        True,
+        {"UTC/PCC": 0.30, "OWN GP": 0.35, "HOME/SELF CARE": 0.25, "ED": 0.08, "AMB DISPATCH": 0.02},
+        0.0,
+    ),
     HubSource("HCP FALLS", 11 / 31, False, {"AMB DISPATCH": 0.18, "FALLS SERVICE": 0.62, "UCR": 0.20}, 12.0),
-    HubSource("HCP NONFALLS", 27 / 31, False, {"AMB DISPATCH": 0.05, "ED": 0.06, "ADMISSION": 0.028, "HOME/SELF CARE": 0.413,
-              "UCR": 0.25, "OWN GP": 0.15, "OTHER": 0.049}, 12.0),
-    HubSource("HCP CBC", 31 / 31, False, {"AMB DISPATCH": 0.05, "ED": 0.06, "ADMISSION": 0.028, "HOME/SELF CARE": 0.413,
-              "UCR": 0.25, "OWN GP": 0.15, "OTHER": 0.049}, 12.0),
-    HubSource("EMAS DOS", 230 / 31, False, {"UTC/PCC": 0.30, "OWN GP": 0.30, "HOME/SELF CARE": 0.20, "ED": 0.10, "UCR": 0.10}, 15.0),
+    HubSource(
+        "HCP NONFALLS",
+        27 / 31,
+        False,
+        {
+            "AMB DISPATCH": 0.05,
+            "ED": 0.06,
+            "ADMISSION": 0.028,
+            "HOME/SELF CARE": 0.413,
+            "UCR": 0.25,
+            "OWN GP": 0.15,
+            "OTHER": 0.049,
+        },
+        12.0,
+    ),
+    HubSource(
+        "HCP CBC",
+        31 / 31,
+        False,
+        {
+            "AMB DISPATCH": 0.05,
+            "ED": 0.06,
+            "ADMISSION": 0.028,
+            "HOME/SELF CARE": 0.413,
+            "UCR": 0.25,
+            "OWN GP": 0.15,
+            "OTHER": 0.049,
+        },
+        12.0,
+    ),
+    HubSource(
+        "EMAS DOS",
+        230 / 31,
+        False,
+        {"UTC/PCC": 0.30, "OWN GP": 0.30, "HOME/SELF CARE": 0.20, "ED": 0.10, "UCR": 0.10},
+        15.0,
+    ),
 ]
 HUB_FORMAT = "%Y-%m-%dT%H:%M:%S"
 BANK_HOLIDAYS = {date(2024, 12, 25), date(2024, 12, 26), date(2025, 1, 1)}
@@ -269,31 +380,51 @@ def _hub_cases(rng: np.random.Generator, day: date) -> list[dict]:
                 received = _utc(local)
             else:
                 received = _arrivals(rng, day, 1)[0] + timedelta(seconds=int(rng.integers(0, 60)))
-            outcome = str(rng.choice(list(source.outcomes), p=np.array(list(source.outcomes.values())) / sum(source.outcomes.values())))
+            outcome = str(
+                rng.choice(
+                    list(source.outcomes), p=np.array(list(source.outcomes.values())) / sum(source.outcomes.values())
+                )
+            )
             band = ""
             if source.in_hours_only:
                 band = "1" if rng.random() < 0.4 else "2"
                 mean = 22.0 if band == "1" else 40.0
             else:
                 mean = source.response_mean
-            cases.append({
-                "source": source.code, "received": received, "outcome": outcome, "band": band,
-                "contact": received + timedelta(seconds=int(60 + rng.exponential((mean - 1) * 60))),
-                "dispatched": outcome in ("AMB DISPATCH", "RETURN STACK"),
-                "automated": rng.random() < source.automated, "no_contact": rng.random() < 0.01,
-            })
+            cases.append(
+                {
+                    "source": source.code,
+                    "received": received,
+                    "outcome": outcome,
+                    "band": band,
+                    "contact": received + timedelta(seconds=int(60 + rng.exponential((mean - 1) * 60))),
+                    "dispatched": outcome in ("AMB DISPATCH", "RETURN STACK"),
+                    "automated": rng.random() < source.automated,
+                    "no_contact": rng.random() < 0.01,
+                }
+            )
     cases.sort(key=lambda c: c["received"])
     return cases
 
 
 def _hub_frame(cases: list[dict], day: date, reconciled: bool = False) -> pl.DataFrame:
-    return pl.DataFrame([{
-        "CaseRef": f"DHU{day:%y%m%d}{i:04d}", "Source": c["source"],
-        "Received": _local(c["received"]).strftime(HUB_FORMAT),
-        "FirstClinicalContact": "" if c["no_contact"] and not reconciled else _local(c["contact"]).strftime(HUB_FORMAT),
-        "Outcome": c["outcome"], "AmbDispatched": "Y" if c["dispatched"] else "N",
-        "Automated": "1" if c["automated"] else "0", "DispositionBand": c["band"],
-    } for i, c in enumerate(cases)])
+    return pl.DataFrame(
+        [
+            {
+                "CaseRef": f"DHU{day:%y%m%d}{i:04d}",
+                "Source": c["source"],
+                "Received": _local(c["received"]).strftime(HUB_FORMAT),
+                "FirstClinicalContact": ""
+                if c["no_contact"] and not reconciled
+                else _local(c["contact"]).strftime(HUB_FORMAT),
+                "Outcome": c["outcome"],
+                "AmbDispatched": "Y" if c["dispatched"] else "N",
+                "Automated": "1" if c["automated"] else "0",
+                "DispositionBand": c["band"],
+            }
+            for i, c in enumerate(cases)
+        ]
+    )
 
 
 def _hub_mess(day: date, frame: pl.DataFrame) -> pl.DataFrame:
@@ -323,7 +454,9 @@ OPEL_INCONSISTENT = {date(2025, 1, 10), date(2025, 1, 24), date(2025, 2, 7), dat
 OPEL_MISSING = {("RXM", date(2025, 1, 19)), ("RY8", date(2025, 3, 2))}
 
 
-def _acute_parameters(rng: np.random.Generator, day: date, attendances: list[dict], conveyances: list[dict]) -> dict[str, str]:
+def _acute_parameters(
+    rng: np.random.Generator, day: date, attendances: list[dict], conveyances: list[dict]
+) -> dict[str, str]:
     """A trust's OPEL parameters: 4-hour, 12-hour and handover figures from the same day's samples."""
     minutes = [(r["departure"] - r["arrival"]).total_seconds() / 60 for r in attendances]
     handovers = [(c["handover"] - c["arrival"]).total_seconds() / 60 for c in conveyances if not c["handover_unknown"]]
@@ -351,14 +484,25 @@ def _opel_rows(rng: np.random.Generator, day: date, acute: dict[str, dict[str, s
             continue
         level = int(np.clip(usual + rng.choice([-1, 0, 0, 0, 1]), 1, 4))
         late = rng.random() < 0.04
-        first = datetime.combine(day, time(11, 5) if late else time(8, 0)) + timedelta(seconds=int(rng.integers(0, 9000 if not late else 3000)))
+        first = datetime.combine(day, time(11, 5) if late else time(8, 0)) + timedelta(
+            seconds=int(rng.integers(0, 9000 if not late else 3000))
+        )
         base = {"Organisation Code": code, "OPEL Date": day.strftime("%d/%m/%Y"), "Comment": ""}
-        rows.append({**base, "Submitted": first.strftime(OPEL_FORMAT), "OPEL Level": f"OPEL {level}", **acute.get(code, {})})
+        rows.append(
+            {**base, "Submitted": first.strftime(OPEL_FORMAT), "OPEL Level": f"OPEL {level}", **acute.get(code, {})}
+        )
         # Now and then a provider escalates mid-morning and re-submits.
         if not late and rng.random() < 0.06:
             again = first + timedelta(minutes=int(rng.integers(20, 90)))
-            rows.append({**base, "Submitted": again.strftime(OPEL_FORMAT), "OPEL Level": f"OPEL {min(level + 1, 4)}",
-                         "Comment": "Escalated after the morning huddle", **acute.get(code, {})})
+            rows.append(
+                {
+                    **base,
+                    "Submitted": again.strftime(OPEL_FORMAT),
+                    "OPEL Level": f"OPEL {min(level + 1, 4)}",
+                    "Comment": "Escalated after the morning huddle",
+                    **acute.get(code, {}),
+                }
+            )
     return rows
 
 
@@ -372,9 +516,22 @@ def _opel_mess(day: date, rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def _write_opel(rows: list[dict[str, str]], day: date, extracted: datetime, out: Path) -> None:
     path = out / "opel_submissions" / "scc_portal" / f"OPEL_Submissions_{day:%Y%m%d}_{extracted:%Y%m%d%H%M}.csv"
-    columns = ["Organisation Code", "OPEL Date", "Submitted", "OPEL Level", "Comment", "Mean Handover (mins)",
-               "4hr Performance %", "Attendance Variation %", "Majors/Resus Occupancy %", "Median Time to Treatment (mins)",
-               "% >12hrs in ED", "G&A Bed Occupancy %", "Escalation Beds %", "NCTR %"]
+    columns = [
+        "Organisation Code",
+        "OPEL Date",
+        "Submitted",
+        "OPEL Level",
+        "Comment",
+        "Mean Handover (mins)",
+        "4hr Performance %",
+        "Attendance Variation %",
+        "Majors/Resus Occupancy %",
+        "Median Time to Treatment (mins)",
+        "% >12hrs in ED",
+        "G&A Bed Occupancy %",
+        "Escalation Beds %",
+        "NCTR %",
+    ]
     path.write_bytes(pl.DataFrame(rows, schema={c: pl.Utf8 for c in columns}).write_csv().encode("utf-8"))
 
 
@@ -386,19 +543,32 @@ def _uhdb_frame(rows: list[dict], cutoff: datetime, nhs: list[str]) -> pl.DataFr
     out = []
     for r, number in zip(rows, nhs):
         open_ = r["departure"] > cutoff
-        dest = "" if open_ else "ADM" if r["admitted"] else "TRF" if r["transferred"] else ("HOM" if r["seq"] % 3 else "GP")
+        dest = (
+            ""
+            if open_
+            else "ADM"
+            if r["admitted"]
+            else "TRF"
+            if r["transferred"]
+            else ("HOM" if r["seq"] % 3 else "GP")
+        )
         dta = r["dta"] if r["dta"] and r["dta"] <= cutoff else None
-        out.append({
-            "ATTENDANCE_ID": f"{r['unit'].site}{r['arrival'].strftime('%y%m%d')}{r['unit'].unit}{r['seq']:04d}",
-            "SITE": r["unit"].site, "UNIT": r["unit"].unit,
-            "ARRIVAL_DTTM": _fmt(_local(r["arrival"]), "%Y-%m-%d %H:%M:%S"),
-            "DEPARTURE_DTTM": "" if open_ else _fmt(_local(r["departure"]), "%Y-%m-%d %H:%M:%S"),
-            "ARRIVAL_MODE": "1" if r["ambulance"] else ("2" if r["seq"] % 5 else "3"),
-            "ACUITY": str(r["acuity"]), "DTA_DTTM": _fmt(_local(dta) if dta else None, "%Y-%m-%d %H:%M:%S"),
-            "DISCHARGE_DEST": dest, "AGE_BAND": r["age"],
-            # Providers key NHS numbers in either spacing; both must hash to one patient key.
-            "NHS_NUMBER": f"{number[:3]} {number[3:6]} {number[6:]}" if r["seq"] % 4 == 0 else number,
-        })
+        out.append(
+            {
+                "ATTENDANCE_ID": f"{r['unit'].site}{r['arrival'].strftime('%y%m%d')}{r['unit'].unit}{r['seq']:04d}",
+                "SITE": r["unit"].site,
+                "UNIT": r["unit"].unit,
+                "ARRIVAL_DTTM": _fmt(_local(r["arrival"]), "%Y-%m-%d %H:%M:%S"),
+                "DEPARTURE_DTTM": "" if open_ else _fmt(_local(r["departure"]), "%Y-%m-%d %H:%M:%S"),
+                "ARRIVAL_MODE": "1" if r["ambulance"] else ("2" if r["seq"] % 5 else "3"),
+                "ACUITY": str(r["acuity"]),
+                "DTA_DTTM": _fmt(_local(dta) if dta else None, "%Y-%m-%d %H:%M:%S"),
+                "DISCHARGE_DEST": dest,
+                "AGE_BAND": r["age"],
+                # Providers key NHS numbers in either spacing; both must hash to one patient key.
+                "NHS_NUMBER": f"{number[:3]} {number[3:6]} {number[6:]}" if r["seq"] % 4 == 0 else number,
+            }
+        )
     return pl.DataFrame(out)
 
 
@@ -407,16 +577,20 @@ def _crh_frame(rows: list[dict], cutoff: datetime) -> pl.DataFrame:
     for r in rows:
         open_ = r["departure"] > cutoff
         outcome = "" if open_ else "Admitted" if r["admitted"] else "Transferred" if r["transferred"] else "Discharged"
-        out.append({
-            "Attendance Ref": f"CRH-{r['arrival'].strftime('%Y%m%d')}-{r['unit'].dept_type}{r['seq']:04d}",
-            "Department": r["unit"].unit,
-            # Free text in Windows-1252 (the en dash is byte 0x96): decoding as UTF-8 would fail.
-            "Location": "Chesterfield Royal \u2013 Calow",
-            "Arrival Date Time": _fmt(_local(r["arrival"]), "%d/%m/%Y %H:%M"),
-            "Departure Date Time": "" if open_ else _fmt(_local(r["departure"]), "%d/%m/%Y %H:%M"),
-            "Mode of Arrival": "Ambulance" if r["ambulance"] else "Walk in",
-            "Triage Category": str(r["acuity"]), "Outcome": outcome, "Age Group": r["age"],
-        })
+        out.append(
+            {
+                "Attendance Ref": f"CRH-{r['arrival'].strftime('%Y%m%d')}-{r['unit'].dept_type}{r['seq']:04d}",
+                "Department": r["unit"].unit,
+                # Free text in Windows-1252 (the en dash is byte 0x96): decoding as UTF-8 would fail.
+                "Location": "Chesterfield Royal \u2013 Calow",
+                "Arrival Date Time": _fmt(_local(r["arrival"]), "%d/%m/%Y %H:%M"),
+                "Departure Date Time": "" if open_ else _fmt(_local(r["departure"]), "%d/%m/%Y %H:%M"),
+                "Mode of Arrival": "Ambulance" if r["ambulance"] else "Walk in",
+                "Triage Category": str(r["acuity"]),
+                "Outcome": outcome,
+                "Age Group": r["age"],
+            }
+        )
     return pl.DataFrame(out)
 
 
@@ -468,8 +642,14 @@ def generate(out: Path = OUT) -> dict[str, int]:
     emas_rng = np.random.default_rng(SEED + 1)
     hub_rng = np.random.default_rng(SEED + 2)
     opel_rng = np.random.default_rng(SEED + 3)
-    for feed, provider in (("ed_attendances", "uhdb"), ("ed_attendances", "crh"), ("ambulance_handovers", "emas"),
-                           ("handover_sitrep", "uhdb"), ("cnh_cases", "dhu"), ("opel_submissions", "scc_portal")):
+    for feed, provider in (
+        ("ed_attendances", "uhdb"),
+        ("ed_attendances", "crh"),
+        ("ambulance_handovers", "emas"),
+        ("handover_sitrep", "uhdb"),
+        ("cnh_cases", "dhu"),
+        ("opel_submissions", "scc_portal"),
+    ):
         folder = out / feed / provider
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*"):

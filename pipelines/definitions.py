@@ -17,8 +17,9 @@ from schemas import catalogue
 from schemas.catalogue import Feed, Mart, Rollup
 
 
-def build_definitions(feeds: Iterable[Feed] = catalogue.FEEDS,
-                      marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.Definitions:
+def build_definitions(
+    feeds: Iterable[Feed] = catalogue.FEEDS, marts: Iterable[Mart | Rollup] = catalogue.MARTS
+) -> dg.Definitions:
     """Every asset, check, job, schedule and sensor, derived from the catalogue's feeds and marts."""
     feeds, marts = tuple(feeds), tuple(marts)
     feed_jobs = build_feed_refresh_jobs(feeds)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,42 +31,76 @@ class Outcome:
     evaluated_rows: int
 
 
-def expectation_frame(conn: duckdb.DuckDBPyConnection, expectation: Expectation, first: date, last: date,
-                      expected_providers: list[str]) -> pl.DataFrame:
+def expectation_frame(
+    conn: duckdb.DuckDBPyConnection, expectation: Expectation, first: date, last: date, expected_providers: list[str]
+) -> pl.DataFrame:
     """The rows the expectation is checked against, for the days first..last."""
     window = {"first": first, "last": last}
     history_start = first - timedelta(days=HISTORY_DAYS)
     if expectation.kind == "within_trailing_bounds":
         query = f"with series as ({sql(expectation.series_sql)}) {sql('expect_within_trailing_bounds')}"
-        return conn.sql(query, params={**window, "history_start": history_start, "min_history_days": MIN_HISTORY_DAYS,
-                                       "min_band": MIN_BAND}).pl()
+        return conn.sql(
+            query,
+            params={
+                **window,
+                "history_start": history_start,
+                "min_history_days": MIN_HISTORY_DAYS,
+                "min_band": MIN_BAND,
+            },
+        ).pl()
     if expectation.kind == "provider_present":
         files = conn.sql(sql("expect_provider_files"), params={**window, "feed": expectation.feed}).pl()
         days = pl.date_range(first, last, "1d", eager=True).alias("date")
-        expected = pl.DataFrame({"subject": expected_providers}, schema={"subject": pl.Utf8}).join(days.to_frame(), how="cross")
-        return (expected.join(files, on=["date", "subject"], how="left")
-                .with_columns(pl.col("files").fill_null(0)).select("date", "subject", "files").sort("date", "subject"))
-    return conn.sql(sql("expect_daily_rows", raw_table=f"raw.{expectation.feed}"), params={
-        "feed": expectation.feed, "history_start": history_start, "last": last,
-    }).pl()
+        expected = pl.DataFrame({"subject": expected_providers}, schema={"subject": pl.Utf8}).join(
+            days.to_frame(), how="cross"
+        )
+        return (
+            expected.join(files, on=["date", "subject"], how="left")
+            .with_columns(pl.col("files").fill_null(0))
+            .select("date", "subject", "files")
+            .sort("date", "subject")
+        )
+    return conn.sql(
+        sql("expect_daily_rows", raw_table=f"raw.{expectation.feed}"),
+        params={
+            "feed": expectation.feed,
+            "history_start": history_start,
+            "last": last,
+        },
+    ).pl()
 
 
 def _gx_expectations(gx, expectation: Expectation) -> list:
     if expectation.kind == "within_trailing_bounds":
         pair = gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB
         # A day without enough history has no bounds yet: it is listed, not judged.
-        return [pair(column_A="value", column_B="lower_bound", or_equal=True, ignore_row_if="either_value_is_missing",
-                     meta={"notes": "at or above the lower bound"}),
-                pair(column_A="upper_bound", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing",
-                     meta={"notes": "at or below the upper bound"})]
+        return [
+            pair(
+                column_A="value",
+                column_B="lower_bound",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta={"notes": "at or above the lower bound"},
+            ),
+            pair(
+                column_A="upper_bound",
+                column_B="value",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta={"notes": "at or below the upper bound"},
+            ),
+        ]
     column = "files" if expectation.kind == "provider_present" else "rows"
     return [gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1)]
 
 
 def _failing(frame: pl.DataFrame, result) -> pl.DataFrame:
     """The frame's rows GX reported as unexpected, found by their day and subject."""
-    keys = [(row["date"], row["subject"]) for each in result.results
-            for row in (each.result.get("unexpected_index_list") or [])]
+    keys = [
+        (row["date"], row["subject"])
+        for each in result.results
+        for row in (each.result.get("unexpected_index_list") or [])
+    ]
     if not keys:
         return frame.clear()
     unexpected = pl.DataFrame(keys, schema={"date": pl.Utf8, "subject": pl.Utf8}, orient="row").unique()
@@ -77,24 +114,56 @@ def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     reports_dir.mkdir(parents=True, exist_ok=True)
+    with _project_lock(reports_dir):
+        return _validate(gx, ProgressBarsConfig, frames, reports_dir)
+
+
+@contextmanager
+def _project_lock(reports_dir: Path) -> Iterator[None]:
+    # GX keeps its suites and Data Docs as files in one project folder: two runs rewriting them at once
+    # (two `uec refresh`, or a refresh beside the daemon's run) read each other's half-written YAML.
+    with open(reports_dir / ".gx.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _validate(gx, progress_bars, frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list[Outcome]:
     context = gx.get_context(mode="file", project_root_dir=str(reports_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.update_data_docs_site("local_site", {
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(reports_dir / "data_docs")},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context.variables.progress_bars = progress_bars(globally=False)
+    context.update_data_docs_site(
+        "local_site",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(reports_dir / "data_docs"),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     source = context.data_sources.add_or_update_pandas("uec_warehouse")
     definitions = []
     for expectation in frames:
         asset = source.add_dataframe_asset(expectation.suite_name)
-        suite = context.suites.add_or_update(gx.ExpectationSuite(
-            name=expectation.suite_name, expectations=_gx_expectations(gx, expectation),
-            meta={"notes": expectation.description},
-        ))
-        definitions.append(context.validation_definitions.add_or_update(gx.ValidationDefinition(
-            name=expectation.suite_name, data=asset.add_batch_definition_whole_dataframe("days"), suite=suite,
-        )))
+        suite = context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=expectation.suite_name,
+                expectations=_gx_expectations(gx, expectation),
+                meta={"notes": expectation.description},
+            )
+        )
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(
+                    name=expectation.suite_name,
+                    data=asset.add_batch_definition_whole_dataframe("days"),
+                    suite=suite,
+                )
+            )
+        )
     outcomes = []
     for expectation, definition in zip(frames, definitions):
         frame = frames[expectation]

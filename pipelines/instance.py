@@ -30,8 +30,10 @@ BRIEF_KEY = dg.AssetKey(["reports", "morning_brief"])
 def runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
     """Recent runs whose partition, or partition range, includes the day (newest first)."""
     return [
-        run for run in instance.get_runs(limit=limit)
-        if run.tags.get("dagster/partition") == day or (RANGE_START in run.tags and run.tags[RANGE_START] <= day <= run.tags[RANGE_END])
+        run
+        for run in instance.get_runs(limit=limit)
+        if run.tags.get("dagster/partition") == day
+        or (RANGE_START in run.tags and run.tags[RANGE_START] <= day <= run.tags[RANGE_END])
     ]
 
 

@@ -1,4 +1,5 @@
 """Jobs and the asset selections they and the command-line tool use, one refresh job per catalogue feed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

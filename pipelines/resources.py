@@ -21,8 +21,11 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self):
-        conn = connect(self.database, timeout_seconds=self.lock_timeout_seconds,
-                       config={"custom_user_agent": "dagster", **self.connection_config})
+        conn = connect(
+            self.database,
+            timeout_seconds=self.lock_timeout_seconds,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+        )
         # Closed on failure too: a failed asset must not keep the file locked.
         try:
             yield conn

@@ -14,7 +14,9 @@ OPEL_CRON = "45 12 * * *"
 
 
 @dg.schedule(
-    job=daily_refresh_job, cron_schedule=OVERNIGHT_CRON, execution_timezone=TIMEZONE,
+    job=daily_refresh_job,
+    cron_schedule=OVERNIGHT_CRON,
+    execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every feed and mart for yesterday, at 07:15 London time.",
 )
@@ -24,7 +26,9 @@ def overnight_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 
 @dg.schedule(
-    job_name="refresh_opel_submissions", cron_schedule=OPEL_CRON, execution_timezone=TIMEZONE,
+    job_name="refresh_opel_submissions",
+    cron_schedule=OPEL_CRON,
+    execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Today's OPEL submissions and levels, at 12:45 London time (after the 11:00 cut-off).",
 )

@@ -31,8 +31,15 @@ def landed_versions(feed_files: FeedFilesResource, feeds: list[str]) -> list[Lan
             for day, files in list_folder(config, feed_files.landing).by_day.items():
                 for landed in files:
                     stat = landed.path.stat()
-                    found.append(LandedVersion(feed, config.provider_code, f"{config.landing_dir}/{landed.path.name}",
-                                               day, f"{stat.st_mtime_ns}:{stat.st_size}"))
+                    found.append(
+                        LandedVersion(
+                            feed,
+                            config.provider_code,
+                            f"{config.landing_dir}/{landed.path.name}",
+                            day,
+                            f"{stat.st_mtime_ns}:{stat.st_size}",
+                        )
+                    )
     return sorted(found, key=lambda f: f.relative_path)
 
 
@@ -40,7 +47,9 @@ def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefiniti
     """The landing sensor over the given feeds' refresh jobs."""
 
     @dg.sensor(
-        name="landing_files", jobs=list(jobs.values()), minimum_interval_seconds=60,
+        name="landing_files",
+        jobs=list(jobs.values()),
+        minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
     )
@@ -50,15 +59,18 @@ def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefiniti
     return landing_files
 
 
-def _evaluate(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource,
-              jobs: dict[str, dg.JobDefinition]) -> dg.SensorResult:
+def _evaluate(
+    context: dg.SensorEvaluationContext, feed_files: FeedFilesResource, jobs: dict[str, dg.JobDefinition]
+) -> dg.SensorResult:
     # The cursor maps each file to the version last acted on, so each version triggers exactly one run.
     seen: dict[str, str] | None = json.loads(context.cursor) if context.cursor else None
     current = landed_versions(feed_files, list(jobs))
     cursor = json.dumps({f.relative_path: f.version for f in current}, sort_keys=True)
     if seen is None:
         # First evaluation: what is already landed is the schedules' and `uec refresh`'s to load.
-        return dg.SensorResult(skip_reason=f"Started watching {len(current)} landed files; new ones will trigger runs.", cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=f"Started watching {len(current)} landed files; new ones will trigger runs.", cursor=cursor
+        )
     first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
     requests, outside = [], []
     for landed in current:
@@ -68,15 +80,20 @@ def _evaluate(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource
         if not first <= day <= last:
             outside.append(landed.relative_path)
             continue
-        requests.append(dg.RunRequest(
-            run_key=f"{landed.relative_path}@{landed.version}",
-            partition_key=day,
-            job_name=jobs[landed.feed].name,
-            tags={"uec/trigger": "landing_files", "uec/file": landed.relative_path, "uec/provider": landed.provider_code},
-        ))
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{landed.relative_path}@{landed.version}",
+                partition_key=day,
+                job_name=jobs[landed.feed].name,
+                tags={
+                    "uec/trigger": "landing_files",
+                    "uec/file": landed.relative_path,
+                    "uec/provider": landed.provider_code,
+                },
+            )
+        )
     if outside:
         context.log.warning(f"Files for days outside {first} to {last} were not loaded: {outside}")
     if not requests:
         return dg.SensorResult(skip_reason="No new or corrected files.", cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)
-

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,14 +46,21 @@ def wait_while_locked(attempt, what: str, timeout_seconds: float = 1800, on_wait
             if not is_lock_conflict(exc) or time.monotonic() + delay > deadline:
                 raise
             if not told and on_wait:
-                on_wait(f"The warehouse {what} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s).")
+                on_wait(
+                    f"The warehouse {what} is in use by another run; waiting for it (up to {timeout_seconds:.0f} s)."
+                )
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-def connect(database: str | None = None, read_only: bool = False, timeout_seconds: float = 1800,
-            config: dict | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
+def connect(
+    database: str | None = None,
+    read_only: bool = False,
+    timeout_seconds: float = 1800,
+    config: dict | None = None,
+    on_wait=None,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (default UEC_WAREHOUSE), waiting while another process writes to it.
 
     Every reader and writer opens it here, so each gets the same settings and the same patience with a busy file.
@@ -62,8 +69,12 @@ def connect(database: str | None = None, read_only: bool = False, timeout_second
     if not read_only:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     settings = {**duckdb_settings(), **(config or {})}
-    return wait_while_locked(lambda: duckdb.connect(database, read_only=read_only, config=settings),
-                             database, timeout_seconds, on_wait or logging.getLogger("uec.warehouse").warning)
+    return wait_while_locked(
+        lambda: duckdb.connect(database, read_only=read_only, config=settings),
+        database,
+        timeout_seconds,
+        on_wait or logging.getLogger("uec.warehouse").warning,
+    )
 
 
 @cache
@@ -95,13 +106,17 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
     # warehouse remembers the digest of the schema SQL it was last built with.
     digest = hashlib.sha256("".join(sql(name) for name in SCHEMA_FILES).encode()).hexdigest()
-    built = conn.sql("select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'").fetchall()
+    built = conn.sql(
+        "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'"
+    ).fetchall()
     if built and conn.sql("select 1 from ops.schema_version where sha256 = $d", params={"d": digest}).fetchall():
         return
     with transaction(conn):
         for name in SCHEMA_FILES:
             conn.execute(sql(name))
-        conn.execute("create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest})
+        conn.execute(
+            "create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest}
+        )
 
 
 @contextmanager

@@ -53,17 +53,24 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 nullable=True,
                 checks=[
                     null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "handover not before arrival"),
-                    null_or(lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_HANDOVER_HOURS),
-                            f"handover within {MAX_HANDOVER_HOURS} hours of arrival"),
+                    null_or(
+                        lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_HANDOVER_HOURS),
+                        f"handover within {MAX_HANDOVER_HOURS} hours of arrival",
+                    ),
                 ],
             ),
             "clear_utc": pa.Column(
                 UTC,
                 nullable=True,
                 checks=[
-                    null_or(lambda c: pl.col(c) >= pl.coalesce("handover_utc", "arrival_utc"), "clear not before handover (or arrival)"),
-                    null_or(lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_TURNAROUND_HOURS),
-                            f"clear within {MAX_TURNAROUND_HOURS} hours of arrival"),
+                    null_or(
+                        lambda c: pl.col(c) >= pl.coalesce("handover_utc", "arrival_utc"),
+                        "clear not before handover (or arrival)",
+                    ),
+                    null_or(
+                        lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_TURNAROUND_HOURS),
+                        f"clear within {MAX_TURNAROUND_HOURS} hours of arrival",
+                    ),
                 ],
             ),
             "extracted_at_utc": pa.Column(UTC),

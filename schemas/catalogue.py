@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -119,145 +119,255 @@ class ReferenceTable:
 # Feeds in the order the brief, status and the command line list them.
 FEEDS: tuple[Feed, ...] = (
     Feed(
-        "ed_attendances", "ED attendances", ed_attendances.SPEC, ed_attendances.contract, group="ed", section="ed",
-        sender_covers_all=False, day_from="arrival_at", views=("ed_attendances_current",),
+        "ed_attendances",
+        "ED attendances",
+        ed_attendances.SPEC,
+        ed_attendances.contract,
+        group="ed",
+        section="ed",
+        sender_covers_all=False,
+        day_from="arrival_at",
+        views=("ed_attendances_current",),
         description="Every valid version of every ED attendance landed for the day; failing rows go to ops.quarantine.",
     ),
     Feed(
-        "ambulance_handovers", "Ambulance handovers", ambulance_handovers.SPEC, ambulance_handovers.contract,
-        group="handovers", section="handover", sender_covers_all=True, day_from="arrival_at",
+        "ambulance_handovers",
+        "Ambulance handovers",
+        ambulance_handovers.SPEC,
+        ambulance_handovers.contract,
+        group="handovers",
+        section="handover",
+        sender_covers_all=True,
+        day_from="arrival_at",
         views=("handovers_current",),
-        description="Every valid version of every EMAS conveyance landed for the day; failing rows go to ops.quarantine.",
+        description="Every valid version of every EMAS conveyance landed for the day; failing rows go to "
+        "ops.quarantine.",
     ),
     Feed(
-        "handover_sitrep", "Handover sitrep", handover_sitrep.SPEC, handover_sitrep.contract, group="handovers",
-        section="handover", sender_covers_all=False, day_from="date", watched=False,
-        description="Daily handover counts per site in NHS England's published layout, for sites without conveyance data.",
+        "handover_sitrep",
+        "Handover sitrep",
+        handover_sitrep.SPEC,
+        handover_sitrep.contract,
+        group="handovers",
+        section="handover",
+        sender_covers_all=False,
+        day_from="date",
+        watched=False,
+        description="Daily handover counts per site in NHS England's published layout, for sites without "
+        "conveyance data.",
     ),
     Feed(
-        "cnh_cases", "CNH/SPoA cases", cnh_cases.SPEC, cnh_cases.contract, group="cnh", section="cnh",
-        sender_covers_all=True, day_from="received_at", views=("cnh_cases_current",),
-        description="Every valid version of every CNH / SPoA case landed for the day; failing rows go to ops.quarantine.",
+        "cnh_cases",
+        "CNH/SPoA cases",
+        cnh_cases.SPEC,
+        cnh_cases.contract,
+        group="cnh",
+        section="cnh",
+        sender_covers_all=True,
+        day_from="received_at",
+        views=("cnh_cases_current",),
+        description="Every valid version of every CNH / SPoA case landed for the day; failing rows go to "
+        "ops.quarantine.",
     ),
     Feed(
-        "opel_submissions", "OPEL submissions", opel_submissions.SPEC, opel_submissions.contract, group="opel",
-        section="opel", sender_covers_all=True, day_from="date", views=("opel_declared",),
+        "opel_submissions",
+        "OPEL submissions",
+        opel_submissions.SPEC,
+        opel_submissions.contract,
+        group="opel",
+        section="opel",
+        sender_covers_all=True,
+        day_from="date",
+        views=("opel_declared",),
         deadline_sql="opel_by_cutoff",
         description="Every OPEL submission for the day (re-submissions included, for audit); failing rows go to "
-                    "ops.quarantine.",
+        "ops.quarantine.",
     ),
 )
 
 MARTS: tuple[Mart | Rollup, ...] = (
     Mart(
-        "ed_four_hour_daily", key=("date", "site_code", "department_type"),
+        "ed_four_hour_daily",
+        key=("date", "site_code", "department_type"),
         check_name="attendances_equal_within_plus_breaches_plus_pending",
         check_description="Every attendance is counted exactly once as within 4 hours, a breach or pending.",
-        group="ed", feeds=("ed_attendances",), deps=("raw.ed_attendances", "ref.sites"),
+        group="ed",
+        feeds=("ed_attendances",),
+        deps=("raw.ed_attendances", "ref.sites"),
         description="ED attendances, within 4 hours, breaches, pending and over 12 hours per day, site and "
-                    "department type.",
+        "department type.",
         bounds=(
             Bounds("site_volumes_within_trailing_bounds", "expect_ed_site_volume", "Attendances per site per day"),
-            Bounds("type_1_share_within_trailing_bounds", "expect_ed_type_1_share",
-                   "Each trust's share of attendances at type 1 departments"),
+            Bounds(
+                "type_1_share_within_trailing_bounds",
+                "expect_ed_type_1_share",
+                "Each trust's share of attendances at type 1 departments",
+            ),
         ),
     ),
     Rollup(
-        "ed_four_hour_rollup", daily="ed_four_hour_daily", group="ed", deps=("ref.targets",),
+        "ed_four_hour_rollup",
+        daily="ed_four_hour_daily",
+        group="ed",
+        deps=("ref.targets",),
         preview_filter="scope = 'all_types'",
         views=(
-            RollupView("ed_four_hour_rollup", "ED 4-hour and 12-hour figures for site, trust and system by day, "
-                       "month to date and year to date.", exported=True),
-            RollupView("ed_four_hour_trust", "Trust-level ED 4-hour performance for the day, month to date and "
-                       "year to date, beside the target."),
-            RollupView("ed_four_hour_system", "System-level (ICB) ED 4-hour performance for the day, month to date "
-                       "and year to date, beside the target."),
+            RollupView(
+                "ed_four_hour_rollup",
+                "ED 4-hour and 12-hour figures for site, trust and system by day, month to date and year to date.",
+                exported=True,
+            ),
+            RollupView(
+                "ed_four_hour_trust",
+                "Trust-level ED 4-hour performance for the day, month to date and year to date, beside the target.",
+            ),
+            RollupView(
+                "ed_four_hour_system",
+                "System-level (ICB) ED 4-hour performance for the day, month to date "
+                "and year to date, beside the target.",
+            ),
         ),
     ),
     Mart(
-        "handover_daily", key=("date", "site_code"), check_name="handover_counts_are_consistent",
+        "handover_daily",
+        key=("date", "site_code"),
+        check_name="handover_counts_are_consistent",
         check_description="known + unknown = arrivals, and over 60 <= over 45 <= over 30 <= over 15 <= known.",
-        group="handovers", feeds=("ambulance_handovers", "handover_sitrep"),
+        group="handovers",
+        feeds=("ambulance_handovers", "handover_sitrep"),
         deps=("raw.ambulance_handovers", "raw.handover_sitrep", "ref.sites"),
         description="Ambulance handovers per day and site: delays over 15/30/45/60 minutes, hours lost, mean and "
-                    "percentiles.",
+        "percentiles.",
         bounds=(
-            Bounds("site_volumes_within_trailing_bounds", "expect_handover_site_volume",
-                   "Conveyances per acute site per day"),
-            Bounds("mean_handover_within_trailing_bounds", "expect_handover_mean_minutes",
-                   "Mean handover minutes per acute site per day"),
+            Bounds(
+                "site_volumes_within_trailing_bounds",
+                "expect_handover_site_volume",
+                "Conveyances per acute site per day",
+            ),
+            Bounds(
+                "mean_handover_within_trailing_bounds",
+                "expect_handover_mean_minutes",
+                "Mean handover minutes per acute site per day",
+            ),
         ),
     ),
     Rollup(
-        "handover_rollup", daily="handover_daily", group="handovers", deps=("ref.targets",),
+        "handover_rollup",
+        daily="handover_daily",
+        group="handovers",
+        deps=("ref.targets",),
         views=(
-            RollupView("handover_rollup", "Handover figures for site, trust and system by day, month to date and "
-                       "year to date, against the standards.", exported=True),
-            RollupView("handover_trust", "Trust-level handover delays and hours lost for the day, month to date "
-                       "and year to date."),
-            RollupView("handover_system", "System-level handover delays and hours lost for the day, month to date "
-                       "and year to date."),
+            RollupView(
+                "handover_rollup",
+                "Handover figures for site, trust and system by day, month to date and "
+                "year to date, against the standards.",
+                exported=True,
+            ),
+            RollupView(
+                "handover_trust",
+                "Trust-level handover delays and hours lost for the day, month to date and year to date.",
+            ),
+            RollupView(
+                "handover_system",
+                "System-level handover delays and hours lost for the day, month to date and year to date.",
+            ),
         ),
     ),
     Mart(
-        "cnh_deflection_daily", key=("date", "referral_source"), check_name="deflection_counts_are_consistent",
+        "cnh_deflection_daily",
+        key=("date", "referral_source"),
+        check_name="deflection_counts_are_consistent",
         check_description="Dispatched plus avoided never exceeds cases; responses within 30 minutes never exceed "
-                          "responses.",
-        group="cnh", feeds=("cnh_cases",), deps=("raw.cnh_cases",),
+        "responses.",
+        group="cnh",
+        feeds=("cnh_cases",),
+        deps=("raw.cnh_cases",),
         description="CNH / SPoA cases per day and referral source: dispatches avoided, deflection rate, response "
-                    "and outcome mix.",
+        "and outcome mix.",
         bounds=(
-            Bounds("source_volumes_within_trailing_bounds", "expect_cnh_source_volume",
-                   "Hub cases per referral source per day"),
+            Bounds(
+                "source_volumes_within_trailing_bounds",
+                "expect_cnh_source_volume",
+                "Hub cases per referral source per day",
+            ),
         ),
     ),
     Rollup(
-        "cnh_deflection_rollup", daily="cnh_deflection_daily", group="cnh",
+        "cnh_deflection_rollup",
+        daily="cnh_deflection_daily",
+        group="cnh",
         views=(
-            RollupView("cnh_deflection_rollup", "CNH / SPoA figures per referral source and ambulance-stack total by "
-                       "day, month to date and year to date.", exported=True),
-            RollupView("cnh_deflection_monthly", "CNH / SPoA figures per referral source for each calendar month "
-                       "(to its latest loaded day)."),
+            RollupView(
+                "cnh_deflection_rollup",
+                "CNH / SPoA figures per referral source and ambulance-stack total by "
+                "day, month to date and year to date.",
+                exported=True,
+            ),
+            RollupView(
+                "cnh_deflection_monthly",
+                "CNH / SPoA figures per referral source for each calendar month (to its latest loaded day).",
+            ),
         ),
     ),
     Mart(
-        "opel_daily", key=("date", "provider_code"), check_name="opel_flags_are_consistent",
+        "opel_daily",
+        key=("date", "provider_code"),
+        check_name="opel_flags_are_consistent",
         check_description="A provider with no submission is missing; a late provider is also missing at 11:00; "
-                          "levels are 1-4.",
-        group="opel", feeds=("opel_submissions",),
-        deps=("marts.opel_parameter_scores", "ref.providers", "marts.ed_four_hour_rollup", "marts.ed_four_hour_trust",
-              "marts.ed_four_hour_system", "marts.handover_rollup", "marts.handover_trust", "marts.handover_system"),
+        "levels are 1-4.",
+        group="opel",
+        feeds=("opel_submissions",),
+        deps=(
+            "marts.opel_parameter_scores",
+            "ref.providers",
+            "marts.ed_four_hour_rollup",
+            "marts.ed_four_hour_trust",
+            "marts.ed_four_hour_system",
+            "marts.handover_rollup",
+            "marts.handover_trust",
+            "marts.handover_system",
+        ),
         description="Every expected provider's OPEL per day: declared (latest by 11:00), late, missing, changed, "
-                    "derived, cross-check.",
+        "derived, cross-check.",
     ),
     Mart(
-        "opel_parameter_scores", key=("date", "provider_code", "parameter"),
+        "opel_parameter_scores",
+        key=("date", "provider_code", "parameter"),
         check_name="contributions_are_level_times_weight",
         check_description="Every parameter scores a level 1-4 and contributes level x weight.",
-        group="opel", feeds=("opel_submissions",),
+        group="opel",
+        feeds=("opel_submissions",),
         deps=("raw.opel_submissions", "ref.opel_parameters", "ref.opel_bands", "ref.opel_system_weights"),
         description="Each acute provider's OPEL parameters scored against the configured bounds, with weighted "
-                    "contributions.",
+        "contributions.",
     ),
     Mart(
-        "opel_system_daily", key=("date", "system_code"), check_name="system_level_is_between_1_and_4",
+        "opel_system_daily",
+        key=("date", "system_code"),
+        check_name="system_level_is_between_1_and_4",
         check_description="The system score and level lie in 1-4 and no more providers declared than expected.",
-        group="opel", feeds=("opel_submissions",),
+        group="opel",
+        feeds=("opel_submissions",),
         deps=("marts.opel_daily", "ref.opel_parameters", "ref.opel_bands", "ref.opel_system_weights"),
         description="The system OPEL score and level per day: the configured weighted mean of providers' declared "
-                    "levels.",
+        "levels.",
     ),
 )
 
 REFERENCE: tuple[ReferenceTable, ...] = (
     ReferenceTable("sites", "sites.csv", "Hospital sites with their trust and system (ODS codes)."),
     ReferenceTable("targets", "targets.csv", "Dated national standards and targets (e.g. 4-hour 76% then 78%)."),
-    ReferenceTable("providers", "providers.csv",
-                   "Provider organisations (ODS codes), their role and whether they post OPEL."),
-    ReferenceTable("opel_parameters", "opel.yaml",
-                   "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values)."),
-    ReferenceTable("opel_bands", "opel.yaml",
-                   "Score bands turning a provider score or the system score into an OPEL level."),
+    ReferenceTable(
+        "providers", "providers.csv", "Provider organisations (ODS codes), their role and whether they post OPEL."
+    ),
+    ReferenceTable(
+        "opel_parameters",
+        "opel.yaml",
+        "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values).",
+    ),
+    ReferenceTable(
+        "opel_bands", "opel.yaml", "Score bands turning a provider score or the system score into an OPEL level."
+    ),
     ReferenceTable("opel_system_weights", "opel.yaml", "Each provider's weight in the system OPEL score."),
 )
 
@@ -275,10 +385,20 @@ SCHEMA_PREAMBLE = ("warehouse_schema", "reporting_periods")
 
 # SQL files that serve a purpose across feeds and marts (shared checks, expectations, the brief).
 SUPPORT_SQL = (
-    "check_mart_key_unique", "check_record_keys_unique", "check_rollup_covers_daily", "check_rows_accounted",
-    "expect_daily_rows", "expect_provider_files", "expect_within_trailing_bounds",
-    "brief_ed_tiles", "brief_handover_tiles", "brief_cnh_tiles", "brief_opel_tiles", "brief_quarantine_by_provider",
-    "brief_series", "headline_figures",
+    "check_mart_key_unique",
+    "check_record_keys_unique",
+    "check_rollup_covers_daily",
+    "check_rows_accounted",
+    "expect_daily_rows",
+    "expect_provider_files",
+    "expect_within_trailing_bounds",
+    "brief_ed_tiles",
+    "brief_handover_tiles",
+    "brief_cnh_tiles",
+    "brief_opel_tiles",
+    "brief_quarantine_by_provider",
+    "brief_series",
+    "headline_figures",
 )
 
 
@@ -310,9 +430,15 @@ def mart_tables(marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
 def exported_tables(marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
     """The marts a day's call pack carries, in catalogue order."""
     return tuple(
-        t for m in marts
-        for t in ((m.table,) if isinstance(m, Mart) and m.exported else
-                  (v.table for v in m.views if v.exported) if isinstance(m, Rollup) else ())
+        t
+        for m in marts
+        for t in (
+            (m.table,)
+            if isinstance(m, Mart) and m.exported
+            else (v.table for v in m.views if v.exported)
+            if isinstance(m, Rollup)
+            else ()
+        )
     )
 
 
@@ -345,8 +471,10 @@ def expectations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] =
     """Every warehouse-level expectation: per watched feed, then per mart's bounds."""
     found = [e for f in feeds if f.watched for e in (provider_present(f.name), no_gaps(f.name))]
     for mart in daily_marts(marts):
-        found += [within_trailing_bounds(b.check_name, ("marts", mart.table), mart.feeds[0], b.series_sql, b.what)
-                  for b in mart.bounds]
+        found += [
+            within_trailing_bounds(b.check_name, ("marts", mart.table), mart.feeds[0], b.series_sql, b.what)
+            for b in mart.bounds
+        ]
     return found
 
 
@@ -362,8 +490,12 @@ def sql_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
 
 def warehouse_tables(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> set[str]:
     """Every table the warehouse schema SQL should create (schema.table)."""
-    return ({f.table for f in feeds} | {m.name for m in daily_marts(marts)}
-            | {f"ref.{r.table}" for r in REFERENCE} | {f"ops.{t}" for t in OPS_TABLES})
+    return (
+        {f.table for f in feeds}
+        | {m.name for m in daily_marts(marts)}
+        | {f"ref.{r.table}" for r in REFERENCE}
+        | {f"ops.{t}" for t in OPS_TABLES}
+    )
 
 
 # What a table or column name templated into SQL may look like (schema.table or a bare name).

@@ -30,11 +30,21 @@ SPEC = FeedSpec(
 AMBULANCE_STACK_SOURCES = ["emas_cat34", "nhs111_online_cat34"]
 HCP_SOURCES = ["hcp_falls", "hcp_non_falls"]
 REFERRAL_SOURCES = AMBULANCE_STACK_SOURCES + [
-    "in_hours_validation_telephony", "in_hours_validation_online", *HCP_SOURCES, "emas_dos",
+    "in_hours_validation_telephony",
+    "in_hours_validation_online",
+    *HCP_SOURCES,
+    "emas_dos",
 ]
 OUTCOMES = [
-    "ambulance_dispatched", "returned_to_stack", "ed", "admission", "utc_pcc", "own_gp",
-    "home_self_care", "community_pathway", "other",
+    "ambulance_dispatched",
+    "returned_to_stack",
+    "ed",
+    "admission",
+    "utc_pcc",
+    "own_gp",
+    "home_self_care",
+    "community_pathway",
+    "other",
 ]
 DISPOSITION_BANDS = ["1h", "2h"]
 
@@ -44,8 +54,13 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     del reference
     return pa.DataFrameSchema(
         {
-            "case_id": pa.Column(str, checks=[pa.Check.str_length(min_value=1, error="empty id"),
-                                           unique_in_file(["case_id"], "duplicate: the same id appears more than once in this file")]),
+            "case_id": pa.Column(
+                str,
+                checks=[
+                    pa.Check.str_length(min_value=1, error="empty id"),
+                    unique_in_file(["case_id"], "duplicate: the same id appears more than once in this file"),
+                ],
+            ),
             "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, error="referral source")),
             "call_before_convey": pa.Column(bool, nullable=True),
             "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),
@@ -63,7 +78,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 ),
             ),
             "automated": pa.Column(bool),
-            "disposition_band": pa.Column(str, pa.Check.isin(DISPOSITION_BANDS, error="disposition band 1h or 2h"), nullable=True),
+            "disposition_band": pa.Column(
+                str, pa.Check.isin(DISPOSITION_BANDS, error="disposition band 1h or 2h"), nullable=True
+            ),
             "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
         },
         name="cnh_cases",

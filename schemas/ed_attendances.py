@@ -48,8 +48,13 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
-            "record_id": pa.Column(str, checks=[pa.Check.str_length(min_value=1, error="empty id"),
-                                           unique_in_file(["record_id"], "duplicate: the same id appears more than once in this file")]),
+            "record_id": pa.Column(
+                str,
+                checks=[
+                    pa.Check.str_length(min_value=1, error="empty id"),
+                    unique_in_file(["record_id"], "duplicate: the same id appears more than once in this file"),
+                ],
+            ),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, error="department type 1-4")),
@@ -59,8 +64,13 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 nullable=True,
                 checks=[
                     not_before_arrival,
-                    null_or(lambda c: _minutes(c, "arrival_utc") <= MAX_STAY_HOURS * 60, f"stay at most {MAX_STAY_HOURS} hours"),
-                    null_or(lambda c: pl.col(c) <= pl.col("extracted_at_utc"), "departure not after the extract was taken"),
+                    null_or(
+                        lambda c: _minutes(c, "arrival_utc") <= MAX_STAY_HOURS * 60,
+                        f"stay at most {MAX_STAY_HOURS} hours",
+                    ),
+                    null_or(
+                        lambda c: pl.col(c) <= pl.col("extracted_at_utc"), "departure not after the extract was taken"
+                    ),
                 ],
             ),
             "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, error="arrival mode")),

@@ -30,22 +30,38 @@ class Expectation:
         return f"{self.asset[1]}.{self.check_name}"
 
 
-def within_trailing_bounds(check_name: str, asset: tuple[str, str], feed: str, series_sql: str, what: str) -> Expectation:
+def within_trailing_bounds(
+    check_name: str, asset: tuple[str, str], feed: str, series_sql: str, what: str
+) -> Expectation:
     """A series (sql/<series_sql>.sql) stays within bounds learned from its own trailing days."""
     return Expectation(
-        check_name, asset, "within_trailing_bounds",
+        check_name,
+        asset,
+        "within_trailing_bounds",
         f"{what} within bounds learned from its trailing {HISTORY_DAYS} days (mean ± 3 SD, at least ± {MIN_BAND:.0%}; "
-        f"needs {MIN_HISTORY_DAYS} days of history).", feed, series_sql,
+        f"needs {MIN_HISTORY_DAYS} days of history).",
+        feed,
+        series_sql,
     )
 
 
 def provider_present(feed: str) -> Expectation:
     """Every provider expected daily sent a file for each day."""
-    return Expectation("every_expected_provider_present", ("raw", feed), "provider_present",
-                       "Every provider expected daily sent a file for each day (loaded or rejected).", feed)
+    return Expectation(
+        "every_expected_provider_present",
+        ("raw", feed),
+        "provider_present",
+        "Every provider expected daily sent a file for each day (loaded or rejected).",
+        feed,
+    )
 
 
 def no_gaps(feed: str) -> Expectation:
     """The feed's daily series has rows on every day of its trailing window."""
-    return Expectation("no_gaps_in_daily_series", ("raw", feed), "no_gaps",
-                       f"Every day of the trailing {HISTORY_DAYS} days has rows, from the feed's first day.", feed)
+    return Expectation(
+        "no_gaps_in_daily_series",
+        ("raw", feed),
+        "no_gaps",
+        f"Every day of the trailing {HISTORY_DAYS} days has rows, from the feed's first day.",
+        feed,
+    )

@@ -38,16 +38,43 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"date is the partition day {day.isoformat()}")),
             "site_code": pa.Column(
                 str,
-                [pa.Check.isin(reference.sites, error="known site code (ref.sites)"),
-                 unique_in_file(["date", "site_code"], "duplicate: one row per site and day")],
+                [
+                    pa.Check.isin(reference.sites, error="known site code (ref.sites)"),
+                    unique_in_file(["date", "site_code"], "duplicate: one row per site and day"),
+                ],
             ),
-            "all_handovers": pa.Column(pl.Int64, [count, row_rule(pl.col("all_handovers") == pl.col("known") + pl.col("unknown"), "all handovers = known + unknown")]),
+            "all_handovers": pa.Column(
+                pl.Int64,
+                [
+                    count,
+                    row_rule(
+                        pl.col("all_handovers") == pl.col("known") + pl.col("unknown"),
+                        "all handovers = known + unknown",
+                    ),
+                ],
+            ),
             "known": pa.Column(pl.Int64, count),
             "unknown": pa.Column(pl.Int64, count),
-            "over_15": pa.Column(pl.Int64, [count, row_rule(pl.col("over_15") <= pl.col("known"), "over 15 not more than known")]),
-            "over_30": pa.Column(pl.Int64, [count, row_rule(pl.col("over_30") <= pl.col("over_15"), "over 30 not more than over 15")]),
-            "over_45": pa.Column(pl.Int64, [count, row_rule(pl.col("over_45").is_null() | (pl.col("over_45") <= pl.col("over_30")), "over 45 not more than over 30")], nullable=True),
-            "over_60": pa.Column(pl.Int64, [count, row_rule(pl.col("over_60") <= nested, "over 60 not more than over 45 (or 30)")]),
+            "over_15": pa.Column(
+                pl.Int64, [count, row_rule(pl.col("over_15") <= pl.col("known"), "over 15 not more than known")]
+            ),
+            "over_30": pa.Column(
+                pl.Int64, [count, row_rule(pl.col("over_30") <= pl.col("over_15"), "over 30 not more than over 15")]
+            ),
+            "over_45": pa.Column(
+                pl.Int64,
+                [
+                    count,
+                    row_rule(
+                        pl.col("over_45").is_null() | (pl.col("over_45") <= pl.col("over_30")),
+                        "over 45 not more than over 30",
+                    ),
+                ],
+                nullable=True,
+            ),
+            "over_60": pa.Column(
+                pl.Int64, [count, row_rule(pl.col("over_60") <= nested, "over 60 not more than over 45 (or 30)")]
+            ),
             "total_hours": pa.Column(pl.Float64, pa.Check.ge(0, error="not negative"), nullable=True),
             "mean_minutes": pa.Column(pl.Float64, pa.Check.ge(0, error="not negative"), nullable=True),
             "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),

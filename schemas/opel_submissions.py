@@ -12,15 +12,27 @@ from schemas.checks import unique_in_file
 
 # The acute parameters behind a declared level (brief 2.1); minutes or percentages.
 MINUTES = ["mean_handover_minutes", "median_time_to_treatment_minutes"]
-SHARES = ["ed_4h_pct", "pct_over_12h_in_ed", "adult_ga_bed_occupancy_pct", "escalation_beds_pct", "no_criteria_to_reside_pct"]
+SHARES = [
+    "ed_4h_pct",
+    "pct_over_12h_in_ed",
+    "adult_ga_bed_occupancy_pct",
+    "escalation_beds_pct",
+    "no_criteria_to_reside_pct",
+]
 # Majors and resus routinely run over their funded capacity, and attendances can fall below the
 # expected number: these two percentages are not shares of 100.
 OVER_CAPACITY = {"majors_resus_occupancy_pct": (0, 300)}
 VARIATION = {"ed_attendance_variation_pct": (-100, 1000)}
 ACUTE_PARAMETERS = [
-    "mean_handover_minutes", "ed_4h_pct", "ed_attendance_variation_pct", "majors_resus_occupancy_pct",
-    "median_time_to_treatment_minutes", "pct_over_12h_in_ed", "adult_ga_bed_occupancy_pct",
-    "escalation_beds_pct", "no_criteria_to_reside_pct",
+    "mean_handover_minutes",
+    "ed_4h_pct",
+    "ed_attendance_variation_pct",
+    "majors_resus_occupancy_pct",
+    "median_time_to_treatment_minutes",
+    "pct_over_12h_in_ed",
+    "adult_ga_bed_occupancy_pct",
+    "escalation_beds_pct",
+    "no_criteria_to_reside_pct",
 ]
 
 SPEC = FeedSpec(
@@ -43,17 +55,23 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     columns = {
         "org_code": pa.Column(
             str,
-            [pa.Check.isin(reference.providers, error="known provider code (ref.providers)"),
-             unique_in_file(["org_code", "submitted_utc"],
-                            "duplicate: the same provider and submission time appear more than once in this file")],
+            [
+                pa.Check.isin(reference.providers, error="known provider code (ref.providers)"),
+                unique_in_file(
+                    ["org_code", "submitted_utc"],
+                    "duplicate: the same provider and submission time appear more than once in this file",
+                ),
+            ],
         ),
         "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"OPEL date is the partition day {day.isoformat()}")),
         "submitted_utc": pa.Column(pl.Datetime("us", "UTC")),
         "declared_level": pa.Column(pl.Int64, pa.Check.isin([1, 2, 3, 4], error="OPEL level 1-4")),
         "comment": pa.Column(str, nullable=True),
         **{c: pa.Column(pl.Float64, pa.Check.ge(0, error="not negative"), nullable=True) for c in MINUTES},
-        **{c: pa.Column(pl.Float64, pa.Check.in_range(lo, hi, error=f"between {lo} and {hi}"), nullable=True)
-           for c, (lo, hi) in ranges.items()},
+        **{
+            c: pa.Column(pl.Float64, pa.Check.in_range(lo, hi, error=f"between {lo} and {hi}"), nullable=True)
+            for c, (lo, hi) in ranges.items()
+        },
         "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
     }
     return pa.DataFrameSchema(columns, name="opel_submissions", strict=False)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from schemas.clock import LONDON
 
 FEEDS_DIR = Path(__file__).parent / "feeds"

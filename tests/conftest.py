@@ -11,67 +11,163 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.instance import BRIEF_KEY
 from pipelines.definitions import defs
 from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.instance import BRIEF_KEY
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-UHDB_COLUMNS = ["ATTENDANCE_ID", "SITE", "UNIT", "ARRIVAL_DTTM", "DEPARTURE_DTTM", "ARRIVAL_MODE", "ACUITY",
-                "DTA_DTTM", "DISCHARGE_DEST", "AGE_BAND", "NHS_NUMBER"]
+UHDB_COLUMNS = [
+    "ATTENDANCE_ID",
+    "SITE",
+    "UNIT",
+    "ARRIVAL_DTTM",
+    "DEPARTURE_DTTM",
+    "ARRIVAL_MODE",
+    "ACUITY",
+    "DTA_DTTM",
+    "DISCHARGE_DEST",
+    "AGE_BAND",
+    "NHS_NUMBER",
+]
 
 
-CRH_COLUMNS = ["Attendance Ref", "Department", "Arrival Date Time", "Departure Date Time", "Mode of Arrival",
-               "Triage Category", "Outcome", "Age Group"]
+CRH_COLUMNS = [
+    "Attendance Ref",
+    "Department",
+    "Arrival Date Time",
+    "Departure Date Time",
+    "Mode of Arrival",
+    "Triage Category",
+    "Outcome",
+    "Age Group",
+]
 
 
 def crh_row(record_id: str, arrival: str, departure: str = "") -> dict[str, str]:
     """A CRH-layout row: Chesterfield ED, walked in, discharged; times 'DD/MM/YYYY HH:MM'."""
-    return {"Attendance Ref": record_id, "Department": "Emergency Department", "Arrival Date Time": arrival,
-            "Departure Date Time": departure, "Mode of Arrival": "Walk in", "Triage Category": "3",
-            "Outcome": "Discharged" if departure else "", "Age Group": "18-64"}
+    return {
+        "Attendance Ref": record_id,
+        "Department": "Emergency Department",
+        "Arrival Date Time": arrival,
+        "Departure Date Time": departure,
+        "Mode of Arrival": "Walk in",
+        "Triage Category": "3",
+        "Outcome": "Discharged" if departure else "",
+        "Age Group": "18-64",
+    }
 
 
 EMAS_COLUMNS = ["Incident Number", "Hospital", "Category", "Arrived At Hospital", "Handover Complete", "Vehicle Clear"]
-SITREP_COLUMNS = ["Period", "Org Code", "All handovers", "Handover time known", "Over 15 minutes", "Over 30 minutes",
-                  "Over 45 minutes", "Over 60 minutes", "Handover time unknown", "Total hours", "Mean (minutes)"]
+SITREP_COLUMNS = [
+    "Period",
+    "Org Code",
+    "All handovers",
+    "Handover time known",
+    "Over 15 minutes",
+    "Over 30 minutes",
+    "Over 45 minutes",
+    "Over 60 minutes",
+    "Handover time unknown",
+    "Total hours",
+    "Mean (minutes)",
+]
 
 
-DHU_COLUMNS = ["CaseRef", "Source", "Received", "FirstClinicalContact", "Outcome", "AmbDispatched", "Automated", "DispositionBand"]
+DHU_COLUMNS = [
+    "CaseRef",
+    "Source",
+    "Received",
+    "FirstClinicalContact",
+    "Outcome",
+    "AmbDispatched",
+    "Automated",
+    "DispositionBand",
+]
 
 
-def dhu_row(case: str, source: str, received: str, contact: str, outcome: str, dispatched: str = "N", automated: str = "0", band: str = "") -> dict[str, str]:
+def dhu_row(
+    case: str,
+    source: str,
+    received: str,
+    contact: str,
+    outcome: str,
+    dispatched: str = "N",
+    automated: str = "0",
+    band: str = "",
+) -> dict[str, str]:
     """A DHU-layout hub case; times as 'YYYY-MM-DDTHH:MM:SS' Europe/London wall-clock."""
-    return {"CaseRef": case, "Source": source, "Received": received, "FirstClinicalContact": contact,
-            "Outcome": outcome, "AmbDispatched": dispatched, "Automated": automated, "DispositionBand": band}
+    return {
+        "CaseRef": case,
+        "Source": source,
+        "Received": received,
+        "FirstClinicalContact": contact,
+        "Outcome": outcome,
+        "AmbDispatched": dispatched,
+        "Automated": automated,
+        "DispositionBand": band,
+    }
 
 
-OPEL_COLUMNS = ["Organisation Code", "OPEL Date", "Submitted", "OPEL Level", "Comment", "Mean Handover (mins)",
-                "4hr Performance %", "Attendance Variation %", "Majors/Resus Occupancy %",
-                "Median Time to Treatment (mins)", "% >12hrs in ED", "G&A Bed Occupancy %", "Escalation Beds %", "NCTR %"]
+OPEL_COLUMNS = [
+    "Organisation Code",
+    "OPEL Date",
+    "Submitted",
+    "OPEL Level",
+    "Comment",
+    "Mean Handover (mins)",
+    "4hr Performance %",
+    "Attendance Variation %",
+    "Majors/Resus Occupancy %",
+    "Median Time to Treatment (mins)",
+    "% >12hrs in ED",
+    "G&A Bed Occupancy %",
+    "Escalation Beds %",
+    "NCTR %",
+]
 
 
 def opel_row(org: str, opel_date: str, submitted: str, level: int, **parameters: str) -> dict[str, str]:
     """A portal-layout submission; dates 'DD/MM/YYYY', times 'DD/MM/YYYY HH:MM:SS' local wall-clock."""
     row = {c: "" for c in OPEL_COLUMNS}
-    row.update({"Organisation Code": org, "OPEL Date": opel_date, "Submitted": submitted, "OPEL Level": f"OPEL {level}"})
+    row.update(
+        {"Organisation Code": org, "OPEL Date": opel_date, "Submitted": submitted, "OPEL Level": f"OPEL {level}"}
+    )
     row.update(parameters)
     return row
 
 
-def emas_row(incident: str, arrival: str, handover: str = "", clear: str = "", hospital: str = "RDH", category: str = "Cat2") -> dict[str, str]:
+def emas_row(
+    incident: str, arrival: str, handover: str = "", clear: str = "", hospital: str = "RDH", category: str = "Cat2"
+) -> dict[str, str]:
     """An EMAS-layout conveyance; times as 'DD-Mon-YYYY HH:MM:SS' Europe/London wall-clock."""
-    return {"Incident Number": incident, "Hospital": hospital, "Category": category,
-            "Arrived At Hospital": arrival, "Handover Complete": handover, "Vehicle Clear": clear}
+    return {
+        "Incident Number": incident,
+        "Hospital": hospital,
+        "Category": category,
+        "Arrived At Hospital": arrival,
+        "Handover Complete": handover,
+        "Vehicle Clear": clear,
+    }
 
 
 def uhdb_row(record_id: str, arrival: str, departure: str = "", **overrides: str) -> dict[str, str]:
     """A UHDB-layout row: adult ED at Royal Derby, walked in, discharged home unless overridden."""
-    row = {"ATTENDANCE_ID": record_id, "SITE": "RDH", "UNIT": "AED", "ARRIVAL_DTTM": arrival,
-           "DEPARTURE_DTTM": departure, "ARRIVAL_MODE": "2", "ACUITY": "3", "DTA_DTTM": "",
-           "DISCHARGE_DEST": "HOM" if departure else "", "AGE_BAND": "18-64", "NHS_NUMBER": ""}
+    row = {
+        "ATTENDANCE_ID": record_id,
+        "SITE": "RDH",
+        "UNIT": "AED",
+        "ARRIVAL_DTTM": arrival,
+        "DEPARTURE_DTTM": departure,
+        "ARRIVAL_MODE": "2",
+        "ACUITY": "3",
+        "DTA_DTTM": "",
+        "DISCHARGE_DEST": "HOM" if departure else "",
+        "AGE_BAND": "18-64",
+        "NHS_NUMBER": "",
+    }
     row.update(overrides)
     return row
 
@@ -120,10 +216,14 @@ class Env:
 
     def write_opel(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
         """Write an OPEL portal export for day YYYYMMDD taken at YYYYMMDDHHMM."""
-        return self._write_csv("opel_submissions/scc_portal", f"OPEL_Submissions_{day}_{extracted}.csv", rows, OPEL_COLUMNS)
+        return self._write_csv(
+            "opel_submissions/scc_portal", f"OPEL_Submissions_{day}_{extracted}.csv", rows, OPEL_COLUMNS
+        )
 
     def write_sitrep(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
-        return self._write_csv("handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS)
+        return self._write_csv(
+            "handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS
+        )
 
     def _write_csv(self, folder: str, name: str, rows: list[dict[str, str]], columns: list[str]) -> Path:
         path = self.landing / folder / name
@@ -140,14 +240,24 @@ class Env:
             ),
         }
 
-    def materialize(self, first: str, last: str | None = None, raise_on_error: bool = True,
-                    instance: dg.DagsterInstance | None = None, expectations: bool = False,
-                    selection: str | None = None, brief: bool = False) -> dg.ExecuteInProcessResult:
+    def materialize(
+        self,
+        first: str,
+        last: str | None = None,
+        raise_on_error: bool = True,
+        instance: dg.DagsterInstance | None = None,
+        expectations: bool = False,
+        selection: str | None = None,
+        brief: bool = False,
+    ) -> dg.ExecuteInProcessResult:
         """Every asset for one partition, or a range of them as a single run (with the GX suites and brief if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
         return dg.materialize(
             # The brief reads the whole warehouse and writes files: only the tests about it build it.
-            [*(a for a in defs.assets if brief or BRIEF_KEY not in a.keys), *(defs.asset_checks if expectations else [])],
+            [
+                *(a for a in defs.assets if brief or BRIEF_KEY not in a.keys),
+                *(defs.asset_checks if expectations else []),
+            ],
             selection=selection,
             resources=self.resources(),
             partition_key=None if last else first,

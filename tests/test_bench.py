@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import date
+
+import pytest
 
 from bench.generate_volume import generate
 from bench.run import ENGLAND_FIRST, ENGLAND_LAST, _stages
@@ -13,8 +13,15 @@ from tests.conftest import Env, uhdb_row
 
 
 def test_stages_split_the_wall_time_without_gaps_or_double_counting():
-    steps = {"raw__ed_attendances": 4.0, "marts__ed_four_hour_daily": 1.5, "ed_four_hour_rollups": 0.5,
-             "warehouse_expectations": 1.0, "reports__morning_brief": 0.5, "ref__sites": 0.25, "opel_config": 0.25}
+    steps = {
+        "raw__ed_attendances": 4.0,
+        "marts__ed_four_hour_daily": 1.5,
+        "ed_four_hour_rollups": 0.5,
+        "warehouse_expectations": 1.0,
+        "reports__morning_brief": 0.5,
+        "ref__sites": 0.25,
+        "opel_config": 0.25,
+    }
     raw = {"ed_attendances": {"rows_read": 10, "seconds_read": 1.0, "seconds_validate": 1.5, "seconds_write": 0.5}}
     stages = _stages(10.0, steps, raw)
     # The raw step's 4.0 s: read 1.0 + validate 1.5 + write 0.5, and 1.0 s of its own checks; the GX step adds 1.0.
@@ -28,8 +35,11 @@ def test_stages_split_the_wall_time_without_gaps_or_double_counting():
 def test_raw_assets_record_seconds_read_validated_and_written(env: Env):
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("R1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")])
     result = env.materialize("2025-01-15", selection="raw/ed_attendances*")
-    [meta] = [e.step_materialization_data.materialization.metadata for e in result.get_asset_materialization_events()
-              if e.step_materialization_data.materialization.asset_key.path == ["raw", "ed_attendances"]]
+    [meta] = [
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.step_materialization_data.materialization.asset_key.path == ["raw", "ed_attendances"]
+    ]
     assert all(meta[f"seconds_{s}"].value > 0 for s in ("read", "validate", "write"))
 
 

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from pipelines.brief.data import BriefData, Problem
-from pipelines.cli.main import main
 from pipelines.brief.exports import DAY_MARTS
+from pipelines.cli.main import main
 from pipelines.ingest.pseudonymise import KEY_ENV
 from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
 
@@ -19,28 +19,48 @@ DAY = "2025-01-15"
 
 
 def _write_day(env: Env) -> None:
-    env.write_uhdb("20250115", "20250116T0530", [
-        uhdb_row("R1", "2025-01-15 10:00:00", "2025-01-15 13:00:00"),  # 180 min: within 4 hours
-        uhdb_row("R2", "2025-01-15 10:00:00", "2025-01-15 14:00:00"),  # 240 min: within (<= 240)
-        uhdb_row("R3", "2025-01-15 10:00:00", "2025-01-15 14:01:00"),  # 241 min: breach
-        uhdb_row("R4", "2025-01-15 08:00:00", "2025-01-15 21:00:00"),  # 780 min: breach, over 12 hours
-    ])
-    env.write_crh("2025-01-15", "202501160530", [
-        crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"),  # within
-        crh_row("C2", "15/01/2025 11:00", "15/01/2025 12:30"),  # within
-        crh_row("C3", "31/02/2025 10:00", "15/01/2025 12:30"),  # no such date: quarantined
-    ])
-    env.write_emas("20250115", "20250116030000", [
-        emas_row("H1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:10:00", "15-Jan-2025 10:30:00"),  # 10 min
-        emas_row("H2", "15-Jan-2025 12:00:00", "15-Jan-2025 12:40:00", "15-Jan-2025 13:00:00"),  # 40 min
-        emas_row("H3", "15-Jan-2025 14:00:00", "15-Jan-2025 14:50:00", "15-Jan-2025 15:10:00"),  # 50 min: over 45
-    ])
-    env.write_dhu("20250115", "202501160300", [
-        dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),  # deflected, 20 min
-        dhu_row("D2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:10:00", "AMB DISPATCH", "Y"),  # dispatched, 10 min
-        dhu_row("D3", "111O C3C4", "2025-01-15T12:00:00", "2025-01-15T12:30:00", "HOME/SELF CARE"),  # deflected, 30 min
-        dhu_row("D4", "111O C3C4", "2025-01-15T13:00:00", "2025-01-15T13:40:00", "UTC/PCC"),  # deflected, 40 min
-    ])
+    env.write_uhdb(
+        "20250115",
+        "20250116T0530",
+        [
+            uhdb_row("R1", "2025-01-15 10:00:00", "2025-01-15 13:00:00"),  # 180 min: within 4 hours
+            uhdb_row("R2", "2025-01-15 10:00:00", "2025-01-15 14:00:00"),  # 240 min: within (<= 240)
+            uhdb_row("R3", "2025-01-15 10:00:00", "2025-01-15 14:01:00"),  # 241 min: breach
+            uhdb_row("R4", "2025-01-15 08:00:00", "2025-01-15 21:00:00"),  # 780 min: breach, over 12 hours
+        ],
+    )
+    env.write_crh(
+        "2025-01-15",
+        "202501160530",
+        [
+            crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"),  # within
+            crh_row("C2", "15/01/2025 11:00", "15/01/2025 12:30"),  # within
+            crh_row("C3", "31/02/2025 10:00", "15/01/2025 12:30"),  # no such date: quarantined
+        ],
+    )
+    env.write_emas(
+        "20250115",
+        "20250116030000",
+        [
+            emas_row("H1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:10:00", "15-Jan-2025 10:30:00"),  # 10 min
+            emas_row("H2", "15-Jan-2025 12:00:00", "15-Jan-2025 12:40:00", "15-Jan-2025 13:00:00"),  # 40 min
+            emas_row("H3", "15-Jan-2025 14:00:00", "15-Jan-2025 14:50:00", "15-Jan-2025 15:10:00"),  # 50 min: over 45
+        ],
+    )
+    env.write_dhu(
+        "20250115",
+        "202501160300",
+        [
+            dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),  # deflected, 20 min
+            dhu_row(
+                "D2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:10:00", "AMB DISPATCH", "Y"
+            ),  # dispatched, 10 min
+            dhu_row(
+                "D3", "111O C3C4", "2025-01-15T12:00:00", "2025-01-15T12:30:00", "HOME/SELF CARE"
+            ),  # deflected, 30 min
+            dhu_row("D4", "111O C3C4", "2025-01-15T13:00:00", "2025-01-15T13:40:00", "UTC/PCC"),  # deflected, 40 min
+        ],
+    )
     # No OPEL export at all: every provider's OPEL is missing.
 
 
@@ -50,7 +70,7 @@ def _figures(html: str) -> dict[str, str]:
 
 def _tile(html: str, org: str) -> str:
     start = html.index(f'data-org="{org}"')
-    return html[start:html.index("\n  </div>", start)]
+    return html[start : html.index("\n  </div>", start)]
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +108,12 @@ def test_tiles_show_the_hand_worked_figures(briefed: Env):
     assert figures["cnh.mean_response_minutes"] == "25.0 min"
     # OPEL: nothing submitted.
     assert figures["opel.RTG.declared_level"] == "none"
-    assert "<strong class=\"misses\">missing</strong>" in html[html.index("OPEL by provider"):]
+    assert '<strong class="misses">missing</strong>' in html[html.index("OPEL by provider") :]
 
 
 def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
-    strip = html[html.index('id="data-quality"'):html.index("</section>")]
+    strip = html[html.index('id="data-quality"') : html.index("</section>")]
     assert "ED attendances, RFS: quarantined: 1 of 3 rows quarantined" in strip
     assert "OPEL submissions" in strip and "missing" in strip
     # RFS's quarantined row makes its own tile and the system's provisional, not RTG's.
@@ -104,17 +124,29 @@ def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
 
 
 def test_a_senders_problem_marks_what_it_sends_for():
-    data = BriefData(date(2025, 1, 15), datetime(2025, 1, 16, 8), *[pl.DataFrame()] * 4, charts=[], quality=pl.DataFrame(),
-                     problems=[Problem("ambulance_handovers", "RX9", "quarantined", "1 of 3 rows quarantined"),
-                               Problem("handover_sitrep", "RTG", "late", "due 10:00"),
-                               Problem("ed_attendances", "RFS", "missing", "due 06:30")])
+    data = BriefData(
+        date(2025, 1, 15),
+        datetime(2025, 1, 16, 8),
+        *[pl.DataFrame()] * 4,
+        charts=[],
+        quality=pl.DataFrame(),
+        problems=[
+            Problem("ambulance_handovers", "RX9", "quarantined", "1 of 3 rows quarantined"),
+            Problem("handover_sitrep", "RTG", "late", "due 10:00"),
+            Problem("ed_attendances", "RFS", "missing", "due 06:30"),
+        ],
+    )
     # EMAS sends every site's handovers: its problem touches Chesterfield's site figures too;
     # UHDB's sitrep only its own trust's.
     assert [p.provider_code for p in data.provisional("handover", "RFS")] == ["RX9"]
     assert [p.provider_code for p in data.provisional("handover", "RTG")] == ["RX9", "RTG"]
     # A trust's ED file is its own: RFS's missing file does not touch RTG's tile, only RFS's and the system's.
     assert data.provisional("ed", "RTG") == []
-    assert [p.provider_code for p in data.provisional("ed", "RFS")] == [p.provider_code for p in data.provisional("ed")] == ["RFS"]
+    assert (
+        [p.provider_code for p in data.provisional("ed", "RFS")]
+        == [p.provider_code for p in data.provisional("ed")]
+        == ["RFS"]
+    )
 
 
 def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):
@@ -127,12 +159,16 @@ def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):
         sheet = pl.read_excel(reports / f"marts-{DAY}.xlsx", sheet_name=mart)
         assert sheet.height == expected and sheet.columns == csv.columns, mart
     # Two ED rows: Royal Derby and Chesterfield type 1 departments.
-    assert pl.read_csv(reports / f"marts-{DAY}" / "ed_four_hour_daily.csv")["site_code"].sort().to_list() == ["RFSDA", "RTG01"]
+    assert pl.read_csv(reports / f"marts-{DAY}" / "ed_four_hour_daily.csv")["site_code"].sort().to_list() == [
+        "RFSDA",
+        "RTG01",
+    ]
 
 
 def test_asset_metadata_names_the_day_files_and_rows(briefed: Env):
     [materialization] = [
-        e.step_materialization_data.materialization for e in briefed.result.get_asset_materialization_events()  # type: ignore[attr-defined]
+        e.step_materialization_data.materialization
+        for e in briefed.result.get_asset_materialization_events()  # type: ignore[attr-defined]
         if e.step_materialization_data.materialization.asset_key.path == ["reports", "morning_brief"]
     ]
     meta = materialization.metadata
@@ -142,7 +178,9 @@ def test_asset_metadata_names_the_day_files_and_rows(briefed: Env):
     assert meta["dagster/row_count"].value == rows
 
 
-def test_report_command_writes_any_loaded_day_and_refuses_an_empty_one(briefed: Env, tmp_path: Path, monkeypatch, capsys):
+def test_report_command_writes_any_loaded_day_and_refuses_an_empty_one(
+    briefed: Env, tmp_path: Path, monkeypatch, capsys
+):
     reports = tmp_path / "again"
     monkeypatch.setenv("UEC_WAREHOUSE", str(briefed.warehouse))
     monkeypatch.setenv("UEC_LANDING", str(briefed.landing))

@@ -65,12 +65,15 @@ def test_every_asset_comes_from_the_catalogue():
 
 
 def test_every_list_of_feeds_and_marts_is_derived_from_the_catalogue():
-    feed_choice = next(a for a in build_parser()._subparsers._group_actions[0].choices["refresh"]._actions
-                       if a.dest == "feed")
+    feed_choice = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices["refresh"]._actions if a.dest == "feed"
+    )
     assert tuple(feed_choice.choices) == catalogue.feed_names()
     assert set(FEED_NAMES) - {""} == set(catalogue.feed_names())
     assert DAY_MARTS == catalogue.exported_tables()
-    assert {j.name for j in defs.get_repository_def().get_all_jobs()} >= {f"refresh_{f}" for f in catalogue.feed_names()}
+    assert {j.name for j in defs.get_repository_def().get_all_jobs()} >= {
+        f"refresh_{f}" for f in catalogue.feed_names()
+    }
     every = {f for feeds in catalogue.section_feeds().values() for f in feeds}
     assert every == set(catalogue.feed_names())
     for table in catalogue.mart_tables():
@@ -92,16 +95,21 @@ def test_no_module_keeps_its_own_list_of_feeds_or_marts():
     for folder in ("pipelines", "assets"):
         for path in (REPO / folder).rglob("*.py"):
             relative = path.relative_to(REPO).as_posix()
-            found += [(relative, line, value) for line, value in _string_constants(path)
-                      if value in names and (relative, value) not in allowed]
+            found += [
+                (relative, line, value)
+                for line, value in _string_constants(path)
+                if value in names and (relative, value) not in allowed
+            ]
     assert found == []
 
 
 def test_every_mart_column_is_described(tmp_path: Path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         ensure_schema(conn)
-        columns = conn.sql("select table_name, column_name from information_schema.columns "
-                           "where table_schema = 'marts' order by table_name, ordinal_position").fetchall()
+        columns = conn.sql(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts' order by table_name, ordinal_position"
+        ).fetchall()
     in_warehouse: dict[str, list[str]] = {}
     for table, column in columns:
         in_warehouse.setdefault(table, []).append(column)
@@ -116,25 +124,45 @@ def test_every_mart_column_is_described(tmp_path: Path):
 # A throw-away feed: daily open beds per site. Its layout, file and raw table are written below; nothing
 # else in the code base knows it.
 BEDS = FeedSpec(
-    feed="bed_state", key=("site_code",),
-    columns=(Canonical("date", "date", required=True), Canonical("site_code", "text", required=True),
-             Canonical("beds_open", "integer", required=True)),
+    feed="bed_state",
+    key=("site_code",),
+    columns=(
+        Canonical("date", "date", required=True),
+        Canonical("site_code", "text", required=True),
+        Canonical("beds_open", "integer", required=True),
+    ),
 )
 
 
 def beds_contract(reference: Reference, day: date) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
-        "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"date is the partition day {day}")),
-        "site_code": pa.Column(str, [pa.Check.isin(reference.sites, error="known site code (ref.sites)"),
-                                     unique_in_file(["site_code"], "duplicate site in this file")]),
-        "beds_open": pa.Column(pl.Int64, pa.Check.ge(0, error="beds open not negative")),
-        "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
-    }, name="bed_state", strict=False)
+    return pa.DataFrameSchema(
+        {
+            "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"date is the partition day {day}")),
+            "site_code": pa.Column(
+                str,
+                [
+                    pa.Check.isin(reference.sites, error="known site code (ref.sites)"),
+                    unique_in_file(["site_code"], "duplicate site in this file"),
+                ],
+            ),
+            "beds_open": pa.Column(pl.Int64, pa.Check.ge(0, error="beds open not negative")),
+            "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
+        },
+        name="bed_state",
+        strict=False,
+    )
 
 
 BEDS_FEED = catalogue.Feed(
-    "bed_state", "Bed state", BEDS, beds_contract, group="beds", section="opel", sender_covers_all=False,
-    day_from="date", description="Open beds per site per day.",
+    "bed_state",
+    "Bed state",
+    BEDS,
+    beds_contract,
+    group="beds",
+    section="opel",
+    sender_covers_all=False,
+    day_from="date",
+    description="Open beds per site per day.",
 )
 BEDS_LAYOUT = """feed: bed_state
 provider_code: RTG
@@ -176,12 +204,21 @@ def test_a_feed_registered_in_the_catalogue_alone_gets_its_asset_checks_job_and_
     sensor = extended.resolve_sensor_def("landing_files")
     assert "refresh_bed_state" in {t.job_name for t in sensor.targets}
     assert {c.name for c in graph.get(beds).check_keys} >= {
-        "rows_in_equal_loaded_plus_quarantined", "every_expected_provider_present", "no_gaps_in_daily_series"}
+        "rows_in_equal_loaded_plus_quarantined",
+        "every_expected_provider_present",
+        "no_gaps_in_daily_series",
+    }
 
-    assets = [a for a in extended.assets if a.keys & {beds, dg.AssetKey(["ref", "sites"]), dg.AssetKey(["ref", "providers"])}]
+    assets = [
+        a for a in extended.assets if a.keys & {beds, dg.AssetKey(["ref", "sites"]), dg.AssetKey(["ref", "providers"])}
+    ]
     result = dg.materialize(assets, resources=env.resources(), partition_key="2025-01-15")
     assert result.success
-    assert env.query("select site_code, beds_open from raw.bed_state order by 1").rows() == [("RTG01", 812), ("RTGFG", 140)]
-    assert env.query("select rows_read, rows_loaded, rows_quarantined from ops.source_files "
-                     "where feed = 'bed_state'").rows() == [(3, 2, 1)]
+    assert env.query("select site_code, beds_open from raw.bed_state order by 1").rows() == [
+        ("RTG01", 812),
+        ("RTGFG", 140),
+    ]
+    assert env.query(
+        "select rows_read, rows_loaded, rows_quarantined from ops.source_files where feed = 'bed_state'"
+    ).rows() == [(3, 2, 1)]
     assert env.query("select distinct source_row from ops.quarantine where feed = 'bed_state'").item() == 4

@@ -20,9 +20,14 @@ DAY = "2025-01-15"
 
 
 def _env(env: Env) -> dict[str, str]:
-    return {**os.environ, "UEC_WAREHOUSE": str(env.warehouse), "UEC_LANDING": str(env.landing),
-            "DAGSTER_HOME": str(env.root / "dagster_home"), "UEC_REPORTS": str(env.root / "reports"),
-            "PYTHONWARNINGS": "ignore"}
+    return {
+        **os.environ,
+        "UEC_WAREHOUSE": str(env.warehouse),
+        "UEC_LANDING": str(env.landing),
+        "DAGSTER_HOME": str(env.root / "dagster_home"),
+        "UEC_REPORTS": str(env.root / "reports"),
+        "PYTHONWARNINGS": "ignore",
+    }
 
 
 def uec(env: Env, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -31,11 +36,15 @@ def uec(env: Env, *args: str, timeout: int = 300) -> subprocess.CompletedProcess
 
 def _three_uhdb_attendances(env: Env) -> Path:
     # 120 minutes (within 4 hours), 300 minutes (breach), 30 minutes (within): 2 of 3 = 66.7%.
-    return env.write_uhdb("20250115", "20250116T0600", [
-        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
-        uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-        uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
-    ])
+    return env.write_uhdb(
+        "20250115",
+        "20250116T0600",
+        [
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
+        ],
+    )
 
 
 def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
@@ -44,7 +53,9 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     # Progress per asset as it goes, then the summary.
-    assert out.index("ok  raw/ed_attendances") < out.index("ok  marts/ed_four_hour_daily") < out.index("Rows per provider")
+    assert (
+        out.index("ok  raw/ed_attendances") < out.index("ok  marts/ed_four_hour_daily") < out.index("Rows per provider")
+    )
     assert "ed_attendances       RTG    1 file(s)         3 read         3 loaded      0 quarantined" in out
     # Chesterfield sent nothing: warnings name it, and the refresh still succeeds.
     assert "WARN  raw/ed_attendances every_provider_arrived_on_time: MISSING: RFS (Chesterfield Royal Hospital)" in out
@@ -61,7 +72,8 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
         with dg.DagsterInstance.get() as instance:
             runs = instance.get_runs(filters=dg.RunsFilter(tags={"uec/trigger": "uec refresh"}))
             assert [(r.job_name, r.status, r.tags["dagster/partition"]) for r in runs] == [
-                ("daily_refresh", dg.DagsterRunStatus.SUCCESS, DAY)]
+                ("daily_refresh", dg.DagsterRunStatus.SUCCESS, DAY)
+            ]
     finally:
         if saved is None:
             del os.environ["DAGSTER_HOME"]
@@ -89,7 +101,10 @@ def test_status_names_late_missing_and_loaded_providers(env: Env):
     done = uec(env, "status", "--date", DAY)
     assert done.returncode == 1
     lines = {tuple(line.split()[:2]): line for line in done.stdout.splitlines() if line.startswith("  ")}
-    assert "1 file(s), first 16 Jan 06:00" in lines[("ed_attendances", "RTG")] and "LATE" not in lines[("ed_attendances", "RTG")]
+    assert (
+        "1 file(s), first 16 Jan 06:00" in lines[("ed_attendances", "RTG")]
+        and "LATE" not in lines[("ed_attendances", "RTG")]
+    )
     assert "first 16 Jan 09:15 LATE" in lines[("ed_attendances", "RFS")]
     assert "MISSING, overdue" in lines[("ambulance_handovers", "RX9")]
     assert "sent only when needed" in lines[("handover_sitrep", "RTG")]
@@ -98,10 +113,14 @@ def test_status_names_late_missing_and_loaded_providers(env: Env):
 
 
 def test_feeds_check_reports_without_writing(env: Env):
-    path = env.write_uhdb("20250115", "20250116T0600", [
-        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
-        uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs before arrival: row 3
-    ])
+    path = env.write_uhdb(
+        "20250115",
+        "20250116T0600",
+        [
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs before arrival: row 3
+        ],
+    )
     done = uec(env, "feeds", "check", "uhdb", str(path))
     assert done.returncode == 1
     assert "rows read 2: would load 1, would quarantine 1" in done.stdout
@@ -113,13 +132,16 @@ def test_feeds_check_reports_without_writing(env: Env):
     assert rejected.returncode == 1 and "REJECTED" in rejected.stdout and "empty" in rejected.stdout
 
 
-@pytest.mark.parametrize("command, options", [
-    ([], ["refresh", "status", "backup", "feeds", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
-    (["refresh"], ["--date", "--from", "--to", "--feed", "Exit status"]),
-    (["status"], ["--date", "Exit status"]),
-    (["backup"], ["--to", "consistent", "Exit status"]),
-    (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
-])
+@pytest.mark.parametrize(
+    "command, options",
+    [
+        ([], ["refresh", "status", "backup", "feeds", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
+        (["refresh"], ["--date", "--from", "--to", "--feed", "Exit status"]),
+        (["status"], ["--date", "Exit status"]),
+        (["backup"], ["--to", "consistent", "Exit status"]),
+        (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
+    ],
+)
 def test_help_is_complete(env: Env, command: list[str], options: list[str]):
     done = uec(env, *command, "--help")
     assert done.returncode == 0
@@ -134,12 +156,23 @@ def test_refresh_waits_for_another_writer_instead_of_failing(env: Env):
     # The instance exists already, as it does wherever the overnight schedule runs.
     assert uec(env, "status", "--date", DAY).returncode == 1
     # Another process holds the write lock (as the overnight run does while it writes).
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"
-    ), str(env.warehouse)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"),
+            str(env.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
-    first = subprocess.Popen([str(UEC), "refresh", "--date", DAY], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    second = subprocess.Popen([str(UEC), "refresh", "--date", DAY], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        [str(UEC), "refresh", "--date", DAY], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    second = subprocess.Popen(
+        [str(UEC), "refresh", "--date", DAY], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
     holder.wait()
     for process, output in zip((first, second), outputs):
@@ -173,11 +206,21 @@ def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_complet
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00")])
     assert uec(env, "refresh", "--date", DAY).returncode == 0
     # A correction arrives: A1 now departs at 15:00 (a breach) and A2 is new.
-    env.write_uhdb("20250115", "20250117T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-                                                 uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 11:30:00")])
+    env.write_uhdb(
+        "20250115",
+        "20250117T0600",
+        [
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+            uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
+        ],
+    )
     marker = env.root / "mid-write"
-    killed = subprocess.Popen([sys.executable, "-c", KILL_MID_WRITE, str(marker), DAY], env=_env(env),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILL_MID_WRITE, str(marker), DAY],
+        env=_env(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert killed.poll() is None and time.monotonic() < deadline, "the run never reached the write"
@@ -186,7 +229,9 @@ def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_complet
     killed.wait()
     # The killed transaction never committed: the first version is intact, with its one file.
     with duckdb.connect(str(env.warehouse)) as conn:  # a writer can open it: the lock died with the process
-        assert conn.sql("select record_id, departure_at::varchar from raw.ed_attendances").fetchall() == [("A1", "2025-01-15 12:00:00")]
+        assert conn.sql("select record_id, departure_at::varchar from raw.ed_attendances").fetchall() == [
+            ("A1", "2025-01-15 12:00:00")
+        ]
         assert conn.sql("select count(*) from ops.source_files").fetchall() == [(1,)]
     assert uec(env, "refresh", "--date", DAY).returncode == 0
     # Both files now: A1's latest version breaches, A2 is within: 2 attendances, 1 within 4 hours.
@@ -196,9 +241,16 @@ def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_complet
 def test_backup_waits_for_a_writer_and_copies_every_table_and_view(env: Env):
     _three_uhdb_attendances(env)
     assert uec(env, "refresh", "--date", DAY).returncode == 0
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"
-    ), str(env.warehouse)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"),
+            str(env.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     target = env.root / "backups" / "uec.duckdb"
     done = uec(env, "backup", "--to", str(target))
@@ -207,10 +259,16 @@ def test_backup_waits_for_a_writer_and_copies_every_table_and_view(env: Env):
     assert "in use by another run; waiting" in done.stdout and "each count checked" in done.stdout
     assert not target.with_name("uec.duckdb.partial").exists()
     # The copy opens on its own, with the same relations and the same figures (2 of 3 within 4 hours).
-    with duckdb.connect(str(env.warehouse), read_only=True) as live, duckdb.connect(str(target), read_only=True) as copy:
-        listing = "select schema_name || '.' || table_name from duckdb_tables() union all " \
-                  "select schema_name || '.' || view_name from duckdb_views() where not internal order by 1"
+    with (
+        duckdb.connect(str(env.warehouse), read_only=True) as live,
+        duckdb.connect(str(target), read_only=True) as copy,
+    ):
+        listing = (
+            "select schema_name || '.' || table_name from duckdb_tables() union all "
+            "select schema_name || '.' || view_name from duckdb_views() where not internal order by 1"
+        )
         assert copy.sql(listing).fetchall() == live.sql(listing).fetchall()
-        assert copy.sql("select attendances, within_4h from marts.ed_four_hour_system where period = 'day' "
-                        "and scope = 'all_types'").fetchall() == [(3, 2)]
+        assert copy.sql(
+            "select attendances, within_4h from marts.ed_four_hour_system where period = 'day' and scope = 'all_types'"
+        ).fetchall() == [(3, 2)]
     assert uec(env, "backup", "--to", str(target)).returncode == 2  # never overwrites a backup

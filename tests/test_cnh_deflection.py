@@ -10,20 +10,40 @@ TABLES = ["raw.cnh_cases", "ops.source_files", "ops.quarantine", "marts.cnh_defl
 
 
 def _write_day(env: Env):
-    env.write_dhu("20250115", "202501160300", [
-        # EMAS category 3/4 cases passed to the hub:
-        dhu_row("C1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:30:00", "OWN GP"),  # deflected; exactly 30 min: within
-        dhu_row("C2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:05:00", "RETURN STACK", "Y"),  # back to the stack, later dispatched
-        dhu_row("C3", "EMAS C3C4", "2025-01-15T12:00:00", "2025-01-15T12:31:00", "AMB DISPATCH", "Y"),  # hub dispatched; 31 min: not within
-        dhu_row("C4", "EMAS C3C4", "2025-01-15T13:00:00", "2025-01-15T13:10:00", "HOME/SELF CARE", automated="1"),  # deflected
-        dhu_row("C5", "EMAS C3C4", "2025-01-15T13:30:00", "2025-01-15T13:40:00", "XFER"),  # unmapped outcome: quarantined
-        dhu_row("C9", "EMAS C3C4", "2025-01-15T15:00:00", "", "RETURN STACK"),  # back to the stack, no contact: not deflected
-        dhu_row("C10", "EMAS C3C4", "2025-01-15T16:00:00", "2025-01-15T16:05:00", "AMB DISPATCH", "N"),  # inconsistent: quarantined
-        # Other sources:
-        dhu_row("C6", "111O C3C4", "2025-01-15T14:00:00", "2025-01-15T14:20:00", "UTC/PCC"),
-        dhu_row("C7", "HCP FALLS", "2025-01-15T09:00:00", "2025-01-15T09:15:00", "FALLS SERVICE"),  # avoided hospital
-        dhu_row("C8", "HCP CBC", "2025-01-15T09:30:00", "2025-01-15T09:40:00", "ED"),  # reached hospital
-    ])
+    env.write_dhu(
+        "20250115",
+        "202501160300",
+        [
+            # EMAS category 3/4 cases passed to the hub:
+            dhu_row(
+                "C1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:30:00", "OWN GP"
+            ),  # deflected; exactly 30 min: within
+            dhu_row(
+                "C2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:05:00", "RETURN STACK", "Y"
+            ),  # back to the stack, later dispatched
+            dhu_row(
+                "C3", "EMAS C3C4", "2025-01-15T12:00:00", "2025-01-15T12:31:00", "AMB DISPATCH", "Y"
+            ),  # hub dispatched; 31 min: not within
+            dhu_row(
+                "C4", "EMAS C3C4", "2025-01-15T13:00:00", "2025-01-15T13:10:00", "HOME/SELF CARE", automated="1"
+            ),  # deflected
+            dhu_row(
+                "C5", "EMAS C3C4", "2025-01-15T13:30:00", "2025-01-15T13:40:00", "XFER"
+            ),  # unmapped outcome: quarantined
+            dhu_row(
+                "C9", "EMAS C3C4", "2025-01-15T15:00:00", "", "RETURN STACK"
+            ),  # back to the stack, no contact: not deflected
+            dhu_row(
+                "C10", "EMAS C3C4", "2025-01-15T16:00:00", "2025-01-15T16:05:00", "AMB DISPATCH", "N"
+            ),  # inconsistent: quarantined
+            # Other sources:
+            dhu_row("C6", "111O C3C4", "2025-01-15T14:00:00", "2025-01-15T14:20:00", "UTC/PCC"),
+            dhu_row(
+                "C7", "HCP FALLS", "2025-01-15T09:00:00", "2025-01-15T09:15:00", "FALLS SERVICE"
+            ),  # avoided hospital
+            dhu_row("C8", "HCP CBC", "2025-01-15T09:30:00", "2025-01-15T09:40:00", "ED"),  # reached hospital
+        ],
+    )
 
 
 def _source(env: Env, source: str) -> dict:
@@ -64,10 +84,16 @@ def test_deflection_hand_worked(env: Env):
 def test_bad_cases_quarantined_and_named(env: Env):
     _write_day(env)
     env.materialize("2025-01-15")
-    files = env.query("select rows_read, rows_loaded, rows_quarantined from ops.source_files where feed = 'cnh_cases'").row(0)
+    files = env.query(
+        "select rows_read, rows_loaded, rows_quarantined from ops.source_files where feed = 'cnh_cases'"
+    ).row(0)
     assert files == (10, 8, 2)  # 10 read = 8 loaded + 2 quarantined (C5, C10)
-    reasons = {r[0]: r[1:] for r in env.query(
-        "select source_row, column_name, source_column, reason, value from ops.quarantine where feed = 'cnh_cases'").rows()}
+    reasons = {
+        r[0]: r[1:]
+        for r in env.query(
+            "select source_row, column_name, source_column, reason, value from ops.quarantine where feed = 'cnh_cases'"
+        ).rows()
+    }
     column, source_column, reason, value = reasons[6]  # C5 is the file's sixth row
     assert (column, source_column, value) == ("outcome", "Outcome", "XFER")
     assert "code not in the mapping for outcome" in reason and "dhu.yaml" in reason

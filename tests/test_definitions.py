@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import dagster as dg
 import pytest
@@ -15,8 +15,14 @@ from schemas.registry import RegistryError, load_feed_configs
 def test_definitions_load_with_expected_assets():
     dg.Definitions.validate_loadable(defs)
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"ref/sites", "ref/targets", "raw/ed_attendances", "marts/ed_four_hour_daily",
-            "marts/ed_four_hour_trust", "marts/ed_four_hour_system"} <= keys
+    assert {
+        "ref/sites",
+        "ref/targets",
+        "raw/ed_attendances",
+        "marts/ed_four_hour_daily",
+        "marts/ed_four_hour_trust",
+        "marts/ed_four_hour_system",
+    } <= keys
 
 
 def test_every_asset_has_a_description_group_and_kind():
@@ -36,11 +42,18 @@ def test_every_raw_and_mart_asset_has_a_blocking_check_and_raw_ones_the_full_set
     for table in tables:
         assert any(checks.get(table, {}).values()), f"{table} has no blocking check"
     for feed in ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions"):
-        assert {"rows_in_equal_loaded_plus_quarantined", "record_keys_unique_per_file", "rows_pass_the_contract",
-                "every_provider_arrived_on_time", "every_landed_file_readable"} <= set(checks[f"raw/{feed}"])
+        assert {
+            "rows_in_equal_loaded_plus_quarantined",
+            "record_keys_unique_per_file",
+            "rows_pass_the_contract",
+            "every_provider_arrived_on_time",
+            "every_landed_file_readable",
+        } <= set(checks[f"raw/{feed}"])
     # great-expectations suites: presence and gaps on the daily feeds, trailing bounds on the marts.
     assert {"every_expected_provider_present", "no_gaps_in_daily_series"} <= set(checks["raw/cnh_cases"])
-    assert {"site_volumes_within_trailing_bounds", "type_1_share_within_trailing_bounds"} <= set(checks["marts/ed_four_hour_daily"])
+    assert {"site_volumes_within_trailing_bounds", "type_1_share_within_trailing_bounds"} <= set(
+        checks["marts/ed_four_hour_daily"]
+    )
     assert "mean_handover_within_trailing_bounds" in checks["marts/handover_daily"]
 
 
@@ -49,7 +62,7 @@ def test_partitions_are_london_days():
     # The spring-forward day is still one partition of one calendar day.
     window = daily_partitions.time_window_for_partition_key("2025-03-30")
     # Same-zone subtraction in Python is wall-clock; the day's true length needs UTC.
-    hours = (window.end.astimezone(timezone.utc) - window.start.astimezone(timezone.utc)).total_seconds() / 3600
+    hours = (window.end.astimezone(UTC) - window.start.astimezone(UTC)).total_seconds() / 3600
     assert hours == 23
 
 

@@ -11,22 +11,28 @@ TABLES = ["raw.ambulance_handovers", "ops.source_files", "ops.quarantine", "mart
 
 
 def _site(env: Env, day: str, site: str = "RTG01") -> dict:
-    return env.query("select * from marts.handover_daily where date = $d and site_code = $s", d=day, s=site).row(0, named=True)
+    return env.query("select * from marts.handover_daily where date = $d and site_code = $s", d=day, s=site).row(
+        0, named=True
+    )
 
 
 def test_hours_lost_hand_worked_on_the_spring_clock_change(env: Env):
     # Sunday 30 March 2025 at Royal Derby; clocks go forward at 01:00 GMT -> 02:00 BST.
-    env.write_emas("20250330", "20250331040000", [
-        emas_row("H1", "30-Mar-2025 10:00:00", "30-Mar-2025 10:10:00", "30-Mar-2025 10:30:00"),  # 10 min
-        emas_row("H2", "30-Mar-2025 10:00:00", "30-Mar-2025 10:15:00"),  # exactly 15: not over 15
-        emas_row("H3", "30-Mar-2025 11:00:00", "30-Mar-2025 11:30:00"),  # exactly 30: over 15 only
-        emas_row("H4", "30-Mar-2025 12:00:00", "30-Mar-2025 12:45:00"),  # exactly 45: over 15, 30
-        emas_row("H5", "30-Mar-2025 13:00:00", "30-Mar-2025 14:00:00"),  # exactly 60: over 15, 30, 45
-        # 00:40 GMT = 00:40 UTC; 02:30 BST = 01:30 UTC: 50 min (the wall-clock says 110).
-        emas_row("H6", "30-Mar-2025 00:40:00", "30-Mar-2025 02:30:00"),
-        emas_row("H7", "30-Mar-2025 16:00:00", "30-Mar-2025 17:30:00", "30-Mar-2025 17:50:00"),  # 90 min
-        emas_row("H8", "30-Mar-2025 18:00:00"),  # handover time unknown
-    ])
+    env.write_emas(
+        "20250330",
+        "20250331040000",
+        [
+            emas_row("H1", "30-Mar-2025 10:00:00", "30-Mar-2025 10:10:00", "30-Mar-2025 10:30:00"),  # 10 min
+            emas_row("H2", "30-Mar-2025 10:00:00", "30-Mar-2025 10:15:00"),  # exactly 15: not over 15
+            emas_row("H3", "30-Mar-2025 11:00:00", "30-Mar-2025 11:30:00"),  # exactly 30: over 15 only
+            emas_row("H4", "30-Mar-2025 12:00:00", "30-Mar-2025 12:45:00"),  # exactly 45: over 15, 30
+            emas_row("H5", "30-Mar-2025 13:00:00", "30-Mar-2025 14:00:00"),  # exactly 60: over 15, 30, 45
+            # 00:40 GMT = 00:40 UTC; 02:30 BST = 01:30 UTC: 50 min (the wall-clock says 110).
+            emas_row("H6", "30-Mar-2025 00:40:00", "30-Mar-2025 02:30:00"),
+            emas_row("H7", "30-Mar-2025 16:00:00", "30-Mar-2025 17:30:00", "30-Mar-2025 17:50:00"),  # 90 min
+            emas_row("H8", "30-Mar-2025 18:00:00"),  # handover time unknown
+        ],
+    )
     env.materialize("2025-03-30")
     row = _site(env, "2025-03-30")
     assert row["source"] == "conveyances"
@@ -54,20 +60,30 @@ def test_hours_lost_hand_worked_on_the_spring_clock_change(env: Env):
 
 
 def test_bad_conveyances_are_quarantined_and_counted(env: Env):
-    env.write_emas("20250115", "20250116040000", [
-        emas_row("G1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00"),  # good (row 2)
-        emas_row("B1", "15-Jan-2025 10:00:00", "15-Jan-2025 09:50:00"),  # handover before arrival (row 3)
-        emas_row("B2", "15-Jan-2025 10:00:00", "16-Jan-2025 11:00:00"),  # handover over 24 hours (row 4)
-        emas_row("B3", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", hospital="NGH"),  # unmapped hospital (row 5)
-        emas_row("B4", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", "15-Jan-2025 10:10:00"),  # clear before handover (row 6)
-        emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:20:00"),  # duplicate (row 7)
-        emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:25:00"),  # duplicate (row 8)
-    ])
+    env.write_emas(
+        "20250115",
+        "20250116040000",
+        [
+            emas_row("G1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00"),  # good (row 2)
+            emas_row("B1", "15-Jan-2025 10:00:00", "15-Jan-2025 09:50:00"),  # handover before arrival (row 3)
+            emas_row("B2", "15-Jan-2025 10:00:00", "16-Jan-2025 11:00:00"),  # handover over 24 hours (row 4)
+            emas_row("B3", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", hospital="NGH"),  # unmapped hospital (row 5)
+            emas_row(
+                "B4", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", "15-Jan-2025 10:10:00"
+            ),  # clear before handover (row 6)
+            emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:20:00"),  # duplicate (row 7)
+            emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:25:00"),  # duplicate (row 8)
+        ],
+    )
     env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files where feed = 'ambulance_handovers'").row(0, named=True)
     assert (files["rows_read"], files["rows_loaded"], files["rows_quarantined"]) == (7, 1, 6)  # 7 = 1 + 6
-    reasons = {(r[0], r[1]): r[2] for r in env.query(
-        "select source_row, column_name, reason from ops.quarantine where feed = 'ambulance_handovers'").rows()}
+    reasons = {
+        (r[0], r[1]): r[2]
+        for r in env.query(
+            "select source_row, column_name, reason from ops.quarantine where feed = 'ambulance_handovers'"
+        ).rows()
+    }
     assert reasons[(3, "handover_utc")] == "handover not before arrival"
     assert reasons[(4, "handover_utc")] == "handover within 24 hours of arrival"
     assert "code not in the mapping for site_code" in reasons[(5, "site_code")]
@@ -77,10 +93,14 @@ def test_bad_conveyances_are_quarantined_and_counted(env: Env):
 
 
 def test_resent_record_replaces_and_rerun_is_identical(env: Env):
-    env.write_emas("20250115", "20250116040000", [
-        emas_row("R1", "15-Jan-2025 10:00:00"),  # unknown at first
-        emas_row("R2", "15-Jan-2025 11:00:00", "15-Jan-2025 11:10:00"),
-    ])
+    env.write_emas(
+        "20250115",
+        "20250116040000",
+        [
+            emas_row("R1", "15-Jan-2025 10:00:00"),  # unknown at first
+            emas_row("R2", "15-Jan-2025 11:00:00", "15-Jan-2025 11:10:00"),
+        ],
+    )
     env.materialize("2025-01-15")
     assert (_site(env, "2025-01-15")["known"], _site(env, "2025-01-15")["unknown"]) == (1, 1)
 
@@ -101,12 +121,32 @@ def test_sitrep_row_reproduces_its_published_proportions(env: Env):
     # A published sitrep row for Burton: 180 handovers, 173 known, 7 unknown; over 15/30/45/60 =
     # 58/21/9/4. Published proportions (of known): 58/173 = 0.3353, 21/173 = 0.1214,
     # 9/173 = 0.0520, 4/173 = 0.0231; unknown 7/180 = 0.0389.
-    published = {"pct_over_15": 0.3353, "pct_over_30": 0.1214, "pct_over_45": 0.0520, "pct_over_60": 0.0231, "pct_unknown": 0.0389}
-    env.write_sitrep("20250310", "20250311T0900", [{
-        "Period": "2025-03-10", "Org Code": "RTGFG", "All handovers": "180", "Handover time known": "173",
-        "Over 15 minutes": "58", "Over 30 minutes": "21", "Over 45 minutes": "9", "Over 60 minutes": "4",
-        "Handover time unknown": "7", "Total hours": "72.5", "Mean (minutes)": "25.1",
-    }])
+    published = {
+        "pct_over_15": 0.3353,
+        "pct_over_30": 0.1214,
+        "pct_over_45": 0.0520,
+        "pct_over_60": 0.0231,
+        "pct_unknown": 0.0389,
+    }
+    env.write_sitrep(
+        "20250310",
+        "20250311T0900",
+        [
+            {
+                "Period": "2025-03-10",
+                "Org Code": "RTGFG",
+                "All handovers": "180",
+                "Handover time known": "173",
+                "Over 15 minutes": "58",
+                "Over 30 minutes": "21",
+                "Over 45 minutes": "9",
+                "Over 60 minutes": "4",
+                "Handover time unknown": "7",
+                "Total hours": "72.5",
+                "Mean (minutes)": "25.1",
+            }
+        ],
+    )
     env.materialize("2025-03-10")
     row = _site(env, "2025-03-10", "RTGFG")
     assert row["source"] == "sitrep"
@@ -119,13 +159,26 @@ def test_sitrep_row_reproduces_its_published_proportions(env: Env):
 
 
 def test_conveyances_win_over_sitrep_and_rollup_refuses_a_partial_sum(env: Env):
-    sitrep = {"Org Code": "RTGFG", "All handovers": "10", "Handover time known": "10", "Over 15 minutes": "2",
-              "Over 30 minutes": "1", "Over 45 minutes": "0", "Over 60 minutes": "0", "Handover time unknown": "0",
-              "Total hours": "2", "Mean (minutes)": "12"}
-    env.write_sitrep("20250310", "20250311T0900", [
-        {"Period": "2025-03-10", **sitrep},
-        {"Period": "2025-03-10", **sitrep, "Org Code": "RTG01"},  # Royal Derby also has conveyances
-    ])
+    sitrep = {
+        "Org Code": "RTGFG",
+        "All handovers": "10",
+        "Handover time known": "10",
+        "Over 15 minutes": "2",
+        "Over 30 minutes": "1",
+        "Over 45 minutes": "0",
+        "Over 60 minutes": "0",
+        "Handover time unknown": "0",
+        "Total hours": "2",
+        "Mean (minutes)": "12",
+    }
+    env.write_sitrep(
+        "20250310",
+        "20250311T0900",
+        [
+            {"Period": "2025-03-10", **sitrep},
+            {"Period": "2025-03-10", **sitrep, "Org Code": "RTG01"},  # Royal Derby also has conveyances
+        ],
+    )
     env.write_emas("20250310", "20250311040000", [emas_row("C1", "10-Mar-2025 09:00:00", "10-Mar-2025 09:45:00")])
     env.materialize("2025-03-10")
     assert _site(env, "2025-03-10", "RTG01")["source"] == "conveyances"

@@ -1,4 +1,4 @@
-"""The layers import downwards only: ingest, the brief, the warehouse and schemas never reach up into assets or the CLI."""
+"""Layers import downwards only: ingest, the brief, the warehouse and schemas never reach up into assets or the CLI."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def files(layer: str) -> list[Path]:
 def violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
     return [
         f"{path.relative_to(REPO)} imports {module}"
-        for path in files(layer) for module in imports(path)
+        for path in files(layer)
+        for module in imports(path)
         if any(module == f or module.startswith(f + ".") for f in forbidden)
     ]
 
@@ -59,5 +60,6 @@ def test_the_cli_is_only_reached_through_its_entry_points():
     # Nothing but the CLI package itself imports it; the code location and assets stay usable without it.
     outside = [p for p in (REPO / "pipelines").rglob("*.py") if "cli" not in p.relative_to(REPO).parts]
     outside += list((REPO / "assets").rglob("*.py"))
-    assert [f"{p.relative_to(REPO)} imports {m}" for p in outside for m in imports(p)
-            if m.startswith("pipelines.cli")] == []
+    assert [
+        f"{p.relative_to(REPO)} imports {m}" for p in outside for m in imports(p) if m.startswith("pipelines.cli")
+    ] == []

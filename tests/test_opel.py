@@ -32,7 +32,10 @@ def small_config(env: Env, tmp_path: Path) -> Env:
 
 
 def _opel(env: Env, day: str) -> dict[str, dict]:
-    return {r["provider_code"]: r for r in env.query("select * from marts.opel_daily where date = $d", d=day).iter_rows(named=True)}
+    return {
+        r["provider_code"]: r
+        for r in env.query("select * from marts.opel_daily where date = $d", d=day).iter_rows(named=True)
+    }
 
 
 def test_every_acute_parameter_has_a_range_rule():
@@ -43,16 +46,21 @@ def test_every_acute_parameter_has_a_range_rule():
 
 def test_derived_score_and_level_hand_worked(small_config: Env):
     env = small_config
-    env.write_opel("20250115", "202501151200", [
-        # RTG: handover 30 is on the bound, so level 2 (x2 = 4); 4-hour 70 is on its bound, level 2 (x1 = 2).
-        # Score 4 + 2 = 6, on the OPEL 2 bound (<= 6): derived OPEL 2.
-        opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
-        # RFS: handover 30.01 just over: level 3 (x2 = 6); 4-hour 69.9 just under: level 3 (x1 = 3). Score 9: OPEL 3.
-        opel_row("RFS", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30.01", FOUR_HOUR: "69.9"}),
-        # RY8 sends only a handover of 61: level 4 x 2 = 8, scaled to full weight 8 x 3 / 2 = 12: OPEL 4.
-        opel_row("RY8", "15/01/2025", "15/01/2025 09:00:00", 2, **{HANDOVER: "61"}),
-        opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 2),  # no parameters: nothing derived
-    ])
+    env.write_opel(
+        "20250115",
+        "202501151200",
+        [
+            # RTG: handover 30 is on the bound, so level 2 (x2 = 4); 4-hour 70 is on its bound, level 2 (x1 = 2).
+            # Score 4 + 2 = 6, on the OPEL 2 bound (<= 6): derived OPEL 2.
+            opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
+            # RFS: handover 30.01 just over: level 3 (x2 = 6); 4-hour 69.9 just under: level 3 (x1 = 3).
+            # Score 9: OPEL 3.
+            opel_row("RFS", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30.01", FOUR_HOUR: "69.9"}),
+            # RY8 sends only a handover of 61: level 4 x 2 = 8, scaled to full weight 8 x 3 / 2 = 12: OPEL 4.
+            opel_row("RY8", "15/01/2025", "15/01/2025 09:00:00", 2, **{HANDOVER: "61"}),
+            opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 2),  # no parameters: nothing derived
+        ],
+    )
     env.materialize("2025-01-15")
     opel = _opel(env, "2025-01-15")
     assert (opel["RTG"]["derived_score"], opel["RTG"]["derived_level"], opel["RTG"]["level_gap"]) == (6, 2, 1)
@@ -60,7 +68,8 @@ def test_derived_score_and_level_hand_worked(small_config: Env):
     assert (opel["RY8"]["derived_score"], opel["RY8"]["derived_level"], opel["RY8"]["parameters_scored"]) == (12, 4, 1)
     assert opel["RX9"]["derived_level"] is None and opel["RX9"]["derived_score"] is None
     contributions = env.query(
-        "select parameter, value, level, contribution from marts.opel_parameter_scores where provider_code = 'RTG' order by 1"
+        "select parameter, value, level, contribution from marts.opel_parameter_scores where provider_code = 'RTG' "
+        "order by 1"
     ).rows()
     assert contributions == [("ed_4h_pct", 70.0, 2, 2.0), ("mean_handover_minutes", 30.0, 2, 4.0)]
 
@@ -68,19 +77,27 @@ def test_derived_score_and_level_hand_worked(small_config: Env):
     # (3 x RTG 3 + 2 x RFS 3 + 1 x RY8 2 + 1 x RX9 2) / (3 + 2 + 1 + 1) = 19 / 7 = 2.714: above 2.5, OPEL 3.
     system = env.query("select * from marts.opel_system_daily").row(0, named=True)
     assert system["system_score"] == pytest.approx(19 / 7) and system["system_level"] == 3
-    assert (system["providers_expected"], system["providers_declared"], system["providers_missing"]) == (6, 4, "DHU, RXM")
+    assert (system["providers_expected"], system["providers_declared"], system["providers_missing"]) == (
+        6,
+        4,
+        "DHU, RXM",
+    )
 
 
 def test_timeliness_at_eleven_on_the_spring_clock_change(env: Env):
     # Sunday 30 March 2025 is in BST from 01:00: 11:00 local is 10:00 UTC.
-    env.write_opel("20250330", "202503301200", [
-        opel_row("RTG", "30/03/2025", "30/03/2025 11:00:00", 3),  # exactly 11:00: on time
-        opel_row("RFS", "30/03/2025", "30/03/2025 11:00:01", 2),  # one second late
-        opel_row("RY8", "30/03/2025", "30/03/2025 11:30:00", 2),  # 10:30 UTC: late (a UTC comparison would miss it)
-        opel_row("DHU", "30/03/2025", "30/03/2025 08:00:00", 2),
-        opel_row("DHU", "30/03/2025", "30/03/2025 10:00:00", 3),  # changed during the day
-        # RX9 and RXM send nothing.
-    ])
+    env.write_opel(
+        "20250330",
+        "202503301200",
+        [
+            opel_row("RTG", "30/03/2025", "30/03/2025 11:00:00", 3),  # exactly 11:00: on time
+            opel_row("RFS", "30/03/2025", "30/03/2025 11:00:01", 2),  # one second late
+            opel_row("RY8", "30/03/2025", "30/03/2025 11:30:00", 2),  # 10:30 UTC: late (a UTC comparison would miss it)
+            opel_row("DHU", "30/03/2025", "30/03/2025 08:00:00", 2),
+            opel_row("DHU", "30/03/2025", "30/03/2025 10:00:00", 3),  # changed during the day
+            # RX9 and RXM send nothing.
+        ],
+    )
     env.materialize("2025-03-30")
     opel = _opel(env, "2025-03-30")
     assert set(opel) == {"RTG", "RFS", "RX9", "RY8", "RXM", "DHU"}  # a missing provider is a row, not a gap
@@ -94,10 +111,14 @@ def test_timeliness_at_eleven_on_the_spring_clock_change(env: Env):
 
 def test_timeliness_on_the_autumn_clock_change(env: Env):
     # Sunday 26 October 2025 is in GMT from 02:00: 11:00 local is 11:00 UTC.
-    env.write_opel("20251026", "202510261200", [
-        opel_row("RTG", "26/10/2025", "26/10/2025 10:59:59", 2),
-        opel_row("RFS", "26/10/2025", "26/10/2025 11:00:01", 2),
-    ])
+    env.write_opel(
+        "20251026",
+        "202510261200",
+        [
+            opel_row("RTG", "26/10/2025", "26/10/2025 10:59:59", 2),
+            opel_row("RFS", "26/10/2025", "26/10/2025 11:00:01", 2),
+        ],
+    )
     env.materialize("2025-10-26")
     opel = _opel(env, "2025-10-26")
     assert (opel["RTG"]["is_late"], opel["RTG"]["is_missing"]) == (False, False)
@@ -105,16 +126,24 @@ def test_timeliness_on_the_autumn_clock_change(env: Env):
 
 
 def test_latest_before_cut_off_wins_and_every_submission_is_kept(env: Env):
-    env.write_opel("20250115", "202501151130", [
-        opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3),
-        opel_row("RTG", "15/01/2025", "15/01/2025 10:45:00", 2),
-    ])
+    env.write_opel(
+        "20250115",
+        "202501151130",
+        [
+            opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3),
+            opel_row("RTG", "15/01/2025", "15/01/2025 10:45:00", 2),
+        ],
+    )
     # A later export repeats both and adds a re-submission after the cut-off.
-    env.write_opel("20250115", "202501151600", [
-        opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3),
-        opel_row("RTG", "15/01/2025", "15/01/2025 10:45:00", 2),
-        opel_row("RTG", "15/01/2025", "15/01/2025 11:30:00", 4),
-    ])
+    env.write_opel(
+        "20250115",
+        "202501151600",
+        [
+            opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3),
+            opel_row("RTG", "15/01/2025", "15/01/2025 10:45:00", 2),
+            opel_row("RTG", "15/01/2025", "15/01/2025 11:30:00", 4),
+        ],
+    )
     env.materialize("2025-01-15")
     rtg = _opel(env, "2025-01-15")["RTG"]
     # Declared = latest at or before 11:00 (10:45, OPEL 2), not the later OPEL 4.
@@ -125,21 +154,44 @@ def test_latest_before_cut_off_wins_and_every_submission_is_kept(env: Env):
 
 
 def test_cross_check_sits_beside_the_pipeline_figures(env: Env):
-    env.write_uhdb("20250115", "20250116T0600", [
-        uhdb_row("E1", "2025-01-15 08:00:00", "2025-01-15 10:00:00"),
-        uhdb_row("E2", "2025-01-15 08:00:00", "2025-01-15 13:00:00"),  # breach: 1 of 2 within -> 50%
-    ])
-    env.write_emas("20250115", "20250116040000", [
-        emas_row("H1", "15-Jan-2025 08:00:00", "15-Jan-2025 08:20:00"),
-        emas_row("H2", "15-Jan-2025 09:00:00", "15-Jan-2025 09:40:00"),  # mean (20 + 40) / 2 = 30
-    ])
-    env.write_opel("20250115", "202501151200", [
-        opel_row("RTG", "15/01/2025", "15/01/2025 10:00:00", 3, **{HANDOVER: "41", FOUR_HOUR: "72.5", "% >12hrs in ED": "4"}),
-    ])
+    env.write_uhdb(
+        "20250115",
+        "20250116T0600",
+        [
+            uhdb_row("E1", "2025-01-15 08:00:00", "2025-01-15 10:00:00"),
+            uhdb_row("E2", "2025-01-15 08:00:00", "2025-01-15 13:00:00"),  # breach: 1 of 2 within -> 50%
+        ],
+    )
+    env.write_emas(
+        "20250115",
+        "20250116040000",
+        [
+            emas_row("H1", "15-Jan-2025 08:00:00", "15-Jan-2025 08:20:00"),
+            emas_row("H2", "15-Jan-2025 09:00:00", "15-Jan-2025 09:40:00"),  # mean (20 + 40) / 2 = 30
+        ],
+    )
+    env.write_opel(
+        "20250115",
+        "202501151200",
+        [
+            opel_row(
+                "RTG",
+                "15/01/2025",
+                "15/01/2025 10:00:00",
+                3,
+                **{HANDOVER: "41", FOUR_HOUR: "72.5", "% >12hrs in ED": "4"},
+            ),
+        ],
+    )
     env.materialize("2025-01-15")
     rtg = _opel(env, "2025-01-15")["RTG"]
-    ed = env.query("select pct_within_4h, pct_over_12h from marts.ed_four_hour_trust where org_code = 'RTG' and period = 'day' and scope = 'all_types'").row(0)
-    handover = env.query("select mean_minutes from marts.handover_trust where org_code = 'RTG' and period = 'day'").item()
+    ed = env.query(
+        "select pct_within_4h, pct_over_12h from marts.ed_four_hour_trust where org_code = 'RTG' and period = "
+        "'day' and scope = 'all_types'"
+    ).row(0)
+    handover = env.query(
+        "select mean_minutes from marts.handover_trust where org_code = 'RTG' and period = 'day'"
+    ).item()
     assert (rtg["ed_4h_pct_submitted"], rtg["ed_4h_pct_pipeline"]) == (72.5, ed[0]) and ed[0] == 50.0
     assert (rtg["pct_over_12h_submitted"], rtg["pct_over_12h_pipeline"]) == (4.0, ed[1]) and ed[1] == 0.0
     assert (rtg["mean_handover_submitted"], rtg["mean_handover_pipeline"]) == (41.0, handover) and handover == 30.0
@@ -147,13 +199,23 @@ def test_cross_check_sits_beside_the_pipeline_figures(env: Env):
 
 def test_rerun_leaves_opel_tables_identical(small_config: Env):
     env = small_config
-    env.write_opel("20250115", "202501151200", [
-        opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
-        opel_row("RFS", "15/01/2025", "15/01/2025 11:20:00", 2),
-        opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 9),  # no OPEL 9: quarantined
-        opel_row("RY8", "15/01/2025", "15/01/2025 09:00:00", 2, **{"Escalation Beds %": "130"}),  # not a share
-    ])
-    tables = ["raw.opel_submissions", "ops.quarantine", "marts.opel_daily", "marts.opel_parameter_scores", "marts.opel_system_daily"]
+    env.write_opel(
+        "20250115",
+        "202501151200",
+        [
+            opel_row("RTG", "15/01/2025", "15/01/2025 09:00:00", 3, **{HANDOVER: "30", FOUR_HOUR: "70"}),
+            opel_row("RFS", "15/01/2025", "15/01/2025 11:20:00", 2),
+            opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 9),  # no OPEL 9: quarantined
+            opel_row("RY8", "15/01/2025", "15/01/2025 09:00:00", 2, **{"Escalation Beds %": "130"}),  # not a share
+        ],
+    )
+    tables = [
+        "raw.opel_submissions",
+        "ops.quarantine",
+        "marts.opel_daily",
+        "marts.opel_parameter_scores",
+        "marts.opel_system_daily",
+    ]
     env.materialize("2025-01-15")
     reason = env.query("select reason, value from ops.quarantine where column_name = 'escalation_beds_pct'").row(0)
     assert reason == ("between 0 and 100", "130")

@@ -1,4 +1,4 @@
-"""The column-wide NHS number check agrees with the nhs-number library on every kind of number, and hashes with the key."""
+"""The column-wide NHS number check agrees with the nhs-number library on every kind of number and uses the key."""
 
 from __future__ import annotations
 
@@ -24,14 +24,27 @@ def _numbers() -> list[str | None]:
     numbers: list[str | None] = []
     for _ in range(4000):
         stem = f"{rng.randrange(10**9):09d}"
-        numbers.append(_with_check_digit(stem))          # mostly valid, some check-digit-10 cases
+        numbers.append(_with_check_digit(stem))  # mostly valid, some check-digit-10 cases
         numbers.append(f"{rng.randrange(10**10):010d}")  # one in eleven or so valid by chance
     # Scotland's CHI range (the first six digits a DDMMYY date of birth): real dates and impossible ones.
     for stem in ("010199123", "311299456", "290200789", "300299123", "310499456", "000112345", "123456789"):
         numbers.append(_with_check_digit(stem))
     # Northern Ireland, England and the synthetic range, and the shapes a provider might send.
-    numbers += ["9434765919", "943 476 5919", "943-476-5919", " 9434765919 ", "9434765910", "943476591", "94347659199",
-                "94347659l9", "", "   ", "4010232137", "3200000008", None]
+    numbers += [
+        "9434765919",
+        "943 476 5919",
+        "943-476-5919",
+        " 9434765919 ",
+        "9434765910",
+        "943476591",
+        "94347659199",
+        "94347659l9",
+        "",
+        "   ",
+        "4010232137",
+        "3200000008",
+        None,
+    ]
     return numbers
 
 
@@ -39,9 +52,12 @@ def test_validity_matches_the_nhs_number_library_on_every_kind_of_number():
     numbers = _numbers()
     _, valid = nhs_number_keys(pl.Series(numbers, dtype=pl.Utf8), KEY)
     # The library's own verdict, as the pipeline asked it before: spaces and dashes removed, ten digits.
-    expected = [True if n is None else
-                (d := n.replace(" ", "").replace("-", "")).isdigit() and len(d) == 10 and nhs_number.is_valid(d)
-                for n in numbers]
+    expected = [
+        True
+        if n is None
+        else (d := n.replace(" ", "").replace("-", "")).isdigit() and len(d) == 10 and nhs_number.is_valid(d)
+        for n in numbers
+    ]
     disagree = [(n, v, e) for n, v, e in zip(numbers, valid.to_list(), expected) if v != e]
     assert disagree == []
     # The sample must hold both verdicts and Scottish numbers the library rejects on their date alone.

@@ -10,17 +10,23 @@ TABLES = ["raw.ed_attendances", "ops.source_files", "ops.quarantine", "marts.ed_
 
 
 def _bad_file(env: Env):
-    return env.write_uhdb("20250115", "20250116T0600", [
-        uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),  # good           (file row 2)
-        uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs first  (row 3)
-        uhdb_row("B2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
-        uhdb_row("B3", "2025-01-14 23:50:00", "2025-01-15 01:00:00"),  # previous day   (row 5)
-        uhdb_row("B4", "15th Jan 10am", "2025-01-15 11:00:00"),  # unreadable      (row 6)
-        uhdb_row("D1", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),  # duplicate id   (row 7)
-        uhdb_row("D1", "2025-01-15 12:05:00", "2025-01-15 13:00:00"),  # duplicate id   (row 8)
-        uhdb_row("G2", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000018"),  # valid  (row 9)
-        uhdb_row("B5", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000019"),  # bad check digit (row 10)
-    ])
+    return env.write_uhdb(
+        "20250115",
+        "20250116T0600",
+        [
+            uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),  # good           (file row 2)
+            uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs first  (row 3)
+            uhdb_row("B2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
+            uhdb_row("B3", "2025-01-14 23:50:00", "2025-01-15 01:00:00"),  # previous day   (row 5)
+            uhdb_row("B4", "15th Jan 10am", "2025-01-15 11:00:00"),  # unreadable      (row 6)
+            uhdb_row("D1", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),  # duplicate id   (row 7)
+            uhdb_row("D1", "2025-01-15 12:05:00", "2025-01-15 13:00:00"),  # duplicate id   (row 8)
+            uhdb_row("G2", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000018"),  # valid  (row 9)
+            uhdb_row(
+                "B5", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000019"
+            ),  # bad check digit (row 10)
+        ],
+    )
 
 
 def test_rows_in_equal_loaded_plus_quarantined(env: Env):
@@ -49,8 +55,10 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     assert "duplicate" in reasons[(8, "record_id", "ATTENDANCE_ID")]["reason"]
     nhs = reasons[(10, "nhs_number", "NHS_NUMBER")]
     assert "modulus 11" in nhs["reason"] and nhs["value"] == "<redacted>"
-    assert all(r["feed"] == "ed_attendances" and r["provider_code"] == "RTG" and r["file_name"] == path.name
-               for r in reasons.values())
+    assert all(
+        r["feed"] == "ed_attendances" and r["provider_code"] == "RTG" and r["file_name"] == path.name
+        for r in reasons.values()
+    )
 
     check = result.get_asset_check_evaluations()
     accounted = [c for c in check if c.check_name == "rows_in_equal_loaded_plus_quarantined"]
@@ -61,9 +69,7 @@ def test_no_identifier_in_clear_anywhere(env: Env):
     _bad_file(env)
     env.materialize("2025-01-15")
     # The valid number is stored only as a keyed hash; neither number appears in any table.
-    dump = " ".join(
-        str(row) for table in TABLES for row in env.query(f"select * from {table}").rows()
-    )
+    dump = " ".join(str(row) for table in TABLES for row in env.query(f"select * from {table}").rows())
     assert "9990000018" not in dump and "9990000019" not in dump
     keys = env.query("select patient_key from raw.ed_attendances where record_id = 'G2'").item()
     assert len(keys) == 64
@@ -106,8 +112,11 @@ def test_one_providers_bad_file_leaves_the_others_loaded_and_its_previous_day_in
     env.write_uhdb("20250115", "20250116T0900", [uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 15:00:00")])
     broken = env.landing / "ed_attendances" / "uhdb" / "UHDB_ED_20250115_20250116T0900.csv"
     broken.write_bytes(b"")
-    env.write_crh("2025-01-15", "202501160700", [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:30"),
-                                                 crh_row("C2", "15/01/2025 11:00", "15/01/2025 16:00")])
+    env.write_crh(
+        "2025-01-15",
+        "202501160700",
+        [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:30"), crh_row("C2", "15/01/2025 11:00", "15/01/2025 16:00")],
+    )
     result = env.materialize("2025-01-15")
     assert result.success  # the run finishes; the failure is the check, naming the provider
     check = _check(result, "every_landed_file_readable")
@@ -142,10 +151,18 @@ def test_rematerialising_a_partition_leaves_identical_tables(env: Env):
 def test_a_days_files_checked_together_judge_uniqueness_per_file(env: Env):
     # Both trusts number their attendances from A1, and UHDB re-sends A1 later in the day: none of these
     # is a duplicate. Only UHDB's second file repeating A2 within itself is.
-    env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00"), uhdb_row("A2", "2025-01-15 11:00:00")])
-    env.write_uhdb("20250115", "20250116T0900", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
-                                                 uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:00:00"),
-                                                 uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:30:00")])
+    env.write_uhdb(
+        "20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00"), uhdb_row("A2", "2025-01-15 11:00:00")]
+    )
+    env.write_uhdb(
+        "20250115",
+        "20250116T0900",
+        [
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("A2", "2025-01-15 11:00:00", "2025-01-15 12:30:00"),
+        ],
+    )
     env.write_crh("2025-01-15", "202501160530", [crh_row("A1", "15/01/2025 09:00", "15/01/2025 10:00")])
     env.materialize("2025-01-15")
     quarantined = env.query("select file_name, source_row, reason from ops.quarantine order by source_row").rows()
@@ -154,4 +171,8 @@ def test_a_days_files_checked_together_judge_uniqueness_per_file(env: Env):
         ("UHDB_ED_20250115_20250116T0900.csv", 4, "duplicate: the same id appears more than once in this file"),
     ]
     # Rows read 2 + 3 + 1 = 6 = loaded 4 + quarantined 2.
-    assert env.query("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files").row(0) == (6, 4, 2)
+    assert env.query("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files").row(0) == (
+        6,
+        4,
+        2,
+    )

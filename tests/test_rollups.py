@@ -35,11 +35,15 @@ def _daily(conn, date, site, trust, dept_type, attendances, within, breaches, pe
 
 
 def _rollup(conn, level, org, date, period, scope="all_types"):
-    return conn.sql(
-        "select * from marts.ed_four_hour_rollup where level = $l and org_code = $o and date = $d "
-        "and period = $p and scope = $s",
-        params={"l": level, "o": org, "d": date, "p": period, "s": scope},
-    ).pl().row(0, named=True)
+    return (
+        conn.sql(
+            "select * from marts.ed_four_hour_rollup where level = $l and org_code = $o and date = $d "
+            "and period = $p and scope = $s",
+            params={"l": level, "o": org, "d": date, "p": period, "s": scope},
+        )
+        .pl()
+        .row(0, named=True)
+    )
 
 
 def test_system_is_sum_over_sites_not_mean_of_percentages(conn):

@@ -29,7 +29,8 @@ def test_january_calibrated_to_the_brief(january: Env):
 
 def test_january_handovers_calibrated_to_the_brief(january: Env):
     sites = {
-        r[0]: r[1:] for r in january.query(
+        r[0]: r[1:]
+        for r in january.query(
             "select org_code, hours_lost, mean_minutes from marts.handover_rollup "
             "where level = 'site' and period = 'month_to_date' and date = date '2025-01-31'"
         ).rows()
@@ -83,9 +84,12 @@ def test_conveyances_are_ed_ambulance_arrivals(january: Env):
 
 
 def test_january_rows_all_accounted_for(january: Env):
-    by_feed = {r[0]: r[1:] for r in january.query(
-        "select feed, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files group by feed"
-    ).rows()}
+    by_feed = {
+        r[0]: r[1:]
+        for r in january.query(
+            "select feed, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files group by feed"
+        ).rows()
+    }
     for read, loaded, quarantined in by_feed.values():
         assert read == loaded + quarantined
     # Injected in January: a duplicated UHDB attendance (2 rows) on the 14th, a UHDB departure before
@@ -110,7 +114,9 @@ def test_january_opel_matches_the_samples_on_most_days(january: Env):
     # The submitted mean is in whole minutes (up to 0.5 off), and EMAS re-sends later reconcile
     # handover times the morning submission never saw: within 2 minutes.
     assert acute["handover_gap"].max() < 2
-    missing = january.query("select provider_code from marts.opel_daily where date = '2025-01-19' and submissions = 0").rows()
+    missing = january.query(
+        "select provider_code from marts.opel_daily where date = '2025-01-19' and submissions = 0"
+    ).rows()
     assert missing == [("RXM",)]  # RXM sent nothing on 19 January: a row flagged missing, not a gap
     assert january.query("select count(*) from marts.opel_daily where is_late").item() > 0
     assert january.query("select count(*) from marts.opel_system_daily where system_level is null").item() == 0

@@ -11,9 +11,9 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.partitions import daily_partitions
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
-landing_files = defs.get_sensor_def("landing_files")
 from tests.conftest import Env, dhu_row, uhdb_row
 
+landing_files = defs.get_sensor_def("landing_files")
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -60,11 +60,15 @@ def test_landing_sensor_runs_once_per_new_or_corrected_file(env: Env):
     assert first.run_requests in (None, []) and first.cursor
 
     new = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A2", "2025-01-15 10:00:00")])
-    hub = env.write_dhu("20250115", "202501160300", [dhu_row("H1", "EMAS_CAT3", "2025-01-15T10:00:00", "2025-01-15T10:05:00", "OWN_GP")])
+    hub = env.write_dhu(
+        "20250115", "202501160300", [dhu_row("H1", "EMAS_CAT3", "2025-01-15T10:00:00", "2025-01-15T10:05:00", "OWN_GP")]
+    )
     second = _evaluate(env, first.cursor)
     requests = sorted(second.run_requests, key=lambda r: r.job_name)
     assert [(r.job_name, r.partition_key) for r in requests] == [
-        ("refresh_cnh_cases", "2025-01-15"), ("refresh_ed_attendances", "2025-01-15")]
+        ("refresh_cnh_cases", "2025-01-15"),
+        ("refresh_ed_attendances", "2025-01-15"),
+    ]
     assert requests[1].tags["uec/file"] == f"ed_attendances/uhdb/{new.name}"
 
     # Nothing new: nothing to do, however often the sensor ticks.
@@ -72,7 +76,9 @@ def test_landing_sensor_runs_once_per_new_or_corrected_file(env: Env):
     assert not third.run_requests
 
     # A corrected file under the same name is a new version: one more run for its day.
-    new.write_text(new.read_text(encoding="utf-8-sig") + "A3,RDH,AED,2025-01-15 11:00:00,,2,3,,,18-64,\n", encoding="utf-8-sig")
+    new.write_text(
+        new.read_text(encoding="utf-8-sig") + "A3,RDH,AED,2025-01-15 11:00:00,,2,3,,,18-64,\n", encoding="utf-8-sig"
+    )
     os.utime(new, ns=(new.stat().st_atime_ns, new.stat().st_mtime_ns + 1_000_000_000))
     fourth = _evaluate(env, third.cursor)
     assert [(r.job_name, r.partition_key) for r in fourth.run_requests] == [("refresh_ed_attendances", "2025-01-15")]

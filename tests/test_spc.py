@@ -59,15 +59,21 @@ def test_two_of_three_near_the_upper_limit():
     # which both 14s exceed within three points (10, 11, 12): 2 of 3 on points 10 and 12.
     # The first ten points (10s and 11s) all sit below 11.08: a run of 10 below the mean.
     assert chart.upper == pytest.approx(15.0669, abs=1e-4)
-    assert flagged(chart) == {**{i: {"run": "low"} for i in range(10)}, 10: {"two_of_three": "high"},
-                              12: {"two_of_three": "high"}}
+    assert flagged(chart) == {
+        **{i: {"run": "low"} for i in range(10)},
+        10: {"two_of_three": "high"},
+        12: {"two_of_three": "high"},
+    }
 
 
-@pytest.mark.parametrize(("target", "words"), [
-    (1, "Consistently passes"),   # below the lower limit 1.90: every day within the limits meets it
-    (28, "Consistently fails"),   # above the upper limit 27.43: no day within the limits meets it
-    (20, "Hit and miss"),         # between the limits
-])
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        (1, "Consistently passes"),  # below the lower limit 1.90: every day within the limits meets it
+        (28, "Consistently fails"),  # above the upper limit 27.43: no day within the limits meets it
+        (20, "Hit and miss"),  # between the limits
+    ],
+)
 def test_assurance_compares_the_target_with_the_limits(target, words):
     assert xmr([10, 12, 11, 13, 12, 30], improvement="higher", target=target).assurance.startswith(words)
 

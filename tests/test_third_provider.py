@@ -41,20 +41,25 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
     reference = tmp_path / "reference"
     shutil.copytree(shipped.reference_dir, reference)
     with (reference / "sites.csv").open("a") as sites:
-        sites.write("RK5BC,King's Mill Hospital,RK5,Sherwood Forest Hospitals NHS Foundation Trust,QT1,Nottingham and Nottinghamshire ICB,no\n")
+        sites.write(
+            "RK5BC,King's Mill Hospital,RK5,Sherwood Forest Hospitals NHS Foundation Trust,QT1,Nottingham and "
+            "Nottinghamshire ICB,no\n"
+        )
     env.feeds_dir, env.reference_dir = str(feeds), str(reference)
 
     landing = env.landing / "ed_attendances" / "sfh"
     landing.mkdir(parents=True)
-    pl.DataFrame({
-        "Ref": ["S1", "S2", "S3"],
-        "Area": ["MAJ", "MAJ", "UTC"],
-        "Arrived": [datetime(2025, 1, 15, 9, 0), datetime(2025, 1, 15, 10, 0), datetime(2025, 1, 15, 11, 0)],
-        "Left": [datetime(2025, 1, 15, 12, 0), datetime(2025, 1, 15, 15, 30), datetime(2025, 1, 15, 12, 0)],
-        "Amb": ["Y", "N", "N"],
-        # A numeric workbook column mixing whole numbers and a keying slip: 3 must read as 3, not "3.0".
-        "Triage": [3.0, 2.0, 2.5],
-    }).write_excel(landing / "sfh-ae-20250115-202501160600.xlsx", worksheet="ED")
+    pl.DataFrame(
+        {
+            "Ref": ["S1", "S2", "S3"],
+            "Area": ["MAJ", "MAJ", "UTC"],
+            "Arrived": [datetime(2025, 1, 15, 9, 0), datetime(2025, 1, 15, 10, 0), datetime(2025, 1, 15, 11, 0)],
+            "Left": [datetime(2025, 1, 15, 12, 0), datetime(2025, 1, 15, 15, 30), datetime(2025, 1, 15, 12, 0)],
+            "Amb": ["Y", "N", "N"],
+            # A numeric workbook column mixing whole numbers and a keying slip: 3 must read as 3, not "3.0".
+            "Triage": [3.0, 2.0, 2.5],
+        }
+    ).write_excel(landing / "sfh-ae-20250115-202501160600.xlsx", worksheet="ED")
 
     env.materialize("2025-01-15")
     mart = env.query(
@@ -67,6 +72,7 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
     reason = env.query("select column_name, reason, value from ops.quarantine where provider_code = 'RK5'").row(0)
     assert reason == ("acuity", "not a whole number", "2.5")
     trust = env.query(
-        "select pct_within_4h from marts.ed_four_hour_trust where org_code = 'RK5' and period = 'day' and scope = 'all_types'"
+        "select pct_within_4h from marts.ed_four_hour_trust where org_code = 'RK5' and period = 'day' and scope = "
+        "'all_types'"
     ).item()
     assert trust == 50.0  # 1 within of 2

@@ -35,33 +35,48 @@ def chart_svg(chart: Chart) -> str:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (v - low) / (high - low))
 
     out = [
-        f'<svg class="spc-chart" data-series="{escape(chart.series)}" data-org="{escape(chart.org_code)}" data-points="{n}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg class="spc-chart" data-series="{escape(chart.series)}" data-org="{escape(chart.org_code)}" '
+        f'data-points="{n}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-labelledby="t-{id(chart)}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="t-{id(chart)}">{escape(chart.title)}, {escape(chart.org_name)}: {escape(spc.variation)}</title>',
         f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" fill="#F0F4F5"/>',
     ]
-    styles = {"Upper limit": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
-              "Lower limit": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
-              "Mean": f'stroke="{NHS_DARK_GREY}"', "Target": f'stroke="{NHS_RED}" stroke-dasharray="2 3" stroke-width="2"'}
+    styles = {
+        "Upper limit": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
+        "Lower limit": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
+        "Mean": f'stroke="{NHS_DARK_GREY}"',
+        "Target": f'stroke="{NHS_RED}" stroke-dasharray="2 3" stroke-width="2"',
+    }
     # Labels sit at their lines' heights, pushed apart where lines are close (a target near the mean).
     label_y, last = {}, -1e9
     for name, value in sorted(lines.items(), key=lambda kv: -kv[1]):
         label_y[name] = last = max(y(value) + 4, last + 12)
     for name, value in lines.items():
-        out.append(f'<line class="ref-{name.split()[0].lower()}" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
-                   f'y2="{y(value):.1f}" {styles[name]}/>')
-        out.append(f'<text x="{WIDTH - RIGHT + 4}" y="{label_y[name]:.1f}" font-size="11" fill="{NHS_DARK_GREY}">'
-                   f'{escape(name)} {value:,.1f}</text>')
+        out.append(
+            f'<line class="ref-{name.split()[0].lower()}" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
+            f'y2="{y(value):.1f}" {styles[name]}/>'
+        )
+        out.append(
+            f'<text x="{WIDTH - RIGHT + 4}" y="{label_y[name]:.1f}" font-size="11" fill="{NHS_DARK_GREY}">'
+            f"{escape(name)} {value:,.1f}</text>"
+        )
     path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     out.append(f'<polyline class="series" points="{path}" fill="none" stroke="{NHS_DARK_GREY}" stroke-width="1.5"/>')
     for i, point in enumerate(spc.points):
         signal = spc.signal(point)
-        out.append(f'<circle class="point {signal}" cx="{x(i):.1f}" cy="{y(point.value):.1f}" r="3.2" '
-                   f'fill="{POINT_COLOURS[signal]}"><title>{chart.dates[i]:%a %d %b %Y}: {point.value:,.1f}</title></circle>')
+        out.append(
+            f'<circle class="point {signal}" cx="{x(i):.1f}" cy="{y(point.value):.1f}" r="3.2" '
+            f'fill="{POINT_COLOURS[signal]}"><title>{chart.dates[i]:%a %d %b %Y}: {point.value:,.1f}</title></circle>'
+        )
     for v in (high - pad, (high + low) / 2, low + pad):
-        out.append(f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end" fill="{NHS_DARK_GREY}">{v:,.0f}</text>')
+        out.append(
+            f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="{NHS_DARK_GREY}">{v:,.0f}</text>'
+        )
     for i in sorted({0, n // 2, n - 1}):
-        out.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" font-size="11" text-anchor="middle" fill="{NHS_DARK_GREY}">'
-                   f'{chart.dates[i]:%d %b}</text>')
+        out.append(
+            f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" font-size="11" text-anchor="middle" fill="{NHS_DARK_GREY}">'
+            f"{chart.dates[i]:%d %b}</text>"
+        )
     out.append("</svg>")
     return "\n".join(out)

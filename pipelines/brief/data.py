@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.brief.spc import XmR, xmr
+from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.warehouse import sql
 from schemas import catalogue
 from schemas.registry import load_feed_configs
@@ -64,19 +64,29 @@ class BriefData:
     problems: list[Problem] = field(default_factory=list)
 
     def provisional(self, section: str, provider_code: str | None = None) -> list[Problem]:
-        """Problems that make a section's figure provisional: any in its feeds for a system figure, else the provider's."""
+        """Problems making a section's figure provisional: any in its feeds for a system figure, else the provider's."""
         return [
-            p for p in self.problems if p.feed in SECTION_FEEDS[section]
+            p
+            for p in self.problems
+            if p.feed in SECTION_FEEDS[section]
             and (provider_code is None or p.provider_code in (None, provider_code) or p.feed in SENDER_COVERS_ALL)
         ]
 
 
-def read_brief(conn: duckdb.DuckDBPyConnection, day: date, *, feeds_dir: str, landing: Path, now: datetime,
-               instance: dg.DagsterInstance | None = None) -> BriefData:
+def read_brief(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    feeds_dir: str,
+    landing: Path,
+    now: datetime,
+    instance: dg.DagsterInstance | None = None,
+) -> BriefData:
     """Everything the brief for `day` shows; `now` decides whether a missing file is already overdue."""
     params = {"day": day}
     data = BriefData(
-        day=day, generated_at=now,
+        day=day,
+        generated_at=now,
         ed=conn.sql(sql("brief_ed_tiles"), params=params).pl(),
         handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
         cnh=conn.sql(sql("brief_cnh_tiles"), params=params).pl(),
@@ -84,8 +94,11 @@ def read_brief(conn: duckdb.DuckDBPyConnection, day: date, *, feeds_dir: str, la
         charts=_charts(conn, day),
         quality=conn.sql(sql("brief_quarantine_by_provider"), params=params).pl(),
     )
-    data.problems = [*_arrival_problems(feeds_dir, landing, day, now), *_load_problems(data.quality),
-                     *(_check_problems(instance, day) if instance is not None else [])]
+    data.problems = [
+        *_arrival_problems(feeds_dir, landing, day, now),
+        *_load_problems(data.quality),
+        *(_check_problems(instance, day) if instance is not None else []),
+    ]
     return data
 
 
@@ -95,35 +108,61 @@ def _charts(conn: duckdb.DuckDBPyConnection, day: date) -> list[Chart]:
     # In SERIES order: the 4-hour chart first, as the call takes it.
     order = {name: i for i, name in enumerate(SERIES)}
     series = series.sort(pl.col("series").replace_strict(order, return_dtype=pl.Int32), "org_code", "date")
-    for (name, org), rows in series.filter(pl.col("value").is_not_null()).group_by(["series", "org_code"], maintain_order=True):
+    for (name, org), rows in series.filter(pl.col("value").is_not_null()).group_by(
+        ["series", "org_code"], maintain_order=True
+    ):
         if rows.height < 2:
             continue
         title, better = SERIES[name]
         # The target is dated: draw the one in force on the brief's day.
         target = rows["target"][-1]
-        charts.append(Chart(name, title, org, rows["org_name"][0], rows["date"].to_list(),
-                            xmr(rows["value"].to_list(), improvement=better, target=target)))
+        charts.append(
+            Chart(
+                name,
+                title,
+                org,
+                rows["org_name"][0],
+                rows["date"].to_list(),
+                xmr(rows["value"].to_list(), improvement=better, target=target),
+            )
+        )
     return charts
 
 
 def arrivals(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Arrival]:
-    return [arrival(config, landing, day, now) for feed in catalogue.feed_names() for config in load_feed_configs(feed, feeds_dir)]
+    return [
+        arrival(config, landing, day, now)
+        for feed in catalogue.feed_names()
+        for config in load_feed_configs(feed, feeds_dir)
+    ]
 
 
 def _arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Problem]:
-    return [Problem(a.config.feed, a.config.provider_code, a.state, a.describe()) for a in arrivals(feeds_dir, landing, day, now)
-            if a.is_problem]
+    return [
+        Problem(a.config.feed, a.config.provider_code, a.state, a.describe())
+        for a in arrivals(feeds_dir, landing, day, now)
+        if a.is_problem
+    ]
 
 
 def _load_problems(quality: pl.DataFrame) -> list[Problem]:
     problems = []
     for row in quality.iter_rows(named=True):
         if row["rows_quarantined"]:
-            problems.append(Problem(row["feed"], row["provider_code"], "quarantined",
-                                    f"{row['rows_quarantined']:,} of {row['rows_read']:,} rows quarantined"))
+            problems.append(
+                Problem(
+                    row["feed"],
+                    row["provider_code"],
+                    "quarantined",
+                    f"{row['rows_quarantined']:,} of {row['rows_read']:,} rows quarantined",
+                )
+            )
         if row["files_rejected"]:
-            problems.append(Problem(row["feed"], row["provider_code"], "rejected",
-                                    f"{row['files_rejected']} file(s) rejected unread"))
+            problems.append(
+                Problem(
+                    row["feed"], row["provider_code"], "rejected", f"{row['files_rejected']} file(s) rejected unread"
+                )
+            )
     return problems
 
 
@@ -133,7 +172,10 @@ def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
 
     latest: dict[tuple[str, str], tuple[object, str]] = {}
     for run in runs_covering(instance, day.isoformat()):  # newest first: the first evaluation seen wins
-        first, last = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
+        first, last = (
+            run.tags.get("dagster/asset_partition_range_start"),
+            run.tags.get("dagster/asset_partition_range_end"),
+        )
         scope = f" (run over {first} to {last})" if first and first != last else ""
         for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
             check = entry.dagster_event.event_specific_data
@@ -148,6 +190,12 @@ def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
         table = asset.split("/")[-1]
         feed = catalogue.feed_of_table(table)
         severity = "ERROR" if check.severity == dg.AssetCheckSeverity.ERROR else "WARN"
-        problems.append(Problem(feed or "", None, "check failed", f"{severity} {asset}: {name}{scope}"
-                                + (f": {check.description}" if check.description else "")))
+        problems.append(
+            Problem(
+                feed or "",
+                None,
+                "check failed",
+                f"{severity} {asset}: {name}{scope}" + (f": {check.description}" if check.description else ""),
+            )
+        )
     return problems

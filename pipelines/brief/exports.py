@@ -30,8 +30,13 @@ def export_marts(conn: duckdb.DuckDBPyConnection, day: date, reports: Path) -> t
         for mart in DAY_MARTS:
             frame = conn.sql(f"select * from {quoted('marts.' + mart)} where date = $day", params={"day": day}).pl()
             frame.write_csv(staging / f"{mart}.csv")
-            frame.write_excel(workbook=book, worksheet=mart, autofit=True, table_style="Table Style Light 9",
-                              dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"})
+            frame.write_excel(
+                workbook=book,
+                worksheet=mart,
+                autofit=True,
+                table_style="Table Style Light 9",
+                dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"},
+            )
             csvs.append(folder / f"{mart}.csv")
             rows += frame.height
     finally:

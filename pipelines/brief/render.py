@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -30,7 +30,9 @@ class BriefFiles:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
     # One place decides how a figure reads, so the tiles and the browser test agree on rounding.
     env.filters.update(
         pct=lambda v: "no data" if v is None else f"{v:.1f}%",
@@ -56,23 +58,56 @@ def render_brief(data: BriefData, warehouse: str) -> str:
         if day is None:
             continue
         level = day["level"]
-        ed.append({"org_code": code, "org_name": day["org_name"], "day": day, "month_to_date": periods.get("month_to_date"),
-                   "year_to_date": periods.get("year_to_date"),
-                   "provisional": _reasons(data.provisional("ed", None if level == "system" else code))})
+        ed.append(
+            {
+                "org_code": code,
+                "org_name": day["org_name"],
+                "day": day,
+                "month_to_date": periods.get("month_to_date"),
+                "year_to_date": periods.get("year_to_date"),
+                "provisional": _reasons(data.provisional("ed", None if level == "system" else code)),
+            }
+        )
     handover = [
-        {**r, "provisional": _reasons(data.provisional("handover", None if r["level"] == "system" else r["trust_code"]))}
+        {
+            **r,
+            "provisional": _reasons(data.provisional("handover", None if r["level"] == "system" else r["trust_code"])),
+        }
         for r in data.handover.iter_rows(named=True)
     ]
     stack = data.cnh.filter(pl.col("referral_source") == "ambulance_stack_total").to_dicts()
     cnh = {**stack[0], "provisional": _reasons(data.provisional("cnh"))} if stack else None
     opel = data.opel.to_dicts()
-    charts = [{"series": c.series, "title": c.title, "org_name": c.org_name, "variation": c.chart.variation,
-               "assurance": c.chart.assurance, "svg": jinja2.utils.markupsafe.Markup(chart_svg(c))} for c in data.charts]
-    return _environment().get_template("brief.html.j2").render(
-        day_long=f"{data.day:%A} {data.day.day} {data.day:%B %Y}", generated=f"{data.generated_at:%d %b %Y %H:%M}",
-        problems=data.problems, quality=data.quality.to_dicts(), ed=ed, handover=handover, cnh=cnh, opel=opel,
-        system_level=opel[0]["system_level"] if opel else None, providers_missing=opel[0]["providers_missing"] if opel else None,
-        opel_provisional=_reasons(data.provisional("opel")), charts=charts, trailing_days=TRAILING_DAYS, warehouse=warehouse,
+    charts = [
+        {
+            "series": c.series,
+            "title": c.title,
+            "org_name": c.org_name,
+            "variation": c.chart.variation,
+            "assurance": c.chart.assurance,
+            "svg": jinja2.utils.markupsafe.Markup(chart_svg(c)),
+        }
+        for c in data.charts
+    ]
+    return (
+        _environment()
+        .get_template("brief.html.j2")
+        .render(
+            day_long=f"{data.day:%A} {data.day.day} {data.day:%B %Y}",
+            generated=f"{data.generated_at:%d %b %Y %H:%M}",
+            problems=data.problems,
+            quality=data.quality.to_dicts(),
+            ed=ed,
+            handover=handover,
+            cnh=cnh,
+            opel=opel,
+            system_level=opel[0]["system_level"] if opel else None,
+            providers_missing=opel[0]["providers_missing"] if opel else None,
+            opel_provisional=_reasons(data.provisional("opel")),
+            charts=charts,
+            trailing_days=TRAILING_DAYS,
+            warehouse=warehouse,
+        )
     )
 
 
@@ -87,8 +122,17 @@ def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path,
     return BriefFiles(html, workbook, csvs, rows)
 
 
-def brief_for_day(conn: duckdb.DuckDBPyConnection, day: date, *, reports: Path, feeds_dir: str, landing: Path,
-                  now: datetime, warehouse: str, instance=None) -> tuple[BriefData, BriefFiles]:
+def brief_for_day(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    reports: Path,
+    feeds_dir: str,
+    landing: Path,
+    now: datetime,
+    warehouse: str,
+    instance=None,
+) -> tuple[BriefData, BriefFiles]:
     """Read, render and write one day's brief and exports."""
     data = read_brief(conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance)
     return data, write_brief(conn, data, reports, warehouse)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -25,7 +25,9 @@ def _relations(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str,
     return conn.sql(
         "select schema_name, table_name from duckdb_tables() where database_name = $db "
         "union all select schema_name, view_name from duckdb_views() where database_name = $db and not internal "
-        "order by 1, 2", params={"db": catalog}).fetchall()
+        "order by 1, 2",
+        params={"db": catalog},
+    ).fetchall()
 
 
 def backup(target: Path, out: Print = print, timeout_seconds: float = 1800) -> int:
@@ -49,9 +51,15 @@ def backup(target: Path, out: Print = print, timeout_seconds: float = 1800) -> i
         conn.execute(f"attach '{partial}' as copy")
         conn.execute("copy from database live to copy")
         relations = _relations(conn, "live")
-        counts = [(schema, name, conn.sql(f'select count(*) from live."{schema}"."{name}"').fetchall()[0][0],
-                   conn.sql(f'select count(*) from copy."{schema}"."{name}"').fetchall()[0][0])
-                  for schema, name in relations]
+        counts = [
+            (
+                schema,
+                name,
+                conn.sql(f'select count(*) from live."{schema}"."{name}"').fetchall()[0][0],
+                conn.sql(f'select count(*) from copy."{schema}"."{name}"').fetchall()[0][0],
+            )
+            for schema, name in relations
+        ]
         conn.execute("detach copy")
     finally:
         conn.close()

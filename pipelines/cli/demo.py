@@ -58,7 +58,10 @@ def main() -> None:
         [*defs.assets, *defs.asset_checks],
         resources=resources,
         instance=instance,
-        tags={"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()},
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )
@@ -72,10 +75,15 @@ def main() -> None:
 def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
-    print(f"\nChecks: {len(checks)} evaluated, {len(checks) - len(failed)} passed, {len(failed)} failed "
-          "(blocking checks stop what is downstream; the rest are warnings):")
+    print(
+        f"\nChecks: {len(checks)} evaluated, {len(checks) - len(failed)} passed, {len(failed)} failed "
+        "(blocking checks stop what is downstream; the rest are warnings):"
+    )
     for check in failed:
-        print(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: {(check.description or '')[:150]}")
+        print(
+            f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
+            f"{(check.description or '')[:150]}"
+        )
     print(f"Data Docs (great-expectations, what passed and failed): {reports / 'data_docs' / 'index.html'}")
 
 
@@ -113,7 +121,8 @@ def _print_summary(path: str, latest: date) -> None:
         hub = conn.sql(
             "select referral_source, cases, dispatches_avoided, deflection_rate, mean_response_minutes, "
             "pct_within_30_min, pct_automated, pct_own_gp from marts.cnh_deflection_monthly "
-            "where month = date '2025-01-01' and is_ambulance_stack order by referral_source = 'ambulance_stack_total', referral_source"
+            "where month = date '2025-01-01' and is_ambulance_stack order by referral_source = "
+            "'ambulance_stack_total', referral_source"
         ).fetchall()
         opel = conn.sql(
             "select provider_code, declared_level, derived_level, derived_score, is_late, is_missing, "
@@ -122,44 +131,77 @@ def _print_summary(path: str, latest: date) -> None:
             params={"d": latest},
         ).fetchall()
         system = conn.sql(
-            "select system_code, system_score, system_level, providers_missing from marts.opel_system_daily where date = $d",
+            "select system_code, system_score, system_level, providers_missing from marts.opel_system_daily where "
+            "date = $d",
             params={"d": latest},
         ).fetchall()
     print(f"\nWarehouse: {path}")
     print("\nFiles loaded (rows read = loaded + quarantined):")
     for feed, provider, n, read, loaded, quarantined in files:
-        print(f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined (see ops.quarantine)")
+        print(
+            f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} "
+            "quarantined (see ops.quarantine)"
+        )
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
     for code, name, attendances, pending, pct4, pct12, target in day:
-        print(f"  {(code + ' ' + name)[:66]:<66} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} {_pct(target):>7}")
+        print(
+            f"  {(code + ' ' + name)[:66]:<66} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} "
+            f"{_pct(target):>7}"
+        )
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
     print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
-    for level, code, name, scope, attendances, pct4, pct12, _target in january:
+    for _level, code, name, scope, attendances, pct4, pct12, _target in january:
         reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
-        print(f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} {reported:>7}")
+        print(
+            f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} "
+            f"{reported:>7}"
+        )
     print("\nAmbulance handovers per acute site:")
-    print(f"  {'site':<34} {'period':<15} {'handovers':>9} {'hours lost':>10} {'mean min':>8} {'>45 min':>7} {'source':<12} {'brief':>8}")
+    print(
+        f"  {'site':<34} {'period':<15} {'handovers':>9} {'hours lost':>10} {'mean min':>8} {'>45 min':>7} "
+        f"{'source':<12} {'brief':>8}"
+    )
     for period, site, name, arrivals, hours, mean, over_45, sources in handovers:
         brief = BRIEF_HOURS_LOST.get(site, "") if period.startswith("Jan") else ""
         hours_text = "n/a" if hours is None else f"{hours:,.0f}"
-        print(f"  {(site + ' ' + name)[:34]:<34} {period:<15} {arrivals:>9,} {hours_text:>10} {mean:>8.1f} {over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}")
-    print("\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; brief: EMAS C3/4 1,277 cases, 828 avoided, mean 9 min):")
-    print(f"  {'referral source':<22} {'cases':>6} {'avoided':>8} {'deflection':>10} {'mean resp':>9} {'<=30 min':>8} {'automated':>9} {'own GP':>7}")
+        print(
+            f"  {(site + ' ' + name)[:34]:<34} {period:<15} {arrivals:>9,} {hours_text:>10} {mean:>8.1f} "
+            f"{over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}"
+        )
+    print(
+        "\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; brief: EMAS C3/4 1,277 cases, 828 "
+        "avoided, mean 9 min):"
+    )
+    print(
+        f"  {'referral source':<22} {'cases':>6} {'avoided':>8} {'deflection':>10} {'mean resp':>9} "
+        f"{'<=30 min':>8} {'automated':>9} {'own GP':>7}"
+    )
     for source, cases, avoided, rate, mean, within, automated, own_gp in hub:
-        print(f"  {source:<22} {cases:>6,} {avoided:>8,} {_pct(rate):>10} {mean:>7.1f} m {_pct(within):>8} {_pct(automated):>9} {_pct(own_gp):>7}")
+        print(
+            f"  {source:<22} {cases:>6,} {avoided:>8,} {_pct(rate):>10} {mean:>7.1f} m {_pct(within):>8} "
+            f"{_pct(automated):>9} {_pct(own_gp):>7}"
+        )
     print(f"\nOPEL on {latest} (derived levels use placeholder thresholds: schemas/reference/opel.yaml):")
-    print(f"  {'provider':<9} {'declared':>8} {'derived':>7} {'score':>6}  {'timeliness':<22} {'4-hour submitted / pipeline':>28}")
+    print(
+        f"  {'provider':<9} {'declared':>8} {'derived':>7} {'score':>6}  {'timeliness':<22} "
+        f"{'4-hour submitted / pipeline':>28}"
+    )
     for code, declared, derived, score, late, missing, changed, submitted, pipeline in opel:
         timeliness = "missing" if missing and not late else "late" if late else "on time"
         timeliness += ", changed" if changed else ""
         check = f"{_pct(submitted)} / {_pct(pipeline)}" if submitted is not None else ""
-        print(f"  {code:<9} {_level(declared):>8} {_level(derived):>7} {score if score is not None else '':>6}  {timeliness:<22} {check:>28}")
+        print(
+            f"  {code:<9} {_level(declared):>8} {_level(derived):>7} {score if score is not None else '':>6}  "
+            f"{timeliness:<22} {check:>28}"
+        )
     for code, score, level, missing in system:
         print(f"  System {code}: OPEL {level} (weighted score {score:.2f}); missing by 11:00: {missing or 'none'}")
     print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
-    print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
-          ".sql('from marts.ed_four_hour_system limit 5'))\"")
+    print(
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
+        ".sql('from marts.ed_four_hour_system limit 5'))\""
+    )
 
 
 if __name__ == "__main__":

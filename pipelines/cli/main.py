@@ -28,69 +28,87 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uec",
         description="Run and inspect the Derby and Derbyshire SCC urgent and emergency care pipeline. "
-                    "Runs go through the persistent Dagster instance (DAGSTER_HOME, default .dagster/), so they "
-                    "appear in the Dagster UI beside the overnight schedule's runs.",
+        "Runs go through the persistent Dagster instance (DAGSTER_HOME, default .dagster/), so they "
+        "appear in the Dagster UI beside the overnight schedule's runs.",
         epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
-               "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
+        "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient "
+        "identifiers), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     refresh = commands.add_parser(
-        "refresh", help="load and rebuild a day (default yesterday) or a range of days",
+        "refresh",
+        help="load and rebuild a day (default yesterday) or a range of days",
         description="Materialise every feed and mart (or one feed and what is built from it) for yesterday, a "
-                    "date, or a date range run as one Dagster run. Shows each step as it finishes, then rows "
-                    "loaded and quarantined per provider, failed checks and the headline figures. If another run "
-                    "is writing the warehouse, waits for it. Exit status: 0 when every step ran and no ERROR "
-                    "check failed; 1 otherwise, with the reason; 2 for a usage error.",
+        "date, or a date range run as one Dagster run. Shows each step as it finishes, then rows "
+        "loaded and quarantined per provider, failed checks and the headline figures. If another run "
+        "is writing the warehouse, waits for it. Exit status: 0 when every step ran and no ERROR "
+        "check failed; 1 otherwise, with the reason; 2 for a usage error.",
     )
     when = refresh.add_mutually_exclusive_group()
     when.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="one day (default: yesterday, London time)")
     when.add_argument("--from", dest="first", type=_day, metavar="YYYY-MM-DD", help="first day of a range (with --to)")
-    refresh.add_argument("--to", dest="last", type=_day, metavar="YYYY-MM-DD", help="last day of a range (default: yesterday)")
+    refresh.add_argument(
+        "--to", dest="last", type=_day, metavar="YYYY-MM-DD", help="last day of a range (default: yesterday)"
+    )
     refresh.add_argument("--feed", choices=feed_names(), help="only this feed and the marts built from it")
 
     status = commands.add_parser(
-        "status", help="what arrived for a day, what is late, what loaded, and failing checks",
+        "status",
+        help="what arrived for a day, what is late, what loaded, and failing checks",
         description="For one day (default yesterday): per feed and provider, files received (first extract "
-                    "time) against when they are due (arrives_by in the provider's layout), rows loaded and "
-                    "quarantined, the last run covering the day and its outcome, and failing checks. Exit status "
-                    "1 when a file is late, missing, rejected or a check failed; 0 otherwise.",
+        "time) against when they are due (arrives_by in the provider's layout), rows loaded and "
+        "quarantined, the last run covering the day and its outcome, and failing checks. Exit status "
+        "1 when a file is late, missing, rejected or a check failed; 0 otherwise.",
     )
     status.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
 
     backup = commands.add_parser(
-        "backup", help="copy the warehouse to a backup file, safely while runs may be going",
+        "backup",
+        help="copy the warehouse to a backup file, safely while runs may be going",
         description="Copy every table and view of the warehouse (UEC_WAREHOUSE) into a new DuckDB file, then "
-                    "check each one's row count against the warehouse. A run that is writing is waited for, and "
-                    "no run can write until the copy is done, so the copy is one consistent state. The file "
-                    "appears only when complete. Exit status: 0 when the copy is written and checked; 2 when "
-                    "there is no warehouse or the target exists already.",
+        "check each one's row count against the warehouse. A run that is writing is waited for, and "
+        "no run can write until the copy is done, so the copy is one consistent state. The file "
+        "appears only when complete. Exit status: 0 when the copy is written and checked; 2 when "
+        "there is no warehouse or the target exists already.",
     )
-    backup.add_argument("--to", dest="target", type=Path, metavar="PATH",
-                        help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)")
+    backup.add_argument(
+        "--to",
+        dest="target",
+        type=Path,
+        metavar="PATH",
+        help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)",
+    )
 
     report = commands.add_parser(
-        "report", help="write the SCC morning brief and the day's marts for the system call pack",
+        "report",
+        help="write the SCC morning brief and the day's marts for the system call pack",
         description="Write reports/brief-YYYY-MM-DD.html (one self-contained page: headline tiles, XmR charts over "
-                    "the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as "
-                    "CSV in reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the "
-                    "warehouse as it stands (it does not load files: run `uec refresh` first). Exit status: 0 when "
-                    "written; 1 when the warehouse has no figures for the day; 2 for a usage error.",
+        "the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as "
+        "CSV in reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the "
+        "warehouse as it stands (it does not load files: run `uec refresh` first). Exit status: 0 when "
+        "written; 1 when the warehouse has no figures for the day; 2 for a usage error.",
     )
     report.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
 
-    feeds = commands.add_parser("feeds", help="work with provider layouts",
-                                description="Work with provider layouts (schemas/feeds/<feed>/<provider>.yaml).")
+    feeds = commands.add_parser(
+        "feeds",
+        help="work with provider layouts",
+        description="Work with provider layouts (schemas/feeds/<feed>/<provider>.yaml).",
+    )
     feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="SUBCOMMAND")
     check = feed_commands.add_parser(
-        "check", help="dry-run a provider's layout over a file, writing nothing",
+        "check",
+        help="dry-run a provider's layout over a file, writing nothing",
         description="Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show "
-                    "what would load, what would be quarantined and why (by column, with row numbers as a "
-                    "spreadsheet shows them), or why the whole file would be rejected. Writes nothing. Exit "
-                    "status: 0 when every row would load; 1 when rows would be quarantined or the file rejected; "
-                    "2 when no layout of PROVIDER recognises the file name.",
+        "what would load, what would be quarantined and why (by column, with row numbers as a "
+        "spreadsheet shows them), or why the whole file would be rejected. Writes nothing. Exit "
+        "status: 0 when every row would load; 1 when rows would be quarantined or the file rejected; "
+        "2 when no layout of PROVIDER recognises the file name.",
     )
-    check.add_argument("provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)")
+    check.add_argument(
+        "provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)"
+    )
     check.add_argument("file", metavar="FILE", type=Path, help="the file to check")
     return parser
 

@@ -16,8 +16,11 @@ from pipelines.warehouse import connect, sql, warehouse_path
 
 Print = Callable[[str], None]
 PROGRESS_EVENTS = {
-    dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
-    dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
 }
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -63,7 +66,8 @@ class Progress:
             self.out(f"  FAILED {step}: {error.message.strip() if error else 'see the Dagster UI'}")
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
             check = event.event_specific_data
-            self.out(f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}".rstrip(": "))
+            line = f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}"
+            self.out(line.rstrip(": "))
 
 
 def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstance) -> None:
@@ -74,8 +78,8 @@ def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstan
 
 def refresh(first: date, last: date, feed: str | None, out: Print = print) -> int:
     """Materialise the days (one run for a range) and return the process exit status."""
-    from pipelines.instance import written_brief
     from pipelines.definitions import defs  # loading every asset is slow: only when a run is asked for
+    from pipelines.instance import written_brief
 
     instance = persistent_instance()
     job = defs.resolve_job_def("daily_refresh" if feed is None else f"refresh_{feed}")
@@ -83,7 +87,10 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
     days = f"{first}" if first == last else f"{first} to {last}"
     tags = {"uec/trigger": "uec refresh"}
     if first != last:
-        tags |= {"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()}
+        tags |= {
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        }
     out(f"Refreshing {feed or 'every feed'} for {days} (run {run_id} on the instance in {instance.root_directory}).")
     progress = Progress(run_id, out)
     done = threading.Event()
@@ -92,7 +99,11 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
     watcher.start()
     try:
         result = job.execute_in_process(
-            instance=instance, run_id=run_id, tags=tags, raise_on_error=False, run_config=QUIET_LOGGERS,
+            instance=instance,
+            run_id=run_id,
+            tags=tags,
+            raise_on_error=False,
+            run_config=QUIET_LOGGERS,
             partition_key=first.isoformat() if first == last else None,
         )
     finally:
@@ -115,16 +126,25 @@ def _verdict(result: dg.ExecuteInProcessResult, failed_checks: list[dg.AssetChec
             error = error.cause
         reason = error.message.strip() if error else "see the run in the Dagster UI"
         out(f"\nRefresh FAILED at {first.step_key if first else 'start-up'}: {reason}")
-        out("Steps after it did not run for these days; what had already finished is kept. Fix the cause and run the same command again.")
+        out(
+            "Steps after it did not run for these days; what had already finished is kept. Fix the cause and run "
+            "the same command again."
+        )
         return 1
     errors = [e for e in failed_checks if e.severity == dg.AssetCheckSeverity.ERROR]
     if errors:
         out(f"\nRefresh finished, but {len(errors)} check(s) failed, so some figures are incomplete:")
         for check in errors:
-            out(f"  - {check.asset_key.to_user_string()} {check.check_name}: {check.description or 'see the Dagster UI'}")
+            out(
+                f"  - {check.asset_key.to_user_string()} {check.check_name}: "
+                f"{check.description or 'see the Dagster UI'}"
+            )
         return 1
-    out("\nRefresh finished: every step ran and every check passed." if not failed_checks
-        else "\nRefresh finished; only warnings failed (listed above).")
+    out(
+        "\nRefresh finished: every step ran and every check passed."
+        if not failed_checks
+        else "\nRefresh finished; only warnings failed (listed above)."
+    )
     return 0
 
 
@@ -136,7 +156,8 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
         files = conn.sql(
             "select feed, provider_code, count(*) as files, sum(rows_read) as read, sum(rows_loaded) as loaded, "
             "sum(rows_quarantined) as quarantined from ops.source_files "
-            "where partition_date between $first and $last and ($feed is null or feed = $feed) group by all order by all",
+            "where partition_date between $first and $last and ($feed is null or feed = $feed) group by all order "
+            "by all",
             params={"first": first, "last": last, "feed": feed},
         ).fetchall()
         rejected = conn.sql(
@@ -147,13 +168,18 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
         headlines = conn.sql(sql("headline_figures"), params={"day": last}).fetchall()
     out(f"\nRows per provider, {first} to {last} (rows read = loaded + quarantined):")
     for name, provider, n, read, loaded, quarantined in files:
-        out(f"  {name:<20} {provider:<4} {n:>3} file(s) {read:>9,} read {loaded:>9,} loaded {quarantined:>6,} quarantined")
+        out(
+            f"  {name:<20} {provider:<4} {n:>3} file(s) {read:>9,} read {loaded:>9,} loaded {quarantined:>6,} "
+            "quarantined"
+        )
     for name, provider, file_name, reason in rejected:
         out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")
     out(f"Checks failed: {len(failed_checks)}")
     for check in failed_checks:
-        out(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
-            f"{(check.description or 'see the Dagster UI')[:200]}")
+        out(
+            f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
+            f"{(check.description or 'see the Dagster UI')[:200]}"
+        )
     if headlines:
         out(f"\nHeadline figures for {last}:")
         for _, figure, value, unit in headlines:

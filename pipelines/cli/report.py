@@ -13,7 +13,7 @@ from schemas.clock import LONDON
 
 
 def report(day: date, out=print) -> int:
-    """`uec report`: write the brief and exports for a day from the warehouse as it stands; exit 1 when it has no figures."""
+    """`uec report`: the brief and exports for a day from the warehouse as it stands; exit 1 when it has no figures."""
     resources = default_resources()
     path = warehouse_path()
     if not Path(path).is_file():
@@ -21,13 +21,22 @@ def report(day: date, out=print) -> int:
         return 1
     conn = connect(path, read_only=True, on_wait=out)
     try:
-        if not conn.sql("select count(*) from marts.ed_four_hour_daily where date = $day", params={"day": day}).fetchall()[0][0]:
+        if not conn.sql(
+            "select count(*) from marts.ed_four_hour_daily where date = $day", params={"day": day}
+        ).fetchall()[0][0]:
             out(f"No figures for {day} in {path}: run `uec refresh --date {day}` first.")
             return 1
         files = resources["feed_files"]
-        data, written = brief_for_day(conn, day, reports=resources["reports"].path, feeds_dir=files.feeds_dir,
-                                      landing=files.landing, now=datetime.now(LONDON), warehouse=path,
-                                      instance=persistent_instance())
+        data, written = brief_for_day(
+            conn,
+            day,
+            reports=resources["reports"].path,
+            feeds_dir=files.feeds_dir,
+            landing=files.landing,
+            now=datetime.now(LONDON),
+            warehouse=path,
+            instance=persistent_instance(),
+        )
     finally:
         conn.close()
     out(f"Morning brief for {day}: {written.html}")

@@ -8,19 +8,21 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.instance import persistent_instance, runs_covering
 from pipelines.ingest.freshness import arrival
+from pipelines.instance import persistent_instance, runs_covering
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
-from schemas.registry import load_feed_configs
 from schemas.clock import LONDON
+from schemas.registry import load_feed_configs
 
 Print = Callable[[str], None]
 
 
 def _last_run(runs: list[dg.DagsterRun], feed: str) -> dg.DagsterRun | None:
-    return next((r for r in runs if r.job_name in ("daily_refresh", f"refresh_{feed}", "__ephemeral_asset_job__")), None)
+    return next(
+        (r for r in runs if r.job_name in ("daily_refresh", f"refresh_{feed}", "__ephemeral_asset_job__")), None
+    )
 
 
 def _failed_checks(instance: dg.DagsterInstance, run: dg.DagsterRun | None, feed: str) -> list[str]:
@@ -51,15 +53,24 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
             came = arrival(config, feed_files.landing, day, now)
             due, late = came.due, came.is_problem
             received = {
-                "not expected": "none (sent only when needed)", "missing": "MISSING, overdue", "not yet due": "not yet (not due)",
-            }.get(came.state) or f"{came.files} file(s), first {came.first_extract:%d %b %H:%M}" + (" LATE" if late else "")
+                "not expected": "none (sent only when needed)",
+                "missing": "MISSING, overdue",
+                "not yet due": "not yet (not due)",
+            }.get(came.state) or f"{came.files} file(s), first {came.first_extract:%d %b %H:%M}" + (
+                " LATE" if late else ""
+            )
             counts = loaded.get((feed, config.provider_code), {})
             rejected = counts.get("rejected", 0)
             problems += late or rejected > 0
-            out(f"  {feed:<20} {config.provider_code:<8} {received:<30} {due:%d %b %H:%M}  "
-                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,}  {run_text}")
+            out(
+                f"  {feed:<20} {config.provider_code:<8} {received:<30} {due:%d %b %H:%M}  "
+                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,}  {run_text}"
+            )
             if rejected:
-                out(f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check {config.provider_code} FILE`")
+                out(
+                    f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check "
+                    f"{config.provider_code} FILE`"
+                )
         for failed in _failed_checks(instance, run, feed):
             problems += 1
             out(f"      CHECK FAILED on raw/{feed}: {failed}")
@@ -75,7 +86,8 @@ def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
     with connect(path, read_only=True, timeout_seconds=600) as conn:
         for feed, provider, loaded, quarantined in conn.execute(
             "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined) from ops.source_files "
-            "where partition_date = ? group by all", [day]
+            "where partition_date = ? group by all",
+            [day],
         ).fetchall():
             counts[(feed, provider)] = {"loaded": int(loaded), "quarantined": int(quarantined)}
         for feed, provider, n in conn.execute(

@@ -24,24 +24,51 @@ from schemas.registry import FeedConfig
 ContractFactory = Callable[[date], pa.DataFrameSchema]
 
 FILE_COLUMNS = {
-    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
-    "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
-    "extracted_at_utc": pl.Datetime("us"), "rows_read": pl.Int64, "rows_loaded": pl.Int64,
-    "rows_quarantined": pl.Int64, "unexpected_columns": pl.Utf8,
+    "feed": pl.Utf8,
+    "provider_code": pl.Utf8,
+    "partition_date": pl.Date,
+    "file_name": pl.Utf8,
+    "path": pl.Utf8,
+    "sha256": pl.Utf8,
+    "size_bytes": pl.Int64,
+    "received_at_utc": pl.Datetime("us"),
+    "extracted_at_utc": pl.Datetime("us"),
+    "rows_read": pl.Int64,
+    "rows_loaded": pl.Int64,
+    "rows_quarantined": pl.Int64,
+    "unexpected_columns": pl.Utf8,
 }
 REJECTED_COLUMNS = {
-    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
-    "path": pl.Utf8, "sha256": pl.Utf8, "size_bytes": pl.Int64, "received_at_utc": pl.Datetime("us"),
+    "feed": pl.Utf8,
+    "provider_code": pl.Utf8,
+    "partition_date": pl.Date,
+    "file_name": pl.Utf8,
+    "path": pl.Utf8,
+    "sha256": pl.Utf8,
+    "size_bytes": pl.Int64,
+    "received_at_utc": pl.Datetime("us"),
     "reason": pl.Utf8,
 }
 DUPLICATE_COLUMNS = {
-    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8, "sha256": pl.Utf8,
+    "feed": pl.Utf8,
+    "provider_code": pl.Utf8,
+    "partition_date": pl.Date,
+    "file_name": pl.Utf8,
+    "sha256": pl.Utf8,
     "duplicate_of": pl.Utf8,
 }
 QUARANTINE_COLUMNS = {
-    "feed": pl.Utf8, "provider_code": pl.Utf8, "partition_date": pl.Date, "file_name": pl.Utf8,
-    "sha256": pl.Utf8, "source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8,
-    "reason": pl.Utf8, "value": pl.Utf8, "record": pl.Utf8,
+    "feed": pl.Utf8,
+    "provider_code": pl.Utf8,
+    "partition_date": pl.Date,
+    "file_name": pl.Utf8,
+    "sha256": pl.Utf8,
+    "source_row": pl.Int64,
+    "column_name": pl.Utf8,
+    "source_column": pl.Utf8,
+    "reason": pl.Utf8,
+    "value": pl.Utf8,
+    "record": pl.Utf8,
 }
 
 
@@ -114,8 +141,14 @@ class PreparedFile:
     mapping_errors: pl.DataFrame
 
 
-def prepare_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, data: bytes, sha: str | None = None,
-                 seconds: Counter | None = None) -> PreparedFile:
+def prepare_file(
+    landed: LandedFile,
+    config: FeedConfig,
+    spec: FeedSpec,
+    data: bytes,
+    sha: str | None = None,
+    seconds: Counter | None = None,
+) -> PreparedFile:
     """Read and map one file (`sha`: its digest, when the caller has it already)."""
     started = time.perf_counter()
     raw = read_text_frame(landed, config, data)
@@ -128,38 +161,68 @@ def prepare_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, data: b
     return PreparedFile(landed, config, data, sha or hashlib.sha256(data).hexdigest(), raw, typed, mapping_errors)
 
 
-def check_files(prepared: list[PreparedFile], contract: pa.DataFrameSchema, seconds: Counter | None = None) -> pl.DataFrame:
+def check_files(
+    prepared: list[PreparedFile], contract: pa.DataFrameSchema, seconds: Counter | None = None
+) -> pl.DataFrame:
     """The contract's row errors for all the files at once, each tagged with its file's place in `prepared`.
 
     One pandera call per file costs ~40 ms before it looks at a row; a day of 80 trusts' files pays it once.
     """
     started = time.perf_counter()
-    frames = [p.typed.with_columns(pl.lit(i, dtype=pl.Int32).alias(FILE)) for i, p in enumerate(prepared) if p.typed.height]
+    frames = [
+        p.typed.with_columns(pl.lit(i, dtype=pl.Int32).alias(FILE)) for i, p in enumerate(prepared) if p.typed.height
+    ]
     errors = contract_errors(pl.concat(frames, how="diagonal_relaxed"), contract, {}) if frames else empty_errors()
     if seconds is not None:
         seconds["validate"] += time.perf_counter() - started
     return errors
 
 
-def finish_file(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame,
-                seconds: Counter | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def finish_file(
+    prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame, seconds: Counter | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
     started = time.perf_counter()
-    landed, config, data, sha, raw, typed = prepared.landed, prepared.config, prepared.data, prepared.sha, prepared.raw, prepared.typed
+    landed, config, data, sha, raw, typed = (
+        prepared.landed,
+        prepared.config,
+        prepared.data,
+        prepared.sha,
+        prepared.raw,
+        prepared.typed,
+    )
     mapping_errors = prepared.mapping_errors
     source_names = _source_columns(config, spec)
-    row_errors = row_errors.with_columns(pl.col("column_name").replace_strict(source_names, default=None).alias("source_column"))
+    row_errors = row_errors.with_columns(
+        pl.col("column_name").replace_strict(source_names, default=None).alias("source_column")
+    )
     # A cell that could not be parsed also fails the contract on what was derived from it ("value
     # missing" on arrival_utc after an unreadable arrival_at): keep only the precise parse reason.
-    row_errors = row_errors.join(mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti")
+    row_errors = row_errors.join(
+        mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti"
+    )
     errors = pl.concat([mapping_errors, row_errors])
     if cut := truncated_last_row(landed, data, config, raw):
         # The missing fields fail other checks too; the one reason worth reading is the truncation.
         row, found, expected = cut
-        errors = pl.concat([errors.filter(pl.col("source_row") != row), pl.DataFrame([{
-            "source_row": row, "column_name": "row", "source_column": None, "value": None,
-            "reason": f"truncated: the file ends part-way through this row ({found} of {expected} fields, no final line break)",
-        }], schema=errors.schema)])
+        errors = pl.concat(
+            [
+                errors.filter(pl.col("source_row") != row),
+                pl.DataFrame(
+                    [
+                        {
+                            "source_row": row,
+                            "column_name": "row",
+                            "source_column": None,
+                            "value": None,
+                            "reason": f"truncated: the file ends part-way through this row ({found} of {expected} "
+                            "fields, no final line break)",
+                        }
+                    ],
+                    schema=errors.schema,
+                ),
+            ]
+        )
 
     # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.
     identifiers = _identifier_columns(config, spec)
@@ -168,7 +231,9 @@ def finish_file(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame
     masked = failing.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
     text_columns = [c for c in masked.columns if c != "source_row"]
     records = masked.select("source_row", pl.struct(text_columns).struct.json_encode().alias("record"))
-    long_values = masked.unpivot(index="source_row", on=text_columns, variable_name="source_column", value_name="file_value")
+    long_values = masked.unpivot(
+        index="source_row", on=text_columns, variable_name="source_column", value_name="file_value"
+    )
     errors = (
         errors.join(long_values, on=["source_row", "source_column"], how="left")
         .with_columns(pl.coalesce("file_value", "value").alias("value"))
@@ -179,22 +244,39 @@ def finish_file(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame
     bad_rows = errors.get_column("source_row").unique()
     loaded = typed.filter(~pl.col("source_row").is_in(bad_rows.to_list()))
     lineage = {
-        "partition_date": landed.activity_date, "provider_code": config.provider_code,
-        "source_file": landed.path.name, "source_sha256": sha,
+        "partition_date": landed.activity_date,
+        "provider_code": config.provider_code,
+        "source_file": landed.path.name,
+        "source_sha256": sha,
     }
     loaded = _naive_utc(loaded.with_columns([pl.lit(v).alias(k) for k, v in lineage.items()]))
     quarantined = errors.sort("source_row", "column_name").select(
-        pl.lit(config.feed).alias("feed"), pl.lit(config.provider_code).alias("provider_code"),
-        pl.lit(landed.activity_date).alias("partition_date"), pl.lit(landed.path.name).alias("file_name"),
-        pl.lit(sha).alias("sha256"), "source_row", "column_name", "source_column", "reason", "value", "record",
+        pl.lit(config.feed).alias("feed"),
+        pl.lit(config.provider_code).alias("provider_code"),
+        pl.lit(landed.activity_date).alias("partition_date"),
+        pl.lit(landed.path.name).alias("file_name"),
+        pl.lit(sha).alias("sha256"),
+        "source_row",
+        "column_name",
+        "source_column",
+        "reason",
+        "value",
+        "record",
     )
     expected = set(config.source_columns)
     file_record = {
-        "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
-        "file_name": landed.path.name, "path": str(landed.path), "sha256": sha,
-        "size_bytes": len(data), "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
-        "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None), "rows_read": raw.height,
-        "rows_loaded": loaded.height, "rows_quarantined": bad_rows.len(),
+        "feed": config.feed,
+        "provider_code": config.provider_code,
+        "partition_date": landed.activity_date,
+        "file_name": landed.path.name,
+        "path": str(landed.path),
+        "sha256": sha,
+        "size_bytes": len(data),
+        "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+        "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None),
+        "rows_read": raw.height,
+        "rows_loaded": loaded.height,
+        "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
     }
     if seconds is not None:
@@ -208,15 +290,22 @@ def _errors_of(errors: pl.DataFrame, index: int) -> pl.DataFrame:
     return errors.filter(pl.col(FILE) == index).drop(FILE)
 
 
-def ingest_file(landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema,
-                data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def ingest_file(
+    landed: LandedFile, config: FeedConfig, spec: FeedSpec, contract: pa.DataFrameSchema, data: bytes | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """One file on its own (the dry run): loaded rows, quarantine rows and the file's ops record."""
     prepared = prepare_file(landed, config, spec, landed.path.read_bytes() if data is None else data)
     return finish_file(prepared, spec, _errors_of(check_files([prepared], contract), 0))
 
 
-def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Path, day: date, contract: ContractFactory,
-                     listed: dict[str, dict[date, list[LandedFile]]] | None = None) -> PartitionBatch:
+def ingest_partition(
+    configs: list[FeedConfig],
+    spec: FeedSpec,
+    landing_root: Path,
+    day: date,
+    contract: ContractFactory,
+    listed: dict[str, dict[date, list[LandedFile]]] | None = None,
+) -> PartitionBatch:
     """All providers' files for one day; a provider with an unreadable file contributes only the rejection.
 
     `listed`: each provider's files by day when the caller has listed the folders already (a range run).
@@ -227,16 +316,27 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
         provider: list[PreparedFile] = []
         rejected: list[dict] = []
         seen: dict[str, str] = {}
-        found = list_folder(config, landing_root).by_day.get(day, []) if listed is None else listed[config.provider_code].get(day, [])
+        found = (
+            list_folder(config, landing_root).by_day.get(day, [])
+            if listed is None
+            else listed[config.provider_code].get(day, [])
+        )
         for landed in found:
             started = time.perf_counter()
             data = landed.path.read_bytes()
             batch.seconds["read"] += time.perf_counter() - started
             digest = hashlib.sha256(data).hexdigest()
             if digest in seen:
-                batch.duplicates.append({"feed": config.feed, "provider_code": config.provider_code,
-                                         "partition_date": day, "file_name": landed.path.name, "sha256": digest,
-                                         "duplicate_of": seen[digest]})
+                batch.duplicates.append(
+                    {
+                        "feed": config.feed,
+                        "provider_code": config.provider_code,
+                        "partition_date": day,
+                        "file_name": landed.path.name,
+                        "sha256": digest,
+                        "duplicate_of": seen[digest],
+                    }
+                )
                 continue
             seen[digest] = landed.path.name
             try:
@@ -261,7 +361,13 @@ def ingest_partition(configs: list[FeedConfig], spec: FeedSpec, landing_root: Pa
 def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:
     data = landed.path.read_bytes()
     return {
-        "feed": config.feed, "provider_code": config.provider_code, "partition_date": landed.activity_date,
-        "file_name": landed.path.name, "path": str(landed.path), "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data), "received_at_utc": landed.received_at_utc.replace(tzinfo=None), "reason": reason,
+        "feed": config.feed,
+        "provider_code": config.provider_code,
+        "partition_date": landed.activity_date,
+        "file_name": landed.path.name,
+        "path": str(landed.path),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+        "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+        "reason": reason,
     }

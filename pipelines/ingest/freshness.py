@@ -7,8 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.ingest.landing import LandedFile, list_folder
-from schemas.registry import FeedConfig
 from schemas.clock import LONDON
+from schemas.registry import FeedConfig
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,15 @@ class Arrival:
     def describe(self) -> str:
         who = f"{self.config.provider_code} ({self.config.provider_name})"
         if self.state == "late":
-            return f"{who} {self.day}: first file extracted {self.first_extract:%d %b %H:%M}, due {self.due:%d %b %H:%M}"
+            return (
+                f"{who} {self.day}: first file extracted {self.first_extract:%d %b %H:%M}, due {self.due:%d %b %H:%M}"
+            )
         return f"{who} {self.day}: no file, due {self.due:%d %b %H:%M}"
 
 
-def arrival(config: FeedConfig, landing: Path, day: date, now: datetime, files: list[LandedFile] | None = None) -> Arrival:
+def arrival(
+    config: FeedConfig, landing: Path, day: date, now: datetime, files: list[LandedFile] | None = None
+) -> Arrival:
     """A file counts as arrived at the extract time in its name (the provider's clock, not our copy's)."""
     files = list_folder(config, landing).by_day.get(day, []) if files is None else files
     due = config.due_at(day)

@@ -7,13 +7,13 @@ import io
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from schemas.registry import FeedConfig
 from schemas.clock import LONDON
+from schemas.registry import FeedConfig
 
 
 class FeedFileError(ValueError):
@@ -32,11 +32,11 @@ class LandedFile:
 
     @property
     def extracted_at_utc(self) -> datetime:
-        return self.extracted_at.replace(tzinfo=LONDON).astimezone(timezone.utc)
+        return self.extracted_at.replace(tzinfo=LONDON).astimezone(UTC)
 
     @property
     def received_at_utc(self) -> datetime:
-        return datetime.fromtimestamp(self.path.stat().st_mtime, tz=timezone.utc)
+        return datetime.fromtimestamp(self.path.stat().st_mtime, tz=UTC)
 
 
 def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
@@ -47,8 +47,11 @@ def _provider_files(config: FeedConfig, landing_root: Path) -> list[Path]:
     # A link pointing out of the landing area is not a delivery: it is never read. Only links are
     # resolved: resolving every file cost seconds a run once a folder held a year of deliveries.
     with os.scandir(folder) as entries:
-        return [Path(e.path) for e in entries
-                if e.is_file() and (not e.is_symlink() or Path(e.path).resolve().is_relative_to(root))]
+        return [
+            Path(e.path)
+            for e in entries
+            if e.is_file() and (not e.is_symlink() or Path(e.path).resolve().is_relative_to(root))
+        ]
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ def list_folder(config: FeedConfig, landing_root: Path) -> FolderListing:
             by_day[matched[0]].append(LandedFile(path, *matched))
         else:
             unrecognised.append(path.name)
-    return FolderListing({day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()},
-                         sorted(unrecognised))
+    return FolderListing(
+        {day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()},
+        sorted(unrecognised),
+    )
 
 
 def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.DataFrame:
@@ -82,12 +87,16 @@ def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.D
     else:
         frame, header_row = _read_csv(data, path, config), 1
     _check_header(frame.columns, path, config)
-    numbered = frame.with_row_index("source_row", offset=header_row + 1).with_columns(pl.col("source_row").cast(pl.Int64))
+    numbered = frame.with_row_index("source_row", offset=header_row + 1).with_columns(
+        pl.col("source_row").cast(pl.Int64)
+    )
     # Blank spreadsheet rows keep their numbers for the rows below them, then go: they hold no record.
     return numbered.filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))
 
 
-def truncated_last_row(landed: LandedFile, data: bytes, config: FeedConfig, frame: pl.DataFrame) -> tuple[int, int, int] | None:
+def truncated_last_row(
+    landed: LandedFile, data: bytes, config: FeedConfig, frame: pl.DataFrame
+) -> tuple[int, int, int] | None:
     """(source row, fields found, fields expected) when a CSV ends part-way through its last row."""
     # The file's own name decides: a CSV layout may also deliver the odd day as a workbook.
     if config.file_format(landed.path.name) != "csv" or not data or data.endswith((b"\n", b"\r")) or frame.height == 0:
@@ -109,8 +118,10 @@ def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise FeedFileError(
-            config, path, f"cannot be read as {config.encoding}: byte {data[exc.start]:#04x} at offset {exc.start}; "
-            f"check 'encoding' in {config.config_path}"
+            config,
+            path,
+            f"cannot be read as {config.encoding}: byte {data[exc.start]:#04x} at offset {exc.start}; "
+            f"check 'encoding' in {config.config_path}",
         ) from exc
     try:
         return pl.read_csv(io.StringIO(text), separator=config.delimiter, infer_schema=False)
@@ -123,13 +134,23 @@ def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> tuple[pl.DataFram
     # No sheet configured means the first one (polars' sheet_id=0 would read them all).
     sheet = {"sheet_name": config.sheet} if config.sheet else {"sheet_id": 1}
     try:
-        top = pl.read_excel(io.BytesIO(data), engine="calamine", has_header=False, infer_schema_length=0,
-                            drop_empty_rows=False, read_options={"n_rows": 20}, **sheet)
+        top = pl.read_excel(
+            io.BytesIO(data),
+            engine="calamine",
+            has_header=False,
+            infer_schema_length=0,
+            drop_empty_rows=False,
+            read_options={"n_rows": 20},
+            **sheet,
+        )
         expected = set(config.source_columns)
-        header = next((i for i, row in enumerate(top.iter_rows())
-                       if expected <= {str(v).strip() for v in row if v is not None}), 0)
-        frame = pl.read_excel(io.BytesIO(data), engine="calamine", drop_empty_rows=False,
-                              read_options={"header_row": header}, **sheet)
+        header = next(
+            (i for i, row in enumerate(top.iter_rows()) if expected <= {str(v).strip() for v in row if v is not None}),
+            0,
+        )
+        frame = pl.read_excel(
+            io.BytesIO(data), engine="calamine", drop_empty_rows=False, read_options={"header_row": header}, **sheet
+        )
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
         raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
     # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:
@@ -153,6 +174,8 @@ def _check_header(columns: list[str], path: Path, config: FeedConfig) -> None:
         unexpected = [c for c in columns if c not in expected]
         hint = " (one column only: is the delimiter right?)" if len(columns) == 1 else ""
         raise FeedFileError(
-            config, path, f"missing required columns {missing}; unexpected columns {unexpected}{hint}; "
-            f"the layout is defined in {config.config_path}"
+            config,
+            path,
+            f"missing required columns {missing}; unexpected columns {unexpected}{hint}; "
+            f"the layout is defined in {config.config_path}",
         )

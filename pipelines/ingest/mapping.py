@@ -8,16 +8,38 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.ingest.pseudonymise import MASK, key_from_env, nhs_number_keys
-from schemas.clock import TIMEZONE
 from schemas.canonical import Canonical, FeedSpec
+from schemas.clock import TIMEZONE
 from schemas.registry import ColumnMapping, FeedConfig
 
 LOCAL_TZ = TIMEZONE
 _SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "boolean": pl.Boolean, "date": pl.Date, "text": pl.Utf8}
 # A yes/no column without its own `values` is read with the spellings providers commonly use.
-DEFAULT_BOOLEAN_VALUES = {"Y": True, "YES": True, "Yes": True, "yes": True, "1": True, "TRUE": True, "True": True, "true": True,
-                          "N": False, "NO": False, "No": False, "no": False, "0": False, "FALSE": False, "False": False, "false": False}
-ERROR_COLUMNS = {"source_row": pl.Int64, "column_name": pl.Utf8, "source_column": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8}
+DEFAULT_BOOLEAN_VALUES = {
+    "Y": True,
+    "YES": True,
+    "Yes": True,
+    "yes": True,
+    "1": True,
+    "TRUE": True,
+    "True": True,
+    "true": True,
+    "N": False,
+    "NO": False,
+    "No": False,
+    "no": False,
+    "0": False,
+    "FALSE": False,
+    "False": False,
+    "false": False,
+}
+ERROR_COLUMNS = {
+    "source_row": pl.Int64,
+    "column_name": pl.Utf8,
+    "source_column": pl.Utf8,
+    "reason": pl.Utf8,
+    "value": pl.Utf8,
+}
 
 
 def empty_errors() -> pl.DataFrame:
@@ -94,11 +116,14 @@ def _plan(config: FeedConfig, spec: FeedSpec) -> _Plan:
             typed.extend(exprs)
             failures.extend(fails)
     plan = _Plan([layers[d] for d in sorted(layers)], [], failures, identifier)
-    plan.select.extend([
-        pl.col("source_row"), *typed,
-        *(f.flag.fill_null(False).alias(name) for f, name in zip(failures, plan.flags)),
-        *(f.value.cast(pl.Utf8).alias(name) for f, name in zip(failures, plan.values)),
-    ])
+    plan.select.extend(
+        [
+            pl.col("source_row"),
+            *typed,
+            *(f.flag.fill_null(False).alias(name) for f, name in zip(failures, plan.flags)),
+            *(f.value.cast(pl.Utf8).alias(name) for f, name in zip(failures, plan.values)),
+        ]
+    )
     _PLANS[(id(config), spec.feed)] = (config, plan)
     return plan
 
@@ -129,34 +154,52 @@ def _errors(out: pl.DataFrame, failures: list[_Failure], flags: list[str], value
     failing = out.filter(pl.any_horizontal(flags))
     if failing.height == 0:
         return empty_errors()
-    return pl.concat([
-        failing.filter(pl.col(flag)).select(
-            "source_row", pl.lit(f.canonical).alias("column_name"), pl.lit(f.source_column, pl.Utf8).alias("source_column"),
-            pl.lit(f.reason).alias("reason"), pl.col(value).alias("value"),
-        )
-        for f, flag, value in zip(failures, flags, values)
-    ])
+    return pl.concat(
+        [
+            failing.filter(pl.col(flag)).select(
+                "source_row",
+                pl.lit(f.canonical).alias("column_name"),
+                pl.lit(f.source_column, pl.Utf8).alias("source_column"),
+                pl.lit(f.reason).alias("reason"),
+                pl.col(value).alias("value"),
+            )
+            for f, flag, value in zip(failures, flags, values)
+        ]
+    )
 
 
 def _null_of(column: Canonical) -> list[pl.Expr]:
     if column.kind == "local_datetime":
-        return [pl.lit(None, pl.Datetime("us")).alias(column.name), pl.lit(None, pl.Datetime("us", "UTC")).alias(column.utc_name)]
+        return [
+            pl.lit(None, pl.Datetime("us")).alias(column.name),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias(column.utc_name),
+        ]
     if column.kind == "nhs_number":
         return [pl.lit(None, pl.Utf8).alias("patient_key")]
     return [pl.lit(None, _SIMPLE_TYPES.get(column.kind, pl.Utf8)).alias(column.name)]
 
 
-def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig, layers: dict[int, list[pl.Expr]],
-                  utc_depth: dict[str, int]) -> tuple[list[pl.Expr], list[_Failure]]:
+def _column_exprs(
+    column: Canonical,
+    mapping: ColumnMapping,
+    config: FeedConfig,
+    layers: dict[int, list[pl.Expr]],
+    utc_depth: dict[str, int],
+) -> tuple[list[pl.Expr], list[_Failure]]:
     src = _source(mapping)
 
     def failure(flag: pl.Expr, reason: str) -> _Failure:
         return _Failure(column.name, mapping.column, reason, flag, src)
 
-    values = mapping.values if mapping.values is not None else DEFAULT_BOOLEAN_VALUES if column.kind == "boolean" else None
+    values = (
+        mapping.values if mapping.values is not None else DEFAULT_BOOLEAN_VALUES if column.kind == "boolean" else None
+    )
     if values is not None:
         mapped = src.replace_strict(values, default=None, return_dtype=_SIMPLE_TYPES.get(column.kind, pl.Utf8))
-        reason = f"code not in the mapping for {column.name}: add it under columns.{column.name}.values in {config.config_path}"
+        reason = (
+            f"code not in the mapping for {column.name}: add it under columns.{column.name}.values in "
+            f"{config.config_path}"
+        )
         return [mapped.alias(column.name)], [failure(src.is_not_null() & mapped.is_null(), reason)]
 
     if column.kind == "text":
@@ -174,8 +217,11 @@ def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig,
 
     # local_datetime: wall-clock text in one of the provider's formats, Europe/London.
     local, utc = pl.col(f"__local_{column.name}"), pl.col(f"__utc_{column.name}")
-    layers[0].append(pl.coalesce([src.str.strptime(pl.Datetime("us"), fmt, strict=False)
-                                  for fmt in config.datetime_formats]).alias(f"__local_{column.name}"))
+    layers[0].append(
+        pl.coalesce([src.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in config.datetime_formats]).alias(
+            f"__local_{column.name}"
+        )
+    )
     early, late = _to_utc(local, "earliest"), _to_utc(local, "latest")
     if column.not_before and column.not_before in utc_depth:
         # In the repeated autumn hour the earlier reading is taken unless it would fall before the
@@ -188,6 +234,12 @@ def _column_exprs(column: Canonical, mapping: ColumnMapping, config: FeedConfig,
         reading = early
     layers[utc_depth[column.name]].append(reading.alias(f"__utc_{column.name}"))
     return [local.alias(column.name), utc.alias(column.utc_name)], [
-        failure(src.is_not_null() & local.is_null(), f"unreadable date-time (expected {' or '.join(config.datetime_formats)})"),
-        failure(local.is_not_null() & utc.is_null(), "time does not exist in Europe/London (skipped by the spring clock change)"),
+        failure(
+            src.is_not_null() & local.is_null(),
+            f"unreadable date-time (expected {' or '.join(config.datetime_formats)})",
+        ),
+        failure(
+            local.is_not_null() & utc.is_null(),
+            "time does not exist in Europe/London (skipped by the spring clock change)",
+        ),
     ]

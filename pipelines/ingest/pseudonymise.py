@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from pathlib import Path
 
 import nhs_number
 import polars as pl
@@ -38,8 +37,10 @@ def use_local_key(create: bool) -> str | None:
             return None
         LOCAL_SECRET.write_text(secrets.token_hex(32))
         LOCAL_SECRET.chmod(0o600)
-        message = (f"Generated a local pseudonymisation key in {LOCAL_SECRET} (git ignores it). "
-                   f"In production set {KEY_ENV} from your secret store instead.")
+        message = (
+            f"Generated a local pseudonymisation key in {LOCAL_SECRET} (git ignores it). "
+            f"In production set {KEY_ENV} from your secret store instead."
+        )
     os.environ[KEY_ENV] = LOCAL_SECRET.read_text().strip()
     return message or f"Using the local pseudonymisation key in {LOCAL_SECRET} ({KEY_ENV} is not set)."
 
@@ -83,8 +84,10 @@ def nhs_number_keys(numbers: pl.Series, key: bytes) -> tuple[pl.Series, pl.Serie
     )
     valid = judged["shaped"] & judged["checksum_ok"]
     if judged["own_rules"].any():
-        library = [nhs_number.is_valid(d) if s and o else None
-                   for d, s, o in zip(judged["digits"], judged["shaped"], judged["own_rules"])]
+        library = [
+            nhs_number.is_valid(d) if s and o else None
+            for d, s, o in zip(judged["digits"], judged["shaped"], judged["own_rules"])
+        ]
         valid = pl.Series(library, dtype=pl.Boolean).fill_null(valid)
     keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per value: the key's set-up is paid once
     keys = [_keyed_hash(keyed, d) if ok else None for d, ok in zip(judged["digits"], valid)]

@@ -15,7 +15,9 @@ _BUILTIN_REASONS = {
 }
 
 
-def contract_errors(frame: pl.DataFrame, schema: pa.DataFrameSchema, source_columns: dict[str, str | None]) -> pl.DataFrame:
+def contract_errors(
+    frame: pl.DataFrame, schema: pa.DataFrameSchema, source_columns: dict[str, str | None]
+) -> pl.DataFrame:
     """Row errors (source_row, column_name, source_column, reason, value) for every failing cell."""
     try:
         schema.validate(frame, lazy=True)

@@ -142,3 +142,22 @@ def test_samples_carry_the_mess_a_real_landing_area_has():
     assert len(days) > len(set(days))  # some days were re-sent
     first, last = min(days), max(days)
     assert (first, last) == ("20241201", "20250331")  # spans the 30 March clock change
+
+
+def test_the_demo_summary_prints_the_january_figures_beside_the_brief(january: Env, capsys: pytest.CaptureFixture):
+    # The summary `make demo` ends with, read from a January warehouse: it must run and show the brief's figures.
+    from datetime import date
+
+    from pipelines.cli.demo import BRIEF_JANUARY, _print_summary
+
+    _print_summary(str(january.warehouse), date(2025, 1, 31))
+    printed = capsys.readouterr().out
+    trust = january.query(
+        "select org_code, pct_within_4h from marts.ed_four_hour_trust "
+        "where date = date '2025-01-31' and period = 'month_to_date' and scope = 'all_types'"
+    ).rows()
+    for code, pct in trust:
+        # The trust's own line carries the warehouse's figure and, beside it, the brief's.
+        line = next(x for x in printed.splitlines() if x.strip().startswith(code + " ") and " all_types " in x)
+        assert f"{pct:5.1f}%" in line and f"{BRIEF_JANUARY[code]:5.1f}%" in line, line
+    assert "System QJ2: OPEL" in printed

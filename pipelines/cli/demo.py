@@ -151,7 +151,7 @@ def _print_summary(path: str, latest: date) -> None:
         )
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
     print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
-    for _level, code, name, scope, attendances, pct4, pct12, _target in january:
+    for _scope_level, code, name, scope, attendances, pct4, pct12, _target in january:
         reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
         print(
             f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} "

@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.ingest.batch import ingest_partition
 from pipelines.ingest.freshness import arrival
 from pipelines.ingest.landing import LandedFile, list_folder
+from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
@@ -201,6 +202,10 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         seconds: Counter = Counter()
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
+            try:
+                check_key(conn, record=True)
+            except KeyMismatchError as exc:
+                raise dg.Failure(str(exc)) from None
             reference = Reference(
                 sites=[r[0] for r in conn.execute("select site_code from ref.sites").fetchall()],
                 providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import preview
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, insert_frame
@@ -15,6 +16,7 @@ def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.M
     frame = pl.read_csv(path, infer_schema_length=0).with_columns(pl.all().replace("", None))
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
+        _same_key(conn)
         conn.execute("begin transaction")
         conn.execute(f"delete from {table}")
         insert_frame(conn, table, frame)
@@ -22,6 +24,14 @@ def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.M
     return dg.MaterializeResult(
         metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)}
     )
+
+
+def _same_key(conn) -> None:
+    # A run with another key must stop before it writes anything, reference tables included.
+    try:
+        check_key(conn, record=False)
+    except KeyMismatchError as exc:
+        raise dg.Failure(str(exc)) from None
 
 
 @dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference")
@@ -84,6 +94,7 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
     }
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
+        _same_key(conn)
         conn.execute("begin transaction")
         for name, frame in tables.items():
             conn.execute(f"delete from ref.{name}")

@@ -18,6 +18,8 @@ class Canonical:
     required: bool = False
     # For a wall-clock time in the repeated autumn hour: pick the reading not before this column.
     not_before: str | None = None
+    # Typed by a person (a comment, a note): NHS numbers in it are removed before it is stored (brief 7.4).
+    free_text: bool = False
 
     @property
     def utc_name(self) -> str:

@@ -378,6 +378,7 @@ OPS_TABLES = {
     "duplicate_files": "One row per file byte-identical to another for the same feed, provider and day.",
     "quarantine": "One row per failing cell of a source row, with the column and the rule it broke.",
     "schema_version": "The digest of the schema SQL the warehouse was last built with.",
+    "pseudonymisation_key": "The fingerprint (HMAC of a fixed label) of the key patient keys are made with.",
 }
 
 # Created before any feed's views: the schemas and tables, then the reporting-period macros.

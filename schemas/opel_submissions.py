@@ -43,7 +43,7 @@ SPEC = FeedSpec(
         Canonical("date", "date", required=True),
         Canonical("submitted_at", "local_datetime", required=True),
         Canonical("declared_level", "integer", required=True),
-        Canonical("comment", "text"),
+        Canonical("comment", "text", free_text=True),
         *(Canonical(name, "decimal") for name in ACUTE_PARAMETERS),
     ),
 )

@@ -62,8 +62,19 @@ create table if not exists ops.source_files (
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
-    unexpected_columns varchar
+    unexpected_columns varchar,
+    -- NHS numbers removed from the file's free-text columns before storage (brief 7.4).
+    nhs_numbers_removed bigint not null default 0
 );
+-- The key the warehouse's patient keys were made with, as a fingerprint (an HMAC of a fixed label, never
+-- the key): one row, written by the first run that hashes with a key; a run with another key stops.
+create table if not exists ops.pseudonymisation_key (
+    fingerprint varchar not null,
+    recorded_at timestamp not null
+);
+
+-- Warehouses built before free text was scrubbed gain the column.
+alter table ops.source_files add column if not exists nhs_numbers_removed bigint default 0;
 
 -- One row per file that could not be read at all (empty, wrong layout, not CSV or a workbook): its
 -- provider's day keeps whatever was loaded before, and the raw asset's check fails naming it.

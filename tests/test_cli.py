@@ -99,11 +99,12 @@ def test_feeds_check_reports_without_writing(env: Env):
 @pytest.mark.parametrize(
     "command, options",
     [
-        ([], ["refresh", "status", "backup", "feeds", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
+        ([], ["refresh", "status", "backup", "feeds", "rekey", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
         (["refresh"], ["--date", "--from", "--to", "--feed", "Exit status"]),
         (["status"], ["--date", "Exit status"]),
         (["backup"], ["--to", "consistent", "Exit status"]),
         (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
+        (["rekey"], ["one pseudonymisation key for life", "never stored", "Exit status"]),
     ],
 )
 def test_help_is_complete(env: Env, command: list[str], options: list[str]):

@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines.ingest.batch import ingest_file
 from pipelines.ingest.landing import FeedFileError, LandedFile
+from pipelines.ingest.pseudonymise import MissingKeyError
 from schemas import catalogue
 from schemas.canonical import Reference
 from schemas.registry import FeedConfig, load_feed_configs
@@ -67,6 +68,9 @@ def check_file(provider: str, path: Path, feeds_dir: str, reference_dir: str, ou
             spec,
             contract(_reference(reference_dir), activity_date),
         )
+    except MissingKeyError as exc:
+        out(f"  Cannot check it: {exc}")
+        return 2
     except FeedFileError as exc:
         out(f"  REJECTED: the whole file would be rejected: {exc}")
         return 1

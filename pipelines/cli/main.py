@@ -1,4 +1,4 @@
-"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, feeds check)."""
+"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, rekey, feeds)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
 
+    commands.add_parser(
+        "rekey",
+        help="adopt a new pseudonymisation key for the warehouse, where that is possible",
+        description="A warehouse keeps one pseudonymisation key for life: runs with another key stop. Keyed "
+        "hashes cannot be turned into hashes under a new key without the NHS numbers, which are never "
+        "stored, so rekey adopts the key now set only while the warehouse holds no patient keys; "
+        "otherwise it refuses, says how many it holds, and how to rebuild the warehouse from the landing "
+        "files under the new key. Exit status: 0 when the key was adopted (or already the warehouse's); "
+        "1 when refused.",
+    )
+
     feeds = commands.add_parser(
         "feeds",
         help="work with provider layouts",
@@ -142,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if message := use_local_key(create=False):
             print(message)
+        from pipelines.cli.rekey import key_problem
+
+        if problem := key_problem():
+            print(problem, file=sys.stderr)
+            return 1
         from pipelines.cli.refresh import refresh
 
         return refresh(first, last, args.feed)
@@ -157,11 +173,22 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.cli.backup import backup, default_target
 
         return backup(args.target or default_target())
+    if args.command == "rekey":
+        use_local_key(create=False)
+        from pipelines.cli.rekey import rekey
+
+        return rekey()
     if not args.file.is_file():
         print(f"{args.file} is not a file.", file=sys.stderr)
         return 2
-    if message := use_local_key(create=True):
+    # A dry run never creates a key: it uses the one set (or the local demo key, if one exists).
+    if message := use_local_key(create=False):
         print(message)
+    from pipelines.cli.rekey import key_problem
+
+    if problem := key_problem():
+        print(problem, file=sys.stderr)
+        return 1
     from pipelines.cli.dry_run import check_file
     from pipelines.resources import default_resources
 

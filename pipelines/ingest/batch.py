@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.ingest.landing import FeedFileError, LandedFile, list_folder, read_text_frame, truncated_last_row
 from pipelines.ingest.mapping import empty_errors, map_frame
-from pipelines.ingest.pseudonymise import MASK
+from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
 from pipelines.ingest.validation import contract_errors
 from schemas.canonical import FeedSpec
 from schemas.checks import FILE
@@ -37,6 +37,7 @@ FILE_COLUMNS = {
     "rows_loaded": pl.Int64,
     "rows_quarantined": pl.Int64,
     "unexpected_columns": pl.Utf8,
+    "nhs_numbers_removed": pl.Int64,
 }
 REJECTED_COLUMNS = {
     "feed": pl.Utf8,
@@ -139,6 +140,7 @@ class PreparedFile:
     raw: pl.DataFrame
     typed: pl.DataFrame
     mapping_errors: pl.DataFrame
+    nhs_numbers_removed: int = 0
 
 
 def prepare_file(
@@ -152,13 +154,27 @@ def prepare_file(
     """Read and map one file (`sha`: its digest, when the caller has it already)."""
     started = time.perf_counter()
     raw = read_text_frame(landed, config, data)
+    raw, removed = _scrub_free_text(raw, config, spec)
     read_done = time.perf_counter()
     typed, mapping_errors = map_frame(raw, config, spec)
     typed = typed.with_columns(pl.lit(landed.extracted_at_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
     if seconds is not None:
         seconds["read"] += read_done - started
         seconds["validate"] += time.perf_counter() - read_done
-    return PreparedFile(landed, config, data, sha or hashlib.sha256(data).hexdigest(), raw, typed, mapping_errors)
+    return PreparedFile(
+        landed, config, data, sha or hashlib.sha256(data).hexdigest(), raw, typed, mapping_errors, removed
+    )
+
+
+def _scrub_free_text(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, int]:
+    """The file's free-text columns with NHS numbers removed, before anything is mapped, checked or stored."""
+    removed = 0
+    for column in spec.columns:
+        mapping = config.columns.get(column.name)
+        if column.free_text and mapping and mapping.column in raw.columns:
+            scrubbed, found = scrub_nhs_numbers(raw[mapping.column])
+            raw, removed = raw.with_columns(scrubbed.alias(mapping.column)), removed + found
+    return raw, removed
 
 
 def check_files(
@@ -224,13 +240,17 @@ def finish_file(
             ]
         )
 
-    # Report what the file says, not our parsed value, so the analyst can find it; never an identifier.
+    # Report what the file says, not our parsed value, so the analyst can find it; never an identifier,
+    # and only the columns the layout maps: an unmapped column is named, its values never copied (7.4).
     identifiers = _identifier_columns(config, spec)
+    mapped = [c for c in config.source_columns if c in raw.columns]
+    unmapped = [c for c in raw.columns if c not in mapped and c != "source_row"]
     # Only the failing rows are shown, so only they are reshaped (a whole file's unpivot cost more than its checks).
-    failing = raw.join(errors.select("source_row").unique(), on="source_row", how="semi")
+    failing = raw.join(errors.select("source_row").unique(), on="source_row", how="semi").select("source_row", *mapped)
     masked = failing.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
-    text_columns = [c for c in masked.columns if c != "source_row"]
-    records = masked.select("source_row", pl.struct(text_columns).struct.json_encode().alias("record"))
+    text_columns = mapped
+    fields = [*text_columns, pl.lit(unmapped, dtype=pl.List(pl.Utf8)).alias("unmapped_columns_not_stored")]
+    records = masked.select("source_row", pl.struct(fields).struct.json_encode().alias("record"))
     long_values = masked.unpivot(
         index="source_row", on=text_columns, variable_name="source_column", value_name="file_value"
     )
@@ -278,6 +298,7 @@ def finish_file(
         "rows_loaded": loaded.height,
         "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
+        "nhs_numbers_removed": prepared.nhs_numbers_removed,
     }
     if seconds is not None:
         seconds["validate"] += time.perf_counter() - started

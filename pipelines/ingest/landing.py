@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -117,16 +118,22 @@ def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        # Where, never what: the byte itself may be part of a patient's record.
+        line = data[: exc.start].count(b"\n") + 1
         raise FeedFileError(
             config,
             path,
-            f"cannot be read as {config.encoding}: byte {data[exc.start]:#04x} at offset {exc.start}; "
-            f"check 'encoding' in {config.config_path}",
-        ) from exc
+            f"cannot be read as {config.encoding}: line {line} (byte offset {exc.start}) holds a byte that is not "
+            f"{config.encoding}; check 'encoding' in {config.config_path}",
+        ) from None
     try:
         return pl.read_csv(io.StringIO(text), separator=config.delimiter, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise FeedFileError(config, path, f"not a readable CSV with delimiter {config.delimiter!r}: {exc}") from exc
+    except pl.exceptions.PolarsError:
+        # The parser's own message quotes the unparsed rest of the file (NHS numbers included): never
+        # passed on. The fault is found again with the csv module, which reports positions only.
+        raise FeedFileError(
+            config, path, f"not a readable CSV with delimiter {config.delimiter!r}: {csv_fault(text, config.delimiter)}"
+        ) from None
 
 
 def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> tuple[pl.DataFrame, int]:
@@ -152,7 +159,11 @@ def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> tuple[pl.DataFram
             io.BytesIO(data), engine="calamine", drop_empty_rows=False, read_options={"header_row": header}, **sheet
         )
     except Exception as exc:  # calamine raises its own types for a bad workbook or missing sheet
-        raise FeedFileError(config, path, f"not a readable workbook (sheet {config.sheet!r}): {exc}") from exc
+        # Its message may quote cells: only the kind of fault is kept.
+        where = f"sheet {config.sheet!r} missing, or " if config.sheet else ""
+        raise FeedFileError(
+            config, path, f"not a readable workbook ({where}not an xlsx file; the reader raised {type(exc).__name__})"
+        ) from None
     # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:
     # date-times in ISO, and a whole number as "3", not "3.0", even in a column holding fractions.
     return frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns]), header + 1
@@ -172,10 +183,41 @@ def _check_header(columns: list[str], path: Path, config: FeedConfig) -> None:
     missing = [c for c in expected if c not in columns]
     if missing:
         unexpected = [c for c in columns if c not in expected]
-        hint = " (one column only: is the delimiter right?)" if len(columns) == 1 else ""
+        if len(columns) == 1:
+            found = "one column only: is the delimiter right?"
+        elif len(missing) == len(expected):
+            # No expected name at all: the first row is most likely data (a file sent without its header),
+            # so its values are not repeated here.
+            found = f"none of the layout's columns is in the first row ({len(columns)} columns): is the header missing?"
+        else:
+            found = f"unexpected columns {[column_label(c) for c in unexpected]}"
         raise FeedFileError(
-            config,
-            path,
-            f"missing required columns {missing}; unexpected columns {unexpected}{hint}; "
-            f"the layout is defined in {config.config_path}",
+            config, path, f"missing required columns {missing}; {found}; the layout is defined in {config.config_path}"
         )
+
+
+def column_label(name: str) -> str:
+    """A column's name as safe to show: digit runs that could be an identifier are not repeated."""
+    return re.sub(r"\d{6,}", "[digits]", re.sub(r"(?:\d[ -]?){9}\d", "[digits]", name))[:60]
+
+
+def csv_fault(text: str, delimiter: str) -> str:
+    """Where and what kind of fault stops a CSV being read, by row (header = 1) and line; never its content."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    header_fields, row, line = None, 0, 0
+    try:
+        for record in reader:
+            row += 1
+            if header_fields is None:
+                header_fields = len(record)
+            elif len(record) > header_fields:
+                return (
+                    f"row {row} (line {reader.line_num}) has {len(record)} fields where the header has {header_fields}"
+                )
+            line = reader.line_num
+    except csv.Error as exc:
+        start = f"row {row + 1} (line {line + 1})"
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            return f"unclosed quote from {start} to the end of the file"
+        return f"a stray quote in {start}"
+    return "the parser stopped (its message is not shown: it quotes the file)"

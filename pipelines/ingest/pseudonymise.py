@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 
 import nhs_number
@@ -15,6 +16,9 @@ from pipelines import REPO_ROOT
 
 KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
+REMOVED = "[NHS number removed]"
+# Ten digits, each optionally followed by one space or dash: "943 476 5919", "9434765919", "943-476-5919".
+NHS_NUMBER_SHAPED = re.compile(r"(?<!\d)(?:\d[ -]?){9}\d(?!\d)")
 
 
 LOCAL_SECRET = REPO_ROOT / ".uec_secret"
@@ -92,3 +96,78 @@ def nhs_number_keys(numbers: pl.Series, key: bytes) -> tuple[pl.Series, pl.Serie
     keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per value: the key's set-up is paid once
     keys = [_keyed_hash(keyed, d) if ok else None for d, ok in zip(judged["digits"], valid)]
     return pl.Series("patient_key", keys, dtype=pl.Utf8), (valid | numbers.is_null()).alias("valid")
+
+
+def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
+    """Free text with every NHS number (ten digits, spaced or not, passing the check) replaced; and how many.
+
+    Brief 7.4: a comment or note is stored, but an NHS number typed into it never is. Runs that fail the
+    modulus 11 check (a phone number, a reference) are left as they are.
+    """
+    found = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal found
+        if not nhs_number.is_valid(re.sub(r"[ -]", "", match.group())):
+            return match.group()
+        found += 1
+        return REMOVED
+
+    # Most cells hold no ten-digit run: only those are looked at one by one.
+    candidates = values.cast(pl.Utf8).str.contains(r"\d").fill_null(False)
+    if not candidates.any():
+        return values, 0
+    scrubbed = [NHS_NUMBER_SHAPED.sub(replace, v) if v is not None and c else v for v, c in zip(values, candidates)]
+    return pl.Series(values.name, scrubbed, dtype=pl.Utf8), found
+
+
+# HMAC of this fixed label under the key: it identifies the key without revealing it, so a warehouse can
+# tell whether the key now set is the one its patient keys were made with.
+FINGERPRINT_LABEL = b"uec pseudonymisation key fingerprint v1"
+
+
+class KeyMismatchError(RuntimeError):
+    pass
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A digest that names the key (never the key itself)."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
+def recorded_fingerprint(conn) -> str | None:
+    """The fingerprint of the key the warehouse's patient keys were made with, if one is recorded."""
+    exists = conn.execute(
+        "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'pseudonymisation_key'"
+    ).fetchall()
+    if not exists:
+        return None
+    rows = conn.execute("select fingerprint from ops.pseudonymisation_key").fetchall()
+    return rows[0][0] if rows else None
+
+
+def mismatch_message(recorded: str, current: str) -> str:
+    return (
+        f"The warehouse's patient keys were made with another pseudonymisation key (fingerprint {recorded[:12]}; "
+        f"the key now set has {current[:12]}). Nothing was written: linking a patient across days needs one key "
+        f"for the life of the warehouse. Set {KEY_ENV} to the key the warehouse was built with, or see "
+        "`uec rekey --help`."
+    )
+
+
+def check_key(conn, record: bool) -> None:
+    """Stop before anything is written when the key set is not the warehouse's; record it on first use."""
+    if len(os.environ.get(KEY_ENV, "")) < 16:
+        return  # no key: a feed with identifiers fails plainly in mapping, the rest need none
+    current = key_fingerprint(key_from_env())
+    recorded = recorded_fingerprint(conn)
+    if recorded is None:
+        if record:
+            conn.execute(
+                "insert into ops.pseudonymisation_key select $f, now() where not exists "
+                "(select 1 from ops.pseudonymisation_key)",
+                {"f": current},
+            )
+        return
+    if recorded != current:
+        raise KeyMismatchError(mismatch_message(recorded, current))

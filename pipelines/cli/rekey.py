@@ -1,0 +1,68 @@
+"""`uec rekey`, and the key check every command that writes or reads with the key makes first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from pipelines.ingest.pseudonymise import KEY_ENV, key_fingerprint, key_from_env, mismatch_message, recorded_fingerprint
+from pipelines.warehouse import connect, ensure_schema, quoted, transaction, warehouse_path
+from schemas import catalogue
+
+Print = Callable[[str], None]
+
+
+def key_problem() -> str | None:
+    """Why the key now set must not be used with the warehouse (another key built it), or None."""
+    path = warehouse_path()
+    if not Path(path).is_file() or not _key_set():
+        return None
+    with connect(path, read_only=True) as conn:
+        recorded = recorded_fingerprint(conn)
+    current = key_fingerprint(key_from_env())
+    return mismatch_message(recorded, current) if recorded and recorded != current else None
+
+
+def _key_set() -> bool:
+    return len(os.environ.get(KEY_ENV, "")) >= 16
+
+
+def patient_keys_held(conn) -> int:
+    """Patient keys (keyed hashes) in the warehouse's raw tables: what a change of key would orphan."""
+    tables = [f.table for f in catalogue.FEEDS if any(c.kind == "nhs_number" for c in f.spec.columns)]
+    return sum(
+        conn.sql(f"select count(patient_key) from {quoted(table)}").fetchall()[0][0]
+        for table in tables
+        if conn.sql(
+            "select 1 from information_schema.tables where table_schema || '.' || table_name = $t", params={"t": table}
+        ).fetchall()
+    )
+
+
+def rekey(out: Print = print) -> int:
+    """Adopt the key now set when the warehouse holds no patient keys; refuse, with the reason, when it does."""
+    if not _key_set():
+        out(f"{KEY_ENV} is not set: set the new key first.")
+        return 1
+    current = key_fingerprint(key_from_env())
+    with connect(warehouse_path()) as conn:
+        ensure_schema(conn)
+        recorded = recorded_fingerprint(conn)
+        if recorded == current:
+            out("The key set is already the warehouse's key; nothing to do.")
+            return 0
+        held = patient_keys_held(conn)
+        if recorded and held:
+            out(
+                f"Refused: the warehouse holds {held:,} patient keys made with the old key. A keyed hash cannot be "
+                "re-hashed under a new key without the NHS number, which is never stored. To change the key, move "
+                f"the warehouse ({warehouse_path()}) aside and rebuild it under the new key from the landing files "
+                "with `uec refresh --from FIRST --to LAST`."
+            )
+            return 1
+        with transaction(conn):
+            conn.execute("delete from ops.pseudonymisation_key")
+            conn.execute("insert into ops.pseudonymisation_key select $f, now()", {"f": current})
+    out(f"The warehouse now uses the key with fingerprint {current[:12]} (it held no patient keys).")
+    return 0

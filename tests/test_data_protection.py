@@ -1,0 +1,335 @@
+"""Nothing identifying leaves ingestion, nothing executable reaches a spreadsheet, one key per warehouse (brief 7.4)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+import xlsxwriter
+
+from pipelines.brief.exports import spreadsheet_safe
+from pipelines.ingest import pseudonymise
+from pipelines.ingest.pseudonymise import KEY_ENV, REMOVED, scrub_nhs_numbers
+from tests.cli_support import DAY, uec
+from tests.conftest import CRH_COLUMNS, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
+from tests.ingest_support import ingest
+
+
+def nhs(nine: str) -> str:
+    """A valid NHS number: nine digits and the modulus 11 check digit (nine digits whose check is 10 are skipped)."""
+    check = (11 - sum(int(d) * (10 - i) for i, d in enumerate(nine)) % 11) % 11
+    assert check != 10, nine
+    return nine + str(check)
+
+
+def spaced(number: str) -> str:
+    return f"{number[:3]} {number[3:6]} {number[6:]}"
+
+
+# One planted number per leak path, each valid (so only the scrubbing or masking can hide it).
+IN_STRAY_QUOTE_FILE = [nhs("401023213"), nhs("401023214"), nhs("401023215")]
+IN_UNMAPPED_COLUMN = nhs("485777345")
+IN_UNMAPPED_NOTES = nhs("450557710")
+IN_OPEL_COMMENT = nhs("463288752")
+IN_MAPPED_ID = nhs("434765919")
+PLANTED = [*IN_STRAY_QUOTE_FILE, IN_UNMAPPED_COLUMN, IN_UNMAPPED_NOTES, IN_OPEL_COMMENT, IN_MAPPED_ID]
+FORMULA = '=HYPERLINK("http://evil.example/x","Click")'
+
+
+def leaks(text: str) -> list[str]:
+    """Every planted number found in the text, as digits or spaced 3-3-4."""
+    return [n for n in PLANTED if n in text or spaced(n) in text]
+
+
+def test_the_scrubber_removes_valid_nhs_numbers_in_any_spacing_and_counts_them():
+    # 9434765919 passes the check; 1234567890 does not (check digit 10), so it is a phone number, not a patient.
+    values = pl.Series(
+        "comment",
+        ["call 943 476 5919 back", "9434765919 and 943-476-5919", "ref 1234567890", None, "no digits", "94347659190"],
+    )
+    scrubbed, count = scrub_nhs_numbers(values)
+    assert scrubbed.to_list() == [
+        f"call {REMOVED} back",
+        f"{REMOVED} and {REMOVED}",
+        "ref 1234567890",
+        None,
+        "no digits",
+        "94347659190",  # eleven digits: not an NHS number
+    ]
+    assert count == 3
+
+
+# --- every reader fails in its own way, and its reason names where and what, never the content -----------
+
+
+def _uhdb_file(env: Env, body: bytes) -> Path:
+    path = env.landing / "ed_attendances" / "uhdb" / "UHDB_ED_20250115_20250116T0600.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return path
+
+
+def _uhdb_csv(rows: list[dict[str, str]]) -> str:
+    return pl.DataFrame(rows, schema={c: pl.Utf8 for c in UHDB_COLUMNS}).write_csv()
+
+
+def _rows_with_numbers() -> list[dict[str, str]]:
+    return [
+        uhdb_row(f"A{i}", "2025-01-15 10:00:00", "2025-01-15 11:00:00", NHS_NUMBER=n)
+        for i, n in enumerate(IN_STRAY_QUOTE_FILE)
+    ]
+
+
+def _with_stray_quote() -> bytes:
+    # Row 3 (the second record) opens a quote in its arrival mode that never closes: the rest of the file,
+    # NHS numbers and all, is one unparsed field, which the CSV parser's own message would quote.
+    lines = _uhdb_csv(_rows_with_numbers()).splitlines(keepends=True)
+    lines[2] = lines[2].replace(",2,", ',"2,', 1)
+    return "".join(lines).encode()
+
+
+def _with_extra_field() -> bytes:
+    second = IN_STRAY_QUOTE_FILE[1]
+    return _uhdb_csv(_rows_with_numbers()).replace(second, second + ",extra").encode()
+
+
+def _in_cp1252() -> bytes:
+    return _uhdb_csv(_rows_with_numbers()).replace("A1", "AÉ1").encode("cp1252")
+
+
+def _without_header() -> bytes:
+    return "\n".join(_uhdb_csv(_rows_with_numbers()).splitlines()[1:]).encode()
+
+
+FAULTS = {
+    "unclosed quote": (_with_stray_quote, "unclosed quote from row 3"),
+    "more fields than the header": (_with_extra_field, "row 3 (line 3) has 12 fields where the header has 11"),
+    "not the layout's encoding": (_in_cp1252, "line 3 (byte offset"),
+    "no header row": (_without_header, "is the header missing?"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_rejected_csv_is_described_never_quoted(env: Env, fault: str):
+    build, expected = FAULTS[fault]
+    _uhdb_file(env, build())
+    result = ingest(env, other="crh")
+    [(provider, name, reason)] = result.rejected_rows()
+    assert provider == "RTG" and expected in reason, reason
+    assert leaks(reason) == [] and "2025-01-15 10:00" not in reason, reason
+
+
+def test_a_workbook_that_cannot_be_read_is_described_never_quoted(env: Env):
+    # A "workbook" that is really text holding NHS numbers: the reader's own message may quote it.
+    path = env.landing / "ed_attendances" / "crh" / "CRH_AE_2025-01-15_202501170915.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("Attendance Ref;NHS\n" + "\n".join(IN_STRAY_QUOTE_FILE)).encode())
+    result = ingest(env, other="uhdb")
+    [(provider, _, reason)] = result.rejected_rows()
+    assert provider == "RFS" and "not a readable workbook" in reason and leaks(reason) == [], reason
+
+
+def test_a_quarantined_row_keeps_mapped_columns_only_and_names_the_unmapped_ones(env: Env):
+    # CRH sends a Location column the layout does not map; a clerk typed a patient's NHS number into it.
+    rows = [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"), crh_row("C2", "31/02/2025 09:00")]
+    frame = pl.DataFrame(rows, schema={c: pl.Utf8 for c in CRH_COLUMNS}).with_columns(
+        pl.Series("Location", ["Bay 1", f"Bay 4 {spaced(IN_UNMAPPED_COLUMN)}"])
+    )
+    env.write_crh(DAY, "202501160530", []).write_bytes(frame.write_csv(separator=";").encode("cp1252"))
+    result = ingest(env, other="uhdb")
+    [record] = result.quarantined.filter(pl.col("source_row") == 3)["record"].unique().to_list()
+    stored = json.loads(record)
+    assert "Location" not in stored and stored["unmapped_columns_not_stored"] == ["Location"]
+    assert stored["Attendance Ref"] == "C2"
+    assert leaks(" ".join(str(v) for v in result.quarantined.rows())) == []
+
+
+def test_free_text_is_scrubbed_before_storage_and_the_count_recorded(env: Env):
+    comment = f"Patient {spaced(IN_OPEL_COMMENT)} waiting 14h; call 1234567890"
+    env.write_opel(
+        "20250115", "202501151130", [opel_row("RTG", "15/01/2025", "15/01/2025 10:30:00", 3, Comment=comment)]
+    )
+    result = ingest(env, feed="opel_submissions", other=None)
+    assert result.loaded["comment"].to_list() == [f"Patient {REMOVED} waiting 14h; call 1234567890"]
+    assert result.files["nhs_numbers_removed"].to_list() == [1]
+
+
+# --- exports: a spreadsheet never runs what a provider typed ----------------------------------------------
+
+
+def test_text_a_spreadsheet_would_run_is_written_as_text():
+    frame = pl.DataFrame(
+        {"comment": [FORMULA, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "fine", None], "n": range(8)}
+    )
+    safe = spreadsheet_safe(frame)
+    assert safe["comment"].to_list() == [
+        "'" + FORMULA,
+        "'+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "fine",
+        None,
+    ]
+    assert safe["n"].to_list() == list(range(8))  # numbers, negative ones included, are left alone
+
+
+# --- one key for the life of a warehouse --------------------------------------------------------------------
+
+
+def test_a_run_with_another_key_stops_before_writing_and_rekey_refuses_to_orphan_patient_keys(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+):
+    env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", NHS_NUMBER=IN_MAPPED_ID)])
+    env.materialize(DAY)
+    before = env.query("select patient_key from raw.ed_attendances").item()
+    fingerprint = env.query("select fingerprint from ops.pseudonymisation_key").item()
+    assert len(fingerprint) == 64 and fingerprint != before
+
+    monkeypatch.setenv(KEY_ENV, "a-different-key-0123456789abcdef")
+    env.write_uhdb("20250115", "20250117T0600", [uhdb_row("A2", "2025-01-15 11:00:00", NHS_NUMBER=IN_MAPPED_ID)])
+    result = env.materialize(DAY, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "made with another pseudonymisation key" in failure.event_specific_data.error.message
+    # Nothing moved: the first file's record and key, and the recorded fingerprint.
+    assert env.query("select record_id, patient_key from raw.ed_attendances").rows() == [("A1", before)]
+    assert env.query("select fingerprint from ops.pseudonymisation_key").item() == fingerprint
+
+    from pipelines.cli.rekey import rekey
+
+    monkeypatch.setenv("UEC_WAREHOUSE", str(env.warehouse))
+    said: list[str] = []
+    assert rekey(said.append) == 1
+    assert "holds 1 patient keys made with the old key" in said[0]
+
+
+def test_rekey_adopts_a_new_key_while_the_warehouse_holds_no_patient_keys(env: Env, monkeypatch: pytest.MonkeyPatch):
+    env.write_opel("20250115", "202501151130", [opel_row("RTG", "15/01/2025", "15/01/2025 10:30:00", 3)])
+    env.materialize(DAY)
+    monkeypatch.setenv("UEC_WAREHOUSE", str(env.warehouse))
+    monkeypatch.setenv(KEY_ENV, "a-different-key-0123456789abcdef")
+    from pipelines.cli.rekey import rekey
+
+    assert rekey(lambda _: None) == 0
+    expected = pseudonymise.key_fingerprint(b"a-different-key-0123456789abcdef")
+    assert env.query("select fingerprint from ops.pseudonymisation_key").item() == expected
+
+
+def test_feeds_check_never_creates_a_key(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    from pipelines.cli.main import main
+
+    local = tmp_path / ".uec_secret"
+    monkeypatch.setattr(pseudonymise, "LOCAL_SECRET", local)
+    monkeypatch.delenv(KEY_ENV)
+    path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", NHS_NUMBER=IN_MAPPED_ID)])
+    assert main(["feeds", "check", "uhdb", str(path)]) == 2
+    assert not local.exists()
+    assert f"{KEY_ENV} is not set" in capsys.readouterr().out
+
+
+# --- the leak scan: every path at once, as an analyst runs it --------------------------------------------------
+
+
+def _plant_everything(env: Env) -> None:
+    # 1. UHDB: a stray quote makes the whole file unreadable; its rows hold NHS numbers.
+    _uhdb_file(env, _with_stray_quote())
+    # 2. CRH: a quarantined row (impossible date) with an NHS number typed into the unmapped Location column.
+    rows = [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"), crh_row("C2", "31/02/2025 09:00")]
+    crh = pl.DataFrame(rows, schema={c: pl.Utf8 for c in CRH_COLUMNS}).with_columns(
+        pl.Series("Location", ["Bay 1", f"Bay 4 {spaced(IN_UNMAPPED_COLUMN)}"])
+    )
+    env.write_crh(DAY, "202501160530", []).write_bytes(crh.write_csv(separator=";").encode("cp1252"))
+    # 3. DHU: an unmapped Notes column, on a good row and on a quarantined one (unknown outcome).
+    dhu = pl.DataFrame(
+        [
+            dhu_row("D1", "EMAS_C3", "2025-01-15T10:00:00", "2025-01-15T10:05:00", "SELF_CARE"),
+            dhu_row("D2", "EMAS_C3", "2025-01-15T11:00:00", "2025-01-15T11:05:00", "XFER"),
+        ]
+    ).with_columns(pl.Series("Notes", [f"NHS {IN_UNMAPPED_NOTES}", f"pt {spaced(IN_UNMAPPED_NOTES)}"]))
+    path = env.write_dhu("20250115", "202501160300", [])
+    path.write_text(dhu.write_csv())
+    # 4. OPEL: an NHS number in a comment, and a comment that is a live spreadsheet formula.
+    env.write_opel(
+        "20250115",
+        "202501151130",
+        [
+            opel_row("RTG", "15/01/2025", "15/01/2025 10:30:00", 3, Comment=f"pt {spaced(IN_OPEL_COMMENT)} 14h"),
+            opel_row("RFS", "15/01/2025", "15/01/2025 10:40:00", 2, Comment=FORMULA),
+        ],
+    )
+
+
+def _warehouse_text(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = conn.sql(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
+        return "\n".join(
+            str(row) for schema, table in tables for row in conn.sql(f'select * from "{schema}"."{table}"').fetchall()
+        )
+
+
+def _files_text(folder: Path) -> str:
+    texts = []
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(io.BytesIO(data)) as book:
+                texts += [book.read(n).decode("utf-8", "replace") for n in book.namelist()]
+        else:
+            texts.append(data.decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+def test_no_planted_number_reaches_any_store_log_or_report_and_no_cell_is_live(env: Env):
+    _plant_everything(env)
+    refresh = uec(env, "refresh", "--date", DAY)
+    report = uec(env, "report", "--date", DAY)
+    assert refresh.returncode == 1, refresh.stdout + refresh.stderr  # the UHDB file is rejected: an ERROR check
+    assert "unclosed quote from row 3" in refresh.stdout
+    assert report.returncode == 0, report.stdout + report.stderr
+
+    console = "\n".join([refresh.stdout, refresh.stderr, report.stdout, report.stderr])
+    stores = {
+        "console": console,
+        "warehouse": _warehouse_text(env.warehouse),
+        "dagster storage": _files_text(env.root / "dagster_home"),
+        "reports": _files_text(env.root / "reports"),
+    }
+    assert {where: leaks(text) for where, text in stores.items()} == {where: [] for where in stores}
+
+    # The paths were exercised: the comment was scrubbed, the quarantined rows stored, the formula exported.
+    assert env.query("select comment from raw.opel_submissions where org_code = 'RTG'").item() == f"pt {REMOVED} 14h"
+    assert env.query("select count(*) from ops.quarantine where provider_code in ('RFS', 'DHU')").item() >= 2
+    workbook = next((env.root / "reports").glob("marts-*.xlsx"))
+    with zipfile.ZipFile(workbook) as book:
+        sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+        shared = book.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in book.namelist() else ""
+    assert not any(re.search(r"<f[ >]", sheet) for sheet in sheets), "a workbook cell is a formula"
+    assert "'=HYPERLINK" in shared or "&apos;=HYPERLINK" in shared
+    for csv_path in (env.root / "reports").glob("marts-*/*.csv"):
+        for field in pl.read_csv(csv_path, infer_schema=False).iter_rows():
+            assert not any(v is not None and re.match(r"[=+\-@\t\r]", v) for v in field), (csv_path.name, field)
+
+
+def test_the_workbook_writer_makes_no_formula_from_a_string(tmp_path: Path):
+    # The writer itself, below the apostrophe: xlsxwriter turns "=..." into a formula unless told not to.
+    from pipelines.brief import exports
+
+    book = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"), exports.WORKBOOK_OPTIONS)
+    pl.DataFrame({"x": [FORMULA, "http://evil.example/"]}).write_excel(workbook=book, worksheet="s")
+    book.close()
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as zipped:
+        sheet = zipped.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet and "hyperlink" not in sheet.lower()

@@ -13,8 +13,13 @@ from pipelines.jobs import build_feed_refresh_jobs, daily_refresh_job
 from pipelines.resources import default_resources
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
 from pipelines.sensors import build_landing_sensor
+from pipelines.settings import load_settings
 from schemas import catalogue
 from schemas.catalogue import Feed, Mart, Rollup
+
+# The daemon, its run workers and `dagster dev` import this module: they find the key and every UEC_*
+# setting in the environment or the .env file, exactly as `uec` does.
+load_settings()
 
 
 def build_definitions(

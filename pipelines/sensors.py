@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,7 +50,8 @@ def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefiniti
     @dg.sensor(
         name="landing_files",
         jobs=list(jobs.values()),
-        minimum_interval_seconds=60,
+        # Once a minute by default; UEC_SENSOR_INTERVAL_SECONDS shortens it (the daemon test uses 5).
+        minimum_interval_seconds=int(os.environ.get("UEC_SENSOR_INTERVAL_SECONDS", "60")),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
     )

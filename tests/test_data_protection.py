@@ -227,8 +227,8 @@ def test_rekey_adopts_a_new_key_while_the_warehouse_holds_no_patient_keys(env: E
 def test_feeds_check_never_creates_a_key(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     from pipelines.cli.main import main
 
-    local = tmp_path / ".uec_secret"
-    monkeypatch.setattr(pseudonymise, "LOCAL_SECRET", local)
+    local = tmp_path / ".env"
+    monkeypatch.setenv("UEC_ENV_FILE", str(local))
     monkeypatch.delenv(KEY_ENV)
     path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", NHS_NUMBER=IN_MAPPED_ID)])
     assert main(["feeds", "check", "uhdb", str(path)]) == 2

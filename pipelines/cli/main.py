@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pipelines.settings import load_settings
+
+    load_settings()
     # Dagster's beta notices and debug log are for developers; the analyst sees progress and results.
     warnings.filterwarnings("ignore")
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")

@@ -13,6 +13,7 @@ import polars as pl
 from nhs_number.constants import REGION_SCOTLAND
 
 from pipelines import REPO_ROOT
+from pipelines.settings import file_setting, load_settings, write_setting
 
 KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
@@ -21,32 +22,34 @@ REMOVED = "[NHS number removed]"
 NHS_NUMBER_SHAPED = re.compile(r"(?<!\d)(?:\d[ -]?){9}\d(?!\d)")
 
 
-LOCAL_SECRET = REPO_ROOT / ".uec_secret"
-
-
 class MissingKeyError(RuntimeError):
     pass
 
 
 def use_local_key(create: bool) -> str | None:
-    """Put the local demo key (.uec_secret, ignored by git) in the environment when none is set.
+    """Make sure the key is set: from the environment, else from the .env file, else (if asked) a new local one.
 
     Returns a message for the user when it did something, so a local key is never used silently.
     """
+    load_settings()
     if os.environ.get(KEY_ENV):
         return None
-    message = None
-    if not LOCAL_SECRET.exists():
-        if not create:
-            return None
-        LOCAL_SECRET.write_text(secrets.token_hex(32))
-        LOCAL_SECRET.chmod(0o600)
-        message = (
-            f"Generated a local pseudonymisation key in {LOCAL_SECRET} (git ignores it). "
-            f"In production set {KEY_ENV} from your secret store instead."
-        )
-    os.environ[KEY_ENV] = LOCAL_SECRET.read_text().strip()
-    return message or f"Using the local pseudonymisation key in {LOCAL_SECRET} ({KEY_ENV} is not set)."
+    legacy = REPO_ROOT / ".uec_secret"
+    if legacy.is_file():
+        # Earlier versions kept the demo key here, where only `uec` looked: move it where every process looks,
+        # so the warehouse keeps its key.
+        path = write_setting(KEY_ENV, legacy.read_text().strip())
+        legacy.unlink()
+        os.environ[KEY_ENV] = file_setting(KEY_ENV) or ""
+        return f"Moved the local pseudonymisation key from {legacy} into {path}, where every process reads it."
+    if not create:
+        return None
+    path = write_setting(KEY_ENV, secrets.token_hex(32))
+    os.environ[KEY_ENV] = file_setting(KEY_ENV) or ""
+    return (
+        f"Generated a local pseudonymisation key in {path} (git ignores it); every process reads it from there. "
+        f"In production set {KEY_ENV} from your secret store instead."
+    )
 
 
 def key_from_env() -> bytes:
@@ -55,7 +58,8 @@ def key_from_env() -> bytes:
     if len(key) < 16:
         raise MissingKeyError(
             f"{KEY_ENV} is not set (or shorter than 16 characters): a feed carries patient identifiers "
-            "and they must be hashed with a secret before anything is stored. `make demo` creates a local one."
+            "and they must be hashed with a secret before anything is stored. Set it in the environment or in "
+            "the .env file (docs/data-protection.md); `make demo` creates a local one."
         )
     return key.encode()
 

@@ -53,7 +53,10 @@ format: install
 	$(BIN)/ruff check --fix .
 
 ## Start the Dagster UI and daemon against the persistent instance in .dagster/.
+# The instance's storage is created (or migrated) first: the webserver, daemon and code server start
+# together and would otherwise race to create a fresh SQLite schema.
 dev: install
+	$(BIN)/dagster instance migrate > /dev/null
 	$(BIN)/dagster dev
 
 validate: install

@@ -5,7 +5,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.metadata import preview
+from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from schemas import catalogue
@@ -87,6 +87,7 @@ def _validate(
                 "rows_failing": outcome.failing.height,
                 "failing": preview(outcome.failing) if outcome.failing.height else "none",
                 "gx_suite": expectation.suite_name,
+                **failing_days(outcome.failing["date"]),
                 "data_docs": dg.MetadataValue.path(str(docs)),
             },
         )

@@ -5,7 +5,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.metadata import preview
+from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
@@ -55,7 +55,11 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name=check_name,
                     passed=bad.height == 0,
-                    metadata={"rows_failing": bad.height, "detail": preview(bad) if bad.height else "all rows pass"},
+                    metadata={
+                        "rows_failing": bad.height,
+                        "detail": preview(bad) if bad.height else "all rows pass",
+                        **failing_days(bad["date"] if "date" in bad.columns else []),
+                    },
                 ),
                 dg.AssetCheckResult(
                     check_name="key_is_unique",
@@ -64,6 +68,7 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
                         "key": ", ".join(key),
                         "duplicate_keys": duplicates.height,
                         "detail": preview(duplicates) if duplicates.height else "one row per key",
+                        **failing_days(duplicates["date"] if "date" in duplicates.columns else []),
                     },
                 ),
             ],
@@ -137,7 +142,11 @@ def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
                     asset_key=["marts", view],
                     check_name="covers_every_day_of_the_daily_mart",
                     passed=missing.height == 0,
-                    metadata={"missing": preview(missing) if missing.height else "none"},
+                    # A monthly view's gap is dated by its month's first day.
+                    metadata={
+                        "missing": preview(missing) if missing.height else "none",
+                        **failing_days(missing["missing"]),
+                    },
                 )
 
     return _rollups

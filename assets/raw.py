@@ -14,7 +14,7 @@ from pipelines.ingest.batch import ingest_partition
 from pipelines.ingest.freshness import arrival
 from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
-from pipelines.metadata import preview
+from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, replace_partition, sql
@@ -22,7 +22,7 @@ from schemas import catalogue
 from schemas.canonical import FeedSpec, Reference
 from schemas.catalogue import Feed
 from schemas.clock import LONDON
-from schemas.registry import FeedConfig, load_feed_configs
+from schemas.registry import BrokenLayout, FeedConfig, load_feed_layouts
 
 
 def raw_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -58,6 +58,7 @@ def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date,
             "key": key,
             "duplicate_keys": duplicates.height,
             "detail": preview(duplicates) if duplicates.height else "every key is unique within its file",
+            **failing_days(duplicates["partition_date"]),
         },
     )
 
@@ -79,6 +80,7 @@ def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetC
             "rows_loaded": int(files["rows_loaded"].sum()),
             "rows_quarantined": bad,
             "top_reasons": preview(reasons, rows=10) if reasons.height else "none",
+            **failing_days(files.filter(pl.col("rows_quarantined") > 0)["partition_date"]),
         },
     )
 
@@ -98,6 +100,7 @@ def freshness_result(
         for config in configs
     ]
     problems = [f"{a.state.upper()}: {a.describe()}" for a in arrivals if a.is_problem]
+    problem_days = [a.day for a in arrivals if a.is_problem]
     if feed.deadline_sql:
         # The export is the file; each provider's own deadline is its declaration (OPEL by 11:00, brief 2.1).
         declared = conn.sql(sql(feed.deadline_sql), params={"first": days[0], "last": days[-1]}).pl()
@@ -110,6 +113,7 @@ def freshness_result(
             problems.append(
                 f"OPEL NOT DECLARED BY 11:00: {row['provider_code']} ({row['provider_name']}) {row['date']}: {when}"
             )
+            problem_days.append(row["date"])
     table = pl.DataFrame(
         [
             {
@@ -139,16 +143,47 @@ def freshness_result(
         description=None
         if not problems
         else "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else ""),
-        metadata={"late_or_missing": len(problems), "arrivals": preview(table.filter(pl.col("date") == days[-1]))},
+        metadata={
+            "late_or_missing": len(problems),
+            "arrivals": preview(table.filter(pl.col("date") == days[-1])),
+            **failing_days(problem_days),
+        },
     )
 
 
-def feed_configs(spec: FeedSpec, feeds_dir: str) -> list[FeedConfig]:
-    """Provider layouts for a feed, each checked against the feed's canonical schema."""
-    configs = load_feed_configs(spec.feed, feeds_dir)
+def feed_configs(spec: FeedSpec, feeds_dir: str) -> tuple[list[FeedConfig], list[BrokenLayout]]:
+    """Provider layouts for a feed checked against its canonical schema: the usable ones, and the broken ones."""
+    configs, broken = load_feed_layouts(spec.feed, feeds_dir)
+    usable = []
     for config in configs:
-        spec.check_mapping(set(config.columns), config.config_path)
-    return configs
+        try:
+            spec.check_mapping(set(config.columns), config.config_path)
+        except ValueError as exc:
+            broken.append(BrokenLayout(spec.feed, Path(config.config_path), config.provider_code, str(exc)))
+            continue
+        usable.append(config)
+    return usable, broken
+
+
+class Notes:
+    """Warnings gathered over a run's days and said once per provider and kind, with a count.
+
+    A range run over months logged one line per file (about 200 for the demo's "columns the layout does
+    not map"), burying what mattered; the first message stands for the rest.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str], str] = {}
+        self.count: Counter = Counter()
+
+    def add(self, provider: str, kind: str, message: str) -> None:
+        self.first.setdefault((provider, kind), message)
+        self.count[(provider, kind)] += 1
+
+    def log(self, warn) -> None:
+        for key, message in self.first.items():
+            more = self.count[key] - 1
+            warn(message + (f" (and {more} more like it in this run)" if more else ""))
 
 
 def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
@@ -184,7 +219,12 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
     def _raw_feed(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource
     ) -> dg.MaterializeResult:
-        configs = feed_configs(spec, feed_files.feeds_dir)
+        configs, broken = feed_configs(spec, feed_files.feeds_dir)
+        for layout in broken:
+            context.log.error(
+                f"feed {feed}, provider {layout.provider_code}: layout {layout.path} cannot be used ({layout.reason}); "
+                "the other providers load."
+            )
         listed = {}
         for config in configs:
             listing = list_folder(config, feed_files.landing)
@@ -198,6 +238,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         files_seen: list[pl.DataFrame] = []
         quarantined_seen: list[pl.DataFrame] = []
         rejected_seen: list[pl.DataFrame] = []
+        blocked: set[str] = set()
+        notes = Notes()
         duplicates_seen: list[list[dict]] = []
         seconds: Counter = Counter()
         with warehouse.get_connection() as conn:
@@ -212,7 +254,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
             )
             for day in days:
                 batch = ingest_partition(
-                    configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed
+                    configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed, broken
                 )
                 seconds.update(batch.seconds)
                 loaded, quarantined, files = batch.frames()
@@ -240,38 +282,54 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 )
                 seconds["write"] += time.perf_counter() - write_started
                 for copy in batch.duplicates:
-                    context.log.warning(
+                    notes.add(
+                        copy["provider_code"],
+                        "duplicate",
                         f"feed {feed}, provider {copy['provider_code']}, file {copy['file_name']} is byte-identical to "
                         f"{copy['duplicate_of']} (sha256 {copy['sha256'][:12]}…): recorded in ops.duplicate_files, "
-                        "not loaded again."
+                        "not loaded again.",
                     )
                 for record in files.iter_rows(named=True):
                     if record["rows_read"] == 0:
-                        context.log.warning(
+                        notes.add(
+                            record["provider_code"],
+                            "header only",
                             f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                            "header only, no rows; earlier files for the day still count."
+                            "header only, no rows; earlier files for the day still count.",
                         )
                     if record["unexpected_columns"]:
-                        context.log.warning(
+                        notes.add(
+                            record["provider_code"],
+                            f"unmapped {record['unexpected_columns']}",
                             f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                            f"columns the layout does not map, ignored: {record['unexpected_columns']}"
+                            f"columns the layout does not map, ignored: {record['unexpected_columns']}",
                         )
                 files_seen.append(files)
                 quarantined_seen.append(quarantined)
                 rejected_seen.append(batch.rejected_frame())
                 duplicates_seen.append(batch.duplicates)
+                blocked |= batch.blocked
                 for rejection in batch.rejected:
+                    provider = rejection["provider_code"]
+                    outcome = (
+                        f"{provider}'s data for {day} was left as it was; the other providers loaded. Fix the file or "
+                        "its layout and re-run the day."
+                        if provider in batch.blocked
+                        else f"a later file from {provider} for {day} was read and loaded instead."
+                    )
                     context.log.error(
-                        f"feed {feed}, provider {rejection['provider_code']}, file {rejection['file_name']} rejected: "
-                        f"{rejection['reason']}. {rejection['provider_code']}'s data for {day} was left as it was; "
-                        "the other providers loaded. Fix the file or its layout and re-run the day."
+                        f"feed {feed}, provider {provider}, file {rejection['file_name']} rejected: "
+                        f"{rejection['reason']}. {outcome}"
                     )
                 arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
                 for config in configs:
                     if config.expected_daily and config.provider_code not in arrived:
-                        context.log.warning(
-                            f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})"
+                        notes.add(
+                            config.provider_code,
+                            "no file",
+                            f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})",
                         )
+            notes.log(context.log.warning)
             lost = conn.sql(
                 sql("check_rows_accounted", raw_table=entry.table),
                 params={"feed": feed, "first": days[0], "last": days[-1]},
@@ -312,12 +370,14 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                         "files_checked": files.height,
                         "files_not_adding_up": lost.height,
                         "detail": preview(lost) if lost.height else "all files add up",
+                        **failing_days(lost["partition_date"]),
                     },
                 ),
                 dg.AssetCheckResult(
                     check_name="every_landed_file_readable",
                     passed=rejected.height == 0,
-                    severity=dg.AssetCheckSeverity.ERROR,
+                    # An error while a provider's day is held back; a warning when a later file superseded it.
+                    severity=dg.AssetCheckSeverity.ERROR if blocked else dg.AssetCheckSeverity.WARN,
                     description=None
                     if rejected.height == 0
                     else "Rejected: "
@@ -330,6 +390,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                         "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
                         if rejected.height
                         else "every file was read",
+                        **failing_days(rejected["partition_date"]),
                     },
                 ),
                 unique_keys,

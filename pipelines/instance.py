@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -44,3 +46,64 @@ def written_brief(result: dg.ExecuteInProcessResult) -> dict | None:
         if materialization.asset_key == BRIEF_KEY:
             return {k: v.value for k, v in materialization.metadata.items()}
     return None
+
+
+# `uec refresh` runs in its own process outside the daemon: it tags its runs with where it runs, so a run
+# whose process died (killed, machine restarted) can be told apart from one still going.
+PID_TAG, HOST_TAG = "uec/pid", "uec/host"
+UNFINISHED = {dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED}
+
+
+def process_tags() -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def mark_if_abandoned(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dg.DagsterRun:
+    """A started run whose `uec` process no longer exists is reported failed (the daemon's monitor does the rest)."""
+    pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+    if run.status not in UNFINISHED or not pid or host != socket.gethostname():
+        return run
+    try:
+        os.kill(int(pid), 0)
+        return run
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        return run  # alive, another user's
+    instance.report_run_failed(run, message=f"The process running it (pid {pid}) is gone: it was killed or stopped.")
+    return instance.get_run_by_id(run.run_id) or run
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    asset: str
+    check_name: str
+    severity: dg.AssetCheckSeverity
+    description: str
+    run: dg.DagsterRun
+
+
+def check_failures_on(
+    instance: dg.DagsterInstance, day: str, runs: list[dg.DagsterRun] | None = None
+) -> list[CheckFailure]:
+    """Checks whose latest evaluation, among the runs covering the day, failed on that day itself.
+
+    A range run's check fails if any of its days fails; its metadata names those days (failing_days), so a
+    clean day inside the range is not reported for another day's problem.
+    """
+    from pipelines.metadata import FAILING_DAYS
+
+    latest: dict[tuple[str, str], tuple[object, dg.DagsterRun]] = {}
+    for run in runs if runs is not None else runs_covering(instance, day):  # newest first: the first seen wins
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            check = entry.dagster_event.event_specific_data
+            latest.setdefault((check.asset_key.to_user_string(), check.check_name), (check, run))
+    failures = []
+    for (asset, name), (check, run) in sorted(latest.items()):
+        if check.passed:
+            continue
+        named = check.metadata.get(FAILING_DAYS)
+        if named is not None and named.value and day not in named.value.split(", "):
+            continue
+        failures.append(CheckFailure(asset, name, check.severity, check.description or "", run))
+    return failures

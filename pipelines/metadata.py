@@ -18,3 +18,14 @@ def preview(frame: pl.DataFrame, rows: int = 20) -> dg.MetadataValue:
         float_precision=1,
     ):
         return dg.MetadataValue.md(str(frame.head(rows)))
+
+
+# Check results carry the days they fail on, so a range run's outcome can be read per day (`uec status`,
+# the brief, alerts) instead of one verdict for the whole range.
+FAILING_DAYS = "failing_days"
+
+
+def failing_days(days) -> dict[str, dg.MetadataValue]:
+    """{failing_days: "YYYY-MM-DD, …"} from dates (or a polars date column), empty text when none fail."""
+    unique = sorted({d.isoformat() if hasattr(d, "isoformat") else str(d) for d in days if d is not None})
+    return {FAILING_DAYS: dg.MetadataValue.text(", ".join(unique))}

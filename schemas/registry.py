@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -78,7 +79,10 @@ class FeedConfig(BaseModel):
     @field_validator("file_pattern")
     @classmethod
     def _pattern_has_groups(cls, pattern: str) -> str:
-        groups = re.compile(pattern).groupindex
+        try:
+            groups = re.compile(pattern).groupindex
+        except re.error as exc:
+            raise ValueError(f"file_pattern is not a valid regular expression ({exc})") from None
         missing = {"activity_date", "extracted_at"} - set(groups)
         if missing:
             raise ValueError(f"file_pattern needs named groups {sorted(missing)}")
@@ -127,22 +131,64 @@ def _parse_config(path: str, text: str) -> FeedConfig:
     # Keyed on the file's text, so an edited layout is read afresh: a run reads the layouts many
     # times (each asset, check and the brief), and parsing 200 providers' YAML each time cost seconds.
     raw = yaml.load(text, Loader=_YAML_LOADER) or {}
+    if not isinstance(raw, dict):
+        raise RegistryError(f"feed config {path} is invalid: it is not a mapping of settings")
     try:
         return FeedConfig(**raw, config_path=path)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise RegistryError(f"feed config {path} is invalid: {exc}") from exc
 
 
-def load_feed_configs(feed: str, feeds_dir: Path | str = FEEDS_DIR) -> list[FeedConfig]:
-    """Every provider layout for a feed, sorted by provider code (callers share the objects: do not change them)."""
+@dataclass(frozen=True)
+class BrokenLayout:
+    """A provider layout that cannot be used: named by its file, with the reason, so only its provider stops."""
+
+    feed: str
+    path: Path
+    provider_code: str
+    reason: str
+
+
+def _provider_named(text: str, path: Path) -> str:
+    # The provider a broken layout is for, when its YAML still says; otherwise its file's name.
+    try:
+        raw = yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError:
+        raw = None
+    code = raw.get("provider_code") if isinstance(raw, dict) else None
+    return str(code) if code else path.stem
+
+
+def load_feed_layouts(feed: str, feeds_dir: Path | str = FEEDS_DIR) -> tuple[list[FeedConfig], list[BrokenLayout]]:
+    """Every provider layout for a feed: the valid ones by provider code, and the broken ones with their reasons.
+
+    One provider's typo (an unbalanced bracket in its file pattern, a missing key) stops that provider only.
+    """
     folder = Path(feeds_dir) / feed
-    configs = []
+    configs: list[FeedConfig] = []
+    broken: list[BrokenLayout] = []
     for path in sorted(folder.glob("*.yaml")):
-        config = _parse_config(str(path), path.read_text(encoding="utf-8"))
-        if config.feed != feed:
-            raise RegistryError(f"feed config {path} says feed '{config.feed}' but sits under '{feed}'")
+        text = path.read_text(encoding="utf-8")
+        try:
+            config = _parse_config(str(path), text)
+            if config.feed != feed:
+                raise RegistryError(f"feed config {path} says feed '{config.feed}' but sits under '{feed}'")
+        except (RegistryError, yaml.YAMLError) as exc:
+            broken.append(BrokenLayout(feed, path, _provider_named(text, path), str(exc)))
+            continue
         configs.append(config)
     codes = [c.provider_code for c in configs]
-    if len(codes) != len(set(codes)):
-        raise RegistryError(f"feed '{feed}' has more than one config for a provider: {codes}")
-    return sorted(configs, key=lambda c: c.provider_code)
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        # Two layouts claiming one provider: neither can be trusted to be the right one.
+        twins = [c for c in configs if c.provider_code == code]
+        broken += [
+            BrokenLayout(feed, Path(c.config_path), code, f"feed '{feed}' has more than one layout for provider {code}")
+            for c in twins
+        ]
+        configs = [c for c in configs if c.provider_code != code]
+    return sorted(configs, key=lambda c: c.provider_code), broken
+
+
+def load_feed_configs(feed: str, feeds_dir: Path | str = FEEDS_DIR) -> list[FeedConfig]:
+    """The valid provider layouts for a feed, by provider code (callers share the objects: do not change them)."""
+    return load_feed_layouts(feed, feeds_dir)[0]

@@ -11,7 +11,7 @@ quarantined as (
     where feed = $feed and partition_date between $first and $last
     group by all
 )
-select f.provider_code, f.file_name, f.rows_read,
+select f.partition_date, f.provider_code, f.file_name, f.rows_read,
        coalesce(l.n, 0) as rows_in_warehouse, coalesce(q.n, 0) as rows_in_quarantine
 from ops.source_files as f
 left join loaded as l using (sha256, file_name)

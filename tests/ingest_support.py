@@ -80,7 +80,7 @@ def _reference(reference_dir: str) -> Reference:
 def _ingest_feed(env: Env, name: str, day: date) -> Ingested:
     """The raw asset's calls for one feed and day (assets/raw.py), less the log lines and the warehouse write."""
     entry = catalogue.feed(name)
-    configs = feed_configs(entry.spec, env.feeds_dir)
+    configs, broken = feed_configs(entry.spec, env.feeds_dir)
     listings = {config.provider_code: list_folder(config, env.landing) for config in configs}
     reference = _reference(env.reference_dir)
     batch = ingest_partition(
@@ -90,6 +90,7 @@ def _ingest_feed(env: Env, name: str, day: date) -> Ingested:
         day,
         lambda d: entry.contract(reference, d),
         {provider: listing.by_day for provider, listing in listings.items()},
+        broken,
     )
     loaded, quarantined, files = batch.frames()
     return Ingested(

@@ -10,6 +10,7 @@ provider still loaded, and that for every file rows read = rows loaded + rows qu
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from schemas.registry import RegistryError, load_feed_configs
+from schemas.registry import load_feed_configs, load_feed_layouts
 from tests.conftest import CRH_COLUMNS, OPEL_COLUMNS, UHDB_COLUMNS, Env, crh_row, opel_row, uhdb_row
 from tests.ingest_support import OTHER_PROVIDER, ingest, land_other
 
@@ -419,5 +420,7 @@ def test_a_layout_reading_outside_the_landing_area_fails_at_load(tmp_path, folde
         .replace("landing_dir: ed_attendances/uhdb", f"landing_dir: {folder}")
     )
     (feeds / "uhdb.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(RegistryError, match=r"(?s)uhdb\.yaml.*must be a relative folder under the landing area"):
-        load_feed_configs("ed_attendances", tmp_path)
+    # Refused by name with the reason, and never used: no file under that folder is ever listed.
+    configs, [broken] = load_feed_layouts("ed_attendances", tmp_path)
+    assert configs == [] and broken.provider_code == "RTG"
+    assert re.search(r"(?s)uhdb\.yaml.*must be a relative folder under the landing area", broken.reason)

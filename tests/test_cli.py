@@ -16,10 +16,12 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     done = uec(env, "refresh", "--date", DAY)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    # Progress per asset as it goes, then the summary.
+    # Progress per asset as it goes, then the summary: one line per step, as it ends, never twice.
     assert (
         out.index("ok  raw/ed_attendances") < out.index("ok  marts/ed_four_hour_daily") < out.index("Rows per provider")
     )
+    progress = [line for line in out[: out.index("Rows per provider")].splitlines() if line.startswith("  ok  ")]
+    assert len(progress) == len(set(progress)) and not any(line.startswith("  ... ") for line in out.splitlines())
     assert "ed_attendances       RTG    1 file(s)         3 read         3 loaded      0 quarantined" in out
     # Chesterfield sent nothing: warnings name it, and the refresh still succeeds.
     assert "WARN  raw/ed_attendances every_provider_arrived_on_time: MISSING: RFS (Chesterfield Royal Hospital)" in out
@@ -59,11 +61,18 @@ def test_refresh_with_one_bad_provider_loads_the_rest_and_names_it(env: Env):
 
 def test_status_names_late_missing_and_loaded_providers(env: Env):
     three_uhdb_attendances(env)
+    # A file the provider named its own way: no layout will load it, and both commands say so.
+    (env.landing / "ed_attendances" / "uhdb" / "RTG ED 15-01-2025.csv").write_text("ATTENDANCE_ID\n")
     # CRH's first file for the day was extracted at 09:15, after it was due at 06:30: late.
     env.write_crh(DAY, "202501160915", [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:30")])
-    assert uec(env, "refresh", "--date", DAY).returncode == 0
+    refreshed = uec(env, "refresh", "--date", DAY)
+    assert refreshed.returncode == 0
+    assert "RTG  NOT LOADED, not named as the layout expects: ['RTG ED 15-01-2025.csv']" in refreshed.stdout
     done = uec(env, "status", "--date", DAY)
     assert done.returncode == 1
+    assert "NOT LOADED, named as the layout does not expect (ed_attendances/uhdb): ['RTG ED 15-01-2025.csv']" in (
+        done.stdout
+    )
     lines = {tuple(line.split()[:2]): line for line in done.stdout.splitlines() if line.startswith("  ")}
     assert (
         "1 file(s), first 16 Jan 06:00" in lines[("ed_attendances", "RTG")]

@@ -104,6 +104,9 @@ def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_complet
             ("A1", "2025-01-15 12:00:00")
         ]
         assert conn.sql("select count(*) from ops.source_files").fetchall() == [(1,)]
+    # No daemon watches a `uec refresh`: status itself sees the process is gone, marks the run failed, says so.
+    after_kill = uec(env, "status", "--date", DAY)
+    assert after_kill.returncode == 1 and "RUN FAILURE" in after_kill.stdout and "is gone" in after_kill.stdout
     assert uec(env, "refresh", "--date", DAY).returncode == 0
     # Both files now: A1's latest version breaches, A2 is within: 2 attendances, 1 within 4 hours.
     assert env.query("select attendances, within_4h from marts.ed_four_hour_daily").rows() == [(2, 1)]

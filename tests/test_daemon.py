@@ -57,9 +57,11 @@ def _wait_for(what: str, probe, timeout: float):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _sensor_ticks(instance: dg.DagsterInstance) -> list:
+def _finished_sensor_ticks(instance: dg.DagsterInstance) -> list:
+    # A tick is recorded as it starts: only a finished one has taken its look at the landing area.
     states = [s for s in instance.all_instigator_state() if s.instigator_name == "landing_files"]
-    return [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id)]
+    ticks = [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id)]
+    return [t for t in ticks if t.status.value in ("SKIPPED", "SUCCESS")]
 
 
 def _finished(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun | None:
@@ -91,6 +93,11 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("UEC_") and k != "DAGSTER_HOME"}
     environment |= {"DAGSTER_HOME": str(home), "UEC_ENV_FILE": str(env_file), "PYTHONWARNINGS": "ignore"}
     assert KEY_ENV not in environment
+    # Storage is created here, before the webserver, daemon and code server start together: created by
+    # several processes at once, a fresh SQLite instance can end up with two schema heads.
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.get()
+    instance.get_runs(limit=1)
     port = _free_port()
     log = (tmp_path / "dagster-dev.log").open("w")
     process = subprocess.Popen(
@@ -101,8 +108,6 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    instance = dg.DagsterInstance.get()
     try:
         yield instance, landing, port, tmp_path / "dagster-dev.log"
     finally:
@@ -121,7 +126,7 @@ def test_the_daemon_runs_a_landed_file_and_a_queued_refresh_to_success(deploymen
 
     instance, landing, port, log = deployment
     # The sensor's first tick records what is already landed and starts nothing.
-    _wait_for("the landing sensor's first tick", lambda: _sensor_ticks(instance), timeout=240)
+    _wait_for("the landing sensor's first tick", lambda: _finished_sensor_ticks(instance), timeout=240)
 
     # A provider lands a corrected file for the day: the next tick starts one run for it.
     corrected = next((landing / "ed_attendances" / "uhdb").glob("UHDB_ED_20250115_*.csv"))

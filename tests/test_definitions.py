@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC
 
 import dagster as dg
-import pytest
 
 from pipelines.definitions import defs
 from pipelines.partitions import daily_partitions
-from schemas.registry import RegistryError, load_feed_configs
+from schemas.registry import load_feed_configs, load_feed_layouts
 
 
 def test_definitions_load_with_expected_assets():
@@ -74,8 +73,10 @@ def test_bad_feed_config_is_named(tmp_path):
     folder = tmp_path / "ed_attendances"
     folder.mkdir()
     (folder / "broken.yaml").write_text("feed: ed_attendances\nprovider_code: X\n")
-    with pytest.raises(RegistryError, match="broken.yaml"):
-        load_feed_configs("ed_attendances", tmp_path)
+    configs, [broken] = load_feed_layouts("ed_attendances", tmp_path)
+    assert configs == [] and broken.provider_code == "X" and broken.path.name == "broken.yaml"
+    assert "broken.yaml" in broken.reason and "landing_dir" in broken.reason
+    assert load_feed_configs("ed_attendances", tmp_path) == []
 
 
 def test_one_run_at_a_time_and_one_step_at_a_time_within_a_run(tmp_path, monkeypatch):

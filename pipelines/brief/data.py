@@ -167,35 +167,23 @@ def _load_problems(quality: pl.DataFrame) -> list[Problem]:
 
 
 def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
-    """The latest evaluation of each check in the runs that covered the day, where it failed."""
-    from pipelines.instance import runs_covering
+    """Checks whose latest evaluation failed on the day itself (a range run's failures on other days are not)."""
+    from pipelines.instance import RANGE_END, RANGE_START, check_failures_on
 
-    latest: dict[tuple[str, str], tuple[object, str]] = {}
-    for run in runs_covering(instance, day.isoformat()):  # newest first: the first evaluation seen wins
-        first, last = (
-            run.tags.get("dagster/asset_partition_range_start"),
-            run.tags.get("dagster/asset_partition_range_end"),
-        )
-        scope = f" (run over {first} to {last})" if first and first != last else ""
-        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-            check = entry.dagster_event.event_specific_data
-            latest.setdefault((check.asset_key.to_user_string(), check.check_name), (check, scope))
     problems = []
-    for (asset, name), (check, scope) in sorted(latest.items()):
-        if check.passed or name in PER_PROVIDER_CHECKS:
+    for failure in check_failures_on(instance, day.isoformat()):
+        if failure.check_name in PER_PROVIDER_CHECKS:
             continue
-        # A run over many days fails a check for any of them: keep it only where it names this day.
-        if scope and day.isoformat() not in (check.description or ""):
-            continue
-        table = asset.split("/")[-1]
-        feed = catalogue.feed_of_table(table)
-        severity = "ERROR" if check.severity == dg.AssetCheckSeverity.ERROR else "WARN"
+        first, last = failure.run.tags.get(RANGE_START), failure.run.tags.get(RANGE_END)
+        severity = "ERROR" if failure.severity == dg.AssetCheckSeverity.ERROR else "WARN"
+        # A range run's description covers all its days: for one of them, say only that it failed there.
+        detail = (
+            f" (failed on {day} in a run over {first} to {last})"
+            if first and first != last
+            else (f": {failure.description}" if failure.description else "")
+        )
+        feed = catalogue.feed_of_table(failure.asset.split("/")[-1])
         problems.append(
-            Problem(
-                feed or "",
-                None,
-                "check failed",
-                f"{severity} {asset}: {name}{scope}" + (f": {check.description}" if check.description else ""),
-            )
+            Problem(feed or "", None, "check failed", f"{severity} {failure.asset}: {failure.check_name}{detail}")
         )
     return problems

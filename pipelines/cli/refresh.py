@@ -11,12 +11,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.instance import persistent_instance
+from pipelines.ingest.landing import list_folder
+from pipelines.instance import persistent_instance, process_tags
+from pipelines.resources import default_resources
 from pipelines.warehouse import connect, sql, warehouse_path
+from schemas import catalogue
+from schemas.registry import load_feed_layouts
 
 Print = Callable[[str], None]
 PROGRESS_EVENTS = {
-    dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
     dg.DagsterEventType.STEP_FAILURE,
     dg.DagsterEventType.ASSET_MATERIALIZATION,
@@ -55,8 +58,6 @@ class Progress:
             rows = materialization.metadata.get("dagster/row_count")
             if rows is not None and name.startswith("raw/"):
                 self.rows_in_step[step] = rows.value
-        elif kind == dg.DagsterEventType.STEP_START:
-            self.out(f"  ... {step}")
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             names = ", ".join(self.assets_in_step.get(step, [])) or step
             rows = f", {self.rows_in_step[step]:,} rows loaded" if step in self.rows_in_step else ""
@@ -85,7 +86,7 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
     job = defs.resolve_job_def("daily_refresh" if feed is None else f"refresh_{feed}")
     run_id = str(uuid.uuid4())
     days = f"{first}" if first == last else f"{first} to {last}"
-    tags = {"uec/trigger": "uec refresh"}
+    tags = {"uec/trigger": "uec refresh", **process_tags()}
     if first != last:
         tags |= {
             "dagster/asset_partition_range_start": first.isoformat(),
@@ -174,6 +175,8 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
         )
     for name, provider, file_name, reason in rejected:
         out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")
+    for line in _not_loadable(feed):
+        out(line)
     out(f"Checks failed: {len(failed_checks)}")
     for check in failed_checks:
         out(
@@ -185,3 +188,18 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
         for _, figure, value, unit in headlines:
             shown = "n/a" if value is None else f"{value:,.1f}{unit}" if unit else f"{value:.0f}"
             out(f"  {figure:<70} {shown:>10}")
+
+
+def _not_loadable(feed: str | None) -> list[str]:
+    """Landed files no layout will ever load (misnamed) and layouts that cannot be used, for the summary."""
+    files = default_resources()["feed_files"]
+    lines = []
+    for name in [feed] if feed else catalogue.feed_names():
+        configs, broken = load_feed_layouts(name, files.feeds_dir)
+        for config in configs:
+            if misnamed := list_folder(config, files.landing).unrecognised:
+                lines.append(
+                    f"  {name:<20} {config.provider_code:<4} NOT LOADED, not named as the layout expects: {misnamed}"
+                )
+        lines += [f"  {name:<20} {b.provider_code:<4} LAYOUT UNUSABLE {b.path.name}: {b.reason}" for b in broken]
+    return lines

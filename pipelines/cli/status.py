@@ -9,35 +9,43 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest.freshness import arrival
-from pipelines.instance import persistent_instance, runs_covering
+from pipelines.ingest.landing import list_folder
+from pipelines.instance import (
+    RANGE_END,
+    RANGE_START,
+    check_failures_on,
+    mark_if_abandoned,
+    persistent_instance,
+    runs_covering,
+)
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.clock import LONDON
-from schemas.registry import load_feed_configs
+from schemas.registry import load_feed_layouts
 
 Print = Callable[[str], None]
 
 
-def _last_run(runs: list[dg.DagsterRun], feed: str) -> dg.DagsterRun | None:
-    return next(
-        (r for r in runs if r.job_name in ("daily_refresh", f"refresh_{feed}", "__ephemeral_asset_job__")), None
-    )
+def _last_run(instance: dg.DagsterInstance, runs: list[dg.DagsterRun], feed: str) -> dg.DagsterRun | None:
+    run = next((r for r in runs if r.job_name in ("daily_refresh", f"refresh_{feed}", "__ephemeral_asset_job__")), None)
+    return mark_if_abandoned(instance, run) if run else None
 
 
-def _failed_checks(instance: dg.DagsterInstance, run: dg.DagsterRun | None, feed: str) -> list[str]:
-    if run is None:
-        return []
-    failed = []
-    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        check = entry.dagster_event.event_specific_data
-        if not check.passed and check.asset_key == dg.AssetKey(["raw", feed]):
-            failed.append(f"{check.check_name}: {check.description or 'see the Dagster UI'}")
-    return failed
+def _run_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """Which step failed and why, in the error's own first line (the innermost cause)."""
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        error = entry.dagster_event.event_specific_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        reason = error.message.strip().splitlines()[0] if error and error.message.strip() else "see the Dagster UI"
+        return f"step {entry.dagster_event.step_key}: {reason}"
+    failure = next(iter(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)), None)
+    return (failure.message if failure else None) or run.status.value.lower()
 
 
 def status(day: date, out: Print = print, now: datetime | None = None) -> int:
-    """Print the day's status; exit status 1 when anything expected is missing, late or failing."""
+    """Print the day's status; exit status 1 when anything expected is missing, late, rejected, failed or failing."""
     now = now or datetime.now(LONDON)
     feed_files = default_resources()["feed_files"]
     instance = persistent_instance()
@@ -46,10 +54,12 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
     out(f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8}  last run")
     problems = 0
+    failed_runs: dict[str, dg.DagsterRun] = {}
     for feed in catalogue.feed_names():
-        run = _last_run(runs, feed)
+        run = _last_run(instance, runs, feed)
         run_text = f"{run.status.value.lower()} ({run.run_id[:8]})" if run else "none"
-        for config in load_feed_configs(feed, feed_files.feeds_dir):
+        configs, broken = load_feed_layouts(feed, feed_files.feeds_dir)
+        for config in configs:
             came = arrival(config, feed_files.landing, day, now)
             due, late = came.due, came.is_problem
             received = {
@@ -71,9 +81,26 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
                     f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check "
                     f"{config.provider_code} FILE`"
                 )
-        for failed in _failed_checks(instance, run, feed):
+            if misnamed := list_folder(config, feed_files.landing).unrecognised:
+                problems += 1
+                out(f"      NOT LOADED, named as the layout does not expect ({config.landing_dir}): {misnamed}")
+        for layout in broken:
             problems += 1
-            out(f"      CHECK FAILED on raw/{feed}: {failed}")
+            out(f"  {feed:<20} {layout.provider_code:<8} LAYOUT UNUSABLE {layout.path.name}: {layout.reason}")
+        if run and run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            failed_runs[run.run_id] = run
+    for run in failed_runs.values():
+        problems += 1
+        out(f"  RUN {run.status.value} ({run.run_id[:8]}) covering {day}: {_run_failure(instance, run)}")
+    for failure in check_failures_on(instance, day.isoformat(), runs):
+        problems += 1
+        first, last = failure.run.tags.get(RANGE_START), failure.run.tags.get(RANGE_END)
+        detail = (
+            f"failed on {day} in a run over {first} to {last}"
+            if first and first != last
+            else failure.description or "see the Dagster UI"
+        )
+        out(f"  CHECK FAILED {failure.asset} {failure.check_name}: {detail}")
     out("All expected files received on time and loaded." if not problems else f"{problems} problem(s) listed above.")
     return 1 if problems else 0
 

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandera.polars as pa
@@ -19,7 +19,7 @@ from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
 from pipelines.ingest.validation import contract_errors
 from schemas.canonical import FeedSpec
 from schemas.checks import FILE
-from schemas.registry import FeedConfig
+from schemas.registry import BrokenLayout, FeedConfig
 
 ContractFactory = Callable[[date], pa.DataFrameSchema]
 
@@ -80,8 +80,10 @@ class PartitionBatch:
     loaded: list[pl.DataFrame] = field(default_factory=list)
     quarantined: list[pl.DataFrame] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
-    # Files that could not be read at all; their provider's day is left as it was.
+    # Files (or provider layouts) that could not be read at all.
     rejected: list[dict] = field(default_factory=list)
+    # Providers whose day is left as it was: their layout is broken, or their latest file unreadable.
+    blocked: set[str] = field(default_factory=set)
     # Byte-identical copies of a file already in the batch: recorded, never loaded twice.
     duplicates: list[dict] = field(default_factory=list)
     # Seconds spent reading files (bytes to text columns) and validating them (mapping, contract,
@@ -90,7 +92,7 @@ class PartitionBatch:
 
     @property
     def failed_providers(self) -> list[str]:
-        return sorted({r["provider_code"] for r in self.rejected})
+        return sorted(self.blocked)
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         loaded = pl.concat(self.loaded, how="vertical") if self.loaded else pl.DataFrame()
@@ -326,12 +328,17 @@ def ingest_partition(
     day: date,
     contract: ContractFactory,
     listed: dict[str, dict[date, list[LandedFile]]] | None = None,
+    broken: list[BrokenLayout] = (),
 ) -> PartitionBatch:
-    """All providers' files for one day; a provider with an unreadable file contributes only the rejection.
+    """All providers' files for one day; a provider whose latest file is unreadable contributes only the rejection.
 
     `listed`: each provider's files by day when the caller has listed the folders already (a range run).
+    `broken`: layouts that could not be used; each is recorded as a rejection and its provider's day kept.
     """
     batch = PartitionBatch()
+    for layout in broken:
+        batch.rejected.append(_layout_rejection(layout, day))
+        batch.blocked.add(layout.provider_code)
     prepared: list[PreparedFile] = []
     for config in configs:
         provider: list[PreparedFile] = []
@@ -362,13 +369,18 @@ def ingest_partition(
             seen[digest] = landed.path.name
             try:
                 provider.append(prepare_file(landed, config, spec, data, digest, batch.seconds))
+                latest_readable = True
             except FeedFileError as exc:
                 rejected.append(_rejection(landed, config, str(exc)))
-        if rejected:
-            # Loading the readable files alone could pair an old version with a missing correction,
-            # so none of this provider's files count until the bad one is fixed or removed.
-            batch.rejected.extend(rejected)
+                latest_readable = False
+        batch.rejected.extend(rejected)
+        if rejected and not latest_readable:
+            # The newest file is the unreadable one: loading the older ones alone could pair an old
+            # version with a missing correction, so the provider's day stays as it was until it is fixed.
+            batch.blocked.add(config.provider_code)
             continue
+        # An unreadable file followed by a readable later one (an empty 06:00 file, a good 08:00 one) is
+        # recorded, and the later file loads: it supersedes what the bad one would have said.
         prepared.extend(provider)
     errors = check_files(prepared, contract(day), batch.seconds)
     for index, file in enumerate(prepared):
@@ -377,6 +389,22 @@ def ingest_partition(
         batch.quarantined.append(quarantined)
         batch.files.append(record)
     return batch
+
+
+def _layout_rejection(layout: BrokenLayout, day: date) -> dict:
+    text = layout.path.read_bytes()
+    return {
+        "feed": layout.feed,
+        "provider_code": layout.provider_code,
+        "partition_date": day,
+        "file_name": layout.path.name,
+        "path": str(layout.path),
+        "sha256": hashlib.sha256(text).hexdigest(),
+        "size_bytes": len(text),
+        "received_at_utc": datetime.fromtimestamp(layout.path.stat().st_mtime, tz=UTC).replace(tzinfo=None),
+        "reason": f"the provider layout {layout.path} cannot be used, so none of {layout.provider_code}'s files were "
+        f"read and its data for the day was left as it was: {layout.reason}",
+    }
 
 
 def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:

@@ -9,6 +9,7 @@ from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
 from assets.raw import raw_feed_assets
 from assets.reference import reference_assets
+from pipelines.alerts.sensors import build_alerts
 from pipelines.jobs import build_feed_refresh_jobs, daily_refresh_job
 from pipelines.resources import default_resources
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
@@ -30,12 +31,13 @@ def build_definitions(
     feed_jobs = build_feed_refresh_jobs(feeds)
     # The midday schedule refreshes OPEL: present only while the catalogue has that feed.
     schedules = [overnight_refresh, *([midday_opel_refresh] if "opel_submissions" in feed_jobs else [])]
+    alerts = build_alerts(feeds)
     return dg.Definitions(
         assets=[*reference_assets, *raw_feed_assets(feeds), *mart_assets(marts), build_morning_brief(marts)],
         asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
         jobs=[daily_refresh_job, *feed_jobs.values()],
-        schedules=schedules,
-        sensors=[build_landing_sensor(feed_jobs)],
+        schedules=[*schedules, *alerts.schedules],
+        sensors=[build_landing_sensor(feed_jobs), *alerts.sensors],
         resources=default_resources(),
         # Steps run one after another in the run's process: DuckDB takes one writer, and a process per
         # step would only queue on the file lock after paying Dagster's start-up each time.

@@ -24,7 +24,8 @@ def test_schedules_are_on_by_default_in_london_time():
     assert overnight_refresh.cron_schedule == "15 7 * * *"
     assert midday_opel_refresh.cron_schedule == "45 12 * * *"
     assert landing_files.default_status == dg.DefaultSensorStatus.RUNNING
-    assert {s.name for s in defs.schedules} == {"overnight_refresh", "midday_opel_refresh"}
+    # The readiness alert starts no run; tests/test_alerts.py covers it and its sensors.
+    assert {s.name for s in defs.schedules} == {"overnight_refresh", "midday_opel_refresh", "brief_readiness_alert"}
 
 
 def test_overnight_run_is_for_yesterday_even_on_the_morning_after_a_clock_change():

@@ -1,0 +1,268 @@
+"""The alert sensors and schedule: a failed run, a file late or missing at its due time, and the brief's readiness."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+import dagster as dg
+
+from pipelines.alerts.channels import Delivery, deliver
+from pipelines.alerts.config import AlertsConfig, load_alerts_config, startup_settings
+from pipelines.alerts.messages import (
+    FailedStep,
+    Message,
+    brief_not_ready,
+    brief_ready,
+    late_or_missing,
+    plain_reason,
+    run_failure,
+)
+from pipelines.ingest.freshness import Arrival, arrival
+from pipelines.ingest.landing import list_folder
+from pipelines.instance import RANGE_END, RANGE_START, runs_covering
+from pipelines.jobs import daily_refresh_job
+from pipelines.resources import FeedFilesResource, ReportsResource
+from schemas.catalogue import Feed
+from schemas.clock import LONDON, TIMEZONE
+from schemas.registry import FeedConfig, RegistryError, load_feed_configs
+
+# Activity days looked at on each tick: today (OPEL is due the same day) and the two before, so a
+# file due early this morning for the day before yesterday is still caught after a daemon restart.
+LOOKBACK_DAYS = 2
+# Days remembered in the late-file sensor's cursor; older ones can never be looked at again.
+KEEP_DAYS = 7
+
+
+class AlertNotSent(RuntimeError):
+    """No channel took an alert: failing the tick puts the reason in the UI instead of losing it quietly."""
+
+
+class Alerts(NamedTuple):
+    sensors: list[dg.SensorDefinition]
+    schedules: list[dg.ScheduleDefinition]
+
+
+def london_now() -> datetime:
+    return datetime.now(LONDON)
+
+
+def build_alerts(feeds: Iterable[Feed]) -> Alerts:
+    """The alert sensors and schedule for the given feeds, switched on only when the alerts file has a channel."""
+    feeds = tuple(feeds)
+    switched_on, readiness_at = startup_settings()
+    return Alerts(
+        sensors=[build_run_failure_sensor(feeds, switched_on), build_late_file_sensor(feeds, switched_on)],
+        schedules=[build_readiness_schedule(feeds, switched_on, readiness_at)],
+    )
+
+
+def _layouts(feeds: Sequence[Feed], feeds_dir: str) -> list[FeedConfig]:
+    found = []
+    for feed in feeds:
+        try:
+            found += load_feed_configs(feed.name, feeds_dir)
+        except RegistryError:
+            continue  # a broken layout may be the very thing that failed; the feed's run alert says so
+    return found
+
+
+def _send(log, config: AlertsConfig, message: Message) -> Delivery:
+    delivery = deliver(config, message)
+    if delivery.failed:
+        log.error(f"Alert '{message.subject}' not sent on {delivery.describe_failures()}")
+    return delivery
+
+
+# ---- a failed run -------------------------------------------------------------------------------------
+
+
+def _chain(error: Any) -> list[str]:
+    # A SerializableErrorInfo. Dagster wraps the asset's own exception in its own ("Error occurred while
+    # executing op …"): the innermost cause is the one that says what went wrong.
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return messages
+
+
+def _provider_named(texts: Sequence[str], tags: dict[str, str], layouts: Sequence[FeedConfig]) -> str | None:
+    if tags.get("uec/provider"):  # runs the landing sensor starts for one provider's file
+        return tags["uec/provider"]
+    joined = "\n".join(texts)
+    # A layout's own path first (a broken layout names its file), then the provider's code as a word.
+    for config in layouts:
+        if config.config_path and config.config_path in joined:
+            return config.provider_code
+    for config in layouts:
+        if re.search(rf"\b{re.escape(config.provider_code)}\b", joined):
+            return config.provider_code
+    return None
+
+
+def _days(tags: dict[str, str]) -> str | None:
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"]
+    if RANGE_START in tags:
+        return f"{tags[RANGE_START]} to {tags[RANGE_END]}"
+    return None
+
+
+def failure_message(context: dg.RunFailureSensorContext, layouts: Sequence[FeedConfig], ui_url: str | None) -> Message:
+    """The alert for one failed run, from its step failure events (or the run's own failure when no step failed)."""
+    run, tags = context.dagster_run, dict(context.dagster_run.tags)
+    steps = []
+    for event in context.get_step_failure_events():
+        chain = _chain(event.step_failure_data.error)
+        steps.append(FailedStep(event.step_key or "?", _provider_named(chain, tags, layouts), plain_reason(chain)))
+    failure = context.failure_event
+    run_chain = _chain(getattr(failure.event_specific_data, "error", None)) or [failure.message or ""]
+    return run_failure(run.run_id, run.job_name, _days(tags), steps, plain_reason(run_chain), ui_url)
+
+
+def build_run_failure_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="run_failure_alerts",
+        # `uec refresh` runs in its own process, so its runs carry no code-location origin: without this the
+        # sensor would see only the runs the daemon launched, and a failed backfill from the terminal would go untold.
+        monitor_all_code_locations=True,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels when any run fails: the step, the provider, the reason and the run id.",
+    )
+    def run_failure_alerts(context: dg.RunFailureSensorContext, feed_files: FeedFilesResource) -> None:
+        """Sends one alert for each failed run on the instance, whether the daemon or `uec refresh` started it."""
+        config = load_alerts_config()
+        if not config.channels:
+            context.log.info("No alert channel is configured: the failure is not sent anywhere.")
+            return
+        message = failure_message(context, _layouts(feeds, feed_files.feeds_dir), config.ui_url)
+        delivery = _send(context.log, config, message)
+        if not delivery.reached_someone:
+            raise AlertNotSent(
+                f"Run failure alert for {context.dagster_run.run_id} not sent: {delivery.describe_failures()}"
+            )
+
+    return run_failure_alerts
+
+
+# ---- a file late or missing at its due time -----------------------------------------------------------
+
+
+def late_arrivals(feeds: Sequence[Feed], feed_files: FeedFilesResource, now: datetime) -> list[Arrival]:
+    """Each expected provider's first file for the recent days that is missing past its due time, or came late."""
+    today = now.astimezone(LONDON).date()
+    days = [today - timedelta(days=n) for n in range(LOOKBACK_DAYS, -1, -1)]
+    checked = []
+    for config in _layouts(feeds, feed_files.feeds_dir):
+        if not config.expected_daily:
+            continue
+        # One look over the provider's folder for all the days: it holds a year of files.
+        by_day = list_folder(config, feed_files.landing).by_day
+        checked += [arrival(config, feed_files.landing, day, now, by_day.get(day, [])) for day in days]
+    return [came for came in checked if came.is_problem]
+
+
+def _alert_key(came: Arrival) -> str:
+    return f"{came.config.feed}/{came.config.provider_code}"
+
+
+def build_late_file_sensor(
+    feeds: Sequence[Feed], switched_on: bool, clock: Callable[[], datetime] = london_now
+) -> dg.SensorDefinition:
+    labels = {feed.name: feed.label for feed in feeds}
+
+    @dg.sensor(
+        name="late_file_alerts",
+        minimum_interval_seconds=120,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels, once per feed, provider and day, when a file is missing at its due "
+        "time or came late.",
+    )
+    def late_file_alerts(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
+        """Sends one alert per feed, provider and day whose first file is missing past its due time, or came late."""
+        config = load_alerts_config()
+        if not config.channels:
+            return dg.SensorResult(skip_reason="No alert channel is configured.", cursor=context.cursor)
+        now = clock().astimezone(LONDON)
+        # The cursor is what was already sent, by activity day: an alert goes out once, however often this ticks.
+        sent: dict[str, list[str]] = json.loads(context.cursor).get("sent", {}) if context.cursor else {}
+        oldest = (now.date() - timedelta(days=KEEP_DAYS)).isoformat()
+        sent = {day: keys for day, keys in sent.items() if day >= oldest}
+        told, failed = [], 0
+        for came in late_arrivals(feeds, feed_files, now):
+            day, key = came.day.isoformat(), _alert_key(came)
+            if key in sent.get(day, []):
+                continue
+            message = late_or_missing(came, labels.get(came.config.feed, came.config.feed), now)
+            if _send(context.log, config, message).reached_someone:
+                sent.setdefault(day, []).append(key)
+                told.append(f"{key} {day} {came.state}")
+            else:
+                failed += 1  # not recorded as sent, so the next tick tries again
+        cursor = json.dumps({"sent": {day: sorted(keys) for day, keys in sorted(sent.items())}})
+        summary = (
+            f"Sent {len(told)} late or missing file alert(s): {', '.join(told)}."
+            if told
+            else "Nothing new is late or missing."
+        )
+        if failed:
+            summary += f" {failed} alert(s) could not be sent and will be tried again (see the tick's log)."
+        return dg.SensorResult(skip_reason=summary, cursor=cursor)
+
+    return late_file_alerts
+
+
+# ---- readiness: is the brief there before the call? ---------------------------------------------------
+
+
+def readiness_message(
+    day: date,
+    feeds: Sequence[Feed],
+    feed_files: FeedFilesResource,
+    reports: ReportsResource,
+    instance: dg.DagsterInstance,
+    now: datetime,
+) -> Message:
+    """Brief ready (attached), or what is missing: files not in, and what the latest run for the day did."""
+    labels = {feed.name: feed.label for feed in feeds}
+    arrivals = [arrival(config, feed_files.landing, day, now) for config in _layouts(feeds, feed_files.feeds_dir)]
+    brief = reports.path / f"brief-{day.isoformat()}.html"
+    if brief.exists():
+        workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
+        return brief_ready(day, brief, workbook if workbook.exists() else None, arrivals, labels)
+    runs = runs_covering(instance, day.isoformat())
+    latest = (runs[0].run_id, runs[0].job_name, runs[0].status.value.lower()) if runs else None
+    return brief_not_ready(day, brief, arrivals, labels, latest)
+
+
+def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time) -> dg.ScheduleDefinition:
+    # A schedule needs a job; this one starts none, it reports on what daily_refresh produced for yesterday.
+    @dg.schedule(
+        name="brief_readiness_alert",
+        job=daily_refresh_job,
+        cron_schedule=f"{at.minute} {at.hour} * * *",
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING if switched_on else dg.DefaultScheduleStatus.STOPPED,
+        description=f"Tells the alert channels at {at:%H:%M} London time whether yesterday's morning brief is ready "
+        "(attached) or what is missing; starts no run.",
+    )
+    def brief_readiness_alert(
+        context: dg.ScheduleEvaluationContext, feed_files: FeedFilesResource, reports: ReportsResource
+    ) -> dg.SkipReason:
+        """Sends yesterday's brief, or what stands in its way, at the readiness time before the 09:30 call."""
+        config = load_alerts_config()
+        if not config.channels:
+            return dg.SkipReason("No alert channel is configured.")
+        now = (context.scheduled_execution_time or london_now()).astimezone(LONDON)
+        day = now.date() - timedelta(days=1)
+        message = readiness_message(day, feeds, feed_files, reports, context.instance, now)
+        delivery = _send(context.log, config, message)
+        if not delivery.reached_someone:
+            raise AlertNotSent(f"Readiness alert for {day} not sent: {delivery.describe_failures()}")
+        return dg.SkipReason(f"Sent '{message.subject}' by {', '.join(delivery.sent)}.")
+
+    return brief_readiness_alert

@@ -1,0 +1,429 @@
+"""Alerts reach a real SMTP server and a stand-in Teams webhook: a failed run, late files, the brief's readiness."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import datetime, time
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+
+from pipelines.alerts.channels import deliver
+from pipelines.alerts.config import ALERTS_FILE_ENV, AlertsConfig, AlertsConfigError, load_alerts_config
+from pipelines.alerts.messages import Message, plain_reason
+from pipelines.alerts.sensors import AlertNotSent, build_alerts, build_late_file_sensor
+from pipelines.definitions import defs
+from schemas.catalogue import FEEDS
+from schemas.clock import LONDON
+from schemas.registry import load_feed_configs
+from tests.conftest import Env, uhdb_row
+
+REPO = Path(__file__).resolve().parents[1]
+DISTRIBUTION = ["scc.team@example.nhs.uk", "scc.oncall@example.nhs.uk"]
+TEAMS_URL_ENV = "UEC_TEST_TEAMS_WEBHOOK"
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every message the server accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=default_policy))
+        )
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [m for _, m in self.received]
+
+
+def _free_port() -> int:
+    # aiosmtpd's controller checks it is up by connecting to its port, so it cannot be given port 0.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    mailbox, port = Mailbox(), _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+class Webhook:
+    def __init__(self) -> None:
+        self.posts: list[dict] = []
+        self.status = 202  # what Teams Workflows answer
+
+    def texts(self) -> list[str]:
+        """Each post's card as one string: the subject and every line."""
+        return ["\n".join(block["text"] for block in post["attachments"][0]["content"]["body"]) for post in self.posts]
+
+
+@pytest.fixture
+def teams() -> Iterator[tuple[Webhook, str]]:
+    hook = Webhook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            # Refused like Teams would, so a wrong content type fails the sender, not just this thread.
+            if self.headers["Content-Type"] != "application/json":
+                self.send_response(415)
+                self.end_headers()
+                return
+            hook.posts.append(json.loads(body))
+            self.send_response(hook.status)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook, f"http://127.0.0.1:{server.server_address[1]}/webhook/scc"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def write_alerts(path: Path, smtp_port: int, ui_url: str | None = None, **overrides) -> Path:
+    config = {
+        "email": {
+            "enabled": True,
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "starttls": False,
+            "from_address": "uec.alerts@example.nhs.uk",
+            "to": DISTRIBUTION,
+        },
+        "teams": {"enabled": True, "webhook_url_env": TEAMS_URL_ENV},
+        "ui_url": ui_url,
+        **overrides,
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def alerts(tmp_path: Path, smtp, teams, monkeypatch: pytest.MonkeyPatch) -> tuple[Mailbox, Webhook]:
+    """Both channels on, pointing at the local servers (the Teams URL read from an environment variable)."""
+    monkeypatch.setenv(TEAMS_URL_ENV, teams[1])
+    monkeypatch.setenv(ALERTS_FILE_ENV, str(write_alerts(tmp_path / "alerts.yaml", smtp[1], "http://scc-host:3000/")))
+    return smtp[0], teams[0]
+
+
+def body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """A throwaway instance on disk: a schedule's context reaches its instance through a reference to storage."""
+    home = tmp_path / "dagster"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+def failed_run(
+    env: Env, tmp_path: Path, instance: dg.DagsterInstance, day: str = "2025-01-15"
+) -> dg.ExecuteInProcessResult:
+    """A real failed run: UHDB's ED layout copied without its arrival time, so raw/ed_attendances fails."""
+    feeds = tmp_path / "feeds"
+    shutil.copytree(env.feeds_dir, feeds)
+    layout = feeds / "ed_attendances" / "uhdb.yaml"
+    layout.write_text(layout.read_text().replace("  arrival_at: ARRIVAL_DTTM\n", ""))
+    env.feeds_dir = str(feeds)
+    result = env.materialize(day, selection="raw/ed_attendances", raise_on_error=False, instance=instance)
+    assert not result.success
+    return result
+
+
+def run_failure_tick(env: Env, instance: dg.DagsterInstance, cursor: str | None = None) -> tuple[str, int]:
+    """One tick of the run failure sensor against the instance, as the daemon evaluates it: its cursor, runs seen."""
+    sensor = defs.resolve_sensor_def("run_failure_alerts")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
+        tick = sensor.evaluate_tick(context)
+    # The daemon records an error in the sensor's code against the run instead of raising it: look for one.
+    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
+    return tick.cursor, len(tick.dagster_run_reactions)
+
+
+def test_a_failed_run_is_mailed_and_posted_with_its_step_provider_reason_and_run_id(
+    env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts
+):
+    mailbox, webhook = alerts
+    watching, _ = run_failure_tick(env, instance)  # the first tick only notes where the event log stands
+    result = failed_run(env, tmp_path, instance)
+
+    after, seen = run_failure_tick(env, instance, watching)
+    assert seen == 1
+
+    [(recipients, mail)] = mailbox.received
+    assert recipients == DISTRIBUTION
+    assert mail["To"] == ", ".join(DISTRIBUTION) and mail["From"] == "uec.alerts@example.nhs.uk"
+    assert "raw__ed_attendances" in mail["Subject"] and "provider RTG" in mail["Subject"]
+    text = body(mail)
+    assert f"Run id: {result.run_id}" in text
+    assert "Step: raw__ed_attendances, provider RTG" in text
+    # The innermost error's first line, in plain words: no exception class, no Dagster wrapper, no traceback.
+    [reason] = [line for line in text.splitlines() if line.startswith("Reason: ")]
+    assert (
+        reason.startswith("Reason: feed config ") and "does not map required canonical columns ['arrival_at']" in reason
+    )
+    assert "Traceback" not in text and "ValueError" not in text and "Error occurred while executing" not in text
+    assert f"http://scc-host:3000/runs/{result.run_id}" in text
+    [card] = webhook.texts()
+    assert "raw__ed_attendances" in card and result.run_id in card and "provider RTG" in card
+
+    # The sensor's cursor has moved past the failure: later ticks say nothing more about it.
+    assert run_failure_tick(env, instance, after)[1] == 0
+    assert len(mailbox.received) == 1 and len(webhook.posts) == 1
+
+
+NOW = datetime(2025, 1, 15, 13, 0, tzinfo=LONDON)  # after every due time for the 14th, and OPEL's for the 15th
+
+
+def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env, alerts):
+    mailbox, webhook = alerts
+    # UHDB's file for the 14th was extracted at 09:30 on the 15th, after its 07:00 due time; nothing else landed.
+    env.write_uhdb("20250114", "20250115T0930", [uhdb_row("A1", "2025-01-14 10:00:00")])
+    sensor = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)
+    # An entry older than the seven days kept: it must be dropped, not carried for ever.
+    old = json.dumps({"sent": {"2024-12-01": ["ed_attendances/RTG"]}})
+
+    first = sensor(dg.build_sensor_context(cursor=old, resources=env.resources()))
+
+    days = ["2025-01-13", "2025-01-14", "2025-01-15"]
+    expected = {
+        (config.feed, config.provider_code, day)
+        for feed in FEEDS
+        for config in load_feed_configs(feed.name, env.feeds_dir)
+        if config.expected_daily
+        for day in days
+        if config.due_at(datetime.fromisoformat(day).date()) < NOW
+    }
+    # The ED, ambulance and hub feeds for the 15th are not yet due at 13:00; OPEL's was due at 12:30.
+    assert ("opel_submissions", "QJ2", "2025-01-15") in expected
+    assert ("ed_attendances", "RTG", "2025-01-15") not in expected
+    sent = set()
+    for text in map(body, mailbox.messages):
+        feed, provider, day = _alerted(text)
+        sent.add((feed, provider, day))
+    assert len(mailbox.messages) == len(expected) and sent == expected
+    assert len(webhook.posts) == len(expected)
+    late = [m for m in mailbox.messages if m["Subject"].startswith("[UEC] Late file")]
+    assert [_alerted(body(m))[1:] for m in late] == [("RTG", "2025-01-14")]
+    assert "extracted at 15 Jan 09:30" in body(late[0])
+    cursor = json.loads(first.cursor)["sent"]
+    assert "2024-12-01" not in cursor and sorted(cursor) == days
+
+    # The same position on the next tick, and the one after: nothing is sent again.
+    for _ in range(2):
+        again = sensor(dg.build_sensor_context(cursor=first.cursor, resources=env.resources()))
+        assert again.cursor == first.cursor and "Nothing new" in again.skip_reason.skip_message
+    assert len(mailbox.messages) == len(expected) and len(webhook.posts) == len(expected)
+
+
+def _alerted(text: str) -> tuple[str, str, str]:
+    line = next(line for line in text.splitlines() if line.startswith("Feed "))
+    feed, provider, day = (part.split()[-1] for part in line.split(",")[:3])
+    return feed, provider, day
+
+
+def test_an_alert_no_channel_took_is_tried_again_and_one_channel_down_does_not_stop_the_other(
+    env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts, monkeypatch: pytest.MonkeyPatch
+):
+    mailbox, webhook = alerts
+    closed = _free_port()  # nothing listens here: the mail server is "down"
+    monkeypatch.setenv(ALERTS_FILE_ENV, str(write_alerts(tmp_path / "down.yaml", closed)))
+    sensor = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)
+    webhook.status = 500
+    nobody = sensor(dg.build_sensor_context(resources=env.resources()))
+    assert webhook.posts  # the webhook was reached, but refused every post
+    assert json.loads(nobody.cursor)["sent"] == {} and "tried again" in nobody.skip_reason.skip_message
+
+    posted = len(webhook.posts)
+    webhook.status = 202  # Teams is back; mail is still down
+    teams_only = sensor(dg.build_sensor_context(cursor=nobody.cursor, resources=env.resources()))
+    assert len(webhook.posts) == 2 * posted and not mailbox.messages
+    assert json.loads(teams_only.cursor)["sent"] and "tried again" not in teams_only.skip_reason.skip_message
+
+    # The readiness message has no next tick: when no channel takes it, the tick fails and says why.
+    webhook.status = 500
+    with pytest.raises(AlertNotSent, match=r"email: .*teams: HTTPError"):
+        readiness(env, instance)
+
+
+def readiness(env: Env, instance: dg.DagsterInstance) -> dg.SkipReason:
+    """The readiness schedule's 08:45 tick on 15 January, about the 14th."""
+    schedule = defs.resolve_schedule_def("brief_readiness_alert")
+    # Closed on the way out: the context opens its own copy of the instance, which would otherwise stay the
+    # current one for every later test in this process, long after the instance is gone.
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime(2025, 1, 15, 8, 45, tzinfo=LONDON),
+        resources=env.resources(),
+    ) as context:
+        return schedule(context)
+
+
+def test_a_ready_brief_is_mailed_as_an_attachment_and_its_path_posted(env: Env, instance: dg.DagsterInstance, alerts):
+    mailbox, webhook = alerts
+    reports = env.root / "reports"
+    reports.mkdir()
+    brief = reports / "brief-2025-01-14.html"
+    brief.write_text("<html><body><h1>Morning brief 14 January 2025</h1></body></html>", encoding="utf-8")
+    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00")])
+
+    outcome = readiness(env, instance)
+
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "[UEC] Morning brief for Tue 14 Jan 2025 is ready"
+    [attached] = list(mail.iter_attachments())
+    assert attached.get_filename() == "brief-2025-01-14.html" and attached.get_content_type() == "text/html"
+    assert attached.get_content() == brief.read_text(encoding="utf-8")
+    # The brief was built without the other providers' files: the message says which.
+    assert "CRH" not in body(mail) and "from RFS (Chesterfield Royal Hospital): no file" in body(mail)
+    assert "from RTG" not in body(mail)
+    [card] = webhook.texts()
+    assert str(brief) in card and "is ready" in card
+    assert "email" in outcome.skip_message and "teams" in outcome.skip_message
+
+
+def test_no_brief_by_the_readiness_time_says_which_files_are_missing_and_what_the_run_did(
+    env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts
+):
+    mailbox, webhook = alerts
+    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00")])
+    result = failed_run(env, tmp_path, instance, day="2025-01-14")
+
+    readiness(env, instance)
+
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "[UEC] Morning brief for Tue 14 Jan 2025 is NOT ready"
+    assert not list(mail.iter_attachments())
+    text = body(mail)
+    assert "brief-2025-01-14.html has not been written" in text
+    for provider in ("RFS", "RX9", "DHU", "QJ2"):
+        assert f"from {provider} (" in text
+    assert "from RTG" not in text  # UHDB's file came, on time; its sitrep is sent only when needed
+    assert f"The latest run covering 2025-01-14: {result.run_id}" in text and "failure" in text
+    [card] = webhook.texts()
+    assert "NOT ready" in card and "from RX9" in card
+
+
+@pytest.mark.parametrize("config", ["absent", "example"])
+def test_with_no_channel_configured_nothing_is_sent_and_nothing_fails(
+    env: Env, tmp_path: Path, instance: dg.DagsterInstance, smtp, teams, monkeypatch: pytest.MonkeyPatch, config: str
+):
+    # The shipped example has every channel off; a missing file means the same.
+    path = REPO / "alerts.example.yaml" if config == "example" else tmp_path / "no-such-alerts.yaml"
+    monkeypatch.setenv(ALERTS_FILE_ENV, str(path))
+    assert load_alerts_config().channels == []
+    watching, _ = run_failure_tick(env, instance)
+    failed_run(env, tmp_path, instance)
+
+    assert run_failure_tick(env, instance, watching)[1] == 1  # the failed run was seen, and nothing failed
+    late = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)(
+        dg.build_sensor_context(resources=env.resources())
+    )
+    ready = readiness(env, instance)
+
+    assert "No alert channel" in late.skip_reason.skip_message and "No alert channel" in ready.skip_message
+    assert smtp[0].received == [] and teams[0].posts == []
+    # Quiet by default: the alert sensors and schedule start stopped, the pipeline's own stay on.
+    built = build_alerts(FEEDS)
+    assert {s.default_status for s in built.sensors} == {dg.DefaultSensorStatus.STOPPED}
+    assert built.schedules[0].default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_a_configured_channel_switches_the_alerts_on_at_the_file_s_readiness_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = write_alerts(tmp_path / "alerts.yaml", 25, readiness={"at": "08:30"})
+    monkeypatch.setenv(ALERTS_FILE_ENV, str(path))
+    built = build_alerts(FEEDS)
+    assert {s.default_status for s in built.sensors} == {dg.DefaultSensorStatus.RUNNING}
+    [schedule] = built.schedules
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.cron_schedule == "30 8 * * *" and schedule.execution_timezone == "Europe/London"
+    assert load_alerts_config().readiness.at == time(8, 30)
+
+
+@pytest.mark.parametrize(
+    "email, complaint",
+    [
+        ({"password": "hunter2"}, "'password' cannot be written in the alerts file"),
+        ({"username": "scc"}, "no password_env"),
+        ({"username": "scc", "password_env": "X", "starttls": False}, "needs starttls: true"),
+        ({"to": []}, "to not set"),
+    ],
+)
+def test_a_bad_alerts_file_is_named_and_still_leaves_the_code_location_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, email: dict, complaint: str
+):
+    path = tmp_path / "alerts.yaml"
+    settings = {"enabled": True, "host": "smtp", "from_address": "a@b", "to": ["c@d"], **email}
+    path.write_text(yaml.safe_dump({"email": settings}), encoding="utf-8")
+    monkeypatch.setenv(ALERTS_FILE_ENV, str(path))
+    with pytest.raises(AlertsConfigError, match=complaint) as raised:
+        load_alerts_config()
+    assert str(path) in str(raised.value) and "hunter2" not in str(raised.value)
+    # The overnight run must not depend on the alerts file: the alerts load switched on, so each tick shows the error.
+    built = build_alerts(FEEDS)
+    assert {s.default_status for s in built.sensors} == {dg.DefaultSensorStatus.RUNNING}
+
+
+def test_the_reason_is_one_plain_line_without_a_class_name_or_an_nhs_number():
+    chain = [
+        "dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while executing op\n",
+        "ValueError: row for 943 476 5919 could not be placed\n  detail on a second line\n",
+    ]
+    assert plain_reason(chain) == "row for [NHS number removed] could not be placed"
+    # A date-time is ten digits too, but fails the NHS number check: it stays.
+    assert plain_reason(["IOException: IO Error: lock held since 2025-01-16 03:00"]) == (
+        "IO Error: lock held since 2025-01-16 03:00"
+    )
+    assert len(plain_reason(["x" * 1000])) == 300
+    assert plain_reason([]) == "no reason given"
+
+
+def test_the_example_file_is_quiet_as_shipped_and_valid_with_its_channels_switched_on():
+    raw = yaml.safe_load((REPO / "alerts.example.yaml").read_text(encoding="utf-8"))
+    assert AlertsConfig.model_validate(raw).channels == []
+    raw["email"]["enabled"] = raw["teams"]["enabled"] = True
+    assert AlertsConfig.model_validate(raw).channels == ["email", "teams"]
+
+
+def test_an_old_office_365_connector_gets_a_message_card(teams, smtp):
+    webhook, url = teams
+    config = AlertsConfig.model_validate({"teams": {"enabled": True, "webhook_url": url, "payload": "message_card"}})
+    delivery = deliver(config, Message("[UEC] Subject", ("first line", "second line")))
+    assert delivery.sent == ["teams"] and delivery.failed == {}
+    [post] = webhook.posts
+    assert post["@type"] == "MessageCard" and post["title"] == "[UEC] Subject"
+    assert post["text"] == "first line\n\nsecond line"
+    assert smtp[0].received == []  # e-mail is off: nothing went to it

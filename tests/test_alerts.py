@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ from pipelines.alerts.config import ALERTS_FILE_ENV, AlertsConfig, AlertsConfigE
 from pipelines.alerts.messages import Message, plain_reason
 from pipelines.alerts.sensors import AlertNotSent, build_alerts, build_late_file_sensor
 from pipelines.definitions import defs
+from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.instance import BRIEF_KEY
 from schemas.catalogue import FEEDS
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
@@ -150,13 +151,24 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 def failed_run(
     env: Env, tmp_path: Path, instance: dg.DagsterInstance, day: str = "2025-01-15"
 ) -> dg.ExecuteInProcessResult:
-    """A real failed run: UHDB's ED layout copied without its arrival time, so raw/ed_attendances fails."""
-    feeds = tmp_path / "feeds"
-    shutil.copytree(env.feeds_dir, feeds)
-    layout = feeds / "ed_attendances" / "uhdb.yaml"
-    layout.write_text(layout.read_text().replace("  arrival_at: ARRIVAL_DTTM\n", ""))
-    env.feeds_dir = str(feeds)
-    result = env.materialize(day, selection="raw/ed_attendances", raise_on_error=False, instance=instance)
+    """A real failed run, as the landing sensor starts one for RTG's new file: the key is not set, so the file's
+    NHS numbers cannot be hashed and raw/ed_attendances fails (a broken layout no longer fails a run: it stops
+    only its own provider)."""
+    compact = day.replace("-", "")
+    folder = env.landing / "ed_attendances" / "uhdb"
+    if not any(folder.glob(f"UHDB_ED_{compact}_*.csv")):
+        env.write_uhdb(compact, f"{compact}T0600", [uhdb_row("A1", f"{day} 10:00:00", NHS_NUMBER="9434765919")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(KEY_ENV, raising=False)
+        result = dg.materialize(
+            [a for a in defs.assets if BRIEF_KEY not in a.keys],
+            selection="raw/ed_attendances",
+            resources=env.resources(),
+            partition_key=day,
+            tags={"uec/trigger": "landing_files", "uec/provider": "RTG"},
+            raise_on_error=False,
+            instance=instance,
+        )
     assert not result.success
     return result
 
@@ -190,10 +202,8 @@ def test_a_failed_run_is_mailed_and_posted_with_its_step_provider_reason_and_run
     assert "Step: raw__ed_attendances, provider RTG" in text
     # The innermost error's first line, in plain words: no exception class, no Dagster wrapper, no traceback.
     [reason] = [line for line in text.splitlines() if line.startswith("Reason: ")]
-    assert (
-        reason.startswith("Reason: feed config ") and "does not map required canonical columns ['arrival_at']" in reason
-    )
-    assert "Traceback" not in text and "ValueError" not in text and "Error occurred while executing" not in text
+    assert reason.startswith("Reason: UEC_PSEUDONYMISATION_KEY is not set")
+    assert "Traceback" not in text and "MissingKeyError" not in text and "Error occurred while executing" not in text
     assert f"http://scc-host:3000/runs/{result.run_id}" in text
     [card] = webhook.texts()
     assert "raw__ed_attendances" in card and result.run_id in card and "provider RTG" in card

@@ -124,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _key_fits() -> bool:
+    """The key set (never created here) is the warehouse's: a command that hashes must not start otherwise."""
+    from pipelines.cli.rekey import key_problem
+    from pipelines.ingest.pseudonymise import use_local_key
+
+    if message := use_local_key(create=False):
+        print(message)
+    if problem := key_problem():
+        print(problem, file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pipelines.settings import load_settings
@@ -154,12 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (start <= first.isoformat() and last.isoformat() <= end):
             print(f"Days must fall between {start} and {end} (today).", file=sys.stderr)
             return 2
-        if message := use_local_key(create=False):
-            print(message)
-        from pipelines.cli.rekey import key_problem
-
-        if problem := key_problem():
-            print(problem, file=sys.stderr)
+        if not _key_fits():
             return 1
         from pipelines.cli.refresh import refresh
 
@@ -184,13 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.file.is_file():
         print(f"{args.file} is not a file.", file=sys.stderr)
         return 2
-    # A dry run never creates a key: it uses the one set (or the local demo key, if one exists).
-    if message := use_local_key(create=False):
-        print(message)
-    from pipelines.cli.rekey import key_problem
-
-    if problem := key_problem():
-        print(problem, file=sys.stderr)
+    if not _key_fits():
         return 1
     from pipelines.cli.dry_run import check_file
     from pipelines.resources import default_resources

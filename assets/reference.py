@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import preview
 from pipelines.resources import FeedFilesResource, WarehouseResource
-from pipelines.warehouse import ensure_schema, insert_frame
+from pipelines.warehouse import ensure_schema, insert_frame, transaction
 from schemas.opel_config import load_opel_config
 
 
@@ -17,10 +17,9 @@ def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.M
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         _same_key(conn)
-        conn.execute("begin transaction")
-        conn.execute(f"delete from {table}")
-        insert_frame(conn, table, frame)
-        conn.execute("commit")
+        with transaction(conn):
+            conn.execute(f"delete from {table}")
+            insert_frame(conn, table, frame)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)}
     )
@@ -95,11 +94,10 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         _same_key(conn)
-        conn.execute("begin transaction")
-        for name, frame in tables.items():
-            conn.execute(f"delete from ref.{name}")
-            insert_frame(conn, f"ref.{name}", frame)
-        conn.execute("commit")
+        with transaction(conn):
+            for name, frame in tables.items():
+                conn.execute(f"delete from ref.{name}")
+                insert_frame(conn, f"ref.{name}", frame)
     for name, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["ref", name],

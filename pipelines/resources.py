@@ -10,11 +10,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import REPO_ROOT
-from pipelines.warehouse import connect, duckdb_settings, warehouse_path
+from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDB warehouse file; its folder is created on first use, and a busy file is waited for."""
+    """DuckDB warehouse file; its folder is created on first use, a busy file is waited for, and a damaged file or a
+    full disk fails the step with a plain message (pipelines.warehouse.InfrastructureFault)."""
 
     # Long enough for an overnight step to finish; a run that still cannot write then fails plainly.
     lock_timeout_seconds: float = 1800
@@ -29,6 +30,12 @@ class WarehouseResource(DuckDBResource):
         # Closed on failure too: a failed asset must not keep the file locked.
         try:
             yield conn
+        except Exception as exc:
+            # A full disk or a damaged block surfaces as whatever DuckDB statement met it; the run's failure
+            # says which, in plain words, with the file. DuckDB's own error stays attached as the context.
+            if (problem := plain_fault(exc, self.database)) is None:
+                raise
+            raise problem  # noqa: B904
         finally:
             conn.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -63,18 +64,163 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (default UEC_WAREHOUSE), waiting while another process writes to it.
 
-    Every reader and writer opens it here, so each gets the same settings and the same patience with a busy file.
+    Every reader and writer opens it here, so each gets the same settings and the same patience with a busy file,
+    and none of them writes to a damaged file: WarehouseDamaged is raised before the connection is handed back.
     """
     database = database or warehouse_path()
     if not read_only:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if Path(f"{database}.wal").is_file():
+            # A read-write open replays the WAL into the file and checkpoints it before we can look at the
+            # file: check it read-only first, so that a damaged file is never written to.
+            try:
+                check_openable(database, timeout_seconds, on_wait)
+            except duckdb.ConnectionException:
+                pass  # open already in this process (DuckDB shares one instance per file): loaded and checked then
     settings = {**duckdb_settings(), **(config or {})}
-    return wait_while_locked(
-        lambda: duckdb.connect(database, read_only=read_only, config=settings),
-        database,
-        timeout_seconds,
-        on_wait or logging.getLogger("uec.warehouse").warning,
-    )
+    try:
+        conn = wait_while_locked(
+            lambda: duckdb.connect(database, read_only=read_only, config=settings),
+            database,
+            timeout_seconds,
+            on_wait or logging.getLogger("uec.warehouse").warning,
+        )
+    except duckdb.Error as exc:
+        if (problem := plain_fault(exc, database, on_open=True)) is None:
+            raise
+        # Raised without `from`: DuckDB's error stays attached (as the context) for the log, while whatever reports
+        # the innermost cause of a failure (`uec refresh`, following Dagster's causes) stops at the plain message.
+        raise problem  # noqa: B904
+    try:
+        _check_complete(conn, database)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def check_openable(database: str | None = None, timeout_seconds: float = 1800, on_wait=None) -> None:
+    """Raise WarehouseDamaged if the warehouse file exists but DuckDB cannot use it; opens it read-only."""
+    database = database or warehouse_path()
+    if Path(database).is_file():
+        connect(database, read_only=True, timeout_seconds=timeout_seconds, on_wait=on_wait).close()
+
+
+# DuckDB starts a database file with three 4 KiB headers (one main header, two alternating database headers),
+# followed by total_blocks blocks of block_size bytes each.
+_HEADERS_BYTES = 3 * 4096
+
+
+def _check_complete(conn: duckdb.DuckDBPyConnection, database: str) -> None:
+    # A file cut short (a copy that stopped, a full disk while copying, a restore from a torn copy) still opens:
+    # DuckDB reads only the headers and the catalogue, and fails later on the first table whose blocks are gone, by
+    # which time a run has written to it. The header records how many blocks the file holds, so compare.
+    if database == ":memory:" or not Path(database).is_file():
+        return
+    [(block_size, total_blocks)] = conn.sql(
+        "select block_size, total_blocks from pragma_database_size() where database_name = current_database()"
+    ).fetchall()
+    expected = _HEADERS_BYTES + total_blocks * block_size if total_blocks else 0
+    actual = Path(database).stat().st_size
+    if actual < expected:
+        raise WarehouseDamaged(
+            database,
+            f"it is {actual:,} bytes long but its header says {expected:,}, so it has been cut short",
+        )
+
+
+class InfrastructureFault(Exception):
+    """A fault of the machine, not of the data, said in plain words: what happened, to which file, what to do."""
+
+
+class WarehouseDamaged(InfrastructureFault):
+    """The warehouse file exists but DuckDB cannot use it as a database: truncated, overwritten, or not DuckDB's."""
+
+    def __init__(self, path: str, reason: str, on_open: bool = True):
+        self.path, self.reason = str(path), reason
+        newest = newest_backup(self.path)
+        backup = (
+            f"`uec restore {newest}` (the newest backup)"
+            if newest
+            else f"`uec restore BACKUP_FILE` (backups are in {backups_dir(self.path)} unless written elsewhere)"
+        )
+        super().__init__(
+            f"The warehouse file {self.path} is damaged: {reason}.\n"
+            + (
+                "Nothing was written to it.\n"
+                if on_open
+                else "What was under way when DuckDB met the damage was rolled back; stop using the file.\n"
+            )
+            + f"To recover, restore a backup with {backup},\n"
+            "then reload the days since that backup with `uec refresh --from D --to D`\n"
+            '(the steps are in docs/operations.md, "Restoring a damaged warehouse").'
+        )
+
+
+class DiskFull(InfrastructureFault):
+    """A write failed because the disk is full; the failed write was rolled back."""
+
+    def __init__(self, path: str, database: str | None = None):
+        self.path = str(path)
+        self.mount = _mount_point(self.path)
+        ours = database and self.path.startswith(str(database))
+        consequence = (
+            f"The warehouse {database} is as it was before that write: it was rolled back."
+            if ours
+            else f"{self.path} may be incomplete."
+        )
+        super().__init__(
+            f"No space left on {self.mount} (the disk holding {self.path}). {consequence} Free some space on that "
+            "disk, then run the same command again."
+        )
+
+
+# DuckDB's words for a file it cannot read as a database (checked on DuckDB 2.0 against truncated, overwritten
+# and foreign files; see tests/test_infrastructure.py).
+_DAMAGE = {
+    "not a valid DuckDB database file": "it is not a DuckDB database file (overwritten, or never one)",
+    "Could not read enough bytes from file": "it ends before its data does: it has been cut short",
+    "Corrupt database file": "part of it has been overwritten (a block fails its checksum)",
+}
+_QUOTED_FILE = re.compile(r'file "([^"]+)"')
+
+
+def plain_fault(exc: BaseException, database: str | None = None, on_open: bool = False) -> InfrastructureFault | None:
+    """The plain-words fault behind an error from DuckDB or the OS (damaged file, full disk), or None.
+
+    on_open: the error came from opening the file, so nothing can have been written to it.
+    """
+    if isinstance(exc, InfrastructureFault):
+        return exc
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return DiskFull(exc.filename or database or os.getcwd(), database)
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = str(exc)
+    named = _QUOTED_FILE.search(text)
+    path = named.group(1) if named else database
+    if "No space left on device" in text:
+        return DiskFull(path or os.getcwd(), database)
+    reason = next((plain for words, plain in _DAMAGE.items() if words in text), None)
+    return WarehouseDamaged(path, reason, on_open) if reason and path else None
+
+
+def _mount_point(path: str) -> str:
+    place = Path(path).resolve().parent
+    while not os.path.ismount(place) and place != place.parent:
+        place = place.parent
+    return str(place)
+
+
+def backups_dir(database: str | None = None) -> Path:
+    """backups/ beside the warehouse's folder, where `uec backup` writes by default."""
+    return Path(database or warehouse_path()).resolve().parent.parent / "backups"
+
+
+def newest_backup(database: str | None = None) -> Path | None:
+    """The newest complete `uec backup` file in the default folder (backup names sort by time), or None."""
+    found = sorted(backups_dir(database).glob("uec-*.duckdb"))
+    return found[-1] if found else None
 
 
 @cache
@@ -126,8 +272,13 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
         conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
+    except BaseException as exc:
+        try:
+            conn.execute("rollback")
+        except duckdb.Error as failed:
+            # A commit that fails (a full disk, for one) has already ended the transaction and DuckDB rolled it back
+            # itself, so "rollback" fails with "no transaction is active". That must not replace the reason.
+            exc.add_note(f"(then rollback: {failed})")
         raise
 
 

@@ -108,10 +108,11 @@ def test_feeds_check_reports_without_writing(env: Env):
 @pytest.mark.parametrize(
     "command, options",
     [
-        ([], ["refresh", "status", "backup", "feeds", "rekey", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
+        ([], ["refresh", "status", "backup", "restore", "feeds", "rekey", "UEC_WAREHOUSE", "DAGSTER_HOME"]),
         (["refresh"], ["--date", "--from", "--to", "--feed", "Exit status"]),
         (["status"], ["--date", "Exit status"]),
-        (["backup"], ["--to", "consistent", "Exit status"]),
+        (["backup"], ["--to", "consistent", "damaged", "Exit status"]),
+        (["restore"], ["FILE", "damaged", "write-ahead log", "Refused while", "Exit status"]),
         (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
         (["rekey"], ["one pseudonymisation key for life", "never stored", "Exit status"]),
     ],

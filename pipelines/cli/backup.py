@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import wait_while_locked, warehouse_path
+from pipelines.warehouse import backups_dir, wait_while_locked, warehouse_path
 from schemas.clock import LONDON
 
 Print = Callable[[str], None]
@@ -18,7 +18,7 @@ Print = Callable[[str], None]
 def default_target(now: datetime | None = None) -> Path:
     """backups/uec-YYYYMMDD-HHMM.duckdb beside the warehouse folder."""
     stamp = (now or datetime.now(LONDON)).strftime("%Y%m%d-%H%M")
-    return Path(warehouse_path()).resolve().parent.parent / "backups" / f"uec-{stamp}.duckdb"
+    return backups_dir() / f"uec-{stamp}.duckdb"
 
 
 def _relations(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
@@ -61,6 +61,14 @@ def backup(target: Path, out: Print = print, timeout_seconds: float = 1800) -> i
             for schema, name in relations
         ]
         conn.execute("detach copy")
+    except BaseException:
+        # A damaged warehouse (a block that fails its checksum) or a full disk stops the copy part-way: never leave
+        # a partial file that could be mistaken for, or restored as, a backup. Closed first, so nothing still
+        # writes to it.
+        conn.close()
+        for leftover in (partial, Path(f"{partial}.wal")):
+            leftover.unlink(missing_ok=True)
+        raise
     finally:
         conn.close()
     different = [(s, n, a, b) for s, n, a, b in counts if a != b]
@@ -70,5 +78,5 @@ def backup(target: Path, out: Print = print, timeout_seconds: float = 1800) -> i
     os.replace(partial, target)
     rows = sum(a for s, _, a, _ in counts if s in ("raw", "ops"))
     out(f"Backed up {live} to {target}: {len(counts)} tables and views, {rows:,} raw and ops rows, each count checked.")
-    out(f"To restore: stop the UI and daemon, then copy {target.name} over {live}.")
+    out(f"To restore it: uec restore {target}")
     return 0

@@ -1,4 +1,5 @@
-"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, rekey, feeds)."""
+"""`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, restore, rekey,
+feeds)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check each one's row count against the warehouse. A run that is writing is waited for, and "
         "no run can write until the copy is done, so the copy is one consistent state. The file "
         "appears only when complete. Exit status: 0 when the copy is written and checked; 2 when "
-        "there is no warehouse or the target exists already.",
+        "there is no warehouse, it is damaged, the disk is full, or the target exists already.",
     )
     backup.add_argument(
         "--to",
@@ -79,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)",
     )
+
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup back in place of a damaged warehouse",
+        description="Check that FILE (a `uec backup` copy) opens, holds the warehouse's schemas and reads back "
+        "whole, then put it in place of the warehouse (UEC_WAREHOUSE) in one step. The file it replaces is kept "
+        "beside it as <name>.damaged-YYYYMMDD-HHMMSS (or <name>.replaced-… when it was not damaged), with its "
+        "write-ahead log, which would otherwise be replayed into the backup. Refused while any process has the "
+        "warehouse open. Exit status: 0 when restored; 1 when refused (the backup is unusable or the warehouse "
+        "is in use); 2 when FILE is not a file.",
+    )
+    restore.add_argument("backup_file", metavar="FILE", type=Path, help="the backup to restore")
 
     report = commands.add_parser(
         "report",
@@ -137,6 +150,11 @@ def _key_fits() -> bool:
     return True
 
 
+# Commands that open the warehouse: each first checks that it is a usable DuckDB file, so a damaged one is
+# named before anything reads it or writes to it (`refresh` would otherwise write reference tables into it).
+OPENS_WAREHOUSE = {"refresh", "status", "report", "backup", "rekey"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pipelines.settings import load_settings
@@ -146,6 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("dagster").setLevel(logging.ERROR)
+    from pipelines import warehouse
+
+    try:
+        if args.command in OPENS_WAREHOUSE:
+            # Waits, saying so on stdout as `uec backup` always has, while a run holds the file.
+            warehouse.check_openable(on_wait=print)
+        return _run(args)
+    except Exception as exc:
+        # A damaged file or a full disk is said in plain words, naming the file, instead of a traceback.
+        if (fault := warehouse.plain_fault(exc, warehouse.warehouse_path())) is None:
+            raise
+        print(fault, file=sys.stderr)
+        # backup's help gives 2 for "cannot back up here"; for the others 1 means "needs attention".
+        return 2 if args.command == "backup" else 1
+
+
+def _run(args: argparse.Namespace) -> int:
     from pipelines.ingest.pseudonymise import use_local_key
 
     if args.command == "refresh":
@@ -184,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.cli.backup import backup, default_target
 
         return backup(args.target or default_target())
+    if args.command == "restore":
+        from pipelines.cli.restore import restore
+
+        return restore(args.backup_file)
     if args.command == "rekey":
         use_local_key(create=False)
         from pipelines.cli.rekey import rekey

@@ -71,8 +71,8 @@ def connect(
     if not read_only:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         if Path(f"{database}.wal").is_file():
-            # A read-write open replays the WAL into the file and checkpoints it before we can look at the
-            # file: check it read-only first, so that a damaged file is never written to.
+            # Closing a read-write connection checkpoints the replayed WAL into the file, even when we close it
+            # only because the file is damaged (seen on DuckDB 2.0): check read-only first, which never writes.
             try:
                 check_openable(database, timeout_seconds, on_wait)
             except duckdb.ConnectionException:

@@ -87,6 +87,17 @@ def test_connect_refuses_a_damaged_file_in_either_mode_and_leaves_it_as_it_was(b
     assert sorted(p.name for p in path.parent.iterdir()) == ["uec.duckdb"]  # no write-ahead log either
 
 
+def test_a_read_write_open_of_a_damaged_file_with_a_write_ahead_log_writes_nothing(built, env):
+    # Closing a read-write connection would checkpoint the log into the damaged file (and delete the log).
+    path = install(built, env)
+    subprocess.run([sys.executable, "-c", LEAVE_A_WAL, str(path)], check=True)
+    wal = Path(f"{path}.wal")
+    digest, wal_digest = cut_in_half(path), sha256(wal)
+    with pytest.raises(WarehouseDamaged, match="cut short"):
+        connect(str(path), timeout_seconds=5)
+    assert sha256(path) == digest and sha256(wal) == wal_digest
+
+
 def test_an_intact_warehouse_opens(built, env):
     # Guards the size arithmetic against a change in DuckDB's file layout: an upgrade that broke it would
     # call every good warehouse damaged, and fail here first.

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import InfrastructureFault, WarehouseDamaged, connect, plain_fault, sql, warehouse_path
+from pipelines.warehouse import (
+    InfrastructureFault,
+    WarehouseDamaged,
+    check_openable,
+    connect,
+    plain_fault,
+    sql,
+    warehouse_path,
+)
 from schemas.clock import LONDON
 
 Print = Callable[[str], None]
@@ -108,7 +116,7 @@ def restore(backup_file: Path, out: Print = print, now: datetime | None = None) 
         shutil.copyfile(backup_file, incoming)
         with open(incoming, "rb") as handle:
             os.fsync(handle.fileno())
-        check_backup(incoming)
+        check_openable(str(incoming))  # the whole length arrived (the backup itself was read in full above)
         with _held_alone(live):
             if live.exists():
                 # A hard link keeps the old bytes under the new name while the warehouse name still points at them.

@@ -107,26 +107,50 @@ def check_openable(database: str | None = None, timeout_seconds: float = 1800, o
 
 
 # DuckDB starts a database file with three 4 KiB headers (one main header, two alternating database headers),
-# followed by total_blocks blocks of block_size bytes each.
+# followed by its blocks, block_size bytes each, numbered from 0.
 _HEADERS_BYTES = 3 * 4096
 
 
 def _check_complete(conn: duckdb.DuckDBPyConnection, database: str) -> None:
     # A file cut short (a copy that stopped, a full disk while copying, a restore from a torn copy) still opens:
     # DuckDB reads only the headers and the catalogue, and fails later on the first table whose blocks are gone, by
-    # which time a run has written to it. The header records how many blocks the file holds, so compare.
+    # which time a run has written to it. So check the file still reaches every block in use.
     if database == ":memory:" or not Path(database).is_file():
         return
-    [(block_size, total_blocks)] = conn.sql(
-        "select block_size, total_blocks from pragma_database_size() where database_name = current_database()"
+    [(block_size, total, used)] = conn.sql(
+        "select block_size, total_blocks, used_blocks from pragma_database_size() "
+        "where database_name = current_database()"
     ).fetchall()
-    expected = _HEADERS_BYTES + total_blocks * block_size if total_blocks else 0
     actual = Path(database).stat().st_size
-    if actual < expected:
+    on_disk = max(actual - _HEADERS_BYTES, 0) // block_size
+    if on_disk >= total:
+        return  # the usual case: every block DuckDB has ever allocated is there
+    # DuckDB trims free blocks off the end of the file but still counts them in total_blocks, so a healthy file can
+    # be shorter than that (seen after re-running a day). It must still reach its highest block in use, which is at
+    # least used_blocks - 1, and at least the highest one the tables and the catalogue name.
+    needed = max(used, _highest_block_named(conn) + 1)
+    if on_disk < needed:
         raise WarehouseDamaged(
             database,
-            f"it is {actual:,} bytes long but its header says {expected:,}, so it has been cut short",
+            f"it is {actual:,} bytes long but its data reaches byte {_HEADERS_BYTES + needed * block_size:,}, so it "
+            "has been cut short",
         )
+
+
+def _highest_block_named(conn: duckdb.DuckDBPyConnection) -> int:
+    """The highest block id that the catalogue or a table segment names (-1 if none); metadata only, no data read."""
+    highest = conn.sql("select coalesce(max(block_id), -1) from pragma_metadata_info()").fetchall()[0][0]
+    tables = conn.sql(
+        "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+    ).fetchall()
+    for schema, table in tables:
+        [(top,)] = conn.sql(
+            "select coalesce(max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))), -1) "
+            "from pragma_storage_info($t) where persistent",
+            params={"t": f'"{schema}"."{table}"'},
+        ).fetchall()
+        highest = max(highest, top)
+    return highest
 
 
 class InfrastructureFault(Exception):

@@ -9,20 +9,21 @@ exists outside the catalogue.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandera.polars as pa
-
-from schemas import ambulance_handovers, cnh_cases, ed_attendances, handover_sitrep, opel_submissions
 from schemas.canonical import FeedSpec, Reference
 from schemas.expectations import Expectation, no_gaps, provider_present, within_trailing_bounds
 from schemas.mart_columns import COLUMNS
 
-Contract = Callable[[Reference, date], pa.DataFrameSchema]
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
+Contract = Callable[[Reference, date], "pa.DataFrameSchema"]
 Section = Literal["ed", "handover", "cnh", "opel"]
 
 
@@ -32,8 +33,9 @@ class Feed:
 
     name: str
     label: str  # how the brief and the command line name it
-    spec: FeedSpec
-    contract: Contract
+    # The module holding the feed's canonical SPEC and its pandera `contract`, imported when first needed:
+    # pandera takes most of a second to import, and `uec --help` or `uec status` need neither.
+    contract_module: str
     group: str  # Dagster asset group
     section: Section  # the brief section a problem with this feed makes provisional
     # One sender sends for every organisation (the ambulance service for all sites): a problem with
@@ -51,6 +53,14 @@ class Feed:
     @property
     def table(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def spec(self) -> FeedSpec:
+        return importlib.import_module(self.contract_module).SPEC
+
+    @property
+    def contract(self) -> Contract:
+        return importlib.import_module(self.contract_module).contract
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(
         "ed_attendances",
         "ED attendances",
-        ed_attendances.SPEC,
-        ed_attendances.contract,
+        "schemas.ed_attendances",
         group="ed",
         section="ed",
         sender_covers_all=False,
@@ -133,8 +142,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(
         "ambulance_handovers",
         "Ambulance handovers",
-        ambulance_handovers.SPEC,
-        ambulance_handovers.contract,
+        "schemas.ambulance_handovers",
         group="handovers",
         section="handover",
         sender_covers_all=True,
@@ -146,8 +154,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(
         "handover_sitrep",
         "Handover sitrep",
-        handover_sitrep.SPEC,
-        handover_sitrep.contract,
+        "schemas.handover_sitrep",
         group="handovers",
         section="handover",
         sender_covers_all=False,
@@ -159,8 +166,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(
         "cnh_cases",
         "CNH/SPoA cases",
-        cnh_cases.SPEC,
-        cnh_cases.contract,
+        "schemas.cnh_cases",
         group="cnh",
         section="cnh",
         sender_covers_all=True,
@@ -172,8 +178,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(
         "opel_submissions",
         "OPEL submissions",
-        opel_submissions.SPEC,
-        opel_submissions.contract,
+        "schemas.opel_submissions",
         group="opel",
         section="opel",
         sender_covers_all=True,

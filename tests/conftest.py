@@ -295,3 +295,24 @@ def pseudonymisation_key(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     return Env(tmp_path)
+
+
+# The slowest files first: pytest-xdist hands whole files (--dist loadfile) to whichever worker is free,
+# so starting the long ones early keeps both workers busy to the end instead of one finishing a long
+# file alone (the uec subprocess and daemon tests take 40-90 s each; most files take a few seconds).
+SLOWEST_FIRST = (
+    "test_cli.py",
+    "test_daemon.py",
+    "test_cli_waits_for_a_writer.py",
+    "test_cli_killed_mid_write.py",
+    "test_cli_backup_beside_runs.py",
+    "test_infrastructure.py",
+    "test_data_protection.py",
+    "test_quarantine.py",
+    "test_brief_browser.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -63,8 +64,7 @@ class Progress:
             rows = f", {self.rows_in_step[step]:,} rows loaded" if step in self.rows_in_step else ""
             self.out(f"  ok  {names} ({event.event_specific_data.duration_ms / 1000:.1f} s{rows})")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            self.out(f"  FAILED {step}: {error.message.strip() if error else 'see the Dagster UI'}")
+            self.out(f"  FAILED {step}: {plain_reason(event.event_specific_data.error) or 'see the Dagster UI'}")
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
             check = event.event_specific_data
             line = f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}"
@@ -121,11 +121,7 @@ def _verdict(result: dg.ExecuteInProcessResult, failed_checks: list[dg.AssetChec
     if not result.success:
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         first = failures[0] if failures else None
-        error = first.event_specific_data.error if first else None
-        # Dagster wraps the cause ("Error occurred while executing op"): the analyst needs the innermost one.
-        while error is not None and error.cause is not None:
-            error = error.cause
-        reason = error.message.strip() if error else "see the run in the Dagster UI"
+        reason = plain_reason(first.event_specific_data.error if first else None) or "see the run in the Dagster UI"
         out(f"\nRefresh FAILED at {first.step_key if first else 'start-up'}: {reason}")
         out(
             "Steps after it did not run for these days; what had already finished is kept. Fix the cause and run "
@@ -203,3 +199,13 @@ def _not_loadable(feed: str | None) -> list[str]:
                 )
         lines += [f"  {name:<20} {b.provider_code:<4} LAYOUT UNUSABLE {b.path.name}: {b.reason}" for b in broken]
     return lines
+
+
+def plain_reason(error) -> str | None:
+    """The innermost cause's message, without Dagster's wrapper or the exception's class name."""
+    # Dagster wraps the cause ("Error occurred while executing op"): the analyst needs the innermost one.
+    while error is not None and error.cause is not None:
+        error = error.cause
+    if error is None or not error.message.strip():
+        return None
+    return re.sub(r"^[\w.]+: ", "", error.message.strip(), count=1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -114,20 +114,27 @@ def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with _project_lock(reports_dir):
-        return _validate(gx, ProgressBarsConfig, frames, reports_dir)
+    # Each run validates in a GX project of its own and then swaps the finished Data Docs site into place:
+    # two runs sharing one mutable GX folder (two `uec refresh`, or one beside the daemon's run) read each
+    # other's half-written suite files.
+    with tempfile.TemporaryDirectory(prefix=".gx-run-", dir=reports_dir) as project:
+        outcomes = _validate(gx, ProgressBarsConfig, frames, Path(project))
+        _publish(Path(project) / "data_docs", reports_dir / "data_docs")
+    return outcomes
 
 
-@contextmanager
-def _project_lock(reports_dir: Path) -> Iterator[None]:
-    # GX keeps its suites and Data Docs as files in one project folder: two runs rewriting them at once
-    # (two `uec refresh`, or a refresh beside the daemon's run) read each other's half-written YAML.
-    with open(reports_dir / ".gx.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _publish(built: Path, site: Path) -> None:
+    """Replace the Data Docs site with a newly built one by renames, so a reader never sees half a site."""
+    old = site.with_name(f".{site.name}.old-{os.getpid()}")
+    incoming = site.with_name(f".{site.name}.new-{os.getpid()}")
+    shutil.move(str(built), incoming)
+    # Two runs finishing together take turns at the two renames only (milliseconds), never at validating.
+    with open(site.with_name(f".{site.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if site.exists():
+            site.rename(old)
+        incoming.rename(site)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _validate(gx, progress_bars, frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list[Outcome]:

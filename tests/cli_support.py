@@ -39,3 +39,20 @@ def three_uhdb_attendances(env: Env) -> Path:
             uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
         ],
     )
+
+
+def hold_the_warehouse(env: Env, seconds: int = 8) -> subprocess.Popen:
+    """Another process holding the warehouse's write lock for a while, as the overnight run does while it writes."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+            f"time.sleep({seconds})",
+            str(env.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import duckdb
 
-from tests.cli_support import DAY, three_uhdb_attendances, uec
+from tests.cli_support import DAY, hold_the_warehouse, three_uhdb_attendances, uec
 from tests.conftest import Env
 
 
 def test_backup_waits_for_a_writer_and_copies_every_table_and_view(env: Env):
     three_uhdb_attendances(env)
     assert uec(env, "refresh", "--date", DAY).returncode == 0
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"),
-            str(env.warehouse),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_the_warehouse(env)
     target = env.root / "backups" / "uec.duckdb"
     done = uec(env, "backup", "--to", str(target))
     holder.wait()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from tests.cli_support import DAY, UEC, three_uhdb_attendances, uec, uec_env
+from tests.cli_support import DAY, UEC, hold_the_warehouse, three_uhdb_attendances, uec, uec_env
 from tests.conftest import Env
 
 
@@ -15,17 +14,7 @@ def test_refresh_waits_for_another_writer_instead_of_failing(env: Env):
     # The instance exists already, as it does wherever the overnight schedule runs.
     assert uec(env, "status", "--date", DAY).returncode == 1
     # Another process holds the write lock (as the overnight run does while it writes).
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(8)"),
-            str(env.warehouse),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_the_warehouse(env)
     first = subprocess.Popen(
         [str(UEC), "refresh", "--date", DAY],
         env=uec_env(env),

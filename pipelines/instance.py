@@ -107,3 +107,10 @@ def check_failures_on(
             continue
         failures.append(CheckFailure(asset, name, check.severity, check.description or "", run))
     return failures
+
+
+def innermost_error(error):
+    """The cause Dagster wrapped ("Error occurred while executing op …"): what the analyst needs to read."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error

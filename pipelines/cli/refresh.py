@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest.landing import list_folder
-from pipelines.instance import persistent_instance, process_tags
+from pipelines.instance import innermost_error, persistent_instance, process_tags
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, sql, warehouse_path
 from schemas import catalogue
@@ -203,9 +203,7 @@ def _not_loadable(feed: str | None) -> list[str]:
 
 def plain_reason(error) -> str | None:
     """The innermost cause's message, without Dagster's wrapper or the exception's class name."""
-    # Dagster wraps the cause ("Error occurred while executing op"): the analyst needs the innermost one.
-    while error is not None and error.cause is not None:
-        error = error.cause
+    error = innermost_error(error)
     if error is None or not error.message.strip():
         return None
     return re.sub(r"^[\w.]+: ", "", error.message.strip(), count=1)

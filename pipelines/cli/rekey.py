@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.ingest.pseudonymise import KEY_ENV, key_fingerprint, key_from_env, mismatch_message, recorded_fingerprint
+from pipelines.ingest.pseudonymise import (
+    KEY_ENV,
+    key_fingerprint,
+    key_from_env,
+    key_is_set,
+    mismatch_message,
+    recorded_fingerprint,
+)
 from pipelines.warehouse import connect, ensure_schema, quoted, transaction, warehouse_path
 from schemas import catalogue
 
@@ -16,16 +22,12 @@ Print = Callable[[str], None]
 def key_problem() -> str | None:
     """Why the key now set must not be used with the warehouse (another key built it), or None."""
     path = warehouse_path()
-    if not Path(path).is_file() or not _key_set():
+    if not Path(path).is_file() or not key_is_set():
         return None
     with connect(path, read_only=True) as conn:
         recorded = recorded_fingerprint(conn)
     current = key_fingerprint(key_from_env())
     return mismatch_message(recorded, current) if recorded and recorded != current else None
-
-
-def _key_set() -> bool:
-    return len(os.environ.get(KEY_ENV, "")) >= 16
 
 
 def patient_keys_held(conn) -> int:
@@ -42,7 +44,7 @@ def patient_keys_held(conn) -> int:
 
 def rekey(out: Print = print) -> int:
     """Adopt the key now set when the warehouse holds no patient keys; refuse, with the reason, when it does."""
-    if not _key_set():
+    if not key_is_set():
         out(f"{KEY_ENV} is not set: set the new key first.")
         return 1
     current = key_fingerprint(key_from_env())

@@ -14,6 +14,7 @@ from pipelines.instance import (
     RANGE_END,
     RANGE_START,
     check_failures_on,
+    innermost_error,
     mark_if_abandoned,
     persistent_instance,
     runs_covering,
@@ -35,9 +36,7 @@ def _last_run(instance: dg.DagsterInstance, runs: list[dg.DagsterRun], feed: str
 def _run_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     """Which step failed and why, in the error's own first line (the innermost cause)."""
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        error = entry.dagster_event.event_specific_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause
+        error = innermost_error(entry.dagster_event.event_specific_data.error)
         reason = error.message.strip().splitlines()[0] if error and error.message.strip() else "see the Dagster UI"
         return f"step {entry.dagster_event.step_key}: {reason}"
     failure = next(iter(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)), None)

@@ -52,16 +52,24 @@ def use_local_key(create: bool) -> str | None:
     )
 
 
+# Shorter than this is a placeholder, not a secret: treated as no key at all.
+MIN_KEY_LENGTH = 16
+
+
+def key_is_set() -> bool:
+    """Whether a usable key is in the environment (without raising, for callers that can do without one)."""
+    return len(os.environ.get(KEY_ENV, "")) >= MIN_KEY_LENGTH
+
+
 def key_from_env() -> bytes:
     """The HMAC secret; it lives in the environment, never in the repository."""
-    key = os.environ.get(KEY_ENV, "")
-    if len(key) < 16:
+    if not key_is_set():
         raise MissingKeyError(
-            f"{KEY_ENV} is not set (or shorter than 16 characters): a feed carries patient identifiers "
+            f"{KEY_ENV} is not set (or shorter than {MIN_KEY_LENGTH} characters): a feed carries patient identifiers "
             "and they must be hashed with a secret before anything is stored. Set it in the environment or in "
             "the .env file (docs/data-protection.md); `make demo` creates a local one."
         )
-    return key.encode()
+    return os.environ[KEY_ENV].encode()
 
 
 def _keyed_hash(keyed: hmac.HMAC, digits: str) -> str:
@@ -161,7 +169,7 @@ def mismatch_message(recorded: str, current: str) -> str:
 
 def check_key(conn, record: bool) -> None:
     """Stop before anything is written when the key set is not the warehouse's; record it on first use."""
-    if len(os.environ.get(KEY_ENV, "")) < 16:
+    if not key_is_set():
         return  # no key: a feed with identifiers fails plainly in mapping, the rest need none
     current = key_fingerprint(key_from_env())
     recorded = recorded_fingerprint(conn)

@@ -60,6 +60,12 @@ class FeedConfig(BaseModel):
     # When the day's first file is due: London time, this many days after the activity day.
     arrives_by: time = time(7, 0)
     arrives_days_after: int = Field(default=1, ge=0)
+    # Brief 7.1: a later file for the same activity day either replaces that day's set ("full": a record
+    # absent from it is withdrawn) or adds and updates records ("incremental", never withdraws).
+    resend: Literal["full", "incremental"] = "incremental"
+    # Brief 7.1: a later version of an id replaces the earlier one only when its arrival is this close
+    # (and its site the same); further apart, the id has been reused for another record.
+    identity_window_hours: float = Field(default=12, gt=0, le=48)
     config_path: str = ""
 
     @field_validator("columns", mode="before")

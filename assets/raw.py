@@ -151,6 +151,30 @@ def freshness_result(
     )
 
 
+def marts_to_rebuild(
+    conn: duckdb.DuckDBPyConnection, feed: Feed, day: date, loaded: pl.DataFrame, run_days: set[date]
+) -> pl.DataFrame:
+    """Mart days outside this run whose records the day's old or new rows name (brief 7.1), to rebuild next."""
+    marts = [m.table for m in catalogue.daily_marts() if feed.name in m.feeds]
+    touched: set[date] = set()
+    if feed.identity and marts:
+        names = feed.identity.names(feed.name)
+        columns = ["provider_code", *feed.identity.record_id, names["placed_at"]]
+        incoming = loaded.select(columns) if loaded.height else pl.DataFrame(schema={c: pl.Utf8 for c in columns})
+        conn.register("_incoming", incoming.with_columns(pl.col(names["placed_at"]).cast(pl.Datetime("us"))).to_arrow())
+        try:
+            query = sql(catalogue.DAYS_TOUCHED_SQL, **{k: names[k] for k in ("raw_table", "record_id", "placed_at")})
+            touched = {row[0] for row in conn.execute(query, {"partition_date": day}).fetchall()}
+        finally:
+            conn.unregister("_incoming")
+    # Days before the first partition cannot be rebuilt; the run's own days are rebuilt by its mart step.
+    extra = sorted(d for d in touched - run_days if d >= daily_partitions.start.date())
+    return pl.DataFrame(
+        [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
+        schema={"mart": pl.Utf8, "day": pl.Date, "feed": pl.Utf8, "partition_date": pl.Date},
+    )
+
+
 def feed_configs(spec: FeedSpec, feeds_dir: str) -> tuple[list[FeedConfig], list[BrokenLayout]]:
     """Provider layouts for a feed checked against its canonical schema: the usable ones, and the broken ones."""
     configs, broken = load_feed_layouts(spec.feed, feeds_dir)
@@ -260,6 +284,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 loaded, quarantined, files = batch.frames()
                 where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
                 write_started = time.perf_counter()
+                pending = marts_to_rebuild(conn, entry, day, loaded, set(days))
                 replace_partition(
                     conn,
                     day,
@@ -276,6 +301,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                         ("ops.quarantine", quarantined),
                         ("ops.rejected_files", batch.rejected_frame()),
                         ("ops.duplicate_files", batch.duplicates_frame()),
+                        ("ops.marts_to_rebuild", pending),
                     ],
                     # A provider whose file was rejected keeps its previous rows for the day.
                     params={"feed": feed, "kept": list(batch.failed_providers)},

@@ -22,8 +22,6 @@ from schemas import catalogue
 
 SQL_DIR = REPO_ROOT / "sql"
 DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
-# Order matters: views are created after the tables they read.
-SCHEMA_FILES = catalogue.schema_files()
 
 
 def warehouse_path() -> str:
@@ -252,14 +250,24 @@ def _text(name: str) -> str:
     return (SQL_DIR / f"{name.removesuffix('.sql')}.sql").read_text(encoding="utf-8")
 
 
-def sql(name: str, **names: str | Sequence[str]) -> str:
+def sql(name: str, **names: str | Sequence[str] | Word) -> str:
     """The text of sql/<name>.sql, each {placeholder} filled with a quoted table or column name (or list of them).
 
     Values always travel as named parameters ($name); only identifiers are templated, taken from catalogue
     records in code and checked against the identifier shape, so nothing read from a file can reach the SQL text.
     """
     text = _text(name)
-    return text.format(**{k: quoted(v) for k, v in names.items()}) if names else text
+    return text.format(**{k: v.sql if isinstance(v, Word) else quoted(v) for k, v in names.items()}) if names else text
+
+
+class Word(str):
+    """A plain word from the catalogue (a record's noun) written into SQL text as a string literal."""
+
+    @property
+    def sql(self) -> str:
+        if not re.fullmatch(r"[a-z_]+( [a-z_]+)*", self):
+            raise ValueError(f"not a plain lower-case word from the catalogue: {self!r}")
+        return f"'{self}'"
 
 
 def quoted(names: str | Sequence[str]) -> str:
@@ -271,19 +279,38 @@ def quoted(names: str | Sequence[str]) -> str:
     return ", ".join(".".join(f'"{piece}"' for piece in p.split(".")) for p in parts)
 
 
+@cache
+def schema_statements() -> tuple[str, ...]:
+    """The SQL that builds the warehouse, in order: views and macros come after the tables they read."""
+    texts = [sql(name) for name in catalogue.SCHEMA_PREAMBLE]
+    reused = []
+    for feed in catalogue.FEEDS:
+        if feed.identity:
+            names = feed.identity.names(feed.name)
+            words = {"feed": feed.name, "noun": feed.identity.noun, "placed": feed.identity.placed}
+            texts.append(sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}))
+            reused.append(f"select * from {quoted(names['reused'])}")
+        texts += [sql(view) for view in feed.views]
+    # One place to list every version not counted because its id was reused, whatever the feed.
+    texts.append("create or replace view ops.record_ids_reused as\n" + "\nunion all by name\n".join(reused) + ";")
+    texts += [sql(rollup.name) for rollup in catalogue.rollups()]
+    return tuple(texts)
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every schema, table and view that does not exist yet (nothing to do when the SQL is unchanged)."""
     # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
     # warehouse remembers the digest of the schema SQL it was last built with.
-    digest = hashlib.sha256("".join(sql(name) for name in SCHEMA_FILES).encode()).hexdigest()
+    statements = schema_statements()
+    digest = hashlib.sha256("".join(statements).encode()).hexdigest()
     built = conn.sql(
         "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'"
     ).fetchall()
     if built and conn.sql("select 1 from ops.schema_version where sha256 = $d", params={"d": digest}).fetchall():
         return
     with transaction(conn):
-        for name in SCHEMA_FILES:
-            conn.execute(sql(name))
+        for statement in statements:
+            conn.execute(statement)
         conn.execute(
             "create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest}
         )

@@ -28,6 +28,30 @@ Section = Literal["ed", "handover", "cnh", "opel"]
 
 
 @dataclass(frozen=True)
+class Identity:
+    """How a record-level feed's versions are judged under brief 7.1 (sql/record_versions.sql, rendered per feed)."""
+
+    record_id: tuple[str, ...]  # with provider_code, what names one record
+    site: str  # must be the same in every version of a record (provider_code where a feed has no site)
+    placed: str  # the event whose local date is the record's day: arrival, received
+    noun: str  # what one record is, in the quarantine's words: "record id reused for a different <noun>"
+
+    def names(self, feed: str) -> dict[str, str | tuple[str, ...]]:
+        """The identifiers sql/record_versions.sql is rendered with for this feed."""
+        return {
+            "raw_table": f"raw.{feed}",
+            "versions": f"raw.{feed}_versions",
+            "current_on": f"raw.{feed}_current_on",
+            "current": f"raw.{feed}_current",
+            "reused": f"raw.{feed}_reused",
+            "record_id": self.record_id,
+            "site": self.site,
+            "placed_at": f"{self.placed}_at",
+            "placed_utc": f"{self.placed}_utc",
+        }
+
+
+@dataclass(frozen=True)
 class Feed:
     """A provider feed: landed files in, raw.<name> and the ops tables out."""
 
@@ -45,6 +69,8 @@ class Feed:
     day_from: str
     description: str
     views: tuple[str, ...] = ()  # sql/<view>.sql files defining views over raw.<name>
+    # Record-level feeds: which versions count (brief 7.1); None for site-day or submission feeds.
+    identity: Identity | None = None
     # Warehouse expectations that every expected provider sent a file and the series has no gaps.
     watched: bool = True
     # SQL listing providers that missed the feed's own declaration deadline (OPEL's 11:00).
@@ -136,7 +162,7 @@ FEEDS: tuple[Feed, ...] = (
         section="ed",
         sender_covers_all=False,
         day_from="arrival_at",
-        views=("ed_attendances_current",),
+        identity=Identity(("record_id",), site="site_code", placed="arrival", noun="attendance"),
         description="Every valid version of every ED attendance landed for the day; failing rows go to ops.quarantine.",
     ),
     Feed(
@@ -147,7 +173,8 @@ FEEDS: tuple[Feed, ...] = (
         section="handover",
         sender_covers_all=True,
         day_from="arrival_at",
-        views=("handovers_current",),
+        # One incident may convey to two sites: each conveyance is its own record.
+        identity=Identity(("incident_id", "site_code"), site="site_code", placed="arrival", noun="conveyance"),
         description="Every valid version of every EMAS conveyance landed for the day; failing rows go to "
         "ops.quarantine.",
     ),
@@ -159,6 +186,7 @@ FEEDS: tuple[Feed, ...] = (
         section="handover",
         sender_covers_all=False,
         day_from="date",
+        views=("handover_sitrep_current",),
         watched=False,
         description="Daily handover counts per site in NHS England's published layout, for sites without "
         "conveyance data.",
@@ -171,7 +199,8 @@ FEEDS: tuple[Feed, ...] = (
         section="cnh",
         sender_covers_all=True,
         day_from="received_at",
-        views=("cnh_cases_current",),
+        # A hub case has no site: the provider stands in, the same in every version.
+        identity=Identity(("case_id",), site="provider_code", placed="received", noun="case"),
         description="Every valid version of every CNH / SPoA case landed for the day; failing rows go to "
         "ops.quarantine.",
     ),
@@ -382,12 +411,18 @@ OPS_TABLES = {
     "rejected_files": "One row per file that could not be read at all; its provider's day keeps what it had.",
     "duplicate_files": "One row per file byte-identical to another for the same feed, provider and day.",
     "quarantine": "One row per failing cell of a source row, with the column and the rule it broke.",
+    "marts_to_rebuild": "Days of a daily mart whose records a run loaded from another day's files, to rebuild next.",
     "schema_version": "The digest of the schema SQL the warehouse was last built with.",
     "pseudonymisation_key": "The fingerprint (HMAC of a fixed label) of the key patient keys are made with.",
 }
 
 # Created before any feed's views: the schemas and tables, then the reporting-period macros.
 SCHEMA_PREAMBLE = ("warehouse_schema", "reporting_periods")
+
+# Rendered once per feed with an identity, after its own views' tables exist.
+IDENTITY_SQL = "record_versions"
+# The days a feed's day of files can move, for feeds with an identity.
+DAYS_TOUCHED_SQL = "days_touched"
 
 # SQL files that serve a purpose across feeds and marts (shared checks, expectations, the brief).
 SUPPORT_SQL = (
@@ -488,6 +523,7 @@ def sql_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
     """Every sql/ file the catalogue accounts for."""
     feeds, marts = tuple(feeds), tuple(marts)
     found = set(schema_files(feeds, marts)) | set(SUPPORT_SQL)
+    found |= {sql for f in feeds if f.identity for sql in (IDENTITY_SQL, DAYS_TOUCHED_SQL)}
     found |= {f.deadline_sql for f in feeds if f.deadline_sql}
     for mart in daily_marts(marts):
         found |= {mart.table, f"check_{mart.table}", *(b.series_sql for b in mart.bounds)}

@@ -13,8 +13,7 @@ with cases as (
         -- the stack was not closed by the hub, so it is never deflected, dispatched later or not.
         not ambulance_dispatched and outcome <> 'returned_to_stack' as deflected,
         date_diff('second', received_utc, first_contact_utc) / 60.0 as response_minutes
-    from raw.cnh_cases_current_on($partition_date)
-    where partition_date = $partition_date
+    from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
 ),
 counts as (
     select

@@ -6,8 +6,7 @@ with conveyances as (
         date_diff('second', arrival_utc, handover_utc) / 60.0 as handover_minutes,
         date_diff('second', arrival_utc, clear_utc) / 60.0 as turnaround_minutes,
         date_diff('second', handover_utc, clear_utc) / 60.0 as handover_to_clear_minutes
-    from raw.ambulance_handovers_current_on($partition_date)
-    where partition_date = $partition_date
+    from raw.ambulance_handovers_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
 ),
 patient_level as (
     select

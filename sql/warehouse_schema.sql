@@ -75,6 +75,10 @@ create table if not exists ops.pseudonymisation_key (
 
 -- Warehouses built before free text was scrubbed gain the column.
 alter table ops.source_files add column if not exists nhs_numbers_removed bigint default 0;
+-- The layout's rules the file was read under (brief 7.1): whether a later file for its day replaces the day's set
+-- ("full") or only adds and updates ("incremental"), and how far apart two versions of an id may be placed.
+alter table ops.source_files add column if not exists resend varchar default 'incremental';
+alter table ops.source_files add column if not exists identity_window_hours double default 12;
 
 -- One row per file that could not be read at all (empty, wrong layout, not CSV or a workbook): its
 -- provider's day keeps whatever was loaded before, and the raw asset's check fails naming it.
@@ -99,6 +103,16 @@ create table if not exists ops.duplicate_files (
     file_name varchar not null,
     sha256 varchar not null,
     duplicate_of varchar not null
+);
+
+-- Days of a daily mart to rebuild because a run loaded records placed on them from another day's files (brief
+-- 7.1: a record counts on its own day, whichever file carries it). Written with the raw rows, in their
+-- transaction; the mart's next run rebuilds the days and clears them.
+create table if not exists ops.marts_to_rebuild (
+    mart varchar not null,
+    day date not null,
+    feed varchar not null,
+    partition_date date not null
 );
 
 -- One row per failing cell; a source row with two problems appears twice, with one reason each.

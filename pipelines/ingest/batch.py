@@ -38,6 +38,8 @@ FILE_COLUMNS = {
     "rows_quarantined": pl.Int64,
     "unexpected_columns": pl.Utf8,
     "nhs_numbers_removed": pl.Int64,
+    "resend": pl.Utf8,
+    "identity_window_hours": pl.Float64,
 }
 REJECTED_COLUMNS = {
     "feed": pl.Utf8,
@@ -301,6 +303,8 @@ def finish_file(
         "rows_quarantined": bad_rows.len(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
         "nhs_numbers_removed": prepared.nhs_numbers_removed,
+        "resend": config.resend,
+        "identity_window_hours": config.identity_window_hours,
     }
     if seconds is not None:
         seconds["validate"] += time.perf_counter() - started

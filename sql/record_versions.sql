@@ -1,0 +1,94 @@
+-- purpose: a feed's record versions judged under brief 7.1 (current, superseded, reused id, withdrawn), and the counted ones
+-- Rendered once per record-level feed from its catalogue identity: {record_id} identifies a record within a
+-- provider, {site} must match between versions, {placed_at}/{placed_utc} is the time that places it on a day.
+-- Versions are taken in extract order. A later one replaces the first only when it has the same site and a
+-- time within the layout's identity_window_hours of the first one's (corrections move minutes, not days);
+-- otherwise the id was reused for another record and that version is kept as history, never counted. The
+-- latest version is withdrawn when its provider sent a later "full" re-send for the same activity day that no
+-- longer holds it. All of it is a function of what the warehouse holds, not of the order files were loaded in.
+-- near_day: only the ids with a version placed within two days of it (windows are at most 48 h), so a daily
+-- mart's cost follows the day, not the whole table; with no day, every id.
+create or replace macro {versions}(near_day := null) as table
+with candidates as (
+    select distinct provider_code, {record_id}
+    from {raw_table}
+    where near_day is null
+       or ({placed_at} >= near_day::date - interval 2 day and {placed_at} < near_day::date + interval 3 day)
+),
+versions as (
+    select
+        r.*,
+        f.feed,
+        coalesce(f.identity_window_hours, 12) as identity_window_hours,
+        first_value(r.{site}) over first_seen as first_site,
+        first_value(r.{placed_at}) over first_seen as first_placed_at,
+        first_value(r.{placed_utc}) over first_seen as first_placed_utc,
+        first_value(r.source_file) over first_seen as first_source_file
+    from {raw_table} as r
+    semi join candidates using (provider_code, {record_id})
+    left join ops.source_files as f
+        on f.sha256 = r.source_sha256 and f.file_name = r.source_file
+       and f.provider_code = r.provider_code and f.partition_date = r.partition_date
+    window first_seen as (
+        partition by r.provider_code, {record_id}
+        order by r.extracted_at_utc, r.source_file, r.source_row
+        rows between unbounded preceding and unbounded following
+    )
+),
+judged as (
+    select
+        *,
+        {site} is distinct from first_site
+            or abs(date_diff('second', first_placed_utc, {placed_utc})) > identity_window_hours * 3600 as is_reused
+    from versions
+),
+ranked as (
+    select
+        *,
+        not is_reused and row_number() over (
+            partition by provider_code, {record_id}
+            order by is_reused, extracted_at_utc desc, source_file desc, source_row desc
+        ) = 1 as is_latest
+    from judged
+)
+select
+    r.* exclude (is_latest, feed),
+    case
+        when r.is_reused then 'reused'
+        when not r.is_latest then 'superseded'
+        when exists (
+            select 1
+            from ops.source_files as later
+            where later.feed = r.feed and later.provider_code = r.provider_code
+              and later.partition_date = r.partition_date and later.resend = 'full' and later.rows_read > 0
+              and (later.extracted_at_utc > r.extracted_at_utc
+                   or (later.extracted_at_utc = r.extracted_at_utc and later.file_name > r.source_file))
+        ) then 'withdrawn'
+        else 'current'
+    end as standing
+from ranked as r;
+
+-- The records counted on one local day: current, whichever day's file carried them.
+create or replace macro {current_on}(day := null) as table
+select * exclude (standing, identity_window_hours, first_site, first_placed_at, first_placed_utc, first_source_file,
+                  is_reused)
+from {versions}(near_day := day)
+where standing = 'current' and (day is null or {placed_at}::date = day);
+
+create or replace view {current} as
+select * from {current_on}();
+
+-- Versions not counted because their id already names another record: quarantined in the brief's words (7.1).
+create or replace view {reused} as
+select
+    {feed} as feed,
+    provider_code,
+    partition_date,
+    source_file as file_name,
+    source_row,
+    concat_ws(' / ', {record_id}) as record_key,
+    'record id reused for a different ' || {noun} || ' (first seen ' || first_source_file || ', '
+        || {placed} || ' ' || strftime(first_placed_at, '%Y-%m-%d %H:%M') || ')' as reason,
+    'record id reused: not counted' as action
+from {versions}()
+where standing = 'reused';

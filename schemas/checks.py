@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pandera.polars as pa
 import polars as pl
@@ -16,7 +16,7 @@ FILE = "_file"
 def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
     """For an `<event>_utc` column: its local date (`<event>_at`) is the partition day, and not after the extract."""
     return [
-        row_rule(pl.col(f"{event}_at").dt.date() == day, f"{event} on the partition day {day.isoformat()}"),
+        row_rule(pl.col(f"{event}_at").dt.date().is_between(day - timedelta(days=1), day), f"{event} on the partition day {day.isoformat()}"),
         pa.Check(
             lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
             name=f"{event} not after the extract was taken",

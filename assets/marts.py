@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
@@ -15,6 +16,26 @@ from schemas.catalogue import Mart, Rollup
 
 def _keys(tables: Iterable[str]) -> list[dg.AssetKey]:
     return [dg.AssetKey(t.split(".")) for t in tables]
+
+
+def rebuild_days(conn: duckdb.DuckDBPyConnection, mart: Mart, days: list[date]) -> list[date]:
+    """Rebuild the mart for `days` and for the days raw runs left waiting (brief 7.1); those extra days."""
+    pending = conn.execute(
+        "select distinct day from ops.marts_to_rebuild where mart = $mart order by day", {"mart": mart.table}
+    ).fetchall()
+    extra = [d for (d,) in pending if d not in days]
+    for day in [*days, *extra]:
+        replace_partition(
+            conn,
+            day,
+            deletes=[
+                (mart.name, "date = $partition_date"),
+                ("ops.marts_to_rebuild", "mart = $mart and day = $partition_date"),
+            ],
+            sql_inserts=[mart.table],
+            params={"mart": mart.table},
+        )
+    return extra
 
 
 def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
@@ -41,30 +62,17 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
         days = [date.fromisoformat(k) for k in context.partition_keys]
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
-            # Days another day's files moved records onto (brief 7.1), written by the raw assets; rebuilt here too.
-            pending = conn.execute(
-                "select distinct day from ops.marts_to_rebuild where mart = $mart order by day", {"mart": table}
-            ).fetchall()
-            extra = [d for (d,) in pending if d not in days]
-            for day in [*days, *extra]:
-                replace_partition(
-                    conn,
-                    day,
-                    deletes=[
-                        (mart.name, "date = $partition_date"),
-                        ("ops.marts_to_rebuild", "mart = $mart and day = $partition_date"),
-                    ],
-                    sql_inserts=[table],
-                    params={"mart": table},
-                )
+            extra = rebuild_days(conn, mart, days)
             for day in extra:
                 # Shown as materialised in the UI: the day's figures were rebuilt by this run.
                 context.log_event(
                     dg.AssetMaterialization(
                         asset_key=asset_key,
                         partition=day.isoformat(),
-                        description="Rebuilt because a later day's files carried records placed on this day.",
-                        metadata={"rebuilt_with": ", ".join(context.partition_keys[:1] + context.partition_keys[-1:])},
+                        description="Rebuilt because another day's files carry records placed on this day (brief 7.1).",
+                        metadata={
+                            "rebuilt_by_the_run_for": f"{context.partition_keys[0]}..{context.partition_keys[-1]}"
+                        },
                     )
                 )
             window = {"first": days[0], "last": days[-1]}

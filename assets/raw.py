@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.ingest.batch import ingest_partition
+from pipelines.ingest.batch import PartitionBatch, ingest_partition
 from pipelines.ingest.freshness import arrival
 from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
@@ -175,6 +175,37 @@ def marts_to_rebuild(
     )
 
 
+def write_feed_day(
+    conn: duckdb.DuckDBPyConnection, entry: Feed, day: date, batch: PartitionBatch, run_days: set[date]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Replace one day of a feed with the batch (delete-then-insert, one transaction); the frames written."""
+    loaded, quarantined, files = batch.frames()
+    where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
+    pending = marts_to_rebuild(conn, entry, day, loaded, run_days)
+    replace_partition(
+        conn,
+        day,
+        deletes=[
+            (entry.table, where),
+            ("ops.source_files", f"feed = $feed and {where}"),
+            ("ops.quarantine", f"feed = $feed and {where}"),
+            ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
+            ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date"),
+        ],
+        inserts=[
+            (entry.table, loaded),
+            ("ops.source_files", files),
+            ("ops.quarantine", quarantined),
+            ("ops.rejected_files", batch.rejected_frame()),
+            ("ops.duplicate_files", batch.duplicates_frame()),
+            ("ops.marts_to_rebuild", pending),
+        ],
+        # A provider whose file was rejected keeps its previous rows for the day.
+        params={"feed": entry.name, "kept": list(batch.failed_providers)},
+    )
+    return loaded, quarantined, files
+
+
 def feed_configs(spec: FeedSpec, feeds_dir: str) -> tuple[list[FeedConfig], list[BrokenLayout]]:
     """Provider layouts for a feed checked against its canonical schema: the usable ones, and the broken ones."""
     configs, broken = load_feed_layouts(spec.feed, feeds_dir)
@@ -281,31 +312,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                     configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed, broken
                 )
                 seconds.update(batch.seconds)
-                loaded, quarantined, files = batch.frames()
-                where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
                 write_started = time.perf_counter()
-                pending = marts_to_rebuild(conn, entry, day, loaded, set(days))
-                replace_partition(
-                    conn,
-                    day,
-                    deletes=[
-                        (entry.table, where),
-                        ("ops.source_files", f"feed = $feed and {where}"),
-                        ("ops.quarantine", f"feed = $feed and {where}"),
-                        ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
-                        ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date"),
-                    ],
-                    inserts=[
-                        (entry.table, loaded),
-                        ("ops.source_files", files),
-                        ("ops.quarantine", quarantined),
-                        ("ops.rejected_files", batch.rejected_frame()),
-                        ("ops.duplicate_files", batch.duplicates_frame()),
-                        ("ops.marts_to_rebuild", pending),
-                    ],
-                    # A provider whose file was rejected keeps its previous rows for the day.
-                    params={"feed": feed, "kept": list(batch.failed_providers)},
-                )
+                loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days))
                 seconds["write"] += time.perf_counter() - write_started
                 for copy in batch.duplicates:
                     notes.add(

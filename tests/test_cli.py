@@ -13,22 +13,28 @@ from tests.conftest import Env, crh_row, uhdb_row
 
 def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     three_uhdb_attendances(env)
+    # A later file for the 15th also carries A0, which arrived 23:40 on the 14th: it counts on the 14th (brief
+    # 7.1), so the 15th's refresh rebuilds the 14th too and says so.
+    env.write_uhdb("20250115", "20250116T0700", [uhdb_row("A0", "2025-01-14 23:40:00", "2025-01-15 01:00:00")])
     done = uec(env, "refresh", "--date", DAY)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
+    assert "also rebuilt marts/ed_four_hour_daily for 2025-01-14: this run's files carry its records" in out
+    by_day = env.query("select date::varchar, sum(attendances) from marts.ed_four_hour_daily group by all order by 1")
+    assert by_day.rows() == [("2025-01-14", 1), ("2025-01-15", 3)]
     # Progress per asset as it goes, then the summary: one line per step, as it ends, never twice.
     assert (
         out.index("ok  raw/ed_attendances") < out.index("ok  marts/ed_four_hour_daily") < out.index("Rows per provider")
     )
     progress = [line for line in out[: out.index("Rows per provider")].splitlines() if line.startswith("  ok  ")]
     assert len(progress) == len(set(progress)) and not any(line.startswith("  ... ") for line in out.splitlines())
-    assert "ed_attendances       RTG    1 file(s)         3 read         3 loaded      0 quarantined" in out
+    assert "ed_attendances       RTG    2 file(s)         4 read         4 loaded      0 quarantined" in out
     # Chesterfield sent nothing: warnings name it, and the refresh still succeeds.
     assert "WARN  raw/ed_attendances every_provider_arrived_on_time: MISSING: RFS (Chesterfield Royal Hospital)" in out
     assert "WARN  raw/ed_attendances every_expected_provider_present: 1 row(s) failed: 2025-01-15 RFS" in out
     assert "only warnings failed" in out
     headline = next(line for line in out.splitlines() if "System 4-hour performance" in line)
-    assert headline.rstrip().endswith("66.7%")  # 2 within 4 hours / 3 attendances
+    assert headline.rstrip().endswith("66.7%")  # 2 within 4 hours / 3 attendances (A0 is the 14th's)
     # The overnight job ends with the day's brief, and says where it is.
     brief = env.root / "reports" / f"brief-{DAY}.html"
     assert f"Morning brief for {DAY}: {brief}" in out and brief.is_file()

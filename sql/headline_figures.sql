@@ -1,5 +1,7 @@
 -- purpose: the headline figures for one day ($day) that `uec refresh` prints at the end
-select 1 as ord, 'System 4-hour performance (target ' || round(target_pct_within_4h, 0) || '%)' as figure,
+-- A label never goes null with a missing part (no target loaded, no deflection): it would end the printout.
+select 1 as ord, 'System 4-hour performance' || coalesce(' (target ' || round(target_pct_within_4h, 0) || '%)', '')
+       as figure,
        pct_within_4h as value, '%' as unit
 from marts.ed_four_hour_rollup
 where date = $day and period = 'day' and level = 'system' and scope = 'all_types'
@@ -12,7 +14,8 @@ select 3, 'Handover hours lost, ' || s.site_name, r.hours_lost, 'h'
 from marts.handover_rollup as r join ref.sites as s on s.site_code = r.org_code
 where r.date = $day and r.period = 'day' and r.level = 'site'
 union all
-select 4, 'CNH deflection, ambulance stack (' || dispatches_avoided || ' dispatches avoided)', deflection_rate, '%'
+select 4, 'CNH deflection, ambulance stack' || coalesce(' (' || dispatches_avoided || ' dispatches avoided)', ''),
+       deflection_rate, '%'
 from marts.cnh_deflection_rollup
 where date = $day and period = 'day' and referral_source = 'ambulance_stack_total'
 union all

@@ -197,7 +197,8 @@ def test_conveyances_win_over_sitrep_and_rollup_refuses_a_partial_sum(env: Env):
 def test_missing_daily_file_is_named_but_an_occasional_sitrep_is_not(env: Env):
     env.write_emas("20250115", "20250116040000", [emas_row("H1", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00")])
     with dg.DagsterInstance.ephemeral() as instance:
-        result = env.materialize("2025-01-15", instance=instance)
+        # Every feed, not only the one with files: the others' missing files are the point.
+        result = env.materialize("2025-01-15", instance=instance, selection="*")
         warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == 30]  # logging.WARNING
     # EMAS sent its file; ED from RTG and RFS, hub cases from DHU and OPEL from the portal did not.
     assert any("no ed_attendances file from RTG" in w for w in warnings)

@@ -65,8 +65,9 @@ def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date,
 
 def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetCheckResult:
     checked, bad = int(files["rows_read"].sum()), int(files["rows_quarantined"].sum())
+    unknown = int(files["rows_with_unknown_values"].sum())
     reasons = (
-        quarantined.group_by("provider_code", "source_column", "reason")
+        quarantined.group_by("provider_code", "source_column", "reason", "action")
         .agg(pl.len().alias("cells"))
         .sort("cells", descending=True)
     )
@@ -74,11 +75,16 @@ def contract_result(files: pl.DataFrame, quarantined: pl.DataFrame) -> dg.AssetC
         check_name="rows_pass_the_contract",
         passed=bad == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        description=None if bad == 0 else f"{bad} of {checked} rows quarantined (see ops.quarantine)",
+        description=None
+        if bad == 0
+        else f"{bad} of {checked} rows quarantined (see ops.quarantine)"
+        + (f"; {unknown} loaded with a value set to unknown" if unknown else ""),
         metadata={
             "rows_checked": checked,
             "rows_loaded": int(files["rows_loaded"].sum()),
             "rows_quarantined": bad,
+            "rows_with_unknown_values": unknown,
+            "rows_duplicate": int(files["rows_duplicate"].sum()),
             "top_reasons": preview(reasons, rows=10) if reasons.height else "none",
             **failing_days(files.filter(pl.col("rows_quarantined") > 0)["partition_date"]),
         },
@@ -191,6 +197,7 @@ def write_feed_day(
             ("ops.quarantine", f"feed = $feed and {where}"),
             ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
             ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date"),
+            ("ops.duplicate_rows", f"feed = $feed and {where}"),
         ],
         inserts=[
             (entry.table, loaded),
@@ -198,6 +205,7 @@ def write_feed_day(
             ("ops.quarantine", quarantined),
             ("ops.rejected_files", batch.rejected_frame()),
             ("ops.duplicate_files", batch.duplicates_frame()),
+            ("ops.duplicate_rows", batch.duplicate_rows_frame()),
             ("ops.marts_to_rebuild", pending),
         ],
         # A provider whose file was rejected keeps its previous rows for the day.
@@ -259,7 +267,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 "rows_in_equal_loaded_plus_quarantined",
                 asset=key,
                 blocking=True,
-                description="Every source row is either loaded or quarantined: nothing is lost.",
+                description="Every source row is loaded, quarantined or a recorded copy of an earlier row: nothing "
+                "is lost.",
             ),
             # Not blocking: the other providers' rows are good and the marts should show them.
             dg.AssetCheckSpec(
@@ -331,6 +340,14 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                             f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
                             "header only, no rows; earlier files for the day still count.",
                         )
+                    if record["rows_duplicate"]:
+                        notes.add(
+                            record["provider_code"],
+                            "duplicate rows",
+                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
+                            f"{record['rows_duplicate']} row(s) repeat an earlier row exactly; counted once, the "
+                            "copies recorded in ops.duplicate_rows.",
+                        )
                     if record["unexpected_columns"]:
                         notes.add(
                             record["provider_code"],
@@ -376,11 +393,18 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         rejected = pl.concat(rejected_seen)
         by_provider = (
             files.group_by("provider_code")
-            .agg(pl.len().alias("files"), pl.sum("rows_read"), pl.sum("rows_loaded"), pl.sum("rows_quarantined"))
+            .agg(
+                pl.len().alias("files"),
+                pl.sum("rows_read"),
+                pl.sum("rows_loaded"),
+                pl.sum("rows_quarantined"),
+                pl.sum("rows_duplicate"),
+                pl.sum("rows_with_unknown_values"),
+            )
             .sort("provider_code")
         )
         top_reasons = (
-            quarantined.group_by("provider_code", "column_name", "reason")
+            quarantined.group_by("provider_code", "column_name", "reason", "action")
             .agg(pl.len().alias("cells"))
             .sort("cells", descending=True)
         )
@@ -389,6 +413,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 "dagster/row_count": int(files["rows_loaded"].sum()),
                 "rows_read": int(files["rows_read"].sum()),
                 "rows_quarantined": int(files["rows_quarantined"].sum()),
+                "rows_duplicate": int(files["rows_duplicate"].sum()),
+                "rows_with_unknown_values": int(files["rows_with_unknown_values"].sum()),
                 "files": files.height,
                 "by_provider": preview(by_provider),
                 "top_quarantine_reasons": preview(top_reasons, rows=10),

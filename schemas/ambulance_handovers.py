@@ -7,19 +7,20 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec, Reference
+from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, starts_on_day, unique_in_file
 
+# Incident, site and arrival place a conveyance (brief 7.2); a bad category, handover or clear time is unknown.
 SPEC = FeedSpec(
     feed="ambulance_handovers",
     key=("incident_id", "site_code", "arrival_utc"),
     columns=(
         Canonical("incident_id", "text", required=True),
         Canonical("site_code", "text", required=True),
-        Canonical("call_category", "text", required=True),
+        Canonical("call_category", "text", required=True, unknown_on_fault=True),
         Canonical("arrival_at", "local_datetime", required=True),
-        Canonical("handover_at", "local_datetime", required=True, not_before="arrival_at"),
-        Canonical("clear_at", "local_datetime", not_before="handover_at"),
+        Canonical("handover_at", "local_datetime", required=True, not_before="arrival_at", unknown_on_fault=True),
+        Canonical("clear_at", "local_datetime", not_before="handover_at", unknown_on_fault=True),
     ),
 )
 
@@ -29,6 +30,13 @@ MAX_HANDOVER_HOURS = 24
 MAX_TURNAROUND_HOURS = 24
 
 UTC = pl.Datetime("us", "UTC")
+
+
+def _clear_in_range() -> pl.Expr:
+    """A clear time that is itself plausible: only then can it show the handover time wrong."""
+    since_arrival = pl.col("clear_utc") - pl.col("arrival_utc")
+    in_range = (since_arrival >= pl.duration()) & (since_arrival <= pl.duration(hours=MAX_TURNAROUND_HOURS))
+    return in_range.fill_null(False)
 
 
 def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
@@ -46,8 +54,10 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 ],
             ),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
-            "call_category": pa.Column(str, pa.Check.isin(CALL_CATEGORIES, error="call category C1-C4")),
+            "call_category": pa.Column(str, pa.Check.isin([*CALL_CATEGORIES, UNKNOWN], error="call category C1-C4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
+            # A bad handover time is an unknown handover (brief 7.2, as in NHS England's sitrep); the
+            # conveyance counts. Where handover and clear disagree, the handover is the one set to unknown.
             "handover_utc": pa.Column(
                 UTC,
                 nullable=True,
@@ -57,16 +67,17 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                         lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_HANDOVER_HOURS),
                         f"handover within {MAX_HANDOVER_HOURS} hours of arrival",
                     ),
+                    null_or(
+                        lambda c: ~_clear_in_range() | (pl.col(c) <= pl.col("clear_utc")),
+                        "handover not after the vehicle cleared",
+                    ),
                 ],
             ),
             "clear_utc": pa.Column(
                 UTC,
                 nullable=True,
                 checks=[
-                    null_or(
-                        lambda c: pl.col(c) >= pl.coalesce("handover_utc", "arrival_utc"),
-                        "clear not before handover (or arrival)",
-                    ),
+                    null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "clear not before arrival"),
                     null_or(
                         lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_TURNAROUND_HOURS),
                         f"clear within {MAX_TURNAROUND_HOURS} hours of arrival",

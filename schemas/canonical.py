@@ -7,6 +7,12 @@ from typing import Literal
 
 Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number"]
 
+# What a coded text value becomes when the file's code is not understood (brief 7.2): the record still
+# counts, under "unknown" for that field. Numbers, times and yes/no values become null instead.
+UNKNOWN = "unknown"
+RECORD_QUARANTINED = "record quarantined"
+VALUE_SET_TO_UNKNOWN = "value set to unknown"
+
 
 @dataclass(frozen=True)
 class Canonical:
@@ -20,6 +26,10 @@ class Canonical:
     not_before: str | None = None
     # Typed by a person (a comment, a note): NHS numbers in it are removed before it is stored (brief 7.4).
     free_text: bool = False
+    # A failing value here is set to unknown and the record still loads (brief 7.2). Left False, a failing
+    # value quarantines the whole record: right for what identifies or places a record (id, site, arrival),
+    # and the safe default for a new feed until someone decides which of its values may be unknown.
+    unknown_on_fault: bool = False
 
     @property
     def utc_name(self) -> str:
@@ -45,6 +55,24 @@ class FeedSpec:
 
     def by_name(self) -> dict[str, Canonical]:
         return {c.name: c for c in self.columns}
+
+    def unknown_values(self) -> dict[str, dict[str, object]]:
+        """For each column an error can name whose failure only removes the value: the typed columns to overwrite.
+
+        An error names the canonical column (a parse failure) or what was derived from it (`<event>_utc`,
+        `patient_key`); a name not listed here (a key column, the truncated "row") quarantines the record.
+        """
+        fills: dict[str, dict[str, object]] = {}
+        for column in self.columns:
+            if not column.unknown_on_fault:
+                continue
+            if column.kind == "local_datetime":
+                fills[column.name] = fills[column.utc_name] = {column.name: None, column.utc_name: None}
+            elif column.kind == "nhs_number":
+                fills[column.name] = fills["patient_key"] = {"patient_key": None}
+            else:
+                fills[column.name] = {column.name: UNKNOWN if column.kind == "text" else None}
+        return fills
 
     def check_mapping(self, mapped: set[str], config_path: str) -> None:
         known = set(self.by_name())

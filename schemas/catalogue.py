@@ -410,7 +410,9 @@ OPS_TABLES = {
     "source_files": "One row per file loaded: rows read, loaded and quarantined, its sha256 and extract time.",
     "rejected_files": "One row per file that could not be read at all; its provider's day keeps what it had.",
     "duplicate_files": "One row per file byte-identical to another for the same feed, provider and day.",
-    "quarantine": "One row per failing cell of a source row, with the column and the rule it broke.",
+    "duplicate_rows": "One row per row repeating an earlier row of its file exactly: counted once, not loaded again.",
+    "quarantine": "One row per failing cell of a source row, the rule it broke, and whether the record was "
+    "quarantined or the value set to unknown.",
     "marts_to_rebuild": "Days of a daily mart whose records a run loaded from another day's files, to rebuild next.",
     "schema_version": "The digest of the schema SQL the warehouse was last built with.",
     "pseudonymisation_key": "The fingerprint (HMAC of a fixed label) of the key patient keys are made with.",

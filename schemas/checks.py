@@ -14,9 +14,18 @@ FILE = "_file"
 
 
 def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
-    """For an `<event>_utc` column: its local date (`<event>_at`) is the partition day, and not after the extract."""
+    """For an `<event>_utc` column: its local date (`<event>_at`) is the file's day or the day before, not later
+    than the extract.
+
+    A file for 11 February may hold an attendance that arrived at 23:40 on 10 February (brief 7.1): it is
+    loaded, and counted on its own day. Anything older is not a record this file can carry.
+    """
+    before = day - timedelta(days=1)
     return [
-        row_rule(pl.col(f"{event}_at").dt.date().is_between(day - timedelta(days=1), day), f"{event} on the partition day {day.isoformat()}"),
+        row_rule(
+            pl.col(f"{event}_at").dt.date().is_between(before, day),
+            f"{event} on the partition day {day.isoformat()} or the day before",
+        ),
         pa.Check(
             lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),
             name=f"{event} not after the extract was taken",

@@ -7,22 +7,23 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec, Reference
+from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, row_rule, starts_on_day, unique_in_file
 
+# Only a case's id and received time place it (brief 7.2); any other bad value is unknown and the case counts.
 SPEC = FeedSpec(
     feed="cnh_cases",
     key=("case_id",),
     columns=(
         Canonical("case_id", "text", required=True),
-        Canonical("referral_source", "text", required=True),
-        Canonical("call_before_convey", "boolean"),
+        Canonical("referral_source", "text", required=True, unknown_on_fault=True),
+        Canonical("call_before_convey", "boolean", unknown_on_fault=True),
         Canonical("received_at", "local_datetime", required=True),
-        Canonical("first_contact_at", "local_datetime", required=True, not_before="received_at"),
-        Canonical("outcome", "text", required=True),
-        Canonical("ambulance_dispatched", "boolean", required=True),
-        Canonical("automated", "boolean", required=True),
-        Canonical("disposition_band", "text"),
+        Canonical("first_contact_at", "local_datetime", required=True, not_before="received_at", unknown_on_fault=True),
+        Canonical("outcome", "text", required=True, unknown_on_fault=True),
+        Canonical("ambulance_dispatched", "boolean", required=True, unknown_on_fault=True),
+        Canonical("automated", "boolean", required=True, unknown_on_fault=True),
+        Canonical("disposition_band", "text", unknown_on_fault=True),
     ),
 )
 
@@ -61,7 +62,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                     unique_in_file(["case_id"], "duplicate: the same id appears more than once in this file"),
                 ],
             ),
-            "referral_source": pa.Column(str, pa.Check.isin(REFERRAL_SOURCES, error="referral source")),
+            "referral_source": pa.Column(str, pa.Check.isin([*REFERRAL_SOURCES, UNKNOWN], error="referral source")),
             "call_before_convey": pa.Column(bool, nullable=True),
             "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),
             "first_contact_utc": pa.Column(
@@ -69,7 +70,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 null_or(lambda c: pl.col(c) >= pl.col("received_utc"), "first clinical contact not before received"),
                 nullable=True,
             ),
-            "outcome": pa.Column(str, pa.Check.isin(OUTCOMES, error="outcome")),
+            "outcome": pa.Column(str, pa.Check.isin([*OUTCOMES, UNKNOWN], error="outcome")),
+            # When outcome and dispatch disagree, the dispatch flag is the value set to unknown: the case
+            # counts, neither as dispatched nor as deflected.
             "ambulance_dispatched": pa.Column(
                 bool,
                 row_rule(
@@ -79,7 +82,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             ),
             "automated": pa.Column(bool),
             "disposition_band": pa.Column(
-                str, pa.Check.isin(DISPOSITION_BANDS, error="disposition band 1h or 2h"), nullable=True
+                str, pa.Check.isin([*DISPOSITION_BANDS, UNKNOWN], error="disposition band 1h or 2h"), nullable=True
             ),
             "extracted_at_utc": pa.Column(pl.Datetime("us", "UTC")),
         },

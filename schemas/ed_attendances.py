@@ -7,25 +7,29 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.canonical import Canonical, FeedSpec, Reference
+from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, starts_on_day, unique_in_file
 
+# A fault in the id, site or arrival leaves the attendance unplaced: the record is quarantined (brief 7.2).
+# So is one in department type, the 4-hour mart's key (an attendance without one has no row to count in),
+# and in the departure, the 4-hour measure itself: an unknown departure would read as "still in the
+# department" and breach at the extract. A fault anywhere else loses the value (`unknown_on_fault`).
 SPEC = FeedSpec(
     feed="ed_attendances",
     key=("record_id",),
     columns=(
         Canonical("record_id", "text", required=True),
         Canonical("site_code", "text", required=True),
-        Canonical("department_code", "text"),
+        Canonical("department_code", "text", unknown_on_fault=True),
         Canonical("department_type", "integer", required=True),
         Canonical("arrival_at", "local_datetime", required=True),
         Canonical("departure_at", "local_datetime", required=True, not_before="arrival_at"),
-        Canonical("arrival_mode", "text", required=True),
-        Canonical("acuity", "integer"),
-        Canonical("decision_to_admit_at", "local_datetime", not_before="arrival_at"),
-        Canonical("disposal", "text"),
-        Canonical("age_band", "text"),
-        Canonical("nhs_number", "nhs_number"),
+        Canonical("arrival_mode", "text", required=True, unknown_on_fault=True),
+        Canonical("acuity", "integer", unknown_on_fault=True),
+        Canonical("decision_to_admit_at", "local_datetime", not_before="arrival_at", unknown_on_fault=True),
+        Canonical("disposal", "text", unknown_on_fault=True),
+        Canonical("age_band", "text", unknown_on_fault=True),
+        Canonical("nhs_number", "nhs_number", unknown_on_fault=True),
     ),
 )
 
@@ -44,7 +48,7 @@ def _minutes(later: str, earlier: str) -> pl.Expr:
 
 
 def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
-    """The row contract for one partition day; failing rows go to quarantine, not to the warehouse."""
+    """The row contract for one partition day (what a failure costs, the record or the value, is in SPEC)."""
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
@@ -73,11 +77,11 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                     ),
                 ],
             ),
-            "arrival_mode": pa.Column(str, pa.Check.isin(ARRIVAL_MODES, error="arrival mode")),
+            "arrival_mode": pa.Column(str, pa.Check.isin([*ARRIVAL_MODES, UNKNOWN], error="arrival mode")),
             "acuity": pa.Column(pl.Int64, pa.Check.in_range(1, 5, error="acuity 1-5"), nullable=True),
             "decision_to_admit_utc": pa.Column(UTC, not_before_arrival, nullable=True),
-            "disposal": pa.Column(str, pa.Check.isin(DISPOSALS, error="disposal"), nullable=True),
-            "age_band": pa.Column(str, pa.Check.isin(AGE_BANDS, error="age band"), nullable=True),
+            "disposal": pa.Column(str, pa.Check.isin([*DISPOSALS, UNKNOWN], error="disposal"), nullable=True),
+            "age_band": pa.Column(str, pa.Check.isin([*AGE_BANDS, UNKNOWN], error="age band"), nullable=True),
             "patient_key": pa.Column(str, nullable=True),
             "extracted_at_utc": pa.Column(UTC),
         },

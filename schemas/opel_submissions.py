@@ -35,6 +35,8 @@ ACUTE_PARAMETERS = [
     "no_criteria_to_reside_pct",
 ]
 
+# A submission is its declared level: one without a valid level is quarantined, since "unknown" could
+# displace the day's valid declaration. A parameter out of range is set to unknown and the level stands.
 SPEC = FeedSpec(
     feed="opel_submissions",
     key=("org_code", "submitted_utc"),
@@ -44,7 +46,7 @@ SPEC = FeedSpec(
         Canonical("submitted_at", "local_datetime", required=True),
         Canonical("declared_level", "integer", required=True),
         Canonical("comment", "text", free_text=True),
-        *(Canonical(name, "decimal") for name in ACUTE_PARAMETERS),
+        *(Canonical(name, "decimal", unknown_on_fault=True) for name in ACUTE_PARAMETERS),
     ),
 )
 

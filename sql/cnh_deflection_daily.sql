@@ -10,8 +10,10 @@ with cases as (
         automated,
         coalesce(call_before_convey, false) as call_before_convey,
         -- LOCAL RULE (brief 3.3): deflected = closed by the hub without a dispatch. A case returned to
-        -- the stack was not closed by the hub, so it is never deflected, dispatched later or not.
-        not ambulance_dispatched and outcome <> 'returned_to_stack' as deflected,
+        -- the stack was not closed by the hub, so it is never deflected, dispatched later or not. A case
+        -- whose outcome or dispatch is unknown (brief 7.2) counts as a case, never as deflected: the
+        -- comparisons below are null for an unknown dispatch, and a null is not counted.
+        not ambulance_dispatched and outcome not in ('returned_to_stack', 'unknown') as deflected,
         date_diff('second', received_utc, first_contact_utc) / 60.0 as response_minutes
     from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
 ),
@@ -35,7 +37,7 @@ counts as (
         count(*) filter (where outcome = 'ed') as to_ed,
         count(*) filter (where outcome = 'community_pathway') as community_pathway,
         -- HCP referrals: the patient avoided hospital unless the case ended in an ambulance, ED or admission.
-        count(*) filter (where not ambulance_dispatched and outcome not in ('ambulance_dispatched', 'ed', 'admission')) as avoided_hospital
+        count(*) filter (where not ambulance_dispatched and outcome not in ('ambulance_dispatched', 'ed', 'admission', 'unknown')) as avoided_hospital
     from cases
     group by referral_source
 )

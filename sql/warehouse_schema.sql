@@ -79,6 +79,10 @@ alter table ops.source_files add column if not exists nhs_numbers_removed bigint
 -- ("full") or only adds and updates ("incremental"), and how far apart two versions of an id may be placed.
 alter table ops.source_files add column if not exists resend varchar default 'incremental';
 alter table ops.source_files add column if not exists identity_window_hours double default 12;
+-- Brief 7.1 and 7.2: rows repeating an earlier row of the file (counted once), and rows loaded with a
+-- value set to unknown (within rows_loaded). rows_read = rows_loaded + rows_quarantined + rows_duplicate.
+alter table ops.source_files add column if not exists rows_duplicate bigint default 0;
+alter table ops.source_files add column if not exists rows_with_unknown_values bigint default 0;
 
 -- One row per file that could not be read at all (empty, wrong layout, not CSV or a workbook): its
 -- provider's day keeps whatever was loaded before, and the raw asset's check fails naming it.
@@ -128,6 +132,21 @@ create table if not exists ops.quarantine (
     reason varchar not null,
     value varchar,
     record varchar
+);
+-- 'record quarantined' (the row was not loaded) or 'value set to unknown' (it was, without this value;
+-- brief 7.2). Rows quarantined before the column existed were all whole records.
+alter table ops.quarantine add column if not exists action varchar default 'record quarantined';
+
+-- One row per row of a file identical in every field to an earlier row of the same file: one record sent
+-- twice, counted once (brief 7.1); the copy is neither loaded nor quarantined.
+create table if not exists ops.duplicate_rows (
+    feed varchar not null,
+    provider_code varchar not null,
+    partition_date date not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    source_row integer not null,
+    duplicate_of_row integer not null
 );
 
 create table if not exists marts.ed_four_hour_daily (
@@ -226,14 +245,18 @@ create table if not exists raw.cnh_cases (
     first_contact_at timestamp,
     first_contact_utc timestamp,
     outcome varchar not null,
-    ambulance_dispatched boolean not null,
-    automated boolean not null,
+    ambulance_dispatched boolean,
+    automated boolean,
     disposition_band varchar,
     extracted_at_utc timestamp not null,
     source_file varchar not null,
     source_sha256 varchar not null,
     source_row integer not null
 );
+
+-- A yes/no the hub's file gets wrong is unknown (brief 7.2), so older warehouses let it be null.
+alter table raw.cnh_cases alter column ambulance_dispatched drop not null;
+alter table raw.cnh_cases alter column automated drop not null;
 
 -- Deflection applies to ambulance-stack sources only; elsewhere those columns are null, not zero.
 create table if not exists marts.cnh_deflection_daily (

@@ -47,6 +47,7 @@ class Ingested:
     rejected: pl.DataFrame
     failed_providers: list[str]
     unrecognised: dict[str, list[str]]
+    duplicate_rows: pl.DataFrame
 
     def file(self, name: str) -> dict:
         [record] = self.files.filter(pl.col("file_name") == name).to_dicts()
@@ -59,6 +60,22 @@ class Ingested:
             .select("source_row", "source_column", "reason")
             .sort(pl.all(), nulls_last=True)
             .rows()
+        )
+
+    def actions(self, name: str) -> list[tuple[int, str, str, str]]:
+        """(source row, column, reason, action) for each cell the quarantine lists for the file."""
+        return (
+            self.quarantined.filter(pl.col("file_name") == name)
+            .select("source_row", "source_column", "reason", "action")
+            .sort(pl.all(), nulls_last=True)
+            .rows()
+        )
+
+    def counts(self, name: str) -> tuple[int, int, int, int, int]:
+        """(rows read, loaded, quarantined, duplicate, with a value set to unknown) as ops.source_files has them."""
+        f = self.file(name)
+        return tuple(
+            f[c] for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_with_unknown_values")
         )
 
     def rejected_rows(self) -> list[tuple[str, str, str]]:
@@ -100,6 +117,7 @@ def _ingest_feed(env: Env, name: str, day: date) -> Ingested:
         batch.rejected_frame(),
         batch.failed_providers,
         {provider: listing.unrecognised for provider, listing in listings.items() if listing.unrecognised},
+        batch.duplicate_rows_frame(),
     )
 
 
@@ -114,10 +132,18 @@ def ingest(env: Env, feed: str = "ed_attendances", other: str | None = "crh", da
     }
     for result in results.values():
         for f in result.files.iter_rows(named=True):
-            assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"], f
+            assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"], f
             loaded = result.rows(source_file=f["file_name"]).height
-            quarantined = result.quarantined.filter(pl.col("file_name") == f["file_name"])["source_row"].n_unique()
-            assert (loaded, quarantined) == (f["rows_loaded"], f["rows_quarantined"]), f
+            cells = result.quarantined.filter(pl.col("file_name") == f["file_name"])
+            quarantined = cells.filter(pl.col("action") == "record quarantined")["source_row"].n_unique()
+            unknown = cells.filter(pl.col("action") == "value set to unknown")["source_row"].n_unique()
+            repeated = result.duplicate_rows.filter(pl.col("file_name") == f["file_name"]).height
+            assert (loaded, quarantined, repeated, unknown) == (
+                f["rows_loaded"],
+                f["rows_quarantined"],
+                f["rows_duplicate"],
+                f["rows_with_unknown_values"],
+            ), f
     if other:
         assert results["ed_attendances"].rows(provider_code=OTHER_PROVIDER[other], record_id="OK1").height == 1
     return results[feed]

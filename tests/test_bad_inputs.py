@@ -4,7 +4,7 @@ Most entries are tested at the ingest layer: `ingest` makes the same `ingest_par
 asserts on the frames it would write, which answers in milliseconds what a Dagster run answers in half a second.
 Only the entries whose evidence is the run log, a check evaluation or the warehouse itself start a Dagster run
 (`_run`). Either way every case lands a good file from the other ED provider beside the bad one and asserts that
-provider still loaded, and that for every file rows read = rows loaded + rows quarantined.
+provider still loaded, and that for every file rows read = rows loaded + rows quarantined + rows repeated exactly.
 """
 
 from __future__ import annotations
@@ -51,10 +51,12 @@ def _run(env: Env, other: str | None = "crh", day: str = DAY, selection: dg.Asse
     assert result.success
     files = env.query("select * from ops.source_files")
     for f in files.iter_rows(named=True):
-        assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"], f
+        assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"], f
         loaded = env.query(f"select count(*) from raw.{f['feed']} where source_file = $f", f=f["file_name"]).item()
         quarantined = env.query(
-            "select count(distinct source_row) from ops.quarantine where file_name = $f", f=f["file_name"]
+            "select count(distinct source_row) from ops.quarantine "
+            "where file_name = $f and action = 'record quarantined'",
+            f=f["file_name"],
         ).item()
         assert (loaded, quarantined) == (f["rows_loaded"], f["rows_quarantined"]), f
     if other:
@@ -188,13 +190,34 @@ def test_unexpected_extra_column(env: Env):
 
 
 def test_duplicate_rows_within_a_file(env: Env):
+    # Brief 7.1: a row sent twice is one record, counted once; the copy is recorded, not quarantined.
     row = uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")
     _uhdb_path(env).write_bytes(_uhdb_bytes([row, row, uhdb_row("A2", "2025-01-15 10:00:00")]))
     result = ingest(env)
-    f = result.file("UHDB_ED_20250115_20250116T0600.csv")
-    assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"]) == (3, 1, 2)  # A2 loads; both copies of A1 held
-    assert [(r, c) for r, c, _ in result.reasons(f["file_name"])] == [(2, "ATTENDANCE_ID"), (3, "ATTENDANCE_ID")]
-    assert all("duplicate" in reason for _, _, reason in result.reasons(f["file_name"]))
+    name = "UHDB_ED_20250115_20250116T0600.csv"
+    # read 3 = loaded 2 (A1 once, A2) + quarantined 0 + repeated 1 (row 3, a copy of row 2); no value unknown.
+    assert result.counts(name) == (3, 2, 0, 1, 0)
+    assert result.duplicate_rows.select("file_name", "source_row", "duplicate_of_row").rows() == [(name, 3, 2)]
+    assert result.rows(record_id="A1")["source_row"].to_list() == [2]
+    assert result.reasons(name) == []
+
+
+def test_two_different_rows_with_one_id_in_a_file(env: Env):
+    # Not a copy: the departures differ, and nothing says which is right, so both are held (brief 7.1).
+    rows = [
+        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),
+        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+        uhdb_row("A2", "2025-01-15 10:00:00"),
+    ]
+    _uhdb_path(env).write_bytes(_uhdb_bytes(rows))
+    result = ingest(env)
+    name = "UHDB_ED_20250115_20250116T0600.csv"
+    assert result.counts(name) == (3, 1, 2, 0, 0)  # 3 read = A2 loaded + both A1 quarantined
+    assert [(r, c, a) for r, c, _, a in result.actions(name)] == [
+        (2, "ATTENDANCE_ID", "record quarantined"),
+        (3, "ATTENDANCE_ID", "record quarantined"),
+    ]
+    assert all("duplicate" in reason for _, _, reason in result.reasons(name))
 
 
 def test_the_same_file_delivered_twice_is_recognised_by_checksum(env: Env):
@@ -302,18 +325,20 @@ def test_negative_and_absurd_durations(env: Env):
 
 
 def test_a_file_for_a_different_day_than_its_name(env: Env):
+    # Two days before the name's day: further back than a record across midnight can be (brief 7.1).
     env.write_uhdb(
         "20250115",
         "20250116T0600",
         [
-            uhdb_row("Y1", "2025-01-14 10:00:00", "2025-01-14 11:00:00"),
-            uhdb_row("Y2", "2025-01-14 12:00:00", "2025-01-14 13:00:00"),
+            uhdb_row("Y1", "2025-01-13 10:00:00", "2025-01-13 11:00:00"),
+            uhdb_row("Y2", "2025-01-13 12:00:00", "2025-01-13 13:00:00"),
         ],
     )
     result = ingest(env)
     f = result.file("UHDB_ED_20250115_20250116T0600.csv")
     assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"]) == (2, 0, 2)
-    assert all("partition day 2025-01-15" in reason for _, _, reason in result.reasons(f["file_name"]))
+    reasons = result.reasons(f["file_name"])
+    assert all(reason == "arrival on the partition day 2025-01-15 or the day before" for _, _, reason in reasons)
 
 
 # --- codes and values ---------------------------------------------------------------------------------------
@@ -353,12 +378,14 @@ def test_text_in_a_numeric_column(env: Env):
 
 
 def test_invalid_nhs_number(env: Env):
+    # The attendance is identified by its own id: a bad NHS number loses the patient key, not the record (7.2).
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("V1", "2025-01-15 10:00:00", NHS_NUMBER="9990000019")])
     result = ingest(env)
-    [(row, column, reason)] = result.reasons("UHDB_ED_20250115_20250116T0600.csv")
-    assert (row, column) == (2, "NHS_NUMBER") and "modulus 11" in reason
+    [(row, column, reason, action)] = result.actions("UHDB_ED_20250115_20250116T0600.csv")
+    assert (row, column, action) == (2, "NHS_NUMBER", "value set to unknown") and "modulus 11" in reason
     value, record = result.quarantined.select("value", "record").row(0)
     assert value == "<redacted>" and "9990000019" not in record
+    assert result.rows(record_id="V1")["patient_key"].to_list() == [None]
 
 
 # --- workbooks and names ------------------------------------------------------------------------------------

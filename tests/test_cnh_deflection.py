@@ -29,13 +29,13 @@ def _write_day(env: Env):
             ),  # deflected
             dhu_row(
                 "C5", "EMAS C3C4", "2025-01-15T13:30:00", "2025-01-15T13:40:00", "XFER"
-            ),  # unmapped outcome: quarantined
+            ),  # unmapped outcome: counts, outcome unknown
             dhu_row(
                 "C9", "EMAS C3C4", "2025-01-15T15:00:00", "", "RETURN STACK"
             ),  # back to the stack, no contact: not deflected
             dhu_row(
                 "C10", "EMAS C3C4", "2025-01-15T16:00:00", "2025-01-15T16:05:00", "AMB DISPATCH", "N"
-            ),  # inconsistent: quarantined
+            ),  # inconsistent: counts, dispatch unknown
             # Other sources:
             dhu_row("C6", "111O C3C4", "2025-01-15T14:00:00", "2025-01-15T14:20:00", "UTC/PCC"),
             dhu_row(
@@ -54,16 +54,17 @@ def test_deflection_hand_worked(env: Env):
     _write_day(env)
     env.materialize("2025-01-15")
     emas = _source(env, "emas_cat34")
-    # EMAS cases loaded: C1, C2, C3, C4, C9 = 5. Dispatched: C2, C3 = 2. Deflected: C1, C4 = 2 (C2 and
-    # C9 went back to the stack, so the hub did not close them). Deflection 2 / 5 = 40%.
-    assert (emas["cases"], emas["dispatched"], emas["returned_to_stack"]) == (5, 2, 2)
+    # EMAS cases: C1, C2, C3, C4, C5, C9, C10 = 7 (C5's outcome and C10's dispatch are unknown, brief 7.2;
+    # each counts as a case, neither as dispatched nor deflected). Dispatched: C2, C3 = 2. Deflected: C1,
+    # C4 = 2 (C2 and C9 went back to the stack, so the hub did not close them). Deflection 2 / 7.
+    assert (emas["cases"], emas["dispatched"], emas["returned_to_stack"]) == (7, 2, 2)
     assert emas["dispatches_avoided"] == 2
-    assert emas["deflection_rate"] == pytest.approx(40.0)
-    # Responses: C1 30, C2 5, C3 31, C4 10 (C9 none): mean 76 / 4 = 19 min; within 30: C1, C2, C4 = 3 of 4.
-    assert emas["responded"] == 4
-    assert emas["mean_response_minutes"] == pytest.approx(19.0)
-    assert (emas["within_30_min"], emas["pct_within_30_min"]) == (3, pytest.approx(75.0))
-    assert (emas["automated"], emas["pct_automated"]) == (1, pytest.approx(20.0))  # C4: 1 of 5
+    assert emas["deflection_rate"] == pytest.approx(200 / 7)
+    # Responses: C1 30, C2 5, C3 31, C4 10, C5 10, C10 5 (C9 none): mean 91 / 6 min; within 30: all but C3 = 5.
+    assert emas["responded"] == 6
+    assert emas["mean_response_minutes"] == pytest.approx(91 / 6)
+    assert (emas["within_30_min"], emas["pct_within_30_min"]) == (5, pytest.approx(500 / 6))
+    assert (emas["automated"], emas["pct_automated"]) == (1, pytest.approx(100 / 7))  # C4: 1 of 7
     assert (emas["to_own_gp"], emas["home_self_care"]) == (1, 1)
     assert emas["avoided_hospital"] is None  # an HCP measure only
 
@@ -78,27 +79,33 @@ def test_deflection_hand_worked(env: Env):
         "select cases, dispatches_avoided, deflection_rate from marts.cnh_deflection_rollup "
         "where referral_source = 'ambulance_stack_total' and period = 'day'"
     ).row(0)
-    assert stack == (6, 3, pytest.approx(50.0))  # (2 + 1) / (5 + 1)
+    assert stack == (8, 3, pytest.approx(37.5))  # (2 + 1) / (7 + 1)
 
 
-def test_bad_cases_quarantined_and_named(env: Env):
+def test_bad_values_set_to_unknown_and_named(env: Env):
     _write_day(env)
     env.materialize("2025-01-15")
     files = env.query(
-        "select rows_read, rows_loaded, rows_quarantined from ops.source_files where feed = 'cnh_cases'"
+        "select rows_read, rows_loaded, rows_quarantined, rows_with_unknown_values from ops.source_files "
+        "where feed = 'cnh_cases'"
     ).row(0)
-    assert files == (10, 8, 2)  # 10 read = 8 loaded + 2 quarantined (C5, C10)
+    assert files == (10, 10, 0, 2)  # 10 read = 10 loaded + 0 quarantined; C5 and C10 each with a value unknown
     reasons = {
         r[0]: r[1:]
         for r in env.query(
-            "select source_row, column_name, source_column, reason, value from ops.quarantine where feed = 'cnh_cases'"
+            "select source_row, column_name, source_column, reason, value, action from ops.quarantine "
+            "where feed = 'cnh_cases'"
         ).rows()
     }
-    column, source_column, reason, value = reasons[6]  # C5 is the file's sixth row
-    assert (column, source_column, value) == ("outcome", "Outcome", "XFER")
+    column, source_column, reason, value, action = reasons[6]  # C5 is the file's sixth row
+    assert (column, source_column, value, action) == ("outcome", "Outcome", "XFER", "value set to unknown")
     assert "code not in the mapping for outcome" in reason and "dhu.yaml" in reason
     assert reasons[8][0] == "ambulance_dispatched"  # C10
     assert reasons[8][2] == "an outcome of ambulance dispatched needs dispatched = yes"
+    stored = env.query(
+        "select case_id, outcome, ambulance_dispatched from raw.cnh_cases where case_id in ('C5', 'C10') order by 1"
+    ).rows()
+    assert stored == [("C10", "ambulance_dispatched", None), ("C5", "unknown", False)]
 
 
 def test_rerun_is_identical(env: Env):

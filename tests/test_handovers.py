@@ -59,7 +59,7 @@ def test_hours_lost_hand_worked_on_the_spring_clock_change(env: Env):
     assert row["mean_handover_to_clear_minutes"] == pytest.approx(20)
 
 
-def test_bad_conveyances_are_quarantined_and_counted(env: Env):
+def test_bad_conveyances_are_quarantined_or_counted_with_an_unknown_handover(env: Env):
     env.write_emas(
         "20250115",
         "20250116040000",
@@ -70,26 +70,34 @@ def test_bad_conveyances_are_quarantined_and_counted(env: Env):
             emas_row("B3", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", hospital="NGH"),  # unmapped hospital (row 5)
             emas_row(
                 "B4", "15-Jan-2025 10:00:00", "15-Jan-2025 10:20:00", "15-Jan-2025 10:10:00"
-            ),  # clear before handover (row 6)
+            ),  # handover after the vehicle cleared (row 6)
             emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:20:00"),  # duplicate (row 7)
             emas_row("D1", "15-Jan-2025 12:00:00", "15-Jan-2025 12:25:00"),  # duplicate (row 8)
         ],
     )
     env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files where feed = 'ambulance_handovers'").row(0, named=True)
-    assert (files["rows_read"], files["rows_loaded"], files["rows_quarantined"]) == (7, 1, 6)  # 7 = 1 + 6
+    # Brief 7.2: a bad handover time is an unknown handover, the conveyance counts. 7 read = 4 loaded (G1;
+    # B1, B2, B4 with the handover unknown) + 3 quarantined (B3 has no known site; the two different D1 rows).
+    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_with_unknown_values")
+    assert tuple(files[c] for c in counts) == (7, 4, 3, 3)
     reasons = {
-        (r[0], r[1]): r[2]
+        (r[0], r[1]): r[2:]
         for r in env.query(
-            "select source_row, column_name, reason from ops.quarantine where feed = 'ambulance_handovers'"
+            "select source_row, column_name, reason, action from ops.quarantine where feed = 'ambulance_handovers'"
         ).rows()
     }
-    assert reasons[(3, "handover_utc")] == "handover not before arrival"
-    assert reasons[(4, "handover_utc")] == "handover within 24 hours of arrival"
-    assert "code not in the mapping for site_code" in reasons[(5, "site_code")]
-    assert reasons[(6, "clear_utc")] == "clear not before handover (or arrival)"
-    assert reasons[(7, "incident_id")].startswith("duplicate") and reasons[(8, "incident_id")].startswith("duplicate")
-    assert _site(env, "2025-01-15")["arrivals"] == 1
+    unknown = "value set to unknown"
+    assert reasons[(3, "handover_utc")] == ("handover not before arrival", unknown)
+    assert reasons[(4, "handover_utc")] == ("handover within 24 hours of arrival", unknown)
+    assert "code not in the mapping for site_code" in reasons[(5, "site_code")][0]
+    assert reasons[(6, "handover_utc")] == ("handover not after the vehicle cleared", unknown)
+    assert reasons[(7, "incident_id")][0].startswith("duplicate") and reasons[(8, "incident_id")][0].startswith("dup")
+    assert {action for key, (_, action) in reasons.items() if key[0] in (5, 7, 8)} == {"record quarantined"}
+    site = _site(env, "2025-01-15")
+    # Arrivals G1, B1, B2, B4 = 4; known 1 (G1, 20 min); unknown 3: 3 / 4 = 75% unknown, as a missing one is.
+    assert (site["arrivals"], site["known"], site["unknown"]) == (4, 1, 3)
+    assert site["pct_unknown"] == 75.0 and site["mean_minutes"] == 20.0
 
 
 def test_resent_record_replaces_and_rerun_is_identical(env: Env):

@@ -17,14 +17,14 @@ def _bad_file(env: Env):
             uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),  # good           (file row 2)
             uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs first  (row 3)
             uhdb_row("B2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
-            uhdb_row("B3", "2025-01-14 23:50:00", "2025-01-15 01:00:00"),  # previous day   (row 5)
+            uhdb_row("B3", "2025-01-13 23:50:00", "2025-01-14 01:00:00"),  # 2 days before  (row 5)
             uhdb_row("B4", "15th Jan 10am", "2025-01-15 11:00:00"),  # unreadable      (row 6)
             uhdb_row("D1", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),  # duplicate id   (row 7)
             uhdb_row("D1", "2025-01-15 12:05:00", "2025-01-15 13:00:00"),  # duplicate id   (row 8)
             uhdb_row("G2", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000018"),  # valid  (row 9)
             uhdb_row(
                 "B5", "2025-01-15 15:00:00", "2025-01-15 16:00:00", NHS_NUMBER="9990000019"
-            ),  # bad check digit (row 10)
+            ),  # bad check digit: loads, its patient key unknown (row 10)
         ],
     )
 
@@ -33,10 +33,13 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     path = _bad_file(env)
     result = env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files").row(0, named=True)
-    # 9 rows read = 2 loaded (G1, G2) + 7 quarantined (B1-B5 and both copies of D1)
-    assert (files["rows_read"], files["rows_loaded"], files["rows_quarantined"]) == (9, 2, 7)
-    assert env.query("select count(*) from raw.ed_attendances").item() == 2
-    assert env.query("select count(distinct source_row) from ops.quarantine").item() == 7
+    # 9 rows read = 3 loaded (G1, G2, B5) + 6 quarantined (B1-B4 and both copies of D1); B5 loads without
+    # its patient key (a bad NHS number neither identifies nor places an attendance, brief 7.2).
+    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_with_unknown_values")
+    assert tuple(files[c] for c in counts) == (9, 3, 6, 0, 1)
+    assert env.query("select count(*) from raw.ed_attendances").item() == 3
+    by_action = env.query("select action, count(distinct source_row) from ops.quarantine group by 1 order by 1")
+    assert by_action.rows() == [("record quarantined", 6), ("value set to unknown", 1)]
     assert files["file_name"] == path.name and len(files["sha256"]) == 64
 
     reasons = {
@@ -46,7 +49,7 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     assert "not before arrival" in reasons[(3, "departure_utc", "DEPARTURE_DTTM")]["reason"]
     unmapped = reasons[(4, "department_type", "UNIT")]
     assert "code not in the mapping" in unmapped["reason"] and unmapped["value"] == "XYZ"
-    assert "partition day 2025-01-15" in reasons[(5, "arrival_utc", "ARRIVAL_DTTM")]["reason"]
+    assert "partition day 2025-01-15 or the day before" in reasons[(5, "arrival_utc", "ARRIVAL_DTTM")]["reason"]
     unreadable = reasons[(6, "arrival_at", "ARRIVAL_DTTM")]
     assert "unreadable date-time" in unreadable["reason"] and unreadable["value"] == "15th Jan 10am"
     # Only the precise reason: not also "value missing" on the arrival_utc derived from it.
@@ -55,6 +58,8 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     assert "duplicate" in reasons[(8, "record_id", "ATTENDANCE_ID")]["reason"]
     nhs = reasons[(10, "nhs_number", "NHS_NUMBER")]
     assert "modulus 11" in nhs["reason"] and nhs["value"] == "<redacted>"
+    assert nhs["action"] == "value set to unknown"
+    assert env.query("select patient_key from raw.ed_attendances where record_id = 'B5'").item() is None
     assert all(
         r["feed"] == "ed_attendances" and r["provider_code"] == "RTG" and r["file_name"] == path.name
         for r in reasons.values()

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from pipelines.resources import FeedFilesResource
 from tests.conftest import Env
@@ -66,13 +67,17 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
         "select department_type, attendances, within_4h, breaches from marts.ed_four_hour_daily "
         "where site_code = 'RK5BC' order by 1"
     ).rows()
-    # S3's triage 2.5 is not a whole number: quarantined. Type 1: S1 180 min within, S2 330 min breach.
-    assert mart == [(1, 2, 1, 1)]
-    assert env.query("select acuity from raw.ed_attendances where record_id = 'S1'").item() == 3
-    reason = env.query("select column_name, reason, value from ops.quarantine where provider_code = 'RK5'").row(0)
-    assert reason == ("acuity", "not a whole number", "2.5")
+    # S3's triage 2.5 is not a whole number: its acuity is unknown and it counts (brief 7.2). Type 1: S1 180 min
+    # within, S2 330 min breach; type 3: S3 60 min within.
+    assert mart == [(1, 2, 1, 1), (3, 1, 1, 0)]
+    acuity = dict(env.query("select record_id, acuity from raw.ed_attendances where provider_code = 'RK5'").rows())
+    assert acuity == {"S1": 3, "S2": 2, "S3": None}
+    reason = env.query("select column_name, reason, value, action from ops.quarantine where provider_code = 'RK5'").row(
+        0
+    )
+    assert reason == ("acuity", "not a whole number", "2.5", "value set to unknown")
     trust = env.query(
         "select pct_within_4h from marts.ed_four_hour_trust where org_code = 'RK5' and period = 'day' and scope = "
         "'all_types'"
     ).item()
-    assert trust == 50.0  # 1 within of 2
+    assert trust == pytest.approx(200 / 3)  # 2 within (S1, S3) of 3

@@ -17,7 +17,7 @@ from pipelines.ingest.landing import FeedFileError, LandedFile, list_folder, rea
 from pipelines.ingest.mapping import empty_errors, map_frame
 from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
 from pipelines.ingest.validation import contract_errors
-from schemas.canonical import FeedSpec
+from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
 from schemas.checks import FILE
 from schemas.registry import BrokenLayout, FeedConfig
 
@@ -36,6 +36,10 @@ FILE_COLUMNS = {
     "rows_read": pl.Int64,
     "rows_loaded": pl.Int64,
     "rows_quarantined": pl.Int64,
+    # Copies of an earlier row of the same file, identical in every field: counted once (brief 7.1).
+    "rows_duplicate": pl.Int64,
+    # Rows loaded with one or more values set to unknown (brief 7.2); they are within rows_loaded.
+    "rows_with_unknown_values": pl.Int64,
     "unexpected_columns": pl.Utf8,
     "nhs_numbers_removed": pl.Int64,
     "resend": pl.Utf8,
@@ -60,6 +64,15 @@ DUPLICATE_COLUMNS = {
     "sha256": pl.Utf8,
     "duplicate_of": pl.Utf8,
 }
+DUPLICATE_ROW_COLUMNS = {
+    "feed": pl.Utf8,
+    "provider_code": pl.Utf8,
+    "partition_date": pl.Date,
+    "file_name": pl.Utf8,
+    "sha256": pl.Utf8,
+    "source_row": pl.Int64,
+    "duplicate_of_row": pl.Int64,
+}
 QUARANTINE_COLUMNS = {
     "feed": pl.Utf8,
     "provider_code": pl.Utf8,
@@ -72,6 +85,8 @@ QUARANTINE_COLUMNS = {
     "reason": pl.Utf8,
     "value": pl.Utf8,
     "record": pl.Utf8,
+    # RECORD_QUARANTINED (the row was not loaded) or VALUE_SET_TO_UNKNOWN (it was, without this value).
+    "action": pl.Utf8,
 }
 
 
@@ -88,6 +103,8 @@ class PartitionBatch:
     blocked: set[str] = field(default_factory=set)
     # Byte-identical copies of a file already in the batch: recorded, never loaded twice.
     duplicates: list[dict] = field(default_factory=list)
+    # Rows repeating an earlier row of the same file: recorded, counted once.
+    duplicate_rows: list[pl.DataFrame] = field(default_factory=list)
     # Seconds spent reading files (bytes to text columns) and validating them (mapping, contract,
     # quarantine), so a run's metadata and the benchmark can say where the time goes.
     seconds: Counter = field(default_factory=Counter)
@@ -106,6 +123,9 @@ class PartitionBatch:
 
     def duplicates_frame(self) -> pl.DataFrame:
         return pl.DataFrame(self.duplicates, schema=DUPLICATE_COLUMNS)
+
+    def duplicate_rows_frame(self) -> pl.DataFrame:
+        return pl.concat(self.duplicate_rows) if self.duplicate_rows else pl.DataFrame(schema=DUPLICATE_ROW_COLUMNS)
 
 
 def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
@@ -145,6 +165,11 @@ class PreparedFile:
     typed: pl.DataFrame
     mapping_errors: pl.DataFrame
     nhs_numbers_removed: int = 0
+    # Rows in the file, copies included (`raw` and `typed` hold each distinct row once).
+    rows_read: int = 0
+    duplicate_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DUPLICATE_ROW_COLUMNS))
+    # (source row, fields found, fields expected) when the file ends part-way through its last row.
+    truncated: tuple[int, int, int] | None = None
 
 
 def prepare_file(
@@ -157,7 +182,10 @@ def prepare_file(
 ) -> PreparedFile:
     """Read and map one file (`sha`: its digest, when the caller has it already)."""
     started = time.perf_counter()
+    sha = sha or hashlib.sha256(data).hexdigest()
     raw = read_text_frame(landed, config, data)
+    rows_read, cut = raw.height, truncated_last_row(landed, data, config, raw)
+    raw, copies = _drop_repeated_rows(raw, None if cut is None else cut[0])
     raw, removed = _scrub_free_text(raw, config, spec)
     read_done = time.perf_counter()
     typed, mapping_errors = map_frame(raw, config, spec)
@@ -165,9 +193,30 @@ def prepare_file(
     if seconds is not None:
         seconds["read"] += read_done - started
         seconds["validate"] += time.perf_counter() - read_done
-    return PreparedFile(
-        landed, config, data, sha or hashlib.sha256(data).hexdigest(), raw, typed, mapping_errors, removed
-    )
+    lineage = [
+        pl.lit(config.feed).alias("feed"),
+        pl.lit(config.provider_code).alias("provider_code"),
+        pl.lit(landed.activity_date, pl.Date).alias("partition_date"),
+        pl.lit(landed.path.name).alias("file_name"),
+        pl.lit(sha).alias("sha256"),
+    ]
+    duplicate_rows = copies.select(*lineage, "source_row", "duplicate_of_row")
+    return PreparedFile(landed, config, data, sha, raw, typed, mapping_errors, removed, rows_read, duplicate_rows, cut)
+
+
+def _drop_repeated_rows(raw: pl.DataFrame, truncated_row: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The file's rows with each repeat of an earlier row removed, and the repeats (source_row, duplicate_of_row).
+
+    Two rows identical in every field, unmapped ones included, are one record sent twice (brief 7.1): the
+    first counts, the copy is recorded. A truncated last row is never a copy, whatever its fields say.
+    """
+    cells = [c for c in raw.columns if c != "source_row"]
+    candidates = raw if truncated_row is None else raw.filter(pl.col("source_row") != truncated_row)
+    if not cells or not candidates.select(pl.struct(cells).is_duplicated().any()).item():
+        return raw, pl.DataFrame(schema={"source_row": pl.Int64, "duplicate_of_row": pl.Int64})
+    firsts = candidates.with_columns(pl.col("source_row").min().over(cells).alias("duplicate_of_row"))
+    copies = firsts.filter(pl.col("source_row") != pl.col("duplicate_of_row")).select("source_row", "duplicate_of_row")
+    return raw.join(copies, on="source_row", how="anti"), copies
 
 
 def _scrub_free_text(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, int]:
@@ -222,7 +271,7 @@ def finish_file(
         mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti"
     )
     errors = pl.concat([mapping_errors, row_errors])
-    if cut := truncated_last_row(landed, data, config, raw):
+    if cut := prepared.truncated:
         # The missing fields fail other checks too; the one reason worth reading is the truncation.
         row, found, expected = cut
         errors = pl.concat(
@@ -265,8 +314,21 @@ def finish_file(
         .join(records, on="source_row", how="left")
     )
 
-    bad_rows = errors.get_column("source_row").unique()
-    loaded = typed.filter(~pl.col("source_row").is_in(bad_rows.to_list()))
+    # A failing value that neither identifies nor places the record is set to unknown; any other
+    # quarantines the record, and every cell listed for it says so (brief 7.2).
+    fills = spec.unknown_values()
+    bad_rows = errors.filter(~pl.col("column_name").is_in(list(fills)).fill_null(False))["source_row"].unique()
+    errors = errors.with_columns(
+        pl.when(pl.col("source_row").is_in(bad_rows.to_list()))
+        .then(pl.lit(RECORD_QUARANTINED))
+        .otherwise(pl.lit(VALUE_SET_TO_UNKNOWN))
+        .alias("action")
+    )
+    loaded = _set_unknown(
+        typed.filter(~pl.col("source_row").is_in(bad_rows.to_list())),
+        errors.filter(pl.col("action") == VALUE_SET_TO_UNKNOWN),
+        fills,
+    )
     lineage = {
         "partition_date": landed.activity_date,
         "provider_code": config.provider_code,
@@ -286,6 +348,7 @@ def finish_file(
         "reason",
         "value",
         "record",
+        "action",
     )
     expected = set(config.source_columns)
     file_record = {
@@ -298,9 +361,11 @@ def finish_file(
         "size_bytes": len(data),
         "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
         "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None),
-        "rows_read": raw.height,
+        "rows_read": prepared.rows_read,
         "rows_loaded": loaded.height,
         "rows_quarantined": bad_rows.len(),
+        "rows_duplicate": prepared.duplicate_rows.height,
+        "rows_with_unknown_values": errors.filter(pl.col("action") == VALUE_SET_TO_UNKNOWN)["source_row"].n_unique(),
         "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
         "nhs_numbers_removed": prepared.nhs_numbers_removed,
         "resend": config.resend,
@@ -309,6 +374,17 @@ def finish_file(
     if seconds is not None:
         seconds["validate"] += time.perf_counter() - started
     return loaded, quarantined, file_record
+
+
+def _set_unknown(loaded: pl.DataFrame, errors: pl.DataFrame, fills: dict[str, dict[str, object]]) -> pl.DataFrame:
+    """`loaded` with each failing value replaced by its unknown (null, or "unknown" for a code)."""
+    for column_name, rows in errors.group_by("column_name").agg(pl.col("source_row").unique()).iter_rows():
+        failing = pl.col("source_row").is_in(rows)
+        loaded = loaded.with_columns(
+            pl.when(failing).then(pl.lit(value, loaded.schema[name])).otherwise(pl.col(name)).alias(name)
+            for name, value in fills[column_name].items()
+        )
+    return loaded
 
 
 def _errors_of(errors: pl.DataFrame, index: int) -> pl.DataFrame:
@@ -389,6 +465,7 @@ def ingest_partition(
     errors = check_files(prepared, contract(day), batch.seconds)
     for index, file in enumerate(prepared):
         loaded, quarantined, record = finish_file(file, spec, _errors_of(errors, index), batch.seconds)
+        batch.duplicate_rows.append(file.duplicate_rows)
         batch.loaded.append(loaded)
         batch.quarantined.append(quarantined)
         batch.files.append(record)

@@ -52,6 +52,8 @@ def _write_day(env: Env) -> None:
         "202501160300",
         [
             dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),  # deflected, 20 min
+            # D1 sent twice: counted once, "duplicate rows ignored" in the strip, not a problem (brief 7.1).
+            dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),
             dhu_row(
                 "D2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:10:00", "AMB DISPATCH", "Y"
             ),  # dispatched, 10 min
@@ -119,8 +121,10 @@ def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     # RFS's quarantined row makes its own tile and the system's provisional, not RTG's.
     assert "Provisional" in _tile(html, "RFS") and "Provisional" in _tile(html, "QJ2")
     assert "Provisional" not in _tile(html, "RTG")
-    # Nothing was wrong with the handover or hub feeds.
+    # Nothing was wrong with the handover or hub feeds; the hub's repeated row is ignored, not quarantined.
     assert "Provisional" not in _tile(html, "RTG01") and "Provisional" not in _tile(html, "cnh")
+    assert '<p data-duplicates="1">1 duplicate rows ignored' in strip
+    assert "CNH/SPoA cases" not in strip.split("<table")[0]  # no problem listed for DHU
 
 
 def test_a_senders_problem_marks_what_it_sends_for():

@@ -88,7 +88,8 @@ def test_status_names_late_missing_and_loaded_providers(env: Env):
     assert "MISSING, overdue" in lines[("ambulance_handovers", "RX9")]
     assert "sent only when needed" in lines[("handover_sitrep", "RTG")]
     rtg = lines[("ed_attendances", "RTG")].split()
-    assert rtg[-4:-2] == ["3", "0"] and rtg[-2] == "success"  # loaded, quarantined, last run outcome
+    # loaded, quarantined, with a value unknown, duplicate rows ignored, last run outcome
+    assert rtg[-6:-2] == ["3", "0", "0", "0"] and rtg[-2] == "success"
 
 
 def test_feeds_check_reports_without_writing(env: Env):
@@ -102,8 +103,10 @@ def test_feeds_check_reports_without_writing(env: Env):
     )
     done = uec(env, "feeds", "check", "uhdb", str(path))
     assert done.returncode == 1
-    assert "rows read 2: would load 1, would quarantine 1" in done.stdout
-    assert "DEPARTURE_DTTM: not before arrival  rows 3" in done.stdout
+    assert (
+        "rows read 2: would load 1 (0 with a value set to unknown), would quarantine 1, would ignore 0" in done.stdout
+    )
+    assert "DEPARTURE_DTTM: not before arrival -> record quarantined  rows 3" in done.stdout
     assert not env.warehouse.exists()
     assert uec(env, "feeds", "check", "RX9", str(path)).returncode == 2  # not an EMAS file name
     path.write_bytes(b"")

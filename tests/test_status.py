@@ -11,25 +11,25 @@ from tests.conftest import SAMPLES, TEST_KEY, Env
 
 @pytest.fixture(scope="module")
 def two_days(tmp_path_factory) -> Env:
-    # 14 January's UHDB file repeats a row (both copies quarantined: a failed contract check that day);
-    # 15 January is clean. One `uec refresh` run covers both, as a backfill does.
+    # 20 January's UHDB file has a departure before arrival (the record quarantined: a failed contract
+    # check that day); 21 January is clean. One `uec refresh` run covers both, as a backfill does.
     env = Env(tmp_path_factory.mktemp("status"))
     env.landing.symlink_to(SAMPLES, target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:  # module fixtures run outside the per-test key fixture
         patch.setenv(KEY_ENV, TEST_KEY)
-        done = uec(env, "refresh", "--from", "2025-01-14", "--to", "2025-01-15")
+        done = uec(env, "refresh", "--from", "2025-01-20", "--to", "2025-01-21")
     assert done.returncode in (0, 1), done.stdout + done.stderr
     return env
 
 
 def test_a_clean_day_inside_a_range_run_exits_0_and_lists_nothing(two_days: Env):
-    clean = uec(two_days, "status", "--date", "2025-01-15")
+    clean = uec(two_days, "status", "--date", "2025-01-21")
     assert clean.returncode == 0, clean.stdout
     assert "CHECK FAILED" not in clean.stdout and "problem(s)" not in clean.stdout
     assert "All expected files received on time and loaded." in clean.stdout
 
 
 def test_the_other_day_of_the_range_still_shows_its_own_failure(two_days: Env):
-    dirty = uec(two_days, "status", "--date", "2025-01-14")
+    dirty = uec(two_days, "status", "--date", "2025-01-20")
     assert dirty.returncode == 1, dirty.stdout
-    assert "CHECK FAILED raw/ed_attendances rows_pass_the_contract: failed on 2025-01-14 in a run over" in dirty.stdout
+    assert "CHECK FAILED raw/ed_attendances rows_pass_the_contract: failed on 2025-01-20 in a run over" in dirty.stdout

@@ -146,6 +146,8 @@ def _arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -
 
 
 def _load_problems(quality: pl.DataFrame) -> list[Problem]:
+    """Quarantined rows, values set to unknown and rejected files. Duplicate rows ignored are not problems: the
+    record counted once, so no figure waits on them; the strip's table shows them."""
     problems = []
     for row in quality.iter_rows(named=True):
         if row["rows_quarantined"]:
@@ -155,6 +157,18 @@ def _load_problems(quality: pl.DataFrame) -> list[Problem]:
                     row["provider_code"],
                     "quarantined",
                     f"{row['rows_quarantined']:,} of {row['rows_read']:,} rows quarantined",
+                )
+            )
+        if row["rows_with_unknown_values"]:
+            # The record counts, but a figure built on the lost value (a handover time, say) may move when
+            # the provider corrects it: provisional, like a quarantined row.
+            problems.append(
+                Problem(
+                    row["feed"],
+                    row["provider_code"],
+                    "values set to unknown",
+                    f"{row['rows_with_unknown_values']:,} of {row['rows_read']:,} rows loaded with a value set to "
+                    "unknown",
                 )
             )
         if row["files_rejected"]:

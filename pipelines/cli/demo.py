@@ -97,7 +97,8 @@ def _print_summary(path: str, latest: date) -> None:
     with connect(path, read_only=True) as conn:
         files = conn.sql(
             "select feed, provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
-            "sum(rows_quarantined) quarantined from ops.source_files group by all order by 1, 2"
+            "sum(rows_quarantined) quarantined, sum(rows_with_unknown_values) unknown, sum(rows_duplicate) duplicate "
+            "from ops.source_files group by all order by 1, 2"
         ).fetchall()
         day = conn.sql(
             "select org_code, org_name, attendances, pending, pct_within_4h, pct_over_12h, target_pct_within_4h "
@@ -136,11 +137,11 @@ def _print_summary(path: str, latest: date) -> None:
             params={"d": latest},
         ).fetchall()
     print(f"\nWarehouse: {path}")
-    print("\nFiles loaded (rows read = loaded + quarantined):")
-    for feed, provider, n, read, loaded, quarantined in files:
+    print("\nFiles loaded (rows read = loaded + quarantined + duplicate rows ignored):")
+    for feed, provider, n, read, loaded, quarantined, unknown, duplicate in files:
         print(
-            f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded, {quarantined:,} "
-            "quarantined (see ops.quarantine)"
+            f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded ({unknown:,} with a value "
+            f"set to unknown), {quarantined:,} quarantined (see ops.quarantine), {duplicate:,} duplicate rows ignored"
         )
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")

@@ -75,18 +75,19 @@ def check_file(provider: str, path: Path, feeds_dir: str, reference_dir: str, ou
         out(f"  REJECTED: the whole file would be rejected: {exc}")
         return 1
     out(
-        f"  rows read {record['rows_read']:,}: would load {record['rows_loaded']:,}, would quarantine "
-        f"{record['rows_quarantined']:,}"
+        f"  rows read {record['rows_read']:,}: would load {record['rows_loaded']:,} "
+        f"({record['rows_with_unknown_values']:,} with a value set to unknown), would quarantine "
+        f"{record['rows_quarantined']:,}, would ignore {record['rows_duplicate']:,} duplicate rows"
     )
     if record["unexpected_columns"]:
         out(f"  columns the layout does not map (ignored): {record['unexpected_columns']}")
     if quarantined.height:
         reasons = (
-            quarantined.group_by("source_column", "reason")
+            quarantined.group_by("source_column", "reason", "action")
             .agg(pl.len().alias("cells"), pl.col("source_row").sort().head(5).alias("rows"))
             .sort("cells", descending=True)
         )
-        out("  why rows would be quarantined (cells, column, reason, first rows):")
-        for column, reason, cells, rows in reasons.iter_rows():
-            out(f"    {cells:>5}  {column or '(row)'}: {reason}  rows {', '.join(map(str, rows))}")
+        out("  failing cells (cells, column, reason, what happens, first rows):")
+        for column, reason, action, cells, rows in reasons.iter_rows():
+            out(f"    {cells:>5}  {column or '(row)'}: {reason} -> {action}  rows {', '.join(map(str, rows))}")
     return 1 if quarantined.height else 0

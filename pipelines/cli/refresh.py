@@ -156,7 +156,8 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
     with connect(path, read_only=True, timeout_seconds=600) as conn:
         files = conn.sql(
             "select feed, provider_code, count(*) as files, sum(rows_read) as read, sum(rows_loaded) as loaded, "
-            "sum(rows_quarantined) as quarantined from ops.source_files "
+            "sum(rows_quarantined) as quarantined, sum(rows_with_unknown_values) as unknown, "
+            "sum(rows_duplicate) as duplicate from ops.source_files "
             "where partition_date between $first and $last and ($feed is null or feed = $feed) group by all order "
             "by all",
             params={"first": first, "last": last, "feed": feed},
@@ -167,11 +168,14 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
             params={"first": first, "last": last, "feed": feed},
         ).fetchall()
         headlines = conn.sql(sql("headline_figures"), params={"day": last}).fetchall()
-    out(f"\nRows per provider, {first} to {last} (rows read = loaded + quarantined):")
-    for name, provider, n, read, loaded, quarantined in files:
+    out(
+        f"\nRows per provider, {first} to {last} (rows read = loaded + quarantined + duplicate rows ignored; "
+        "some loaded rows have a value set to unknown):"
+    )
+    for name, provider, n, read, loaded, quarantined, unknown, duplicate in files:
         out(
             f"  {name:<20} {provider:<4} {n:>3} file(s) {read:>9,} read {loaded:>9,} loaded {quarantined:>6,} "
-            "quarantined"
+            f"quarantined {unknown or 0:>6,} with a value unknown {duplicate or 0:>4,} duplicate rows ignored"
         )
     for name, provider, file_name, reason in rejected:
         out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")

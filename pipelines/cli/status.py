@@ -51,7 +51,12 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     runs = runs_covering(instance, day.isoformat())
     loaded = _loaded(day)
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
-    out(f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8}  last run")
+    # Quarantined rows are whole records not loaded; "unknown": loaded with a value set to unknown (brief 7.2);
+    # "dup.": rows sent twice in one file, counted once (7.1).
+    out(
+        f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8} "
+        f"{'unknown':>8} {'dup.':>5}  last run"
+    )
     problems = 0
     failed_runs: dict[str, dg.DagsterRun] = {}
     for feed in catalogue.feed_names():
@@ -73,7 +78,8 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
             problems += late or rejected > 0
             out(
                 f"  {feed:<20} {config.provider_code:<8} {received:<30} {due:%d %b %H:%M}  "
-                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,}  {run_text}"
+                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,} {counts.get('unknown', 0):>8,} "
+                f"{counts.get('duplicate', 0):>5,}  {run_text}"
             )
             if rejected:
                 out(
@@ -110,12 +116,17 @@ def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
         return {}
     counts: dict[tuple[str, str], dict[str, int]] = {}
     with connect(path, read_only=True, timeout_seconds=600) as conn:
-        for feed, provider, loaded, quarantined in conn.execute(
-            "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined) from ops.source_files "
-            "where partition_date = ? group by all",
+        for feed, provider, loaded, quarantined, unknown, duplicate in conn.execute(
+            "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined), sum(rows_with_unknown_values), "
+            "sum(rows_duplicate) from ops.source_files where partition_date = ? group by all",
             [day],
         ).fetchall():
-            counts[(feed, provider)] = {"loaded": int(loaded), "quarantined": int(quarantined)}
+            counts[(feed, provider)] = {
+                "loaded": int(loaded),
+                "quarantined": int(quarantined),
+                "unknown": int(unknown or 0),
+                "duplicate": int(duplicate or 0),
+            }
         for feed, provider, n in conn.execute(
             "select feed, provider_code, count(*) from ops.rejected_files where partition_date = ? group by all", [day]
         ).fetchall():

@@ -217,8 +217,14 @@ def test_rerun_leaves_opel_tables_identical(small_config: Env):
         "marts.opel_system_daily",
     ]
     env.materialize("2025-01-15")
-    reason = env.query("select reason, value from ops.quarantine where column_name = 'escalation_beds_pct'").row(0)
-    assert reason == ("between 0 and 100", "130")
+    reason = env.query(
+        "select reason, value, action from ops.quarantine where column_name = 'escalation_beds_pct'"
+    ).row(0)
+    assert reason == ("between 0 and 100", "130", "value set to unknown")
+    # Brief 7.2: the parameter is unknown, RY8's OPEL 2 stands and RY8 is not missing.
+    ry8 = env.query("select declared_level, is_missing from marts.opel_daily where provider_code = 'RY8'").row(0)
+    assert ry8 == (2, False)
+    assert env.query("select escalation_beds_pct from raw.opel_submissions where org_code = 'RY8'").item() is None
     first = {t: env.query(f"select * from {t} order by all") for t in tables}
     env.materialize("2025-01-15")
     for table in tables:

@@ -79,25 +79,42 @@ def test_conveyances_are_ed_ambulance_arrivals(january: Env):
                (select count(*) from raw.ambulance_handovers_current)
     """).row(0)
     # Two quarantined January ED rows were ambulance arrivals (CRH on the 22nd, UHDB on the 20th), so
-    # their two conveyances find no ED match; EMAS lost one row itself (the 9th): 2 - 1 = 1 more in EMAS.
-    assert unmatched == 2 and counts[1] - counts[0] == 1
+    # their two conveyances find no ED match. EMAS keeps every January conveyance (the 9th's bad handover
+    # time is an unknown handover, brief 7.2): 2 more in EMAS.
+    assert unmatched == 2 and counts[1] - counts[0] == 2
 
 
 def test_january_rows_all_accounted_for(january: Env):
     by_feed = {
         r[0]: r[1:]
         for r in january.query(
-            "select feed, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.source_files group by feed"
+            "select feed, sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_duplicate), "
+            "sum(rows_with_unknown_values) from ops.source_files group by feed"
         ).rows()
     }
-    for read, loaded, quarantined in by_feed.values():
-        assert read == loaded + quarantined
-    # Injected in January: a duplicated UHDB attendance (2 rows) on the 14th, a UHDB departure before
-    # arrival on the 20th, a CRH department code the mapping lacks on the 22nd: 4 rows.
-    assert by_feed["ed_attendances"][2] == 4
-    assert by_feed["ambulance_handovers"][2] == 1  # an EMAS handover before arrival on the 9th
-    assert by_feed["cnh_cases"][2] == 2  # an unknown DHU outcome on the 8th; outcome and dispatch disagree on the 27th
-    assert by_feed["opel_submissions"][2] == 1  # "OPEL 5" on the 16th
+    for read, loaded, quarantined, duplicate, _ in by_feed.values():
+        assert read == loaded + quarantined + duplicate
+    # Injected in January, as (quarantined, duplicate rows ignored, loaded with a value unknown):
+    # ED: a UHDB departure before arrival on the 20th and a CRH department code the mapping lacks on the
+    # 22nd are quarantined; the UHDB attendance sent twice on the 14th counts once.
+    assert by_feed["ed_attendances"][2:] == (2, 1, 0)
+    assert by_feed["ambulance_handovers"][2:] == (0, 0, 1)  # a handover before arrival on the 9th: unknown
+    # An unknown DHU outcome on the 8th; outcome and dispatch disagree on the 27th: both cases count.
+    assert by_feed["cnh_cases"][2:] == (0, 0, 2)
+    assert by_feed["opel_submissions"][2:] == (1, 0, 0)  # "OPEL 5" on the 16th: a submission is its level
+
+
+def test_a_row_sent_twice_counts_once(january: Env):
+    # RDH250114AED0010, a 14-hour stay, sent twice in UHDB's 14 January file (brief 7.1). Quarantined as a
+    # key clash before, Royal Derby's type 1 ED showed 310 attendances, 77 breaches, 10 over 12 hours; one more of each.
+    derby = january.query(
+        "select attendances, breaches, over_12h from marts.ed_four_hour_daily "
+        "where date = date '2025-01-14' and site_code = 'RTG01' and department_type = 1"
+    ).row(0)
+    assert derby == (311, 78, 11)
+    copies = january.query("select file_name, source_row, duplicate_of_row from ops.duplicate_rows").rows()
+    assert copies == [("UHDB_ED_20250114_20250115T0600.csv", 669, 12)]  # the file's lines 669 and 12
+    assert january.query("select count(*) from raw.ed_attendances where record_id = 'RDH250114AED0010'").item() == 1
 
 
 def test_january_opel_matches_the_samples_on_most_days(january: Env):

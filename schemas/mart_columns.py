@@ -419,17 +419,17 @@ COLUMNS: dict[str, dict[str, str]] = {
             "Distinct submissions the provider made for the day (a copy in several exports counts once); 0 if none."
         ),
         "declared_level": (
-            "Declared OPEL level 1-4: the latest submission at or before 11:00 local time, else the latest submission "
-            "of the day; null when there was none."
+            "Declared OPEL level 1-4 (brief 7.3): the latest submission at or before 11:00 local time; on a late day "
+            "the latest submission of the day; null when there was none."
         ),
         "submitted_at": (
             "Local (Europe/London) time the submission giving declared_level was made; null when there was none."
         ),
-        "is_late": "True when the provider submitted for the day but only after 11:00 local time; false otherwise.",
+        "is_late": "True when the provider's first submission of the day came after 11:00 local time; false otherwise.",
         "is_missing": "True when no submission was made at or before 11:00 local time, whether or not one came later.",
         "changed_during_day": (
-            "True when the day's submissions carry more than one level, before or after 11:00; false with one level "
-            "or none."
+            "True when the day's last submission came after 11:00 with a level other than the 11:00 declared_level "
+            "(brief 7.3: changed after 11:00); changes before 11:00, and late days, are false."
         ),
         "comment": "Free-text comment of the submission giving declared_level, with NHS numbers removed; null if none.",
         "derived_score": (
@@ -469,6 +469,11 @@ COLUMNS: dict[str, dict[str, str]] = {
             "The pipeline's mean handover time in minutes for the trust on date (handover_trust.mean_minutes); null "
             "when it has no handover figures or no mean."
         ),
+        "changed_to_level": (
+            "The level the day's last submission after 11:00 changed to, shown beside declared_level (which it does "
+            "not replace); null unless changed_during_day."
+        ),
+        "changed_at": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
     },
     "opel_system_daily": {
         "date": "OPEL day (Europe/London).",

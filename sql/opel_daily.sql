@@ -1,5 +1,6 @@
 -- purpose: every expected provider's OPEL for one day: declared level, timeliness, derived level and the cross-check against the pipeline's own figures
-insert into marts.opel_daily
+-- By name: changed_to_level and changed_at were added to old warehouses at the end of the table.
+insert into marts.opel_daily by name
 with expected as (
     select provider_code, role from ref.providers where submits_opel = 'yes'
 ),
@@ -29,10 +30,12 @@ select
     coalesce(d.submissions, 0) as submissions,
     d.declared_level,
     d.submitted_at,
-    -- Late: its only submissions came after 11:00. Missing: nothing by 11:00 (brief 2.1), late or not.
+    -- Brief 7.3. Late: the first submission came after 11:00. Missing: nothing by 11:00, late or not.
     coalesce(not d.any_on_time, false) as is_late,
     coalesce(not d.any_on_time, true) as is_missing,
     coalesce(d.changed_during_day, false) as changed_during_day,
+    d.changed_to_level,
+    d.changed_at,
     d.comment,
     s.derived_score,
     s.derived_level,

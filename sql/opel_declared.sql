@@ -1,4 +1,4 @@
--- purpose: each provider's declared OPEL submission per day (latest by the 11:00 cut-off, else latest late) with its timeliness flags
+-- purpose: each provider's OPEL per day (brief 7.3): the level at 11:00 (else the latest late one), its timeliness, and any different level the day ended on after 11:00
 create or replace view raw.opel_declared as
 with submissions as (
     -- One submission can appear in several exports: keep one copy, from the latest export.
@@ -16,11 +16,22 @@ flagged as (
         -- comparison is right here: the cut-off is a local time on either side of a clock change.
         submitted_at <= date + interval 11 hour as on_time,
         count(*) over provider_day as submissions,
-        min(declared_level) over provider_day <> max(declared_level) over provider_day as changed_during_day,
-        bool_or(submitted_at <= date + interval 11 hour) over provider_day as any_on_time
+        bool_or(submitted_at <= date + interval 11 hour) over provider_day as any_on_time,
+        arg_max(declared_level, submitted_at) over provider_day as last_level,
+        max(submitted_at) over provider_day as last_submitted_at
     from submissions
     window provider_day as (partition by org_code, date)
+),
+declared as (
+    select *
+    from flagged
+    qualify row_number() over (partition by org_code, date order by on_time desc, submitted_at desc) = 1
 )
-select *
-from flagged
-qualify row_number() over (partition by org_code, date order by on_time desc, submitted_at desc) = 1;
+select
+    * exclude (last_level, last_submitted_at),
+    -- Brief 7.3: only a level the day ends on after 11:00 is a change; earlier ones are history, and
+    -- a late day has no 11:00 level to change from (its declared level is already the last one).
+    coalesce(any_on_time and last_level <> declared_level, false) as changed_during_day,
+    case when any_on_time and last_level <> declared_level then last_level end as changed_to_level,
+    case when any_on_time and last_level <> declared_level then last_submitted_at end as changed_at
+from declared;

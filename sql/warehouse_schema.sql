@@ -366,8 +366,13 @@ create table if not exists marts.opel_daily (
     pct_over_12h_pipeline double,
     mean_handover_submitted double,
     mean_handover_pipeline double,
+    changed_to_level tinyint,
+    changed_at timestamp,
     primary key (date, provider_code)
 );
+-- Brief 7.3's "changed after 11:00, and to what", for warehouses made before it.
+alter table marts.opel_daily add column if not exists changed_to_level tinyint;
+alter table marts.opel_daily add column if not exists changed_at timestamp;
 
 -- Why a derived level is what it is: one row per provider, day and parameter scored.
 create table if not exists marts.opel_parameter_scores (

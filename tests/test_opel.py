@@ -1,14 +1,20 @@
-"""Hand-worked OPEL: derived score and level, timeliness at 11:00, latest-before-cut-off, system level, cross-check."""
+"""Hand-worked OPEL: derived score and level, timeliness at 11:00, latest-before-cut-off, system level, cross-check.
+
+The brief 7.3 rules on the day (on time, changed before 11:00, changed after 11:00, late only, nothing) share one
+materialised day, one provider per rule, each asserted by its own test.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource
-from tests.conftest import Env, emas_row, opel_row, uhdb_row
+from tests.conftest import TEST_KEY, Env, emas_row, opel_row, uhdb_row
 
 SMALL_CONFIG = """
 parameters:
@@ -106,7 +112,8 @@ def test_timeliness_at_eleven_on_the_spring_clock_change(env: Env):
     assert flags["RFS"] == (True, True, 2)  # late; nothing by 11:00, so also missing at the cut-off
     assert flags["RY8"] == (True, True, 2)
     assert flags["RX9"] == (False, True, None) and flags["RXM"] == (False, True, None)
-    assert flags["DHU"] == (False, False, 3) and opel["DHU"]["changed_during_day"]
+    # DHU's 08:00 OPEL 2 -> 10:00 OPEL 3 is history before the cut-off, not a change of the day's level (brief 7.3).
+    assert flags["DHU"] == (False, False, 3) and not opel["DHU"]["changed_during_day"]
 
 
 def test_timeliness_on_the_autumn_clock_change(env: Env):
@@ -148,7 +155,13 @@ def test_latest_before_cut_off_wins_and_every_submission_is_kept(env: Env):
     rtg = _opel(env, "2025-01-15")["RTG"]
     # Declared = latest at or before 11:00 (10:45, OPEL 2), not the later OPEL 4.
     assert (rtg["declared_level"], str(rtg["submitted_at"]), rtg["submissions"]) == (2, "2025-01-15 10:45:00", 3)
-    assert rtg["changed_during_day"] and not rtg["is_late"]
+    # The 11:30 OPEL 4 is shown beside the 11:00 level, not instead of it (brief 7.3).
+    assert (rtg["changed_during_day"], rtg["changed_to_level"], str(rtg["changed_at"])) == (
+        True,
+        4,
+        "2025-01-15 11:30:00",
+    )
+    assert not rtg["is_late"]
     # The audit table keeps every row of every export: 2 + 3.
     assert env.query("select count(*) from raw.opel_submissions where org_code = 'RTG'").item() == 5
 
@@ -229,3 +242,86 @@ def test_rerun_leaves_opel_tables_identical(small_config: Env):
     env.materialize("2025-01-15")
     for table in tables:
         assert first[table].height > 0 and first[table].equals(env.query(f"select * from {table} order by all")), table
+
+
+# Brief 7.3 on one day, 15 January 2025 (GMT, so local = UTC), one provider per rule. The portal exports at
+# 12:00 and again at 16:00 with everything so far: a submission seen in both exports is one submission.
+RULES_DAY = "2025-01-15"
+MORNING = [
+    opel_row("RTG", "15/01/2025", "15/01/2025 09:30:00", 3),  # on time, once
+    opel_row("RFS", "15/01/2025", "15/01/2025 08:15:00", 2),  # changed before 11:00 ...
+    opel_row("RFS", "15/01/2025", "15/01/2025 10:40:00", 3),  # ... to 3
+    opel_row("RX9", "15/01/2025", "15/01/2025 09:00:00", 3),  # on time, then changed after 11:00 (afternoon)
+    opel_row("DHU", "15/01/2025", "15/01/2025 09:00:00", 2),  # on time; up and back down after 11:00
+    opel_row("RY8", "15/01/2025", "15/01/2025 11:20:00", 2),  # late only (11:20 is before the 12:00 export)
+    # RXM sends nothing at all.
+]
+AFTERNOON = [
+    opel_row("RX9", "15/01/2025", "15/01/2025 13:30:00", 4),
+    opel_row("DHU", "15/01/2025", "15/01/2025 12:30:00", 3),
+    opel_row("DHU", "15/01/2025", "15/01/2025 14:00:00", 2),
+    opel_row("RY8", "15/01/2025", "15/01/2025 14:45:00", 3),
+]
+
+
+@pytest.fixture(scope="module")
+def rules_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Env, dg.ExecuteInProcessResult]:
+    env = Env(tmp_path_factory.mktemp("opel_rules"))
+    env.write_opel("20250115", "202501151200", MORNING)
+    env.write_opel("20250115", "202501151600", MORNING + AFTERNOON)
+    with pytest.MonkeyPatch.context() as patch:  # module fixtures run outside the per-test key fixture
+        patch.setenv(KEY_ENV, TEST_KEY)
+        result = env.materialize(RULES_DAY)
+    return env, result
+
+
+MART_COLUMNS = (
+    "submissions",
+    "declared_level",
+    "submitted_at",
+    "is_late",
+    "is_missing",
+    "changed_during_day",
+    "changed_to_level",
+    "changed_at",
+)
+
+
+def _rule(rules_day: tuple[Env, dg.ExecuteInProcessResult], provider: str) -> tuple:
+    env, _ = rules_day
+    row = _opel(env, RULES_DAY)[provider]
+    return tuple(str(row[c]) if c.endswith("_at") and row[c] is not None else row[c] for c in MART_COLUMNS)
+
+
+def test_on_time_declares_the_level_submitted(rules_day):
+    # RTG: one submission at 09:30, in both exports -> 1 submission, OPEL 3, on time, nothing changed.
+    assert _rule(rules_day, "RTG") == (1, 3, "2025-01-15 09:30:00", False, False, False, None, None)
+
+
+def test_change_before_eleven_is_history_not_a_change(rules_day):
+    # RFS: 08:15 OPEL 2 then 10:40 OPEL 3, both by 11:00 -> the latest by 11:00 (10:40, OPEL 3) is declared,
+    # and the day's level did not change: the 08:15 submission is history.
+    assert _rule(rules_day, "RFS") == (2, 3, "2025-01-15 10:40:00", False, False, False, None, None)
+
+
+def test_change_after_eleven_sits_beside_the_eleven_oclock_level(rules_day):
+    # RX9: 09:00 OPEL 3, then 13:30 OPEL 4 -> declared stays 3 (09:00); changed after 11:00 to 4 at 13:30.
+    assert _rule(rules_day, "RX9") == (2, 3, "2025-01-15 09:00:00", False, False, True, 4, "2025-01-15 13:30:00")
+    # DHU: 09:00 OPEL 2, 12:30 OPEL 3, 14:00 OPEL 2 -> the day ends on its 11:00 level: declared 2, no change shown.
+    assert _rule(rules_day, "DHU") == (3, 2, "2025-01-15 09:00:00", False, False, False, None, None)
+
+
+def test_late_only_shows_the_latest_of_the_day_flagged_missing_and_late(rules_day):
+    # RY8: first at 11:20 (OPEL 2), then 14:45 (OPEL 3) -> nothing by 11:00: missing and late; the level shown is
+    # the latest of the day (14:45, OPEL 3); no 11:00 level to change from.
+    assert _rule(rules_day, "RY8") == (2, 3, "2025-01-15 14:45:00", True, True, False, None, None)
+
+
+def test_nothing_at_all_is_missing_not_late(rules_day):
+    # RXM sent nothing: a row with no level, missing, not late.
+    assert _rule(rules_day, "RXM") == (0, None, None, False, True, False, None, None)
+    env, result = rules_day
+    # The system level leaves out both providers with nothing by 11:00; the flags pass the mart's own check.
+    assert env.query("select providers_missing from marts.opel_system_daily").item() == "RXM, RY8"
+    [flags_check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "opel_flags_are_consistent"]
+    assert flags_check.passed

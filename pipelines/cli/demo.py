@@ -127,7 +127,7 @@ def _print_summary(path: str, latest: date) -> None:
         ).fetchall()
         opel = conn.sql(
             "select provider_code, declared_level, derived_level, derived_score, is_late, is_missing, "
-            "changed_during_day, ed_4h_pct_submitted, ed_4h_pct_pipeline from marts.opel_daily "
+            "changed_during_day, changed_to_level, ed_4h_pct_submitted, ed_4h_pct_pipeline from marts.opel_daily "
             "where date = $d order by provider_code",
             params={"d": latest},
         ).fetchall()
@@ -188,9 +188,9 @@ def _print_summary(path: str, latest: date) -> None:
         f"  {'provider':<9} {'declared':>8} {'derived':>7} {'score':>6}  {'timeliness':<22} "
         f"{'4-hour submitted / pipeline':>28}"
     )
-    for code, declared, derived, score, late, missing, changed, submitted, pipeline in opel:
+    for code, declared, derived, score, late, missing, changed, changed_to, submitted, pipeline in opel:
         timeliness = "missing" if missing and not late else "late" if late else "on time"
-        timeliness += ", changed" if changed else ""
+        timeliness += f", after 11:00 {changed_to}" if changed else ""
         check = f"{_pct(submitted)} / {_pct(pipeline)}" if submitted is not None else ""
         print(
             f"  {code:<9} {_level(declared):>8} {_level(derived):>7} {score if score is not None else '':>6}  "

@@ -555,7 +555,7 @@ def _uhdb_frame(rows: list[dict], cutoff: datetime, nhs: list[str]) -> pl.DataFr
         dta = r["dta"] if r["dta"] and r["dta"] <= cutoff else None
         out.append(
             {
-                "ATTENDANCE_ID": f"{r['unit'].site}{r['arrival'].strftime('%y%m%d')}{r['unit'].unit}{r['seq']:04d}",
+                "ATTENDANCE_ID": f"{r['unit'].site}{_local(r['arrival']):%y%m%d}{r['unit'].unit}{r['seq']:04d}",
                 "SITE": r["unit"].site,
                 "UNIT": r["unit"].unit,
                 "ARRIVAL_DTTM": _fmt(_local(r["arrival"]), "%Y-%m-%d %H:%M:%S"),
@@ -579,7 +579,7 @@ def _crh_frame(rows: list[dict], cutoff: datetime) -> pl.DataFrame:
         outcome = "" if open_ else "Admitted" if r["admitted"] else "Transferred" if r["transferred"] else "Discharged"
         out.append(
             {
-                "Attendance Ref": f"CRH-{r['arrival'].strftime('%Y%m%d')}-{r['unit'].dept_type}{r['seq']:04d}",
+                "Attendance Ref": f"CRH-{_local(r['arrival']):%Y%m%d}-{r['unit'].dept_type}{r['seq']:04d}",
                 "Department": r["unit"].unit,
                 # Free text in Windows-1252 (the en dash is byte 0x96): decoding as UTF-8 would fail.
                 "Location": "Chesterfield Royal \u2013 Calow",

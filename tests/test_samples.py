@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from tests.conftest import SAMPLES, Env, sample_env
@@ -178,3 +179,24 @@ def test_the_demo_summary_prints_the_january_figures_beside_the_brief(january: E
         line = next(x for x in printed.splitlines() if x.strip().startswith(code + " ") and " all_types " in x)
         assert f"{pct:5.1f}%" in line and f"{BRIEF_JANUARY[code]:5.1f}%" in line, line
     assert "System QJ2: OPEL" in printed
+
+
+def _ed_csvs() -> pl.DataFrame:
+    """Every UHDB and CRH CSV row as (id, arrival day); CRH's workbooks only repeat CSV rows."""
+    frames = []
+    for path in sorted((SAMPLES / "ed_attendances" / "uhdb").glob("*.csv")):
+        frame = pl.read_csv(path, infer_schema_length=0)
+        frames.append(frame.select(id="ATTENDANCE_ID", arrival_day=pl.col("ARRIVAL_DTTM").str.slice(0, 10)))
+    for path in sorted((SAMPLES / "ed_attendances" / "crh").glob("*.csv")):
+        frame = pl.read_csv(path, separator=";", encoding="cp1252", infer_schema_length=0)
+        day = pl.col("Arrival Date Time").str.strptime(pl.Date, "%d/%m/%Y %H:%M", strict=False).cast(pl.Utf8)
+        frames.append(frame.select(id="Attendance Ref", arrival_day=day))
+    return pl.concat(frames)
+
+
+def test_an_ed_record_id_names_one_attendance():
+    # Ids carry the local arrival date: the UTC date gave 31 March's 00:00-00:59 BST arrivals 30 March's ids.
+    rows = _ed_csvs().filter(pl.col("arrival_day").str.contains(r"^\d{4}-\d{2}-\d{2}$"))  # not 5 Mar's "31/02"
+    days = rows.group_by("id").agg(pl.col("arrival_day").n_unique().alias("days"))
+    assert days.filter(pl.col("days") > 1).height == 0
+    assert rows.filter(pl.col("id").str.contains("250330|20250330"))["arrival_day"].unique().to_list() == ["2025-03-30"]

@@ -618,6 +618,12 @@ def _write_crh_corrections(frame: pl.DataFrame, day: date, extracted: datetime, 
         typed.write_excel(book, worksheet="Attendances", dtype_formats={pl.Datetime: "dd/mm/yyyy hh:mm"})
 
 
+# Brief 7.1 cases planted in UHDB's files (docs/sample-data.md gives the figures they move). UHDB's layout
+# says its re-sends are full, so the later 19 February file without RDH250219UTC0051 withdraws it.
+REUSED_ID_DAY = date(2025, 2, 12)
+WITHDRAWAL_DAY, WITHDRAWN_ID = date(2025, 2, 19), "RDH250219UTC0051"
+
+
 def _inject_mess(provider: str, day: date, frame: pl.DataFrame) -> pl.DataFrame:
     """A few bad rows of the kinds real extracts carry, on fixed days, so quarantine has work to do."""
     rows = frame.to_dicts()
@@ -629,6 +635,10 @@ def _inject_mess(provider: str, day: date, frame: pl.DataFrame) -> pl.DataFrame:
         rows[7]["NHS_NUMBER"] = "9991234568"  # fails the modulus 11 check
     if provider == "UHDB" and day == date(2025, 3, 5):
         rows[3]["ARRIVAL_DTTM"] = "31/02/2025 10:00"  # not a date at all
+    if provider == "UHDB" and day == REUSED_ID_DAY:
+        # A walk-in on 12 February sent under the id of a 5 February attendance (brief 7.1: a reused id).
+        (row,) = (r for r in rows if r["ATTENDANCE_ID"] == "RDH250212AED0040")
+        row["ATTENDANCE_ID"] = "RDH250205AED0040"
     if provider == "CRH" and day == date(2025, 1, 22):
         rows[4]["Department"] = "Minors"  # a department code the mapping does not know
     if provider == "CRH" and day == date(2025, 2, 11):
@@ -670,6 +680,13 @@ def generate(out: Path = OUT) -> dict[str, int]:
         _write_uhdb(frame, day, first, out)
         counts["files"] += 1
         counts["rows"] += frame.height
+        if day == WITHDRAWAL_DAY:
+            # A registration made in error is deleted and the day re-sent at 06:15: the 06:00 rows less that one.
+            # No open attendance passes 4 or 12 hours by 06:15, so the withdrawal is all the later file changes.
+            frame = frame.filter(pl.col("ATTENDANCE_ID") != WITHDRAWN_ID)
+            _write_uhdb(frame, day, first + timedelta(minutes=15), out)
+            counts["files"] += 1
+            counts["rows"] += frame.height
         # About a third of days UHDB re-sends the whole day next morning, with late departures filled in.
         if rng.random() < 0.35 and day != LAST:
             resend = first + timedelta(days=1)

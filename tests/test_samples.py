@@ -194,9 +194,23 @@ def _ed_csvs() -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def test_an_ed_record_id_names_one_attendance():
+def test_an_ed_record_id_names_one_attendance_except_the_planted_reuse():
     # Ids carry the local arrival date: the UTC date gave 31 March's 00:00-00:59 BST arrivals 30 March's ids.
     rows = _ed_csvs().filter(pl.col("arrival_day").str.contains(r"^\d{4}-\d{2}-\d{2}$"))  # not 5 Mar's "31/02"
     days = rows.group_by("id").agg(pl.col("arrival_day").n_unique().alias("days"))
-    assert days.filter(pl.col("days") > 1).height == 0
+    assert days.filter(pl.col("days") > 1)["id"].to_list() == ["RDH250205AED0040"]  # docs/sample-data.md
     assert rows.filter(pl.col("id").str.contains("250330|20250330"))["arrival_day"].unique().to_list() == ["2025-03-30"]
+
+
+def test_the_planted_withdrawal_is_the_only_difference_in_the_later_full_file():
+    from schemas.registry import load_feed_configs
+
+    (uhdb,) = (c for c in load_feed_configs("ed_attendances") if c.provider_code == "RTG")
+    assert uhdb.resend == "full"
+    folder = SAMPLES / "ed_attendances" / "uhdb"
+    first, later = (
+        pl.read_csv(folder / f"UHDB_ED_20250219_{t}.csv", infer_schema_length=0)
+        for t in ("20250220T0600", "20250220T0615")
+    )
+    assert first.filter(pl.col("ATTENDANCE_ID") != "RDH250219UTC0051").equals(later)
+    assert first.height == later.height + 1

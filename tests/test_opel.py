@@ -293,6 +293,27 @@ def _rule(rules_day: tuple[Env, dg.ExecuteInProcessResult], provider: str) -> tu
     return tuple(str(row[c]) if c.endswith("_at") and row[c] is not None else row[c] for c in MART_COLUMNS)
 
 
+def _brief_opel_rows(env: Env) -> dict[str, str]:
+    import re
+    from datetime import UTC, date, datetime
+
+    import duckdb
+
+    from pipelines.brief.data import read_brief
+    from pipelines.brief.render import render_brief
+
+    with duckdb.connect(str(env.warehouse), read_only=True) as conn:
+        data = read_brief(
+            conn,
+            date(2025, 1, 15),
+            feeds_dir=env.feeds_dir,
+            landing=env.landing,
+            now=datetime(2025, 1, 16, 9, tzinfo=UTC),
+        )
+        html = render_brief(data, str(env.warehouse))
+    return dict(re.findall(r'<tr data-org="(\w+)">(.*?)</tr>', html, re.S))
+
+
 def test_on_time_declares_the_level_submitted(rules_day):
     # RTG: one submission at 09:30, in both exports -> 1 submission, OPEL 3, on time, nothing changed.
     assert _rule(rules_day, "RTG") == (1, 3, "2025-01-15 09:30:00", False, False, False, None, None)
@@ -309,6 +330,10 @@ def test_change_after_eleven_sits_beside_the_eleven_oclock_level(rules_day):
     assert _rule(rules_day, "RX9") == (2, 3, "2025-01-15 09:00:00", False, False, True, 4, "2025-01-15 13:30:00")
     # DHU: 09:00 OPEL 2, 12:30 OPEL 3, 14:00 OPEL 2 -> the day ends on its 11:00 level: declared 2, no change shown.
     assert _rule(rules_day, "DHU") == (3, 2, "2025-01-15 09:00:00", False, False, False, None, None)
+    # The brief's OPEL tile says so beside the 11:00 level; RFS's change before 11:00 is not mentioned.
+    tiles = _brief_opel_rows(rules_day[0])
+    assert "changed after 11:00</strong> to OPEL 4 at 13:30" in tiles["RX9"]
+    assert "changed" not in tiles["RFS"] and "changed" not in tiles["DHU"]
 
 
 def test_late_only_shows_the_latest_of_the_day_flagged_missing_and_late(rules_day):

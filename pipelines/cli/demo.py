@@ -190,7 +190,7 @@ def _print_summary(path: str, latest: date) -> None:
     )
     for code, declared, derived, score, late, missing, changed, changed_to, submitted, pipeline in opel:
         timeliness = "missing" if missing and not late else "late" if late else "on time"
-        timeliness += f", after 11:00 {changed_to}" if changed else ""
+        timeliness += f", changed to {changed_to}" if changed else ""
         check = f"{_pct(submitted)} / {_pct(pipeline)}" if submitted is not None else ""
         print(
             f"  {code:<9} {_level(declared):>8} {_level(derived):>7} {score if score is not None else '':>6}  "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,6 +299,31 @@ def sample_env(root: Path, first: str, last: str, brief: bool = False) -> Env:
         patch.setenv(KEY_ENV, TEST_KEY)
         env.materialize(first, last, brief=brief)
     return env
+
+
+# The bundled samples' whole range (data_samples/generate.py), for the tests that check every day of it.
+SAMPLE_RANGE = ("2024-12-01", "2025-03-31")
+
+
+@pytest.fixture(scope="session")
+def whole_samples(tmp_path_factory) -> Env:
+    """A warehouse built from every sample day as one run (about a minute), built once and only read after.
+
+    Each xdist worker has a session of its own: the first worker to ask builds it in the run's shared
+    temporary folder while the others wait on the lock, so two cores never build it twice.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return sample_env(tmp_path_factory.mktemp("whole_samples"), *SAMPLE_RANGE)
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to its workers
+    root = shared / "whole_samples"
+    with (shared / "whole_samples.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "built").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a worker that failed part-way
+            root.mkdir()
+            sample_env(root, *SAMPLE_RANGE)
+            (root / "built").touch()
+    return Env(root)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from tests.oracle.identity import Outcome, Record, current_records, drop_copies
 from tests.oracle.landing import Row, code, event, instant, minutes, text
 from tests.oracle.reference import Reference
 
-LONGEST_STAY = timedelta(days=7)  # a longer stay is a keying slip: the departure becomes unknown
+LONGEST_STAY = timedelta(days=7)  # a longer stay is a keying slip: the record cannot be measured
 
 
 def record_id(row: Row) -> str | None:
@@ -29,14 +29,17 @@ def attendance(row: Row, ref: Reference, events: list) -> Record | None:
         if arrival is None or arrival > row.extracted_utc
         else "departure before arrival"
         if departure is not None and departure < arrival
+        # The 4-hour measure itself: an unknown departure would read as still in the department.
+        else "implausible departure"
+        if departure is not None and (departure - arrival > LONGEST_STAY or departure > row.extracted_utc)
+        # The 4-hour mart's key: a type the layout does not map cannot be placed.
+        else "unmapped department type"
+        if code(row, "department_type") is None
         else None
     )
     if problem:
         events.append(event(row, f"quarantined: {problem}", rid))
         return None
-    if departure is not None and (departure - arrival > LONGEST_STAY or departure > row.extracted_utc):
-        row.notes.append("departure_at: implausible, set to unknown")
-        departure = None
     values = {"department_type": code(row, "department_type"), "departure": departure}
     return Record(row, row.config.provider_code, rid, site, arrival, values)
 

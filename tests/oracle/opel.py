@@ -71,7 +71,9 @@ def submissions(rows: list[Row], ref: Reference) -> tuple[list[Submission], list
             continue
         level = code(row, "declared_level")
         if level is None:
-            events.append(event(row, "declared level set to unknown", org, when))
+            # A submission is its level: without a valid one it declares nothing (the provider may be missing).
+            events.append(event(row, "quarantined: no valid declared level", org, when))
+            continue
         parameters = {}
         for name, (low, high) in RANGES.items():
             value = number(row, name)
@@ -103,7 +105,9 @@ def declarations(subs: list[Submission], ref: Reference, days: list[date]) -> di
             on_time = [s for s in today if s.submitted <= cut_off]
             if on_time:
                 declared = on_time[-1]
-                later = [s for s in today if s.submitted > cut_off and s.level not in (None, declared.level)]
+                # Where the day ended: the last submission, when it came after 11:00 with another level (a level
+                # changed and changed back by the evening is the 11:00 level again).
+                later = [today[-1]] if today[-1].submitted > cut_off and today[-1].level != declared.level else []
                 changed = bool(later)
             else:
                 # Late: the level shown is the day's latest, flagged missing and late (no 11:00 level to change).
@@ -115,6 +119,7 @@ def declarations(subs: list[Submission], ref: Reference, days: list[date]) -> di
                 "is_missing": not on_time,
                 "changed_during_day": changed,
                 "changed_to_level": later[-1].level if later else None,
+                "changed_at": later[-1].submitted if later else None,
             }
     return out
 
@@ -214,6 +219,7 @@ def opel_daily(declared: dict[tuple, dict], scores: list[dict], ed: list[dict], 
                 "is_missing": decl["is_missing"],
                 "changed_during_day": decl["changed_during_day"],
                 "changed_to_level": decl["changed_to_level"],
+                "changed_at": decl["changed_at"],
                 "comment": submission.comment if submission else None,
                 "derived_score": derived_score,
                 "derived_level": derived_level,

@@ -150,3 +150,32 @@ def test_every_attendance_around_the_clock_change_counts_once_on_its_day(whole_s
         trust=trust,
     ).item()
     assert counted == expected, f"{trust} on {day}: {counted} attendances counted, {path.name} holds {expected}"
+
+
+def test_the_readmes_january_figures_are_the_samples(whole_samples: Env):
+    # The README re-states January 2025 from the samples; a change that moves them must move the README too.
+    readme = (SAMPLES.parents[1] / "README.md").read_text()
+    paragraph = " ".join(readme[readme.index("On the bundled samples") :].split("\n\n")[0].split())
+    trusts = dict(
+        whole_samples.query(
+            "select org_code, round(pct_within_4h, 1)::varchar || '% of ' || format('{:,}', attendances) "
+            "from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
+            "and scope = 'all_types' and level in ('trust', 'system')"
+        ).rows()
+    )
+    hours = whole_samples.query(
+        "select round(hours_lost)::bigint from marts.handover_rollup where date = date '2025-01-31' "
+        "and period = 'month_to_date' and level = 'site' and org_code = 'RTG01'"
+    ).item()
+    cases, avoided = whole_samples.query(
+        "select cases, dispatches_avoided from marts.cnh_deflection_monthly "
+        "where month = date '2025-01-01' and referral_source = 'emas_cat34'"
+    ).row(0)
+    expected = [
+        f"CRH **{trusts['RFS'].replace('% of', '%** of')}",
+        f"UHDB **{trusts['RTG'].replace('% of', '%** of')}",
+        f"the system **{trusts['QJ2'].replace('% of', '%** of')}",
+        f"Royal Derby **{hours:,}** handover hours lost",
+        f"**{cases:,}** hub cases with **{avoided:,}** dispatches avoided",
+    ]
+    assert [e for e in expected if e not in paragraph] == [], paragraph

@@ -17,7 +17,7 @@ from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
-from pipelines.warehouse import ensure_schema, replace_partition, sql
+from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
 from schemas import catalogue
 from schemas.canonical import FeedSpec, Reference
 from schemas.catalogue import Feed
@@ -25,8 +25,21 @@ from schemas.clock import LONDON
 from schemas.registry import BrokenLayout, FeedConfig, load_feed_layouts
 
 
-def raw_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+def raw_check_specs(key: dg.AssetKey, entry: Feed) -> list[dg.AssetCheckSpec]:
+    identity = (
+        [
+            dg.AssetCheckSpec(
+                "every_record_id_names_one_record",
+                asset=key,
+                description="No version sends a known id for a different record (brief 7.1); such versions are "
+                "listed in ops.record_ids_reused and never counted.",
+            )
+        ]
+        if entry.identity
+        else []
+    )
     return [
+        *identity,
         dg.AssetCheckSpec(
             "record_keys_unique_per_file",
             asset=key,
@@ -59,6 +72,29 @@ def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date,
             "duplicate_keys": duplicates.height,
             "detail": preview(duplicates) if duplicates.height else "every key is unique within its file",
             **failing_days(duplicates["partition_date"]),
+        },
+    )
+
+
+def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
+    reused = conn.sql(
+        f"select * from {quoted(feed.identity.names(feed.name)['reused_in'])}($first, $last) order by all",
+        params={"first": first, "last": last},
+    ).pl()
+    return dg.AssetCheckResult(
+        check_name="every_record_id_names_one_record",
+        passed=reused.height == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=None
+        if reused.height == 0
+        else f"{reused.height} version(s) reuse an id for a different record, not counted: "
+        + "; ".join(
+            f"{r['file_name']} line {r['source_row']}: {r['reason']}" for r in reused.head(3).iter_rows(named=True)
+        ),
+        metadata={
+            "versions_not_counted": reused.height,
+            "detail": preview(reused.drop("feed", "action")) if reused.height else "every id names one record",
+            **failing_days(reused["partition_date"]),
         },
     )
 
@@ -277,7 +313,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 description="Every landed file could be read with its provider's layout (else ops.rejected_files "
                 "names it).",
             ),
-            *raw_check_specs(key),
+            *raw_check_specs(key, entry),
         ],
     )
     def _raw_feed(
@@ -386,6 +422,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 params={"feed": feed, "first": days[0], "last": days[-1]},
             ).pl()
             unique_keys = unique_keys_result(conn, entry, days[0], days[-1])
+            reused = [reused_ids_result(conn, entry, days[0], days[-1])] if entry.identity else []
             fresh = freshness_result(conn, configs, feed_files.landing, days, entry, listed)
 
         files = pl.concat(files_seen)
@@ -454,6 +491,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                     },
                 ),
                 unique_keys,
+                *reused,
                 contract_result(files, quarantined),
                 fresh,
             ],

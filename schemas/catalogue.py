@@ -44,6 +44,7 @@ class Identity:
             "current_on": f"raw.{feed}_current_on",
             "current": f"raw.{feed}_current",
             "reused": f"raw.{feed}_reused",
+            "reused_in": f"raw.{feed}_reused_in",
             "record_id": self.record_id,
             "site": self.site,
             "placed_at": f"{self.placed}_at",

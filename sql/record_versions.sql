@@ -6,14 +6,15 @@
 -- otherwise the id was reused for another record and that version is kept as history, never counted. The
 -- latest version is withdrawn when its provider sent a later "full" re-send for the same activity day that no
 -- longer holds it. All of it is a function of what the warehouse holds, not of the order files were loaded in.
--- near_day: only the ids with a version placed within two days of it (windows are at most 48 h), so a daily
--- mart's cost follows the day, not the whole table; with no day, every id.
-create or replace macro {versions}(near_day := null) as table
+-- near_first/near_last: only the ids with a version placed within two days of those days (windows are at most
+-- 48 h), so a daily mart's cost follows the day, not the whole table; with no days, every id.
+create or replace macro {versions}(near_first := null, near_last := null) as table
 with candidates as (
     select distinct provider_code, {record_id}
     from {raw_table}
-    where near_day is null
-       or ({placed_at} >= near_day::date - interval 2 day and {placed_at} < near_day::date + interval 3 day)
+    where near_first is null
+       or ({placed_at} >= near_first::date - interval 2 day
+           and {placed_at} < coalesce(near_last, near_first)::date + interval 3 day)
 ),
 versions as (
     select
@@ -72,23 +73,33 @@ from ranked as r;
 create or replace macro {current_on}(day := null) as table
 select * exclude (standing, identity_window_hours, first_site, first_placed_at, first_placed_utc, first_source_file,
                   is_reused)
-from {versions}(near_day := day)
+from {versions}(near_first := day)
 where standing = 'current' and (day is null or {placed_at}::date = day);
 
 create or replace view {current} as
 select * from {current_on}();
 
 -- Versions not counted because their id already names another record: quarantined in the brief's words (7.1).
-create or replace view {reused} as
+-- The _reused_in(first, last) macro lists those of the records the files of those days hold, wherever the
+-- reused version sits, so a run reports what its files touched whichever day came first; with no days, all.
+create or replace macro {reused_in}(first_day, last_day) as table
 select
     {feed} as feed,
-    provider_code,
-    partition_date,
-    source_file as file_name,
-    source_row,
+    v.provider_code,
+    v.partition_date,
+    v.source_file as file_name,
+    v.source_row,
     concat_ws(' / ', {record_id}) as record_key,
-    'record id reused for a different ' || {noun} || ' (first seen ' || first_source_file || ', '
-        || {placed} || ' ' || strftime(first_placed_at, '%Y-%m-%d %H:%M') || ')' as reason,
+    'record id reused for a different ' || {noun} || ' (first seen ' || v.first_source_file || ', '
+        || {placed} || ' ' || strftime(v.first_placed_at, '%Y-%m-%d %H:%M') || ')' as reason,
     'record id reused: not counted' as action
-from {versions}()
-where standing = 'reused';
+from {versions}(near_first := first_day::date - interval 1 day, near_last := last_day) as v
+semi join (
+    select distinct provider_code, {record_id}
+    from {raw_table}
+    where first_day is null or partition_date between first_day and last_day
+) using (provider_code, {record_id})
+where v.standing = 'reused';
+
+create or replace view {reused} as
+select * from {reused_in}(null, null);

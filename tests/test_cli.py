@@ -13,9 +13,18 @@ from tests.conftest import Env, crh_row, uhdb_row
 
 def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     three_uhdb_attendances(env)
-    # A later file for the 15th also carries A0, which arrived 23:40 on the 14th: it counts on the 14th (brief
-    # 7.1), so the 15th's refresh rebuilds the 14th too and says so.
-    env.write_uhdb("20250115", "20250116T0700", [uhdb_row("A0", "2025-01-14 23:40:00", "2025-01-15 01:00:00")])
+    # UHDB's 07:00 re-send of the 15th (its whole day again: resend: full) also carries A0, which arrived 23:40 on
+    # the 14th: it counts on the 14th (brief 7.1), so the 15th's refresh rebuilds the 14th too and says so.
+    env.write_uhdb(
+        "20250115",
+        "20250116T0700",
+        [
+            uhdb_row("A0", "2025-01-14 23:40:00", "2025-01-15 01:00:00"),
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
+        ],
+    )
     done = uec(env, "refresh", "--date", DAY)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -28,7 +37,7 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     )
     progress = [line for line in out[: out.index("Rows per provider")].splitlines() if line.startswith("  ok  ")]
     assert len(progress) == len(set(progress)) and not any(line.startswith("  ... ") for line in out.splitlines())
-    assert "ed_attendances       RTG    2 file(s)         4 read         4 loaded      0 quarantined" in out
+    assert "ed_attendances       RTG    2 file(s)         7 read         7 loaded      0 quarantined" in out
     # Chesterfield sent nothing: warnings name it, and the refresh still succeeds.
     assert "WARN  raw/ed_attendances every_provider_arrived_on_time: MISSING: RFS (Chesterfield Royal Hospital)" in out
     assert "WARN  raw/ed_attendances every_expected_provider_present: 1 row(s) failed: 2025-01-15 RFS" in out

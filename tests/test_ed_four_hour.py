@@ -15,36 +15,46 @@ def _daily(env: Env, day: str):
 def test_spring_day_hand_worked(env: Env):
     # Sunday 30 March 2025: clocks go forward at 01:00 GMT -> 02:00 BST. First extract at 01:00 on
     # 31 March (the cut-off for open attendances); a correction for one record arrives at 06:00.
+    rows = [
+        uhdb_row("R1", "2025-03-30 10:00:00", "2025-03-30 14:00:00"),  # 240 min: within (<= 240)
+        uhdb_row("R2", "2025-03-30 10:00:00", "2025-03-30 14:01:00"),  # 241 min: breach
+        # 00:30 GMT = 00:30 UTC; 05:10 BST = 04:10 UTC: 220 min, within (wall-clock says 280, a breach).
+        uhdb_row("R3", "2025-03-30 00:30:00", "2025-03-30 05:10:00"),
+        # Open; cut-off 01:00 BST 31 Mar = 00:00 UTC; 20:00 BST = 19:00 UTC: 300 min elapsed > 240: breach.
+        uhdb_row("R4", "2025-03-30 20:00:00"),
+        # Open; 22:30 BST = 21:30 UTC: 150 min elapsed <= 240: pending, out of the ratio.
+        uhdb_row("R5", "2025-03-30 22:30:00"),
+        # Open at first extract (23:00 BST = 22:00 UTC, 120 min elapsed) but re-sent below with a departure.
+        uhdb_row("R6", "2025-03-30 23:00:00"),
+        uhdb_row("R7", "2025-03-30 08:00:00", "2025-03-30 20:01:00"),  # 721 min: breach, over 12 hours
+        uhdb_row("R8", "2025-03-30 09:00:00", "2025-03-30 21:00:00"),  # 720 min: breach, not over 12 hours
+    ]
+    env.write_uhdb("20250330", "20250331T0100", rows)
+    env.materialize("2025-03-30")
+    first = _daily(env, "2025-03-30")
+    # attendances 8 = within 2 (R1, R3) + breaches 4 (R2, R4, R7, R8) + pending 2 (R5, R6)
+    assert (first["attendances"], first["within_4h"], first["breaches"], first["pending"]) == (8, 2, 4, 2)
+
+    # UHDB re-sends its whole day (its layout says resend: full). At 06:00 BST (05:00 UTC) R6 has departed
+    # 00:30 on 31 March = 90 min: within. R5 is still open, now measured to 06:00: 22:30 -> 06:00 BST = 450 min,
+    # a breach. The latest version of each wins.
     env.write_uhdb(
         "20250330",
-        "20250331T0100",
+        "20250331T0600",
         [
-            uhdb_row("R1", "2025-03-30 10:00:00", "2025-03-30 14:00:00"),  # 240 min: within (<= 240)
-            uhdb_row("R2", "2025-03-30 10:00:00", "2025-03-30 14:01:00"),  # 241 min: breach
-            # 00:30 GMT = 00:30 UTC; 05:10 BST = 04:10 UTC: 220 min, within (wall-clock says 280, a breach).
-            uhdb_row("R3", "2025-03-30 00:30:00", "2025-03-30 05:10:00"),
-            # Open; cut-off 01:00 BST 31 Mar = 00:00 UTC; 20:00 BST = 19:00 UTC: 300 min elapsed > 240: breach.
-            uhdb_row("R4", "2025-03-30 20:00:00"),
-            # Open; 22:30 BST = 21:30 UTC: 150 min elapsed <= 240: pending, out of the ratio.
-            uhdb_row("R5", "2025-03-30 22:30:00"),
-            # Open at first extract (23:00 BST = 22:00 UTC, 120 min elapsed) but re-sent below with a departure.
-            uhdb_row("R6", "2025-03-30 23:00:00"),
-            uhdb_row("R7", "2025-03-30 08:00:00", "2025-03-30 20:01:00"),  # 721 min: breach, over 12 hours
-            uhdb_row("R8", "2025-03-30 09:00:00", "2025-03-30 21:00:00"),  # 720 min: breach, not over 12 hours
+            r if r["ATTENDANCE_ID"] != "R6" else uhdb_row("R6", "2025-03-30 23:00:00", "2025-03-31 00:30:00")
+            for r in rows
         ],
     )
-    # Re-send: R6 departed 00:30 on 31 March = 90 min: within. The latest version wins.
-    env.write_uhdb("20250330", "20250331T0600", [uhdb_row("R6", "2025-03-30 23:00:00", "2025-03-31 00:30:00")])
-
     env.materialize("2025-03-30")
     row = _daily(env, "2025-03-30")
-    # attendances 8 = within 3 (R1, R3, R6) + breaches 4 (R2, R4, R7, R8) + pending 1 (R5)
+    # attendances 8 = within 3 (R1, R3, R6) + breaches 5 (R2, R4, R5, R7, R8) + pending 0
     assert row["attendances"] == 8
     assert row["within_4h"] == 3
-    assert row["breaches"] == 4
-    assert row["pending"] == 1
-    assert row["over_12h"] == 1  # R7 only
-    assert abs(row["pct_within_4h"] - 100 * 3 / 7) < 1e-9  # 3 / (3 + 4) = 42.857%
+    assert row["breaches"] == 5
+    assert row["pending"] == 0
+    assert row["over_12h"] == 1  # R7 only (R4: 20:00 -> 06:00 = 600 min)
+    assert abs(row["pct_within_4h"] - 100 * 3 / 8) < 1e-9  # 3 / (3 + 5) = 37.5%
     assert abs(row["pct_over_12h"] - 100 * 1 / 8) < 1e-9  # 1 / 8 = 12.5%
 
     # Both versions of R6 are kept for audit; only the latest is current.
@@ -92,7 +102,15 @@ def test_open_attendance_closes_on_resend(env: Env):
     assert (first["attendances"], first["within_4h"], first["breaches"], first["pending"]) == (2, 1, 0, 1)
     assert first["pct_within_4h"] == 100.0  # 1 / (1 + 0): the pending attendance is out of the ratio
 
-    env.write_uhdb("20250115", "20250117T0600", [uhdb_row("X1", "2025-01-15 23:00:00", "2025-01-16 04:00:00")])
+    # UHDB re-sends the whole day (resend: full): X1 closed, X2 as before.
+    env.write_uhdb(
+        "20250115",
+        "20250117T0600",
+        [
+            uhdb_row("X1", "2025-01-15 23:00:00", "2025-01-16 04:00:00"),
+            uhdb_row("X2", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),
+        ],
+    )
     env.materialize("2025-01-15")
     second = _daily(env, "2025-01-15")
     # X1 now 300 min: breach. 1 within, 1 breach: 50%.

@@ -340,7 +340,16 @@ def test_a_full_disk_is_reported_as_such_and_the_warehouse_is_left_as_it_was(bui
         pytest.skip(reason)
     # A correction for the day is waiting, so the refresh has something to write: A1 now breaches 4 hours.
     three_uhdb_attendances(env)
-    env.write_uhdb("20250115", "20250117T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00")])
+    # UHDB re-sends the whole day (resend: full): A1 corrected, A2 and A3 as before.
+    env.write_uhdb(
+        "20250115",
+        "20250117T0600",
+        [
+            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
+        ],
+    )
     afterwards = tmp_path / "afterwards"
     run = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", sys.executable, "-c", textwrap.dedent(FULL_DISK_RUN)]

@@ -104,9 +104,7 @@ def test_a_reused_id_is_listed_in_the_quarantine_and_never_replaces_the_first_re
     env.materialize("2025-03-31", instance=instance, selection=ED_PATH)
     result = env.materialize("2025-03-30", instance=instance, selection=ED_PATH)
     # The run that made the reuse visible says so, though the reused version sits in the other day's file.
-    check = next(
-        c for c in result.get_asset_check_evaluations() if c.check_name == "every_record_id_names_one_record"
-    )
+    check = next(c for c in result.get_asset_check_evaluations() if c.check_name == "every_record_id_names_one_record")
     assert not check.passed and check.metadata["versions_not_counted"].value == 1
     # 30 March: U1 (90 min, within) = 1. 31 March: U2 only = 1 (the reused U1 is not counted).
     assert _by_day(env) == {"2025-03-30": (1, 1, 0, 0), "2025-03-31": (1, 1, 0, 0)}

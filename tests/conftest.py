@@ -341,6 +341,8 @@ def env(tmp_path: Path) -> Env:
 # so starting the long ones early keeps both workers busy to the end instead of one finishing a long
 # file alone (the uec subprocess and daemon tests take 40-90 s each; most files take a few seconds).
 SLOWEST_FIRST = (
+    # Builds the whole-samples warehouse the oracle and sample tests share; they come later and find it built.
+    "test_sample_cases.py",
     "test_cli.py",
     "test_daemon.py",
     "test_cli_waits_for_a_writer.py",

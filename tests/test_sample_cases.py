@@ -179,3 +179,46 @@ def test_the_readmes_january_figures_are_the_samples(whole_samples: Env):
         f"**{cases:,}** hub cases with **{avoided:,}** dispatches avoided",
     ]
     assert [e for e in expected if e not in paragraph] == [], paragraph
+
+
+def test_a_reused_id_is_listed_and_the_first_record_keeps_counting(whole_samples: Env):
+    # UHDB_ED_20250212_20250213T0600.csv line 42 sends a 12 Feb walk-in (09:17-12:59) as RDH250205AED0040, the id
+    # of a 5 Feb attendance (UHDB_ED_20250205_20250206T0600.csv line 42, 10:17-13:54, 217 min: within): a week
+    # apart, far outside the 12-hour window. The 5 Feb attendance keeps counting: its file's 282 type 1 rows, 188
+    # within 4 hours. The 12 Feb version is not counted: that file's 247 type 1 rows less 1 = 246, and its stay
+    # (222 min, within) leaves 156 - 1 = 155 within.
+    def type_1(day: date) -> tuple:
+        return whole_samples.query(
+            "select attendances, within_4h from marts.ed_four_hour_daily "
+            "where date = $day and site_code = 'RTG01' and department_type = 1",
+            day=day,
+        ).row(0)
+
+    assert type_1(date(2025, 2, 5)) == (282, 188)
+    assert type_1(date(2025, 2, 12)) == (246, 155)
+    listed = whole_samples.query(
+        "select file_name, source_row, reason from ops.record_ids_reused where record_key = 'RDH250205AED0040'"
+    ).rows()
+    assert listed == [
+        (
+            "UHDB_ED_20250212_20250213T0600.csv",
+            42,
+            "record id reused for a different attendance (first seen UHDB_ED_20250205_20250206T0600.csv, "
+            "arrival 2025-02-05 10:17)",
+        )
+    ]
+
+
+def test_a_full_resend_withdraws_the_record_it_no_longer_holds(whole_samples: Env):
+    # UHDB's layout says resend: full. UHDB_ED_20250219_20250220T0615.csv is the 06:00 file's rows less
+    # RDH250219UTC0051 (a Royal Derby UTC walk-in, 11:40-12:40, within): 19 Feb type 3 goes 139 -> 138 attendances
+    # and 129 -> 128 within 4 hours. The record stays in the warehouse as history, withdrawn.
+    row = whole_samples.query(
+        "select attendances, within_4h from marts.ed_four_hour_daily "
+        "where date = date '2025-02-19' and site_code = 'RTG01' and department_type = 3"
+    ).row(0)
+    assert row == (138, 128)
+    standing = whole_samples.query(
+        "select distinct standing from raw.ed_attendances_versions() where record_id = 'RDH250219UTC0051'"
+    ).rows()
+    assert standing == [("withdrawn",)]

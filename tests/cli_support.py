@@ -28,17 +28,17 @@ def uec(env: Env, *args: str, timeout: int = 300) -> subprocess.CompletedProcess
     return subprocess.run([str(UEC), *args], env=uec_env(env), capture_output=True, text=True, timeout=timeout)
 
 
-def three_uhdb_attendances(env: Env) -> Path:
+def three_uhdb_rows() -> list[dict[str, str]]:
     # 120 minutes (within 4 hours), 300 minutes (breach), 30 minutes (within): 2 of 3 = 66.7%.
-    return env.write_uhdb(
-        "20250115",
-        "20250116T0600",
-        [
-            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
-            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
-        ],
-    )
+    return [
+        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+        uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
+        uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
+    ]
+
+
+def three_uhdb_attendances(env: Env) -> Path:
+    return env.write_uhdb("20250115", "20250116T0600", three_uhdb_rows())
 
 
 def hold_the_warehouse(env: Env, seconds: int = 8) -> subprocess.Popen:

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 import pytest
 
-from tests.cli_support import DAY, three_uhdb_attendances, uec
+from tests.cli_support import DAY, three_uhdb_attendances, three_uhdb_rows, uec
 from tests.conftest import Env, crh_row, uhdb_row
 
 
@@ -18,12 +18,7 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     env.write_uhdb(
         "20250115",
         "20250116T0700",
-        [
-            uhdb_row("A0", "2025-01-14 23:40:00", "2025-01-15 01:00:00"),
-            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
-            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
-        ],
+        [uhdb_row("A0", "2025-01-14 23:40:00", "2025-01-15 01:00:00"), *three_uhdb_rows()],
     )
     done = uec(env, "refresh", "--date", DAY)
     assert done.returncode == 0, done.stdout + done.stderr

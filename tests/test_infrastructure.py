@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.warehouse import DiskFull, WarehouseDamaged, connect, plain_fault, transaction
-from tests.cli_support import DAY, UEC, three_uhdb_attendances, uec, uec_env
+from tests.cli_support import DAY, UEC, three_uhdb_attendances, three_uhdb_rows, uec, uec_env
 from tests.conftest import TEST_KEY, Env, uhdb_row
 
 
@@ -344,11 +344,7 @@ def test_a_full_disk_is_reported_as_such_and_the_warehouse_is_left_as_it_was(bui
     env.write_uhdb(
         "20250115",
         "20250117T0600",
-        [
-            uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-            uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 15:00:00"),
-            uhdb_row("A3", "2025-01-15 11:00:00", "2025-01-15 11:30:00"),
-        ],
+        [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 15:00:00"), *three_uhdb_rows()[1:]],
     )
     afterwards = tmp_path / "afterwards"
     run = subprocess.run(

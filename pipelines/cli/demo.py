@@ -141,7 +141,8 @@ def _print_summary(path: str, latest: date) -> None:
     for feed, provider, n, read, loaded, quarantined, unknown, duplicate in files:
         print(
             f"  {feed:<20} {provider}: {n} files, {read:,} rows read, {loaded:,} loaded ({unknown:,} with a value "
-            f"set to unknown), {quarantined:,} quarantined (see ops.quarantine), {duplicate:,} duplicate rows ignored"
+            f"set to unknown), {quarantined:,} quarantined (see ops.quarantine), {duplicate:,} duplicate "
+            f"row{'' if duplicate == 1 else 's'} ignored"
         )
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")

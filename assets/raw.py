@@ -209,8 +209,9 @@ def marts_to_rebuild(
             touched = {row[0] for row in conn.execute(query, {"partition_date": day}).fetchall()}
         finally:
             conn.unregister("_incoming")
-    # Days before the first partition cannot be rebuilt; the run's own days are rebuilt by its mart step.
-    extra = sorted(d for d in touched - run_days if d >= daily_partitions.start.date())
+    # Days outside the partitions cannot be rebuilt; the run's own days are rebuilt by its mart step.
+    first, last = daily_partitions.start.date(), date.fromisoformat(daily_partitions.get_last_partition_key())
+    extra = sorted(d for d in touched - run_days if first <= d <= last)
     return pl.DataFrame(
         [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
         schema={"mart": pl.Utf8, "day": pl.Date, "feed": pl.Utf8, "partition_date": pl.Date},

@@ -123,7 +123,7 @@ def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     assert "Provisional" not in _tile(html, "RTG")
     # Nothing was wrong with the handover or hub feeds; the hub's repeated row is ignored, not quarantined.
     assert "Provisional" not in _tile(html, "RTG01") and "Provisional" not in _tile(html, "cnh")
-    assert '<p data-duplicates="1">1 duplicate rows ignored' in strip
+    assert '<p data-duplicates="1">1 duplicate row ignored: it was sent twice' in strip
     assert "CNH/SPoA cases" not in strip.split("<table")[0]  # no problem listed for DHU
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -36,6 +37,30 @@ class ColumnMapping(BaseModel):
         return self
 
 
+class ExtractRule(BaseModel):
+    """Where a file's extract time comes from (brief 7.5): many providers' file names carry none.
+
+    The extract time is the cut-off an open attendance is measured to, and orders a day's files (later wins).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # file_name: the `extracted_at` group of file_pattern, read with extracted_at_format (London time);
+    # arrival: the file's modification time in the landing area, as ops.source_files records it;
+    # fixed: `at` (London time) on the day `days_after` days after the activity day.
+    source: Literal["file_name", "arrival", "fixed"] = Field("file_name", alias="from")
+    at: time | None = None
+    days_after: int = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _fixed_has_a_time(self) -> ExtractRule:
+        if self.source == "fixed" and self.at is None:
+            raise ValueError("extracted_at from 'fixed' needs 'at', the London time of the extract (e.g. '06:00')")
+        if self.source != "fixed" and {"at", "days_after"} & self.model_fields_set:
+            raise ValueError(f"extracted_at 'at' and 'days_after' apply only to 'from: fixed', not '{self.source}'")
+        return self
+
+
 class FeedConfig(BaseModel):
     """One provider's layout for one feed."""
 
@@ -47,7 +72,8 @@ class FeedConfig(BaseModel):
     landing_dir: str
     file_pattern: str
     activity_date_format: str
-    extracted_at_format: str
+    extracted_at_format: str | None = None  # for extracted_at from the file name only
+    extracted_at: ExtractRule = Field(default_factory=ExtractRule)
     format: Literal["csv", "xlsx"] = "csv"
     encoding: str = "utf-8"
     delimiter: str = ","
@@ -66,6 +92,9 @@ class FeedConfig(BaseModel):
     # Brief 7.1: a later version of an id replaces the earlier one only when its arrival is this close
     # (and its site the same); further apart, the id has been reused for another record.
     identity_window_hours: float = Field(default=12, gt=0, le=48)
+    # Brief 7.5: the provider's first and last activity days; outside them no file is expected or reported missing.
+    active_from: date | None = None
+    active_to: date | None = None
     config_path: str = ""
 
     @field_validator("columns", mode="before")
@@ -89,10 +118,35 @@ class FeedConfig(BaseModel):
             groups = re.compile(pattern).groupindex
         except re.error as exc:
             raise ValueError(f"file_pattern is not a valid regular expression ({exc})") from None
-        missing = {"activity_date", "extracted_at"} - set(groups)
+        missing = {"activity_date"} - set(groups)
         if missing:
             raise ValueError(f"file_pattern needs named groups {sorted(missing)}")
         return pattern
+
+    @field_validator("extracted_at", mode="before")
+    @classmethod
+    def _rule_shorthand(cls, rule: Any) -> Any:
+        return {"from": rule} if isinstance(rule, str) else rule
+
+    @model_validator(mode="after")
+    def _extract_rule_fits(self) -> FeedConfig:
+        groups = set(self.pattern.groupindex)
+        if self.extracted_at.source == "file_name":
+            if "extracted_at" not in groups:
+                raise ValueError(
+                    "file_pattern needs a named group 'extracted_at', or set 'extracted_at' to 'arrival' (the file's "
+                    "arrival in the landing area) or to {from: fixed, at: 'HH:MM', days_after: N}"
+                )
+            if self.extracted_at_format is None:
+                raise ValueError("extracted_at_format is needed to read the extract time in the file name")
+        elif "extracted_at" in groups or self.extracted_at_format is not None:
+            raise ValueError(
+                f"extracted_at comes from '{self.extracted_at.source}': drop file_pattern's 'extracted_at' group "
+                "and extracted_at_format, which would not be read"
+            )
+        if self.active_from and self.active_to and self.active_from > self.active_to:
+            raise ValueError(f"active_from {self.active_from} is after active_to {self.active_to}")
+        return self
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -103,17 +157,53 @@ class FeedConfig(BaseModel):
         """Source columns the file must carry, in mapping order, each once."""
         return list(dict.fromkeys(m.column for m in self.columns.values() if m.column))
 
-    def match(self, file_name: str) -> tuple[date, datetime] | None:
-        """Activity date and extract time from a file name, or None if the name is not this feed's."""
-        m = self.pattern.match(file_name)
+    def match(self, file: str | os.PathLike[str]) -> tuple[date, datetime] | None:
+        """Activity date and extract time (London wall-clock) of a file, or None if its name is not this feed's.
+
+        Give the file's path when the layout's extract time is its arrival: that is read from the file itself.
+        """
+        m = self.pattern.match(os.path.basename(file))
         if not m:
             return None
         try:
             activity = datetime.strptime(m["activity_date"], self.activity_date_format).date()
-            extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
         except ValueError:  # shaped like a date but not one (20251345): not a file this layout can place
             return None
-        return activity, extracted
+        rule = self.extracted_at
+        if rule.source == "file_name":
+            try:
+                extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
+            except ValueError:
+                return None
+        elif rule.source == "fixed":
+            extracted = datetime.combine(activity + timedelta(days=rule.days_after), rule.at)
+        elif isinstance(file, str) and os.path.basename(file) == file:
+            raise ValueError(f"{self.provider_code}: the extract time is the file's arrival; give its path, not {file}")
+        else:
+            # Whole seconds: files copied in together land milliseconds apart in no meaningful order, so
+            # their version suffix decides. fromtimestamp keeps `fold`, which places the repeated October hour.
+            extracted = datetime.fromtimestamp(int(os.stat(file).st_mtime), LONDON).replace(tzinfo=None)
+        version = self._version(m)
+        if version is None:
+            return None
+        # The version as microseconds: re-sends whose extract times tie (a fixed rule always ties) take the
+        # version's order everywhere files are ordered by extract time, the warehouse's record versions included.
+        return activity, (extracted + timedelta(microseconds=version)).replace(fold=extracted.fold)
+
+    def _version(self, m: re.Match[str]) -> int | None:
+        """The re-send's number from the optional `version` group (`_v2` is 2; no suffix is 0); None if too large."""
+        text = m.groupdict().get("version")
+        digits = re.search(r"\d+", text) if text else None
+        number = int(digits.group()) if digits else 0
+        return number if number < 1_000_000 else None
+
+    def active_on(self, day: date) -> bool:
+        """Whether the day is within the provider's active dates (brief 7.5)."""
+        return (self.active_from or day) <= day <= (self.active_to or day)
+
+    def expects_file(self, day: date) -> bool:
+        """Whether a file is expected for the day: a missing one is then reported."""
+        return self.expected_daily and self.active_on(day)
 
     def due_at(self, day: date) -> datetime:
         """When the first file for an activity day is due, as an aware Europe/London time."""

@@ -47,7 +47,7 @@ def check_file(provider: str, path: Path, feeds_dir: str, reference_dir: str, ou
             "folder (e.g. uhdb)."
         )
         return 2
-    matches = [(config, found) for config in layouts if (found := config.match(path.name))]
+    matches = [(config, found) for config in layouts if (found := config.match(path))]
     if not matches:
         out(f"{path.name} does not match any of {provider}'s file-name patterns, so it would never be loaded:")
         for config in layouts:

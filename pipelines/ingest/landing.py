@@ -29,7 +29,7 @@ class FeedFileError(ValueError):
 class LandedFile:
     path: Path
     activity_date: date
-    extracted_at: datetime  # provider's wall-clock, Europe/London
+    extracted_at: datetime  # Europe/London wall-clock, by the layout's rule (file name, arrival or fixed)
 
     @property
     def extracted_at_utc(self) -> datetime:
@@ -70,7 +70,7 @@ def list_folder(config: FeedConfig, landing_root: Path) -> FolderListing:
     by_day: dict[date, list[LandedFile]] = defaultdict(list)
     unrecognised: list[str] = []
     for path in _provider_files(config, landing_root):
-        if matched := config.match(path.name):
+        if matched := config.match(path):
             by_day[matched[0]].append(LandedFile(path, *matched))
         else:
             unrecognised.append(path.name)

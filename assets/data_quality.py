@@ -65,7 +65,7 @@ def _validate(
                 e,
                 first,
                 last,
-                [c.provider_code for c in load_feed_configs(e.feed, feed_files.feeds_dir) if c.expected_daily],
+                load_feed_configs(e.feed, feed_files.feeds_dir),
             )
             for e in selected
         }

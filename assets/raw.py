@@ -411,11 +411,20 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                     )
                 arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
                 for config in configs:
-                    if config.expected_daily and config.provider_code not in arrived:
+                    if config.expects_file(day) and config.provider_code not in arrived:
                         notes.add(
                             config.provider_code,
                             "no file",
                             f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})",
+                        )
+                    elif config.provider_code in arrived and not config.active_on(day):
+                        # Loaded all the same: the rows are real, and the dates are more likely out of date.
+                        notes.add(
+                            config.provider_code,
+                            "outside active dates",
+                            f"feed {feed}, provider {config.provider_code}: file(s) for {day}, outside the layout's "
+                            f"active dates ({config.active_from or '…'} to {config.active_to or '…'}), loaded; "
+                            f"check active_from / active_to in {config.config_path}",
                         )
             notes.log(context.log.warning)
             lost = conn.sql(

@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import polars as pl
 
 from pipelines.warehouse import sql
 from schemas.expectations import HISTORY_DAYS, MIN_BAND, MIN_HISTORY_DAYS, Expectation
+from schemas.registry import FeedConfig
 
 # Every frame carries these, so a failing row names its day and its site, trust, source or provider.
 INDEX_COLUMNS = ["date", "subject"]
@@ -32,9 +34,9 @@ class Outcome:
 
 
 def expectation_frame(
-    conn: duckdb.DuckDBPyConnection, expectation: Expectation, first: date, last: date, expected_providers: list[str]
+    conn: duckdb.DuckDBPyConnection, expectation: Expectation, first: date, last: date, layouts: Sequence[FeedConfig]
 ) -> pl.DataFrame:
-    """The rows the expectation is checked against, for the days first..last."""
+    """The rows the expectation is checked against, for the days first..last (`layouts`: the feed's providers)."""
     window = {"first": first, "last": last}
     history_start = first - timedelta(days=HISTORY_DAYS)
     if expectation.kind == "within_trailing_bounds":
@@ -50,9 +52,12 @@ def expectation_frame(
         ).pl()
     if expectation.kind == "provider_present":
         files = conn.sql(sql("expect_provider_files"), params={**window, "feed": expectation.feed}).pl()
-        days = pl.date_range(first, last, "1d", eager=True).alias("date")
-        expected = pl.DataFrame({"subject": expected_providers}, schema={"subject": pl.Utf8}).join(
-            days.to_frame(), how="cross"
+        days = pl.date_range(first, last, "1d", eager=True).to_list()
+        # Only the days each layout expects a file: not before its active_from, after its active_to (brief 7.5).
+        expected = pl.DataFrame(
+            [(day, c.provider_code) for c in layouts for day in days if c.expects_file(day)],
+            schema={"date": pl.Date, "subject": pl.Utf8},
+            orient="row",
         )
         return (
             expected.join(files, on=["date", "subject"], how="left")

@@ -68,10 +68,11 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
             due, late = came.due, came.is_problem
             received = {
                 "not expected": "none (sent only when needed)",
+                "inactive": "none (not active that day)",
                 "missing": "MISSING, overdue",
                 "not yet due": "not yet (not due)",
             }.get(came.state) or f"{came.files} file(s), first {came.first_extract:%d %b %H:%M}" + (
-                " LATE" if late else ""
+                " LATE" if late else " (inactive)" if came.state == "outside active dates" else ""
             )
             counts = loaded.get((feed, config.provider_code), {})
             rejected = counts.get("rejected", 0)

@@ -81,7 +81,7 @@ def read_feed(feed: str, landing: Path, feeds_dir: Path) -> list[Row]:
     for config in load_feed_configs(feed, feeds_dir):
         folder = landing / config.landing_dir
         for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-            matched = config.match(path.name)
+            matched = config.match(path)
             if matched is None:
                 continue
             day, extracted = matched

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.clock import LONDON
 
@@ -221,18 +221,59 @@ class RegistryError(ValueError):
 # libyaml's parser when PyYAML was built with it: the same safe loading, about ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# What `uec feeds init` writes where it could not decide: a draft with one left is never loaded.
+TODO = "TODO"
+
+
+def draft_todos(raw: Any, where: str = "") -> list[str]:
+    """The settings of a layout still holding a TODO placeholder, as dotted paths (columns.site_code.values.RDH)."""
+    if isinstance(raw, dict):
+        return [todo for key, value in raw.items() for todo in draft_todos(value, f"{where}{key}.")]
+    if isinstance(raw, list):
+        return [todo for value in raw for todo in draft_todos(value, where)]
+    return [where.rstrip(".")] if isinstance(raw, str) and raw.strip() == TODO else []
+
+
+def _what_is_wrong(error: dict[str, Any]) -> str:
+    """One pydantic error as '<field>: <what is expected>', without pydantic's type tags, input dump or URL."""
+    field = ".".join(str(part) for part in error["loc"]) or "(the layout)"
+    kind, message = error["type"], re.sub(r"^(Value|Assertion) error, ", "", error["msg"])
+    if kind == "missing":
+        return f"{field}: missing (every layout must set it)"
+    if kind == "extra_forbidden":
+        known = ColumnMapping.model_fields if error["loc"][0] == "columns" else FeedConfig.model_fields
+        return f"{field}: not a layout setting (known here: {', '.join(k for k in known if k != 'config_path')})"
+    message = re.sub(r"^Input ", "", message)
+    got = error.get("input")
+    shown = f" (got {got!r})" if isinstance(got, str | int | float) and len(repr(got)) <= 60 else ""
+    if error["loc"] and message.startswith(f"{error['loc'][-1]} "):  # the validator named its field already
+        return f"{field}{message[len(str(error['loc'][-1])) :]}{shown}"
+    return f"{field}: {message[:1].lower()}{message[1:]}{shown}"
+
 
 @lru_cache(maxsize=4096)
 def _parse_config(path: str, text: str) -> FeedConfig:
     # Keyed on the file's text, so an edited layout is read afresh: a run reads the layouts many
     # times (each asset, check and the brief), and parsing 200 providers' YAML each time cost seconds.
-    raw = yaml.load(text, Loader=_YAML_LOADER) or {}
+    try:
+        raw = yaml.load(text, Loader=_YAML_LOADER) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise RegistryError(f"feed config {path} is not readable YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise RegistryError(f"feed config {path} is invalid: it is not a mapping of settings")
+    if todos := draft_todos(raw):
+        raise RegistryError(
+            f"feed config {path} is a draft from `uec feeds init` with TODOs still to fill: {', '.join(todos)}"
+        )
     try:
-        return FeedConfig(**raw, config_path=path)
-    except (ValueError, TypeError) as exc:
-        raise RegistryError(f"feed config {path} is invalid: {exc}") from exc
+        return FeedConfig.model_validate({**raw, "config_path": path})
+    except ValidationError as exc:
+        # One line naming the file, each field and what it expects: an analyst reads it in `uec status`.
+        problems = "; ".join(_what_is_wrong(error) for error in exc.errors())
+        raise RegistryError(f"feed config {path} is invalid: {problems}") from None
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
         "provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)"
     )
     check.add_argument("file", metavar="FILE", type=Path, help="the file to check")
+    init = feed_commands.add_parser(
+        "init",
+        help="draft a provider layout from a sample file",
+        description="Read FILE and write a draft layout for PROVIDER (schemas/feeds/<feed>/<provider>.yaml, or "
+        "--out): encoding, delimiter, workbook or CSV, header row, date and time formats, a file_pattern from "
+        "the file's name, source columns matched to the feed's canonical columns by name, and the codes seen in "
+        "coded columns. What it cannot decide is left as TODO, and a layout with a TODO left never loads: fill "
+        "them, then run `uec feeds check PROVIDER FILE`. Never overwrites a layout. Exit status: 0 when written; "
+        "2 when the layout exists or the feed cannot be told (give --feed).",
+    )
+    init.add_argument("provider", metavar="PROVIDER", help="ODS code (e.g. RK5) or short name (e.g. sfh)")
+    init.add_argument("file", metavar="FILE", type=Path, help="a sample file from the provider")
+    init.add_argument("--feed", choices=feed_names(), help="the feed (default: from the folder, else the columns)")
+    init.add_argument("--out", type=Path, metavar="PATH", help="where to write the draft (default: the feeds folder)")
     return parser
 
 
@@ -231,12 +245,17 @@ def _run(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"{args.file} is not a file.", file=sys.stderr)
         return 2
-    if not _key_fits():
-        return 1
-    from pipelines.cli.dry_run import check_file
     from pipelines.resources import default_resources
 
     files = default_resources()["feed_files"]
+    if args.feeds_command == "init":
+        from pipelines.cli.feeds_init import init_layout
+
+        return init_layout(args.provider, args.file, args.feed, args.out, files.feeds_dir, files.reference_dir, print)
+    if not _key_fits():
+        return 1
+    from pipelines.cli.dry_run import check_file
+
     return check_file(args.provider, args.file, files.feeds_dir, files.reference_dir)
 
 

@@ -247,10 +247,18 @@ def draft_layout(provider: str, path: Path, feed: str, sniffed: Sniffed, referen
     for group, key in (("activity_date", "activity_date_format"), ("extracted_at", "extracted_at_format")):
         if group in named.groups:
             draft.lines.append(f"{key}: {_quote(named.groups[group])}")
+        elif group == "extracted_at":
+            # Many providers' names carry only the day (brief 7.5): take the extract time from the file's arrival.
+            draft.lines += [
+                "# The name carries no extract time: it is taken from the file's arrival in the landing area (or use",
+                "# {from: fixed, at: 'HH:MM', days_after: 1} for the provider's known extract time).",
+                "extracted_at: arrival",
+            ]
+            draft.checks.append("extracted_at: arrival (the name has no extract time); a fixed time may suit better")
         else:
             draft.lines.append(f"{key}: {TODO}")
             draft.todos.append(f"{key} (and its group in file_pattern): the name has no {group}")
-    draft.checks += named.notes
+    draft.checks += [n for n in named.notes if "no second date or time for extracted_at" not in n]
     draft.lines.append(f"format: {sniffed.format}")
     if sniffed.format == "csv":
         draft.lines += [f"encoding: {sniffed.encoding}", f"delimiter: {_quote(sniffed.delimiter)}"]

@@ -236,8 +236,10 @@ def draft_todos(raw: Any, where: str = "") -> list[str]:
 
 def _what_is_wrong(error: dict[str, Any]) -> str:
     """One pydantic error as '<field>: <what is expected>', without pydantic's type tags, input dump or URL."""
-    field = ".".join(str(part) for part in error["loc"]) or "(the layout)"
+    field = ".".join(str(part) for part in error["loc"])
     kind, message = error["type"], re.sub(r"^(Value|Assertion) error, ", "", error["msg"])
+    if not field:  # a rule across settings names its own fields
+        return message
     if kind == "missing":
         return f"{field}: missing (every layout must set it)"
     if kind == "extra_forbidden":

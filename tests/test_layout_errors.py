@@ -18,7 +18,7 @@ UHDB_SAMPLE = sorted((Path(__file__).parents[1] / "data_samples" / "landing" / "
     "edit, field, expected",
     [
         # The issue's case: a provider's own names carry no extract time.
-        (("_(?P<extracted_at>\\d{8}T\\d{4})", ""), "file_pattern", "needs named groups ['extracted_at']"),
+        (("_(?P<extracted_at>\\d{8}T\\d{4})", ""), "file_pattern", "needs a named group 'extracted_at', or set"),
         (("format: csv", "format: parquet"), "format", "should be 'csv' or 'xlsx'"),
         (("arrives_by: '07:00'", "arrives_by: 7am"), "arrives_by", "should be in a valid time format"),
         (("  acuity: ACUITY", "  acuity: {colum: ACUITY}"), "columns.acuity.colum", "not a layout setting"),

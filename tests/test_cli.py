@@ -77,7 +77,9 @@ def test_status_names_late_missing_and_loaded_providers(env: Env):
     env.write_crh(DAY, "202501160915", [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:30")])
     refreshed = uec(env, "refresh", "--date", DAY)
     assert refreshed.returncode == 0
-    assert "RTG  NOT LOADED, not named as the layout expects: ['RTG ED 15-01-2025.csv']" in refreshed.stdout
+    assert "RTG  NOT LOADED, not named as the layout expects: ['RTG ED 15-01-2025.csv'] (file_pattern ^UHDB_ED_" in (
+        refreshed.stdout
+    )
     done = uec(env, "status", "--date", DAY)
     assert done.returncode == 1
     assert "NOT LOADED, named as the layout does not expect (ed_attendances/uhdb): ['RTG ED 15-01-2025.csv']" in (

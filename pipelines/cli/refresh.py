@@ -203,7 +203,8 @@ def _not_loadable(feed: str | None) -> list[str]:
         for config in configs:
             if misnamed := list_folder(config, files.landing).unrecognised:
                 lines.append(
-                    f"  {name:<20} {config.provider_code:<4} NOT LOADED, not named as the layout expects: {misnamed}"
+                    f"  {name:<20} {config.provider_code:<4} NOT LOADED, not named as the layout expects: {misnamed} "
+                    f"(file_pattern {config.file_pattern} in {config.config_path})"
                 )
         lines += [f"  {name:<20} {b.provider_code:<4} LAYOUT UNUSABLE {b.path.name}: {b.reason}" for b in broken]
     return lines

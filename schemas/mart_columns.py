@@ -89,6 +89,7 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
         **_PERIOD,
         **({"level": _LEVEL} if level is None else {}),
         "org_code": _ORG_CODE[level],
+        "org_name": _ORG_NAME[level],
         "sources": (
             "The handover_daily sources summed, distinct and joined with '+' in alphabetical order: 'conveyances', "
             "'sitrep' or 'conveyances+sitrep'."

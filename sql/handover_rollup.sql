@@ -42,9 +42,15 @@ standards as (
     from (select distinct date from summed) as d
     join ref.targets as t on d.date between t.effective_from and coalesce(t.effective_to, date '9999-12-31')
     group by d.date
+),
+org_names as (
+    -- The system's name as well as its code: with more than one system loaded, a code alone is easy to misread.
+    select distinct site_code as org_code, site_name as org_name from ref.sites
+    union select distinct trust_code, trust_name from ref.sites
+    union select distinct system_code, system_name from ref.sites
 )
 select
-    s.date, s.period, s.period_start, s.level, s.org_code, s.sources,
+    s.date, s.period, s.period_start, s.level, s.org_code, n.org_name, s.sources,
     s.arrivals, s.known, s.unknown, s.over_15, s.over_30, s.over_45, s.over_60,
     100.0 * s.unknown / nullif(s.arrivals, 0) as pct_unknown,
     100.0 * (s.known - s.over_15) / nullif(s.known, 0) as pct_within_15,
@@ -63,6 +69,7 @@ select
         and 100.0 * (s.known - s.over_60) / nullif(s.known, 0) >= t.standard_pct_within_60 as meets_contract_standards,
     s.over_45 = 0 as no_handover_over_45
 from summed as s
+left join org_names as n using (org_code)
 left join standards as t using (date);
 
 create or replace view marts.handover_trust as

@@ -1,12 +1,16 @@
--- purpose: the headline figures for one day ($day) that `uec refresh` prints at the end
+-- purpose: the headline figures for one day ($day) that `uec refresh` prints at the end, one set per system
 -- A label never goes null with a missing part (no target loaded, no deflection): it would end the printout.
-select 1 as ord, 'System 4-hour performance' || coalesce(' (target ' || round(target_pct_within_4h, 0) || '%)', '')
-       as figure,
+-- Each system figure names its system: with two systems loaded, an unnamed pair of lines cannot be told apart.
+with systems as (
+    select system_code, any_value(system_name) as system_name from ref.sites group by system_code
+)
+select 1 as ord, 'System 4-hour performance, ' || coalesce(org_name, org_code)
+       || coalesce(' (target ' || round(target_pct_within_4h, 0) || '%)', '') as figure,
        pct_within_4h as value, '%' as unit
 from marts.ed_four_hour_rollup
 where date = $day and period = 'day' and level = 'system' and scope = 'all_types'
 union all
-select 2, 'System attendances over 12 hours', pct_over_12h, '%'
+select 2, 'System attendances over 12 hours, ' || coalesce(org_name, org_code), pct_over_12h, '%'
 from marts.ed_four_hour_rollup
 where date = $day and period = 'day' and level = 'system' and scope = 'all_types'
 union all
@@ -19,7 +23,9 @@ select 4, 'CNH deflection, ambulance stack' || coalesce(' (' || dispatches_avoid
 from marts.cnh_deflection_rollup
 where date = $day and period = 'day' and referral_source = 'ambulance_stack_total'
 union all
-select 5, 'System OPEL level (' || coalesce(providers_missing, 'none') || ' missing)', system_level, ''
-from marts.opel_system_daily
-where date = $day
+select 5, 'System OPEL level, ' || coalesce(n.system_name, o.system_code)
+       || ' (' || coalesce(o.providers_missing, 'none') || ' missing)', o.system_level, ''
+from marts.opel_system_daily as o
+left join systems as n using (system_code)
+where o.date = $day
 order by ord, figure;

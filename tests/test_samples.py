@@ -178,7 +178,7 @@ def test_the_demo_summary_prints_the_january_figures_beside_the_brief(january: E
         # The trust's own line carries the warehouse's figure and, beside it, the brief's.
         line = next(x for x in printed.splitlines() if x.strip().startswith(code + " ") and " all_types " in x)
         assert f"{pct:5.1f}%" in line and f"{BRIEF_JANUARY[code]:5.1f}%" in line, line
-    assert "System QJ2: OPEL" in printed
+    assert "System QJ2 Derby and Derbyshire ICB: OPEL" in printed  # named from ref.sites
 
 
 def _ed_csvs() -> pl.DataFrame:

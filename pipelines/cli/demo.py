@@ -132,8 +132,10 @@ def _print_summary(path: str, latest: date) -> None:
             params={"d": latest},
         ).fetchall()
         system = conn.sql(
-            "select system_code, system_score, system_level, providers_missing from marts.opel_system_daily where "
-            "date = $d",
+            "select o.system_code || coalesce(' ' || n.system_name, ''), o.system_score, o.system_level, "
+            "o.providers_missing from marts.opel_system_daily as o left join (select system_code, "
+            "any_value(system_name) as system_name from ref.sites group by all) as n using (system_code) "
+            "where o.date = $d order by o.system_code",
             params={"d": latest},
         ).fetchall()
     print(f"\nWarehouse: {path}")

@@ -64,6 +64,7 @@ def _morning_brief(
             "workbook": dg.MetadataValue.path(str(files.workbook)),
             "csv_files": len(files.csvs),
             "dagster/row_count": files.rows_exported,
+            "system": f"{data.system_code} {data.system_name}",
             "system_4h_pct_day": headline,
             "charts": len(data.charts),
             "provisional_problems": dg.MetadataValue.md(

@@ -44,3 +44,16 @@ def write_setting(name: str, value: str) -> Path:
         path.touch(mode=0o600)
     set_key(str(path), name, value, quote_mode="never")
     return path
+
+
+HOME_SYSTEM_VARIABLE = "UEC_HOME_SYSTEM"
+DEFAULT_HOME_SYSTEM = "QJ2"  # Derby and Derbyshire ICB: the SCC the brief is made for
+
+
+def home_system() -> str:
+    """The system (ICB code in ref.sites) the morning brief is made for: UEC_HOME_SYSTEM, else QJ2.
+
+    The warehouse may hold other systems' providers (one trust sending for two ICBs, a neighbour's feed); their
+    figures stay in the rollups under their own system, never in this system's tiles or series.
+    """
+    return (os.environ.get(HOME_SYSTEM_VARIABLE) or DEFAULT_HOME_SYSTEM).strip().upper()

@@ -12,6 +12,7 @@ import polars as pl
 
 from pipelines.brief.spc import XmR, xmr
 from pipelines.ingest.freshness import Arrival, arrival
+from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
 from pipelines.warehouse import sql
 from schemas import catalogue
 from schemas.registry import load_feed_configs
@@ -62,6 +63,9 @@ class BriefData:
     charts: list[Chart]
     quality: pl.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    # The system the brief is made for: every tile and series is this system's, none another's.
+    system_code: str = DEFAULT_HOME_SYSTEM
+    system_name: str = "Derby and Derbyshire ICB"
 
     def provisional(self, section: str, provider_code: str | None = None) -> list[Problem]:
         """Problems making a section's figure provisional: any in its feeds for a system figure, else the provider's."""
@@ -81,29 +85,63 @@ def read_brief(
     landing: Path,
     now: datetime,
     instance: dg.DagsterInstance | None = None,
+    system: str | None = None,
 ) -> BriefData:
-    """Everything the brief for `day` shows; `now` decides whether a missing file is already overdue."""
-    params = {"day": day}
+    """Everything the brief for `day` shows, for one system (the UEC_HOME_SYSTEM setting unless given); `now`
+    decides whether a missing file is already overdue."""
+    system = system or home_system()
+    params = {"day": day, "system": system}
+    elsewhere = _other_systems_providers(conn, system)
+    quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
     data = BriefData(
         day=day,
         generated_at=now,
+        system_code=system,
+        system_name=_system_name(conn, system),
         ed=conn.sql(sql("brief_ed_tiles"), params=params).pl(),
         handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
-        cnh=conn.sql(sql("brief_cnh_tiles"), params=params).pl(),
+        cnh=conn.sql(sql("brief_cnh_tiles"), params={"day": day}).pl(),
         opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
-        charts=_charts(conn, day),
-        quality=conn.sql(sql("brief_quarantine_by_provider"), params=params).pl(),
+        charts=_charts(conn, day, system),
+        quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
     )
-    data.problems = [
+    problems = [
         *_arrival_problems(feeds_dir, landing, day, now),
         *_load_problems(data.quality),
         *(_check_problems(instance, day) if instance is not None else []),
     ]
+    # Another system's late file or quarantined rows move none of this system's figures.
+    data.problems = [p for p in problems if p.provider_code not in elsewhere]
     return data
 
 
-def _charts(conn: duckdb.DuckDBPyConnection, day: date) -> list[Chart]:
-    series = conn.sql(sql("brief_series"), params={"day": day, "first": day - timedelta(days=TRAILING_DAYS - 1)}).pl()
+def _system_name(conn: duckdb.DuckDBPyConnection, system: str) -> str:
+    name = conn.sql(
+        "select any_value(system_name) from ref.sites where system_code = $s", params={"s": system}
+    ).fetchall()[0][0]
+    if name is None:
+        known = [r[0] for r in conn.sql("select distinct system_code from ref.sites order by 1").fetchall()]
+        raise ValueError(
+            f"The home system {system!r} (setting UEC_HOME_SYSTEM) is not in ref.sites: expected one of {known}"
+        )
+    return name
+
+
+def _other_systems_providers(conn: duckdb.DuckDBPyConnection, system: str) -> set[str]:
+    """Providers (trusts) that belong only to systems other than `system`, by ref.sites and ref.providers."""
+    rows = conn.sql(
+        "with belongs as (select trust_code as code, system_code from ref.sites "
+        "union select provider_code, system_code from ref.providers) "
+        "select code from belongs group by code having not bool_or(system_code = $s)",
+        params={"s": system},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str) -> list[Chart]:
+    series = conn.sql(
+        sql("brief_series"), params={"day": day, "first": day - timedelta(days=TRAILING_DAYS - 1), "system": system}
+    ).pl()
     charts = []
     # In SERIES order: the 4-hour chart first, as the call takes it.
     order = {name: i for i, name in enumerate(SERIES)}

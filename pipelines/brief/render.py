@@ -94,6 +94,8 @@ def render_brief(data: BriefData, warehouse: str) -> str:
         .get_template("brief.html.j2")
         .render(
             day_long=f"{data.day:%A} {data.day.day} {data.day:%B %Y}",
+            system_code=data.system_code,
+            system_name=data.system_name,
             generated=f"{data.generated_at:%d %b %Y %H:%M}",
             problems=data.problems,
             quality=data.quality.to_dicts(),

@@ -26,17 +26,11 @@ def report(day: date, out=print) -> int:
         ).fetchall()[0][0]:
             out(f"No figures for {day} in {path}: run `uec refresh --date {day}` first.")
             return 1
-        files = resources["feed_files"]
-        data, written = brief_for_day(
-            conn,
-            day,
-            reports=resources["reports"].path,
-            feeds_dir=files.feeds_dir,
-            landing=files.landing,
-            now=datetime.now(LONDON),
-            warehouse=path,
-            instance=persistent_instance(),
-        )
+        try:
+            data, written = _brief(conn, day, resources, path)
+        except ValueError as error:  # a home system the reference data does not know: one plain line
+            out(str(error))
+            return 2
     finally:
         conn.close()
     out(f"Morning brief for {day}: {written.html}")
@@ -46,3 +40,17 @@ def report(day: date, out=print) -> int:
         for p in data.problems:
             out(f"  - {FEED_NAMES.get(p.feed, p.feed)} {p.provider_code or ''}: {p.kind}: {p.detail}")
     return 0
+
+
+def _brief(conn, day: date, resources: dict, path: str):
+    files = resources["feed_files"]
+    return brief_for_day(
+        conn,
+        day,
+        reports=resources["reports"].path,
+        feeds_dir=files.feeds_dir,
+        landing=files.landing,
+        now=datetime.now(LONDON),
+        warehouse=path,
+        instance=persistent_instance(),
+    )

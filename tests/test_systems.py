@@ -1,0 +1,188 @@
+"""Two systems in the reference data: every system figure is per system and named; the brief shows its home system's."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.brief.data import read_brief
+from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.resources import FeedFilesResource
+from pipelines.settings import HOME_SYSTEM_VARIABLE
+from pipelines.warehouse import sql
+from schemas.clock import LONDON
+from tests.conftest import TEST_KEY, UHDB_COLUMNS, Env, uhdb_row
+
+# Tameside and Glossop (RMP) is in NHS Greater Manchester ICB (QOP); it sends in UHDB's layout under its own name.
+RMP_LAYOUT = (
+    (Path(FeedFilesResource().feeds_dir) / "ed_attendances" / "uhdb.yaml")
+    .read_text()
+    .replace("provider_code: RTG", "provider_code: RMP")
+    .replace("provider_name: University Hospitals of Derby and Burton", "provider_name: Tameside and Glossop")
+    .replace("landing_dir: ed_attendances/uhdb", "landing_dir: ed_attendances/tgicft")
+    .replace("^UHDB_ED_", "^TGICFT_ED_")
+    .replace("values: {RDH: RTG01, QHB: RTGFG}", "values: {TGH: RMP01}")
+)
+RMP_SITE = (
+    "RMP01,Tameside General Hospital,RMP,Tameside and Glossop Integrated Care NHS Foundation Trust,QOP,"
+    "NHS Greater Manchester ICB,no\n"
+)
+RMP_PROVIDER = "RMP,Tameside and Glossop Integrated Care NHS Foundation Trust,acute,QOP,no\n"
+DERBYSHIRE, MANCHESTER = "Derby and Derbyshire ICB", "NHS Greater Manchester ICB"
+
+
+def _write_rmp(env: Env, day: str, extracted: str, rows: list[dict[str, str]]) -> None:
+    path = env.landing / "ed_attendances" / "tgicft" / f"TGICFT_ED_{day}_{extracted}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame([{**r, "SITE": "TGH"} for r in rows], schema={c: pl.Utf8 for c in UHDB_COLUMNS}).write_csv(path)
+
+
+@pytest.fixture(scope="module")
+def two_systems(tmp_path_factory) -> Env:
+    root = tmp_path_factory.mktemp("systems")
+    shipped = FeedFilesResource()
+    feeds, reference = root / "feeds", root / "reference"
+    shutil.copytree(shipped.feeds_dir, feeds)
+    (feeds / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
+    shutil.copytree(shipped.reference_dir, reference)
+    with (reference / "sites.csv").open("a") as sites:
+        sites.write(RMP_SITE)
+    with (reference / "providers.csv").open("a") as providers:
+        providers.write(RMP_PROVIDER)
+    env = Env(root / "env")
+    env.feeds_dir, env.reference_dir = str(feeds), str(reference)
+    # 14 January. Derbyshire: 180 min within, 300 min breach -> 1 / 2 = 50.0%.
+    # Greater Manchester: 60, 120, 240 min all within -> 3 / 3 = 100.0%.
+    env.write_uhdb(
+        "20250114",
+        "20250115T0530",
+        [
+            uhdb_row("R1", "2025-01-14 10:00:00", "2025-01-14 13:00:00"),
+            uhdb_row("R2", "2025-01-14 10:00:00", "2025-01-14 15:00:00"),
+        ],
+    )
+    _write_rmp(
+        env,
+        "20250114",
+        "20250115T0530",
+        [
+            uhdb_row("T1", "2025-01-14 09:00:00", "2025-01-14 10:00:00"),
+            uhdb_row("T2", "2025-01-14 09:00:00", "2025-01-14 11:00:00"),
+            uhdb_row("T3", "2025-01-14 09:00:00", "2025-01-14 13:00:00"),
+        ],
+    )
+    # 15 January. Derbyshire: 60, 120, 240 within, 241 breach -> 3 / 4 = 75.0%.
+    # Greater Manchester: 300 breach, 60 within -> 1 / 2 = 50.0%; T6 has no such date and is quarantined.
+    env.write_uhdb(
+        "20250115",
+        "20250116T0530",
+        [
+            uhdb_row("R3", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),
+            uhdb_row("R4", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
+            uhdb_row("R5", "2025-01-15 10:00:00", "2025-01-15 14:00:00"),
+            uhdb_row("R6", "2025-01-15 10:00:00", "2025-01-15 14:01:00"),
+        ],
+    )
+    _write_rmp(
+        env,
+        "20250115",
+        "20250116T0530",
+        [
+            uhdb_row("T4", "2025-01-15 08:00:00", "2025-01-15 13:00:00"),
+            uhdb_row("T5", "2025-01-15 08:00:00", "2025-01-15 09:00:00"),
+            uhdb_row("T6", "2025-02-31 08:00:00", "2025-01-15 09:00:00"),
+        ],
+    )
+    # Module fixtures run outside the per-test key fixture.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_ENV, TEST_KEY)
+        env.materialize("2025-01-14", "2025-01-15", brief=True)
+    return env
+
+
+def test_system_view_has_one_row_per_system_per_day_named_from_reference(two_systems: Env):
+    rows = two_systems.query(
+        "select date::varchar, org_code, org_name, attendances, within_4h, round(pct_within_4h, 1) "
+        "from marts.ed_four_hour_system where period = 'day' and scope = 'all_types' order by 1, 2"
+    ).rows()
+    assert rows == [
+        ("2025-01-14", "QJ2", DERBYSHIRE, 2, 1, 50.0),
+        ("2025-01-14", "QOP", MANCHESTER, 3, 3, 100.0),
+        ("2025-01-15", "QJ2", DERBYSHIRE, 4, 3, 75.0),
+        ("2025-01-15", "QOP", MANCHESTER, 2, 1, 50.0),
+    ]
+    # Month to date on the 15th, per system: Derbyshire (1 + 3) / (2 + 4) = 66.7%; Manchester (3 + 1) / (3 + 2) = 80.0%.
+    mtd = two_systems.query(
+        "select org_code, round(pct_within_4h, 1) from marts.ed_four_hour_system "
+        "where date = date '2025-01-15' and period = 'month_to_date' and scope = 'all_types' order by 1"
+    ).rows()
+    assert mtd == [("QJ2", 66.7), ("QOP", 80.0)]
+
+
+def test_refresh_headline_names_each_system(two_systems: Env):
+    with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
+        lines = conn.sql(sql("headline_figures"), params={"day": date(2025, 1, 15)}).fetchall()
+    four_hour = [(figure, round(value, 1)) for ord_, figure, value, _ in lines if ord_ == 1]
+    # The interim 76% target was in force in January 2025.
+    assert four_hour == [
+        (f"System 4-hour performance, {DERBYSHIRE} (target 76.0%)", 75.0),
+        (f"System 4-hour performance, {MANCHESTER} (target 76.0%)", 50.0),
+    ]
+
+
+def _figures(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-figure="([^"]+)"[^>]*>([^<]*)<', html))
+
+
+def test_brief_shows_only_the_home_system(two_systems: Env):
+    html = (two_systems.root / "reports" / "brief-2025-01-15.html").read_text(encoding="utf-8")
+    figures = _figures(html)
+    assert figures["ed.QJ2.day.pct_within_4h"] == "75.0%"
+    assert not [k for k in figures if k.startswith(("ed.QOP.", "ed.RMP."))]
+    assert f'data-system="QJ2">{DERBYSHIRE}<' in html
+    # One 4-hour chart, Derbyshire's two days (50.0 then 75.0), never a second system's points in it.
+    charts = re.findall(
+        r'<svg class="spc-chart" data-series="ed_four_hour" data-org="([^"]+)" data-points="(\d+)"', html
+    )
+    assert charts == [("QJ2", "2")]
+    # Tameside's quarantined row is Greater Manchester's problem, not a reason to doubt Derbyshire's figures.
+    strip = html[html.index('id="data-quality"') : html.index("</section>")]
+    assert "RMP" not in strip
+
+
+def test_home_system_is_a_setting(two_systems: Env, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(HOME_SYSTEM_VARIABLE, "QOP")
+    with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
+        data = read_brief(
+            conn,
+            date(2025, 1, 15),
+            feeds_dir=two_systems.feeds_dir,
+            landing=two_systems.landing,
+            now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
+        )
+    assert (data.system_code, data.system_name) == ("QOP", MANCHESTER)
+    assert sorted(set(data.ed["org_code"])) == ["QOP", "RMP"]
+    (chart,) = [c for c in data.charts if c.series == "ed_four_hour"]
+    assert (chart.org_code, chart.org_name) == ("QOP", MANCHESTER)
+    assert [round(p.value, 1) for p in chart.chart.points] == [100.0, 50.0]
+    # Greater Manchester's brief does carry Tameside's quarantined row (T6), and none of Derbyshire's problems.
+    assert [(p.provider_code, p.kind) for p in data.problems if p.feed == "ed_attendances"] == [("RMP", "quarantined")]
+
+
+def test_an_unknown_home_system_is_one_plain_error(two_systems: Env, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(HOME_SYSTEM_VARIABLE, "Q99")
+    with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
+        with pytest.raises(ValueError, match=r"'Q99' \(setting UEC_HOME_SYSTEM\) is not in ref.sites"):
+            read_brief(
+                conn,
+                date(2025, 1, 15),
+                feeds_dir=two_systems.feeds_dir,
+                landing=two_systems.landing,
+                now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
+            )

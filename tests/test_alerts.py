@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -321,6 +322,30 @@ def test_a_ready_brief_is_mailed_as_an_attachment_and_its_path_posted(env: Env, 
     [card] = webhook.texts()
     assert str(brief) in card and "is ready" in card
     assert "email" in outcome.skip_message and "teams" in outcome.skip_message
+
+
+def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts):
+    from tests.test_systems import RMP_LAYOUT, RMP_PROVIDER, RMP_SITE
+
+    mailbox, _ = alerts
+    # A second system's provider (Tameside, Greater Manchester) whose file has not come either.
+    shipped_feeds, shipped_reference = Path(env.feeds_dir), Path(env.reference_dir)
+    env.feeds_dir, env.reference_dir = str(tmp_path / "feeds"), str(tmp_path / "reference")
+    shutil.copytree(shipped_feeds, env.feeds_dir)
+    shutil.copytree(shipped_reference, env.reference_dir)
+    (Path(env.feeds_dir) / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
+    with (Path(env.reference_dir) / "sites.csv").open("a") as sites:
+        sites.write(RMP_SITE)
+    with (Path(env.reference_dir) / "providers.csv").open("a") as providers:
+        providers.write(RMP_PROVIDER)
+
+    readiness(env, instance)
+
+    [mail] = mailbox.messages
+    text = body(mail)
+    assert "There is no morning brief (QJ2 Derby and Derbyshire ICB) for Tue 14 Jan 2025" in text
+    # Chesterfield's missing file holds the Derbyshire brief back; Tameside's is Greater Manchester's business.
+    assert "from RFS (" in text and "from RMP (" not in text
 
 
 def test_no_brief_by_the_readiness_time_says_which_files_are_missing_and_what_the_run_did(

@@ -118,11 +118,20 @@ def _problems(arrivals: Iterable[Arrival], labels: dict[str, str]) -> list[str]:
     ]
 
 
+def _for(system: str | None) -> str:
+    return f" ({system})" if system else ""
+
+
 def brief_ready(
-    day: date, brief: Path, workbook: Path | None, arrivals: list[Arrival], labels: dict[str, str]
+    day: date,
+    brief: Path,
+    workbook: Path | None,
+    arrivals: list[Arrival],
+    labels: dict[str, str],
+    system: str | None = None,
 ) -> Message:
     """The morning brief for the day is written: where it is, and which files it was built without."""
-    lines = [f"The morning brief for {day:%a %d %b %Y} is ready: {brief} (attached to the e-mail)."]
+    lines = [f"The morning brief{_for(system)} for {day:%a %d %b %Y} is ready: {brief} (attached to the e-mail)."]
     if workbook:
         lines.append(f"The call-pack workbook: {workbook}")
     problems = _problems(arrivals, labels)
@@ -134,10 +143,15 @@ def brief_ready(
 
 
 def brief_not_ready(
-    day: date, brief: Path, arrivals: list[Arrival], labels: dict[str, str], run: tuple[str, str, str] | None
+    day: date,
+    brief: Path,
+    arrivals: list[Arrival],
+    labels: dict[str, str],
+    run: tuple[str, str, str] | None,
+    system: str | None = None,
 ) -> Message:
     """No brief for the day by the readiness time: which files have not come, and what the run did."""
-    lines = [f"There is no morning brief for {day:%a %d %b %Y} yet: {brief} has not been written."]
+    lines = [f"There is no morning brief{_for(system)} for {day:%a %d %b %Y} yet: {brief} has not been written."]
     problems = _problems(arrivals, labels)
     if problems:
         lines += ["Files late or missing for the day:", *problems]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import dagster as dg
@@ -26,6 +28,7 @@ from pipelines.ingest.landing import list_folder
 from pipelines.instance import RANGE_END, RANGE_START, runs_covering
 from pipelines.jobs import daily_refresh_job
 from pipelines.resources import FeedFilesResource, ReportsResource
+from pipelines.settings import home_system
 from schemas.catalogue import Feed
 from schemas.clock import LONDON, TIMEZONE
 from schemas.registry import FeedConfig, RegistryError, load_feed_configs
@@ -229,14 +232,38 @@ def readiness_message(
 ) -> Message:
     """Brief ready (attached), or what is missing: files not in, and what the latest run for the day did."""
     labels = {feed.name: feed.label for feed in feeds}
-    arrivals = [arrival(config, feed_files.landing, day, now) for config in _layouts(feeds, feed_files.feeds_dir)]
+    system, elsewhere = _home_system(feed_files.reference_dir)
+    # The brief is the home system's: another system's missing file holds none of its figures back.
+    arrivals = [
+        arrival(config, feed_files.landing, day, now)
+        for config in _layouts(feeds, feed_files.feeds_dir)
+        if config.provider_code not in elsewhere
+    ]
     brief = reports.path / f"brief-{day.isoformat()}.html"
     if brief.exists():
         workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
-        return brief_ready(day, brief, workbook if workbook.exists() else None, arrivals, labels)
+        return brief_ready(day, brief, workbook if workbook.exists() else None, arrivals, labels, system)
     runs = runs_covering(instance, day.isoformat())
     latest = (runs[0].run_id, runs[0].job_name, runs[0].status.value.lower()) if runs else None
-    return brief_not_ready(day, brief, arrivals, labels, latest)
+    return brief_not_ready(day, brief, arrivals, labels, latest, system)
+
+
+def _home_system(reference_dir: str) -> tuple[str, set[str]]:
+    """The home system as 'CODE name' from sites.csv, and the providers that belong only to other systems."""
+    code = home_system()
+    belongs: dict[str, set[str]] = {}
+    names: dict[str, str] = {}
+    for name, key in (("sites.csv", "trust_code"), ("providers.csv", "provider_code")):
+        path = Path(reference_dir) / name
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                belongs.setdefault(row[key], set()).add(row["system_code"])
+                if row.get("system_name"):
+                    names.setdefault(row["system_code"], row["system_name"])
+    label = f"{code} {names[code]}" if code in names else code
+    return label, {provider for provider, systems in belongs.items() if code not in systems}
 
 
 def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time) -> dg.ScheduleDefinition:

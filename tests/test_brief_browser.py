@@ -113,8 +113,9 @@ def test_brief_renders_in_chromium_with_the_warehouse_figures_and_every_chart(ma
     ]
     days = dict(
         march.query(
-            "select 'ed_four_hour/system', count(pct_within_4h) from marts.ed_four_hour_rollup "
-            "where period = 'day' and level = 'system' and scope = 'all_types' union all "
+            # The 4-hour chart is the home system's (QJ2), named by its code.
+            "select 'ed_four_hour/' || org_code, count(pct_within_4h) from marts.ed_four_hour_rollup "
+            "where period = 'day' and level = 'system' and scope = 'all_types' group by org_code union all "
             "select 'hours_lost/' || org_code, count(hours_lost) from marts.handover_rollup "
             "where period = 'day' and level = 'site' group by org_code union all "
             "select 'deflection/ambulance_stack_total', count(deflection_rate) from marts.cnh_deflection_rollup "

@@ -167,6 +167,18 @@ FEEDS: tuple[Feed, ...] = (
         description="Every valid version of every ED attendance landed for the day; failing rows go to ops.quarantine.",
     ),
     Feed(
+        "ed_daily_aggregates",
+        "ED daily aggregates",
+        "schemas.ed_daily_aggregates",
+        group="ed",
+        section="ed",
+        sender_covers_all=False,
+        day_from="date",
+        views=("ed_daily_aggregates_current",),
+        description="Daily ED counts per site and department type from providers that cannot send attendances "
+        "(brief 2.2); failing rows go to ops.quarantine.",
+    ),
+    Feed(
         "ambulance_handovers",
         "Ambulance handovers",
         "schemas.ambulance_handovers",
@@ -225,10 +237,11 @@ MARTS: tuple[Mart | Rollup, ...] = (
         "ed_four_hour_daily",
         key=("date", "site_code", "department_type"),
         check_name="attendances_equal_within_plus_breaches_plus_pending",
-        check_description="Every attendance is counted exactly once as within 4 hours, a breach or pending.",
+        check_description="Every attendance is counted exactly once as within 4 hours, a breach or pending, and no "
+        "site-day comes both as attendances and as a daily aggregate.",
         group="ed",
-        feeds=("ed_attendances",),
-        deps=("raw.ed_attendances", "ref.sites"),
+        feeds=("ed_attendances", "ed_daily_aggregates"),
+        deps=("raw.ed_attendances", "raw.ed_daily_aggregates", "ref.sites"),
         description="ED attendances, within 4 hours, breaches, pending and over 12 hours per day, site and "
         "department type.",
         bounds=(

@@ -250,6 +250,11 @@ COLUMNS: dict[str, dict[str, str]] = {
             "attendance is pending."
         ),
         "pct_over_12h": "Share of attendances over 12 hours from arrival in %: 100 x over_12h / attendances.",
+        "source": (
+            "Where the row's counts come from: 'patient_level' (attendances in raw.ed_attendances) or 'aggregate' (a "
+            "provider's daily counts in raw.ed_daily_aggregates: within_4h = attendances - over 4 hours, breaches = "
+            "over 4 hours, pending 0). A site-day sent both ways is counted from the attendances alone."
+        ),
     },
     "ed_four_hour_rollup": _ed_rollup(None),
     "ed_four_hour_trust": _ed_rollup("trust"),

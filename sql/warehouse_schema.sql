@@ -161,7 +161,28 @@ create table if not exists marts.ed_four_hour_daily (
     over_12h bigint not null,
     pct_within_4h double,
     pct_over_12h double,
+    -- Where the counts came from: 'patient_level' (raw.ed_attendances) or 'aggregate' (raw.ed_daily_aggregates).
+    source varchar not null default 'patient_level',
     primary key (date, site_code, department_type)
+);
+-- Warehouses built before daily aggregates were accepted gain the column; their rows were all patient level.
+alter table marts.ed_four_hour_daily add column if not exists source varchar default 'patient_level';
+
+-- Daily counts per site and department type from providers that cannot send attendances (brief 2.2);
+-- raw.ed_daily_aggregates_current picks the latest file's row for each site, day and type.
+create table if not exists raw.ed_daily_aggregates (
+    partition_date date not null,
+    provider_code varchar not null,
+    date date not null,
+    site_code varchar not null,
+    department_type tinyint not null,
+    attendances bigint not null,
+    over_4h bigint not null,
+    over_12h bigint not null,
+    extracted_at_utc timestamp not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    source_row integer not null
 );
 
 -- Every valid version of every conveyance from EMAS; raw.ambulance_handovers_current picks the latest.

@@ -79,6 +79,15 @@ SITREP_COLUMNS = [
 ]
 
 
+DCHS_COLUMNS = ["Activity Date", "Unit Code", "Department Type", "Total Attendances", "Over 4 Hours", "Over 12 Hours"]
+
+
+def dchs_row(day: str, unit: str, attendances: int, over_4h: int, over_12h: int, dept_type: str = "03") -> dict:
+    """A DCHS daily-aggregate row; day 'DD/MM/YYYY'."""
+    counts = (attendances, over_4h, over_12h)
+    return dict(zip(DCHS_COLUMNS, (day, unit, dept_type, *(str(c) for c in counts)), strict=True))
+
+
 DHU_COLUMNS = [
     "CaseRef",
     "Source",
@@ -227,6 +236,10 @@ class Env:
         return self._write_csv(
             "handover_sitrep/uhdb", f"UHDB_Handover_Sitrep_{day}_{extracted}.csv", rows, SITREP_COLUMNS
         )
+
+    def write_dchs(self, day: str, extracted: str, rows: list[dict[str, str]]) -> Path:
+        """Write a DCHS daily-aggregate file for activity day YYYYMMDD extracted at YYYYMMDDTHHMM."""
+        return self._write_csv("ed_daily_aggregates/dchs", f"DCHS_MIU_Daily_{day}_{extracted}.csv", rows, DCHS_COLUMNS)
 
     def _write_csv(self, folder: str, name: str, rows: list[dict[str, str]], columns: list[str]) -> Path:
         path = self.landing / folder / name

@@ -37,10 +37,17 @@ def test_every_raw_and_mart_asset_has_a_blocking_check_and_raw_ones_the_full_set
     for key in graph.asset_check_keys:
         checks.setdefault(key.asset_key.to_user_string(), {})[key.name] = graph.get_check_spec(key).blocking
     tables = [k.to_user_string() for k in graph.get_all_asset_keys() if k.path[0] in ("raw", "marts")]
-    assert len(tables) == 19
+    assert len(tables) == 20
     for table in tables:
         assert any(checks.get(table, {}).values()), f"{table} has no blocking check"
-    for feed in ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions"):
+    for feed in (
+        "ed_attendances",
+        "ed_daily_aggregates",
+        "ambulance_handovers",
+        "handover_sitrep",
+        "cnh_cases",
+        "opel_submissions",
+    ):
         assert {
             "rows_in_equal_loaded_plus_quarantined",
             "record_keys_unique_per_file",

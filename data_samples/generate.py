@@ -271,6 +271,36 @@ def _write_sitrep(row: dict[str, str], day: date, extracted: datetime, out: Path
     path.write_bytes(pl.DataFrame([row]).write_csv().encode("utf-8"))
 
 
+# DCHS's minor injury units (type 3) send daily counts, not attendances (brief 2.2): unit -> mean a day.
+# They see minor injuries by appointment and walk-in, so a stay over 4 hours is rare and over 12 hours rarer.
+DCHS_UNITS = {"RY8MI": 95.0, "RY8MR": 70.0, "RY8MB": 80.0, "RY8MW": 55.0}
+DCHS_OVER_4H, DCHS_OVER_12H_OF_4H = 0.012, 0.05
+
+
+def _dchs_rows(rng: np.random.Generator, day: date) -> list[dict[str, str]]:
+    rows = []
+    for unit, mean in DCHS_UNITS.items():
+        attendances = int(rng.poisson(mean * (1.1 if day.weekday() >= 5 else 1.0)))
+        over_4h = int(rng.binomial(attendances, DCHS_OVER_4H))
+        over_12h = int(rng.binomial(over_4h, DCHS_OVER_12H_OF_4H))
+        rows.append(
+            {
+                "Activity Date": f"{day:%d/%m/%Y}",
+                "Unit Code": unit,
+                "Department Type": "03",
+                "Total Attendances": str(attendances),
+                "Over 4 Hours": str(over_4h),
+                "Over 12 Hours": str(over_12h),
+            }
+        )
+    return rows
+
+
+def _write_dchs(rows: list[dict[str, str]], day: date, extracted: datetime, out: Path) -> None:
+    path = out / "ed_daily_aggregates" / "dchs" / f"DCHS_MIU_Daily_{day:%Y%m%d}_{extracted:%Y%m%dT%H%M}.csv"
+    path.write_bytes(pl.DataFrame(rows).write_csv().encode("utf-8"))
+
+
 @dataclass(frozen=True)
 class HubSource:
     code: str  # DHU's own source code
@@ -652,9 +682,11 @@ def generate(out: Path = OUT) -> dict[str, int]:
     emas_rng = np.random.default_rng(SEED + 1)
     hub_rng = np.random.default_rng(SEED + 2)
     opel_rng = np.random.default_rng(SEED + 3)
+    dchs_rng = np.random.default_rng(SEED + 4)
     for feed, provider in (
         ("ed_attendances", "uhdb"),
         ("ed_attendances", "crh"),
+        ("ed_daily_aggregates", "dchs"),
         ("ambulance_handovers", "emas"),
         ("handover_sitrep", "uhdb"),
         ("cnh_cases", "dhu"),
@@ -737,6 +769,11 @@ def generate(out: Path = OUT) -> dict[str, int]:
             _write_hub(_hub_frame(cases, day, reconciled=True), day, extract + timedelta(days=1), out)
             counts["files"] += 1
             counts["rows"] += len(cases)
+
+        dchs = _dchs_rows(dchs_rng, day)
+        _write_dchs(dchs, day, datetime.combine(next_day, time(7, 0)), out)
+        counts["files"] += 1
+        counts["rows"] += len(dchs)
 
         acute = {
             "RTG": _acute_parameters(opel_rng, day, uhdb, [c for c in all_conveyances if c["site"] in ("RDH", "QHB")]),

@@ -21,8 +21,12 @@ def test_january_calibrated_to_the_brief(january: Env):
         "select org_code, attendances, pct_within_4h from marts.ed_four_hour_trust "
         "where date = date '2025-01-31' and period = 'month_to_date' and scope = 'all_types'"
     ).rows()
-    assert {r[0] for r in rows} == set(BRIEF)
+    # DCHS's minor injury units are in the system's figures but the brief gives no January figure for them.
+    assert {r[0] for r in rows} == {*BRIEF, "RY8"}
     for code, attendances, pct in rows:
+        if code == "RY8":
+            assert 250 < attendances / 31 < 350 and pct > 95, (attendances, pct)  # a few hundred a day, few waits
+            continue
         per_day, reported = BRIEF[code]
         assert abs(attendances / 31 - per_day) / per_day < 0.05, code
         assert abs(pct - reported) < 2.0, (code, pct, reported)
@@ -175,9 +179,10 @@ def test_the_demo_summary_prints_the_january_figures_beside_the_brief(january: E
         "where date = date '2025-01-31' and period = 'month_to_date' and scope = 'all_types'"
     ).rows()
     for code, pct in trust:
-        # The trust's own line carries the warehouse's figure and, beside it, the brief's.
+        # The trust's own line carries the warehouse's figure and, beside it, the brief's where it gives one.
         line = next(x for x in printed.splitlines() if x.strip().startswith(code + " ") and " all_types " in x)
-        assert f"{pct:5.1f}%" in line and f"{BRIEF_JANUARY[code]:5.1f}%" in line, line
+        assert f"{pct:5.1f}%" in line, line
+        assert code not in BRIEF_JANUARY or f"{BRIEF_JANUARY[code]:5.1f}%" in line, line
     assert "System QJ2 Derby and Derbyshire ICB: OPEL" in printed  # named from ref.sites
 
 

@@ -29,7 +29,14 @@ def build_marts(landing: Path = SAMPLES, feeds_dir: Path = FEEDS, reference_dir:
     ref = read_reference(reference_dir)
     rows = {
         feed: read_feed(feed, landing, feeds_dir)
-        for feed in ("ed_attendances", "ambulance_handovers", "handover_sitrep", "cnh_cases", "opel_submissions")
+        for feed in (
+            "ed_attendances",
+            "ed_daily_aggregates",
+            "ambulance_handovers",
+            "handover_sitrep",
+            "cnh_cases",
+            "opel_submissions",
+        )
     }
     file_days = [r.file_day for feed_rows in rows.values() for r in feed_rows]
     first, last = min(file_days), max(file_days)
@@ -43,7 +50,8 @@ def build_marts(landing: Path = SAMPLES, feeds_dir: Path = FEEDS, reference_dir:
     cases = cnh.hub_cases(rows["cnh_cases"])
     subs, opel_events = opel.submissions(rows["opel_submissions"], ref)
 
-    ed_daily = ed.ed_four_hour_daily(in_range(attendances.current), ref)
+    aggregated = {k: v for k, v in ed.aggregates(rows["ed_daily_aggregates"], ref).items() if first <= k[0] <= last}
+    ed_daily = ed.ed_four_hour_daily(in_range(attendances.current), ref, aggregated)
     sitreps = {k: v for k, v in handover.sitrep_rows(rows["handover_sitrep"], ref).items() if first <= k[0] <= last}
     handover_daily = handover.handover_daily(in_range(conveyances.current), sitreps, ref)
     declared = opel.declarations(subs, ref, days)

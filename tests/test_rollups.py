@@ -29,7 +29,7 @@ def conn(tmp_path):
 
 def _daily(conn, date, site, trust, dept_type, attendances, within, breaches, pending=0, over_12h=0):
     conn.execute(
-        "insert into marts.ed_four_hour_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
+        "insert into marts.ed_four_hour_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, 'patient_level')",
         [date, trust, site, dept_type, attendances, within, breaches, pending, over_12h],
     )
 

@@ -109,7 +109,10 @@ def test_the_draft_decides_what_the_sample_shows_and_leaves_the_rest_as_todos(tm
     sample = sorted((LANDING / "ed_attendances" / "uhdb").iterdir())[0]
     written, said = _draft(tmp_path, "uhdb", sample)
     draft = yaml.safe_load(written.read_text())
-    assert draft["file_pattern"] == r"^UHDB_ED_(?P<activity_date>\d{8})_(?P<extracted_at>\d{8}T\d{4})\.csv$"
+    # A version suffix is allowed before the extension, for a re-send of the day (brief 7.5).
+    assert draft["file_pattern"] == (
+        r"^UHDB_ED_(?P<activity_date>\d{8})_(?P<extracted_at>\d{8}T\d{4})(?P<version>_v\d+)?\.csv$"
+    )
     assert (draft["encoding"], draft["delimiter"]) == ("utf-8-sig", ",")
     assert draft["datetime_formats"] == ["%Y-%m-%d %H:%M:%S"]
     # Matched by name: case, underscores and a time word (DTTM) aside.

@@ -56,8 +56,11 @@ def _stages(wall: float, steps: dict[str, float], raw: dict[str, dict]) -> dict[
 def _pipeline_totals(warehouse: Path, first: str, last: str) -> dict[str, float]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         row = conn.sql(
-            "select (select sum(attendances) from marts.ed_four_hour_daily where date between $f and $l), "
-            "(select sum(within_4h) from marts.ed_four_hour_daily where date between $f and $l), "
+            # Patient-level rows only: the floor reads the attendance files, not the daily-aggregate counts.
+            "select (select sum(attendances) from marts.ed_four_hour_daily where date between $f and $l "
+            "and source = 'patient_level'), "
+            "(select sum(within_4h) from marts.ed_four_hour_daily where date between $f and $l "
+            "and source = 'patient_level'), "
             "(select sum(hours_lost) from marts.handover_rollup where date between $f and $l and period = 'day' "
             "and level = 'system'), "
             "(select sum(dispatches_avoided) from marts.cnh_deflection_rollup where date between $f and $l and "

@@ -282,6 +282,15 @@ class Env:
             instance=instance,
         )
 
+    def own_configuration(self, folder: Path) -> tuple[Path, Path]:
+        """Copies of the layouts and reference data under `folder`, which this env reads from now on: a test edits
+        them (a broken layout, another provider, another system) without touching the shipped ones."""
+        feeds, reference = folder / "feeds", folder / "reference"
+        shutil.copytree(self.feeds_dir, feeds)
+        shutil.copytree(self.reference_dir, reference)
+        self.feeds_dir, self.reference_dir = str(feeds), str(reference)
+        return feeds, reference
+
     def _landed_paths(self) -> dg.AssetSelection | None:
         """The feeds this test landed files for, with their reference tables and everything downstream.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -329,12 +328,9 @@ def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, insta
 
     mailbox, _ = alerts
     # A second system's provider (Tameside, Greater Manchester) whose file has not come either.
-    shipped_feeds, shipped_reference = Path(env.feeds_dir), Path(env.reference_dir)
-    env.feeds_dir, env.reference_dir = str(tmp_path / "feeds"), str(tmp_path / "reference")
-    shutil.copytree(shipped_feeds, env.feeds_dir)
-    shutil.copytree(shipped_reference, env.reference_dir)
-    (Path(env.feeds_dir) / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
-    with (Path(env.reference_dir) / "sites.csv").open("a") as sites:
+    feeds, reference = env.own_configuration(tmp_path)
+    (feeds / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
+    with (reference / "sites.csv").open("a") as sites:
         sites.write(RMP_SITE)
     with (Path(env.reference_dir) / "providers.csv").open("a") as providers:
         providers.write(RMP_PROVIDER)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -42,14 +41,10 @@ SITE += "Manchester ICB,no\n"
 
 def onboard(env: Env, tmp_path: Path, rule: str, extra: str = "") -> Path:
     """The shipped layouts and reference data plus Tameside's layout and site; returns its landing folder."""
-    shipped = FeedFilesResource()
-    feeds, reference = tmp_path / "feeds", tmp_path / "reference"
-    shutil.copytree(shipped.feeds_dir, feeds)
-    shutil.copytree(shipped.reference_dir, reference)
+    feeds, reference = env.own_configuration(tmp_path)
     (feeds / "ed_attendances" / "tgicft.yaml").write_text(TGICFT.format(rule=rule, extra=extra))
     with (reference / "sites.csv").open("a") as sites:
         sites.write(SITE)
-    env.feeds_dir, env.reference_dir = str(feeds), str(reference)
     folder = env.landing / "ed_attendances" / "tgicft"
     folder.mkdir(parents=True)
     return folder

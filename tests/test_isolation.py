@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from schemas.registry import FEEDS_DIR
 from tests.conftest import Env, crh_row, uhdb_row
 from tests.ingest_support import DAY, ingest
 
 
 def _feeds_with_a_broken_crh_layout(env: Env, tmp_path: Path) -> None:
     """The shipped layouts, with CRH's file pattern given an unbalanced bracket (a real typo)."""
-    feeds = tmp_path / "feeds"
-    shutil.copytree(FEEDS_DIR, feeds)
+    feeds, _ = env.own_configuration(tmp_path)
     crh = feeds / "ed_attendances" / "crh.yaml"
     crh.write_text(crh.read_text().replace("file_pattern: '^CRH_AE_(", "file_pattern: '^CRH_AE_(("))
-    env.feeds_dir = str(feeds)
 
 
 def test_a_broken_layout_is_rejected_by_name_and_the_other_provider_loads(env: Env, tmp_path: Path):

@@ -134,16 +134,10 @@ def test_a_correction_within_the_window_replaces_the_earlier_version(env: Env):
 
 
 def test_a_full_resend_withdraws_the_records_it_no_longer_holds(env: Env, tmp_path):
-    feeds = tmp_path / "feeds"
-    layouts = __import__("pathlib").Path(env.feeds_dir)
-    for path in layouts.rglob("*.yaml"):
-        target = feeds / path.relative_to(layouts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = path.read_text()
-        if path.name == "uhdb.yaml" and path.parent.name == "ed_attendances":
-            text += "\nresend: full\n"
-        target.write_text(text)
-    env.feeds_dir = str(feeds)
+    feeds, _ = env.own_configuration(tmp_path)
+    uhdb = feeds / "ed_attendances" / "uhdb.yaml"
+    # Whatever the shipped layout says, this test is about a full re-send.
+    uhdb.write_text(uhdb.read_text().replace("resend: full", "") + "\nresend: full\n")
     rows = [uhdb_row(f"W{i}", "2025-03-05 10:00:00", "2025-03-05 11:00:00") for i in range(1, 21)]
     env.write_uhdb("20250305", "20250306T0500", rows)
     env.materialize("2025-03-05", selection=ED_PATH)

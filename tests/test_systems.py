@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -46,17 +45,13 @@ def _write_rmp(env: Env, day: str, extracted: str, rows: list[dict[str, str]]) -
 @pytest.fixture(scope="module")
 def two_systems(tmp_path_factory) -> Env:
     root = tmp_path_factory.mktemp("systems")
-    shipped = FeedFilesResource()
-    feeds, reference = root / "feeds", root / "reference"
-    shutil.copytree(shipped.feeds_dir, feeds)
+    env = Env(root / "env")
+    feeds, reference = env.own_configuration(root)
     (feeds / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
-    shutil.copytree(shipped.reference_dir, reference)
     with (reference / "sites.csv").open("a") as sites:
         sites.write(RMP_SITE)
     with (reference / "providers.csv").open("a") as providers:
         providers.write(RMP_PROVIDER)
-    env = Env(root / "env")
-    env.feeds_dir, env.reference_dir = str(feeds), str(reference)
     # 14 January. Derbyshire: 180 min within, 300 min breach -> 1 / 2 = 50.0%.
     # Greater Manchester: 60, 120, 240 min all within -> 3 / 3 = 100.0%.
     env.write_uhdb(

@@ -520,7 +520,8 @@ def feed_of_table(table: str, feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mar
 
 
 def schema_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
-    """The SQL that builds the warehouse, in order: views come after the tables they read."""
+    """The SQL files the warehouse schema is built from; pipelines.warehouse.schema_statements renders them in
+    order, with IDENTITY_SQL once per feed that has an identity."""
     return (*SCHEMA_PREAMBLE, *(v for f in feeds for v in f.views), *(r.name for r in rollups(marts)))
 
 

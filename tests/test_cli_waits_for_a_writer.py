@@ -15,23 +15,19 @@ def test_refresh_waits_for_another_writer_instead_of_failing(env: Env):
     assert uec(env, "status", "--date", DAY).returncode == 1
     # Another process holds the write lock (as the overnight run does while it writes).
     holder = hold_the_warehouse(env)
-    first = subprocess.Popen(
-        [str(UEC), "refresh", "--date", DAY],
-        env=uec_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    second = subprocess.Popen(
-        [str(UEC), "refresh", "--date", DAY],
-        env=uec_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
+    refreshes = [
+        subprocess.Popen(
+            [str(UEC), "refresh", "--date", DAY],
+            env=uec_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in refreshes]
     holder.wait()
-    for process, output in zip((first, second), outputs):
+    for process, output in zip(refreshes, outputs):
         assert process.returncode == 0, output
         assert "Could not set lock" not in output
     assert any("in use by another run; waiting" in output for output in outputs)

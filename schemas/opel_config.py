@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.opel_submissions import ACUTE_PARAMETERS
+from schemas.yaml_loading import safe_load
 
 
 class Parameter(BaseModel):
@@ -43,7 +43,7 @@ class OpelConfig(BaseModel):
 
 def load_opel_config(path: Path) -> OpelConfig:
     try:
-        config = OpelConfig(**yaml.safe_load(path.read_text(encoding="utf-8")))
+        config = OpelConfig(**safe_load(path.read_text(encoding="utf-8")))
     except ValueError as exc:
         raise ValueError(f"OPEL configuration {path} is invalid: {exc}") from exc
     unknown = set(config.parameters) - set(ACUTE_PARAMETERS)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.clock import LONDON
+from schemas.yaml_loading import safe_load
 
 FEEDS_DIR = Path(__file__).parent / "feeds"
 
@@ -218,9 +219,6 @@ class RegistryError(ValueError):
     pass
 
 
-# libyaml's parser when PyYAML was built with it: the same safe loading, about ten times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 # What `uec feeds init` writes where it could not decide: a draft with one left is never loaded.
 TODO = "TODO"
 
@@ -258,7 +256,7 @@ def _parse_config(path: str, text: str) -> FeedConfig:
     # Keyed on the file's text, so an edited layout is read afresh: a run reads the layouts many
     # times (each asset, check and the brief), and parsing 200 providers' YAML each time cost seconds.
     try:
-        raw = yaml.load(text, Loader=_YAML_LOADER) or {}
+        raw = safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -291,7 +289,7 @@ class BrokenLayout:
 def _provider_named(text: str, path: Path) -> str:
     # The provider a broken layout is for, when its YAML still says; otherwise its file's name.
     try:
-        raw = yaml.load(text, Loader=_YAML_LOADER)
+        raw = safe_load(text)
     except yaml.YAMLError:
         raw = None
     code = raw.get("provider_code") if isinstance(raw, dict) else None

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines import REPO_ROOT
+from schemas.yaml_loading import safe_load
 
 ALERTS_FILE_ENV = "UEC_ALERTS_FILE"
 DEFAULT_ALERTS_FILE = REPO_ROOT / "alerts.yaml"
@@ -129,7 +130,7 @@ def load_alerts_config(path: Path | None = None) -> AlertsConfig:
     if not path.exists():
         return AlertsConfig()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise AlertsConfigError(f"alerts file {path} is not YAML: {exc}") from None
     try:

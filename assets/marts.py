@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from pipelines.metadata import failing_days, preview
+from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
@@ -46,6 +46,7 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key,
         description=mart.description,
+        metadata=column_schema(mart.name, mart.columns),
         deps=_keys(mart.deps),
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
@@ -130,6 +131,7 @@ def build_rollup_assets(rollup: Rollup) -> dg.AssetsDefinition:
                 kinds={"duckdb", "sql"},
                 group_name=rollup.group,
                 description=v.description,
+                metadata=column_schema(f"marts.{v.table}", v.columns),
             )
             for v in rollup.views
         ],

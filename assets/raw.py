@@ -14,7 +14,7 @@ from pipelines.ingest.batch import PartitionBatch, ingest_partition
 from pipelines.ingest.freshness import arrival
 from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
-from pipelines.metadata import failing_days, preview
+from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
@@ -294,6 +294,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         description=entry.description,
+        metadata=column_schema(entry.table, entry.columns),
         deps=[dg.AssetKey(["ref", "sites"]), dg.AssetKey(["ref", "providers"])],
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,

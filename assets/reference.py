@@ -6,10 +6,17 @@ import dagster as dg
 import polars as pl
 
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
-from pipelines.metadata import preview
+from pipelines.metadata import column_schema, preview
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, insert_frame, transaction
+from schemas import catalogue
 from schemas.opel_config import load_opel_config
+
+_DESCRIBED = {r.table: r.columns for r in catalogue.REFERENCE}
+
+
+def _columns(table: str) -> dict[str, dg.TableSchema]:
+    return column_schema(f"ref.{table}", _DESCRIBED[table])
 
 
 def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.MaterializeResult:
@@ -33,19 +40,19 @@ def _same_key(conn) -> None:
         raise dg.Failure(str(exc)) from None
 
 
-@dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference")
+@dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference", metadata=_columns("sites"))
 def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Hospital sites with their trust and system (ODS codes), from schemas/reference/sites.csv."""
     return _replace_table(warehouse, "ref.sites", Path(feed_files.reference_dir) / "sites.csv")
 
 
-@dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference")
+@dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference", metadata=_columns("targets"))
 def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Dated national standards and targets (e.g. 4-hour 76% then 78%), from schemas/reference/targets.csv."""
     return _replace_table(warehouse, "ref.targets", Path(feed_files.reference_dir) / "targets.csv")
 
 
-@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference")
+@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", metadata=_columns("providers"))
 def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Provider organisations (ODS codes), their role and whether they post OPEL, from providers.csv."""
     return _replace_table(warehouse, "ref.providers", Path(feed_files.reference_dir) / "providers.csv")
@@ -54,7 +61,13 @@ def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg
 @dg.multi_asset(
     name="opel_config",
     specs=[
-        dg.AssetSpec(["ref", name], kinds={"duckdb"}, group_name="reference", description=description)
+        dg.AssetSpec(
+            ["ref", name],
+            kinds={"duckdb"},
+            group_name="reference",
+            description=description,
+            metadata=_columns(name),
+        )
         for name, description in [
             (
                 "opel_parameters",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
+from pipelines.dictionary import column_types
+
 
 def preview(frame: pl.DataFrame, rows: int = 20) -> dg.MetadataValue:
     """A markdown table of the first rows."""
@@ -29,3 +31,13 @@ def failing_days(days) -> dict[str, dg.MetadataValue]:
     """{failing_days: "YYYY-MM-DD, …"} from dates (or a polars date column), empty text when none fail."""
     unique = sorted({d.isoformat() if hasattr(d, "isoformat") else str(d) for d in days if d is not None})
     return {FAILING_DAYS: dg.MetadataValue.text(", ".join(unique))}
+
+
+def column_schema(relation: str, described: dict[str, str]) -> dict[str, dg.TableSchema]:
+    """{dagster/column_schema: the relation's columns, types and descriptions}, so the UI lists them; empty when the
+    dictionary does not describe it yet (tests/test_dictionary.py fails for a catalogue relation left so)."""
+    if not described:
+        return {}
+    types = column_types().get(relation, {})
+    columns = [dg.TableColumn(name, types.get(name, "unknown"), description=text) for name, text in described.items()]
+    return {"dagster/column_schema": dg.TableSchema(columns=columns)}

@@ -297,12 +297,35 @@ def schema_statements() -> tuple[str, ...]:
     return tuple(texts)
 
 
+def comment_statements(comments=None) -> list[str]:
+    """COMMENT ON statements for (schema, table, column or None, description) rows; default: the catalogue's."""
+    views = {r.name for r in catalogue.relations() if r.kind == "view"}
+    statements = []
+    for schema, table, column, text in catalogue.comments() if comments is None else comments:
+        relation = quoted(f"{schema}.{table}")
+        target = (
+            f"column {relation}.{quoted(column)}"
+            if column
+            else f"{'view' if f'{schema}.{table}' in views else 'table'} {relation}"
+        )
+        statements.append(f"comment on {target} is {literal(text)}")
+    return statements
+
+
+def literal(text: str) -> str:
+    """A string as a SQL literal (quotes doubled): for the catalogue's descriptions, never for data values."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every schema, table and view that does not exist yet (nothing to do when the SQL is unchanged)."""
     # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
     # warehouse remembers the digest of the schema SQL it was last built with.
     statements = schema_statements()
-    digest = hashlib.sha256("".join(statements).encode()).hexdigest()
+    # The data dictionary as comments, so any SQL client shows it; part of the digest, so a changed description
+    # is applied to an existing warehouse.
+    comments = ";\n".join(comment_statements()) + ";"
+    digest = hashlib.sha256("".join((*statements, comments)).encode()).hexdigest()
     built = conn.sql(
         "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'"
     ).fetchall()
@@ -314,6 +337,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(
             "create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest}
         )
+        # Last, once every relation (ops.schema_version too) exists.
+        conn.execute(comments)
 
 
 @contextmanager

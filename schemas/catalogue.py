@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from schemas import table_columns
 from schemas.canonical import FeedSpec, Reference
 from schemas.expectations import Expectation, no_gaps, provider_present, within_trailing_bounds
 from schemas.mart_columns import COLUMNS
@@ -80,6 +81,11 @@ class Feed:
     @property
     def table(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """raw.<name>'s columns described (empty for a feed the dictionary does not know yet)."""
+        return table_columns.RAW.get(self.name, {})
 
     @property
     def spec(self) -> FeedSpec:
@@ -151,6 +157,28 @@ class ReferenceTable:
     table: str
     source: str  # file under the reference folder
     description: str
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return table_columns.REFERENCE[self.table]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One table or view of the warehouse as the data dictionary describes it."""
+
+    name: str  # schema.table
+    kind: Literal["table", "view"]
+    description: str
+    columns: dict[str, str]  # column -> what it holds, units stated, in the relation's column order
+
+    @property
+    def schema(self) -> str:
+        return self.name.split(".")[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".")[1]
 
 
 # Feeds in the order the brief, status and the command line list them.
@@ -431,6 +459,51 @@ OPS_TABLES = {
     "schema_version": "The digest of the schema SQL the warehouse was last built with.",
     "pseudonymisation_key": "The fingerprint (HMAC of a fixed label) of the key patient keys are made with.",
 }
+
+
+def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[Relation, ...]:
+    """Every table and view of the warehouse with its description and columns: the one data dictionary."""
+    found = [Relation(f"ref.{r.table}", "table", r.description, r.columns) for r in REFERENCE]
+    found.append(Relation("ref.reporting_periods", "view", *table_columns.VIEWS["ref.reporting_periods"]))
+    for entry in feeds:
+        found.append(Relation(entry.table, "table", entry.description, entry.columns))
+        if entry.identity:
+            names = entry.identity.names(entry.name)
+            what = f"The current version of each record in {entry.table} (brief 7.1): what the marts count."
+            found.append(Relation(names["current"], "view", what, entry.columns))
+            what = f"Versions in {entry.table} whose record id already names another record: never counted."
+            found.append(Relation(names["reused"], "view", what, table_columns.REUSED))
+        for view in entry.views:
+            if f"raw.{view}" in table_columns.VIEWS:
+                found.append(Relation(f"raw.{view}", "view", *table_columns.VIEWS[f"raw.{view}"]))
+            else:
+                found.append(
+                    Relation(
+                        f"raw.{view}",
+                        "view",
+                        f"The latest file's row for each site and day in {entry.table}: what the marts count.",
+                        entry.columns,
+                    )
+                )
+    for mart in marts:
+        if isinstance(mart, Mart):
+            found.append(Relation(mart.name, "table", mart.description, mart.columns))
+        else:
+            found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
+    found += [Relation(f"ops.{t}", "table", what, table_columns.OPS[t]) for t, what in OPS_TABLES.items()]
+    found.append(Relation("ops.record_ids_reused", "view", *table_columns.VIEWS["ops.record_ids_reused"]))
+    return tuple(found)
+
+
+def comments(
+    feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS
+) -> Iterable[tuple[str, str, str | None, str]]:
+    """(schema, table, column, description) for every relation (column None: the relation itself) and column."""
+    for relation in relations(feeds, marts):
+        yield relation.schema, relation.table, None, relation.description
+        for column, description in relation.columns.items():
+            yield relation.schema, relation.table, column, description
+
 
 # Created before any feed's views: the schemas and tables, then the reporting-period macros.
 SCHEMA_PREAMBLE = ("warehouse_schema", "reporting_periods")

@@ -57,3 +57,16 @@ def home_system() -> str:
     figures stay in the rollups under their own system, never in this system's tiles or series.
     """
     return (os.environ.get(HOME_SYSTEM_VARIABLE) or DEFAULT_HOME_SYSTEM).strip().upper()
+
+
+EXPORT_HISTORY_VARIABLE = "UEC_EXPORT_HISTORY_DAYS"
+DEFAULT_EXPORT_HISTORY_DAYS = 28
+
+
+def export_history_days() -> int:
+    """How many days, ending on the brief's day, each sheet of the call-pack workbook holds: UEC_EXPORT_HISTORY_DAYS,
+    else 28 (four weeks: the same weekday four times over)."""
+    text = (os.environ.get(EXPORT_HISTORY_VARIABLE) or str(DEFAULT_EXPORT_HISTORY_DAYS)).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{EXPORT_HISTORY_VARIABLE} must be a whole number of days, 1 or more (it is {text!r}).")
+    return int(text)

@@ -10,10 +10,12 @@ import polars as pl
 import pytest
 
 from pipelines.brief.data import BriefData, Problem
-from pipelines.brief.exports import DAY_MARTS
+from pipelines.brief.exports import DAY_MARTS, DEFINITIONS_SHEET
 from pipelines.cli.main import main
 from pipelines.ingest.pseudonymise import KEY_ENV
+from schemas import catalogue
 from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
+from tests.xlsx_support import number_formats
 
 DAY = "2025-01-15"
 
@@ -167,6 +169,31 @@ def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):
         "RFSDA",
         "RTG01",
     ]
+
+
+def test_exports_are_rounded_formatted_as_excel_reads_them_and_defined(briefed: Env):
+    reports = briefed.root / "reports"
+    workbook = reports / f"marts-{DAY}.xlsx"
+    system = (pl.col("level") == "system") & (pl.col("period") == "day") & (pl.col("scope") == "all_types")
+    # System 4-hour: 4 within of 6 = 66.666...%: one decimal in the CSV, the fraction 0.667 shown as 66.7% in Excel.
+    csv = pl.read_csv(reports / f"marts-{DAY}" / "ed_four_hour_rollup.csv", infer_schema_length=0)
+    assert csv.filter(system)["pct_within_4h"].to_list() == ["66.7"]
+    sheet = pl.read_excel(workbook, sheet_name="ed_four_hour_rollup")
+    assert sheet.filter(system)["pct_within_4h"].to_list() == [0.667]
+    # Royal Derby's handovers: mean (10 + 40 + 50) / 3 = 33.333... minutes to one decimal; hours lost 1.0 to two.
+    csv = pl.read_csv(reports / f"marts-{DAY}" / "handover_daily.csv", infer_schema_length=0)
+    assert csv.filter(pl.col("site_code") == "RTG01").select("mean_minutes", "hours_lost").row(0) == ("33.3", "1.0")
+    formats = number_formats(workbook)
+    assert formats["ed_four_hour_rollup"]["pct_within_4h"] == "0.0%"
+    assert formats["ed_four_hour_rollup"]["date"] == "yyyy-mm-dd"
+    assert (formats["handover_daily"]["hours_lost"], formats["handover_daily"]["mean_minutes"]) == ("0.00", "0.0")
+    # The definitions sheet is the data dictionary's text for every exported column, sheet by sheet.
+    defined = pl.read_excel(workbook, sheet_name=DEFINITIONS_SHEET).filter(pl.col("sheet").is_in(DAY_MARTS))
+    described = {r.name: r.columns for r in catalogue.relations()}
+    assert defined.select("sheet", "column", "description").rows() == [
+        (mart, column, text) for mart in DAY_MARTS for column, text in described[f"marts.{mart}"].items()
+    ]
+    assert defined.filter(pl.col("column") == "pct_within_4h")["shown_as"].str.contains("0.0%").all()
 
 
 def test_asset_metadata_names_the_day_files_and_rows(briefed: Env):

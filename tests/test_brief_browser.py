@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
+import polars as pl
 import pytest
 from playwright.sync_api import sync_playwright
+from polars.testing import assert_series_equal
 
+from pipelines.brief.exports import DAY_MARTS, export_marts
+from pipelines.settings import EXPORT_HISTORY_VARIABLE
 from tests.conftest import Env, sample_env
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -127,3 +133,55 @@ def test_brief_renders_in_chromium_with_the_warehouse_figures_and_every_chart(ma
         assert chart["points"] == chart["circles"] == days[f"{chart['series']}/{chart['org']}"], chart
         assert chart["width"] > 100 and chart["height"] > 0 and chart["shown"] > 300, chart
     assert (ARTIFACTS / f"brief-{DAY}.png").stat().st_size > 50_000
+
+
+# --- the call-pack workbook over the month: history, rounding and times, against the warehouse ---------------
+
+
+def _as_excel_shows(frame: pl.DataFrame) -> pl.DataFrame:
+    """The warehouse's rows as the workbook should hold them: percentages as fractions of 1 to 3 places (one
+    decimal of a percentage), hours to 2 places, minutes to 1, other decimals to 2; times cut to the minute."""
+    columns = []
+    for column, dtype in frame.schema.items():
+        words = column.split("_")
+        if dtype == pl.Float64:
+            if "pct" in words or column == "deflection_rate":
+                columns.append((pl.col(column) / 100).round(3))
+            else:
+                columns.append(pl.col(column).round(1 if "minutes" in words else 2))
+        elif isinstance(dtype, pl.Datetime):
+            columns.append(pl.col(column).dt.truncate("1m"))
+    return frame.with_columns(columns)
+
+
+def test_the_workbook_holds_the_history_days_rounded_and_to_the_minute(march: Env, tmp_path: Path, monkeypatch):
+    workbook = march.root / "reports" / f"marts-{DAY}.xlsx"
+    last = date.fromisoformat(DAY)
+    # Default history: 28 days, 4 to 31 March; the month's first three days are left out.
+    window = {"first": last - timedelta(days=27), "last": last}
+    for mart in DAY_MARTS:
+        expected = _as_excel_shows(
+            march.query(f"select * from marts.{mart} where date between $first and $last order by all", **window)
+        )
+        sheet = pl.read_excel(workbook, sheet_name=mart)
+        assert sheet.height == expected.height and sheet["date"].min() == window["first"], mart
+        for column, dtype in expected.schema.items():
+            if dtype == pl.Float64:
+                assert_series_equal(sheet[column], expected[column], check_dtypes=False, abs_tol=1e-9)
+            elif isinstance(dtype, pl.Datetime):
+                assert sheet[column].dt.second().drop_nulls().unique().to_list() in ([], [0]), (mart, column)
+                assert_series_equal(sheet[column], expected[column], check_dtypes=False)
+    # The CSV keeps the day: OPEL submission times as ISO text to the minute, decimals rounded.
+    opel = pl.read_csv(march.root / "reports" / f"marts-{DAY}" / "opel_daily.csv", infer_schema_length=0)
+    submitted = opel["submitted_at"].drop_nulls()
+    assert submitted.len() > 0 and submitted.str.contains(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$").all()
+    assert opel["ed_4h_pct_pipeline"].drop_nulls().str.contains(r"^-?\d+(\.\d)?$").all()
+    # Configured history: UEC_EXPORT_HISTORY_DAYS=7 gives 25 to 31 March; nonsense is refused in words.
+    monkeypatch.setenv(EXPORT_HISTORY_VARIABLE, "7")
+    with duckdb.connect(str(march.warehouse), read_only=True) as conn:
+        week, _, _ = export_marts(conn, last, tmp_path)
+        monkeypatch.setenv(EXPORT_HISTORY_VARIABLE, "four weeks")
+        with pytest.raises(ValueError, match="whole number of days"):
+            export_marts(conn, last, tmp_path)
+    days = pl.read_excel(week, sheet_name="ed_four_hour_daily")["date"]
+    assert (days.min(), days.max(), days.n_unique()) == (last - timedelta(days=6), last, 7)

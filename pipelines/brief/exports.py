@@ -1,24 +1,65 @@
-"""The day's marts for the system call pack: one CSV per mart and one workbook with a sheet per mart."""
+"""The marts for the system call pack: one CSV per mart (the day) and one workbook (a sheet per mart over the history
+days ending on the day, and a definitions sheet from the data dictionary), rounded and dated as analysts read them.
+"""
 
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import xlsxwriter
 
+from pipelines.settings import export_history_days
 from pipelines.warehouse import quoted
 from schemas import catalogue
 
 # The marts a day's pack carries; the rollups hold the day, month-to-date and year-to-date rows ending that day.
 DAY_MARTS = catalogue.exported_tables()
+DEFINITIONS_SHEET = "definitions"
 # OWASP's CSV-injection guidance: a cell starting with one of these is run by a spreadsheet as a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
 # A data string is never turned into a formula, a link or a number, whatever it starts with.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# Times to the minute: the seconds and microseconds the warehouse keeps are noise on a call pack.
+CSV_DATETIME = "%Y-%m-%d %H:%M"
+EXCEL_DATE, EXCEL_DATETIME = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+# How each kind of decimal column is rounded and shown: (decimals in the CSV, Excel number format, in words).
+# Percentages are 0-100 in the warehouse and the CSV; the workbook stores them as fractions (0.5 for 50%) so that
+# Excel shows them, sums and charts them as percentages.
+PERCENT = (1, "0.0%", "percentage: in the CSV 0-100 to 1 decimal; in the workbook a fraction shown as 0.0%")
+HOURS = (2, "0.00", "hours, 2 decimals")
+MINUTES = (1, "0.0", "minutes, 1 decimal")
+DECIMAL = (2, "0.00", "number, 2 decimals")
+
+
+def decimal_kind(column: str) -> tuple[int, str, str]:
+    """How a decimal column reads, from its name: the dictionary names percentages pct and states hours and minutes."""
+    words = column.split("_")
+    if "pct" in words or column == "deflection_rate":
+        return PERCENT
+    if "hours" in words:
+        return HOURS
+    if "minutes" in words:
+        return MINUTES
+    return DECIMAL
+
+
+def _shown_as(dtype: pl.DataType, column: str) -> str:
+    if dtype == pl.Float64:
+        return decimal_kind(column)[2]
+    if dtype == pl.Date:
+        return "date, yyyy-mm-dd"
+    if isinstance(dtype, pl.Datetime):
+        return "local (Europe/London) date and time to the minute, yyyy-mm-dd hh:mm"
+    if dtype == pl.Boolean:
+        return "true / false"
+    if dtype.is_integer():
+        return "whole number"
+    return "text"
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -30,29 +71,92 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def export_marts(conn: duckdb.DuckDBPyConnection, day: date, reports: Path) -> tuple[Path, list[Path], int]:
-    """(workbook, CSV files, rows written per format); a re-run replaces the day's files whole."""
+def for_csv(frame: pl.DataFrame) -> pl.DataFrame:
+    """Decimals rounded by kind (percentages 0-100 to 1 decimal, hours to 2), times as text to the minute."""
+    return frame.with_columns(
+        *(pl.col(c).round(decimal_kind(c)[0]) for c, t in frame.schema.items() if t == pl.Float64),
+        *(pl.col(c).dt.strftime(CSV_DATETIME) for c, t in frame.schema.items() if isinstance(t, pl.Datetime)),
+    )
+
+
+def for_workbook(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The frame with percentages as rounded fractions, other decimals rounded and times cut to the minute, and the
+    Excel number format of each decimal column."""
+    formats, columns = {}, []
+    for column, dtype in frame.schema.items():
+        if dtype == pl.Float64:
+            decimals, formats[column], _ = kind = decimal_kind(column)
+            # 50.04% shows as 50.0% whether Excel rounds the fraction or we do: store what is shown.
+            value = pl.col(column) / 100 if kind is PERCENT else pl.col(column)
+            columns.append(value.round(decimals + 2 if kind is PERCENT else decimals).alias(column))
+        elif isinstance(dtype, pl.Datetime):
+            columns.append(pl.col(column).dt.truncate("1m"))
+    return frame.with_columns(columns), formats
+
+
+def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema]) -> pl.DataFrame:
+    """The definitions sheet: one row per exported sheet (mart -> its columns' types) and column, its description
+    from the data dictionary and how the workbook shows it; a first row says which days the sheets hold."""
+    first = day - timedelta(days=history_days - 1)
+    rows = [
+        {
+            "sheet": "(every sheet)",
+            "column": "",
+            "shown_as": "",
+            "description": f"Rows for the {history_days} day(s) {first.isoformat()} to {day.isoformat()} "
+            "(UEC_EXPORT_HISTORY_DAYS); the CSV files beside this workbook hold the last day only.",
+        }
+    ]
+    described = {r.name: r for r in catalogue.relations()}
+    for mart, schema in schemas.items():
+        text = described[f"marts.{mart}"].columns
+        rows += [
+            {"sheet": mart, "column": c, "shown_as": _shown_as(dtype, c), "description": text.get(c, "")}
+            for c, dtype in schema.items()
+        ]
+    return pl.DataFrame(rows)
+
+
+def export_marts(
+    conn: duckdb.DuckDBPyConnection, day: date, reports: Path, history_days: int | None = None
+) -> tuple[Path, list[Path], int]:
+    """(workbook, CSV files, rows in the CSV files); a re-run replaces the day's files whole.
+
+    history_days: how many days, ending on `day`, each workbook sheet holds (default UEC_EXPORT_HISTORY_DAYS, 28).
+    """
+    history_days = export_history_days() if history_days is None else history_days
     folder = reports / f"marts-{day.isoformat()}"
     workbook_path = reports / f"marts-{day.isoformat()}.xlsx"
     staging = reports / f".marts-{day.isoformat()}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    csvs, rows = [], 0
+    csvs, rows, schemas = [], 0, {}
+    window = {"first": day - timedelta(days=history_days - 1), "day": day}
     book = xlsxwriter.Workbook(str(staging / workbook_path.name), WORKBOOK_OPTIONS)
     try:
         for mart in DAY_MARTS:
-            frame = conn.sql(f"select * from {quoted('marts.' + mart)} where date = $day", params={"day": day}).pl()
-            frame = spreadsheet_safe(frame)
-            frame.write_csv(staging / f"{mart}.csv")
-            frame.write_excel(
+            frame = conn.sql(
+                f"select * from {quoted('marts.' + mart)} where date between $first and $day order by all",
+                params=window,
+            ).pl()
+            frame, schemas[mart] = spreadsheet_safe(frame), frame.schema
+            today = frame.filter(pl.col("date") == day)
+            for_csv(today).write_csv(staging / f"{mart}.csv")
+            sheet, formats = for_workbook(frame)
+            sheet.write_excel(
                 workbook=book,
                 worksheet=mart,
                 autofit=True,
                 table_style="Table Style Light 9",
-                dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"},
+                column_formats=formats or None,
+                dtype_formats={pl.Date: EXCEL_DATE, pl.Datetime: EXCEL_DATETIME},
+                freeze_panes=(1, 0),
             )
             csvs.append(folder / f"{mart}.csv")
-            rows += frame.height
+            rows += today.height
+        spreadsheet_safe(definitions(history_days, day, schemas)).write_excel(
+            workbook=book, worksheet=DEFINITIONS_SHEET, table_style="Table Style Light 9", autofit=True
+        )
     finally:
         book.close()
     (staging / workbook_path.name).replace(workbook_path)

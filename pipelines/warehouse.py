@@ -297,17 +297,19 @@ def schema_statements() -> tuple[str, ...]:
     return tuple(texts)
 
 
-def comment_statements(comments=None) -> list[str]:
-    """COMMENT ON statements for (schema, table, column or None, description) rows; default: the catalogue's."""
-    views = {r.name for r in catalogue.relations() if r.kind == "view"}
+def comment_statements(comments=None, views: set[str] | None = None) -> list[str]:
+    """COMMENT ON statements for (schema, table, column or None, description) rows, by default the catalogue's
+    (catalogue.comments()); `views` names the relations (schema.table) that are views, by default the catalogue's.
+
+    A reader database of views over published files can pass its own rows and views to comment them the same way.
+    """
+    if views is None:
+        views = {r.name for r in catalogue.relations() if r.kind == "view"}
     statements = []
     for schema, table, column, text in catalogue.comments() if comments is None else comments:
         relation = quoted(f"{schema}.{table}")
-        target = (
-            f"column {relation}.{quoted(column)}"
-            if column
-            else f"{'view' if f'{schema}.{table}' in views else 'table'} {relation}"
-        )
+        kind = "view" if f"{schema}.{table}" in views else "table"
+        target = f"column {relation}.{quoted(column)}" if column else f"{kind} {relation}"
         statements.append(f"comment on {target} is {literal(text)}")
     return statements
 

@@ -59,7 +59,7 @@ def test_every_description_says_something_and_states_its_unit():
             assert "%" in text or "percentage" in text, where
         if column and column.endswith("_minutes"):
             assert "minutes" in text, where
-        if column and column.startswith("hours_") or column == "total_hours":
+        if column and (column.startswith("hours_") or column == "total_hours"):
             assert "hours" in text, where
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.data_docs_offline import make_offline
 from pipelines.warehouse import sql
 from schemas.expectations import HISTORY_DAYS, MIN_BAND, MIN_HISTORY_DAYS, Expectation
 from schemas.registry import FeedConfig
@@ -113,7 +114,7 @@ def _failing(frame: pl.DataFrame, result) -> pl.DataFrame:
 
 
 def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list[Outcome]:
-    """Run one GX suite per expectation and rebuild the Data Docs site in <reports_dir>/data_docs."""
+    """Run one GX suite per expectation and rebuild the Data Docs site in <reports_dir>/data_docs, offline-ready."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # slow to import (about 12 s): only runs that check pay for it
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -124,6 +125,7 @@ def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list
     # other's half-written suite files.
     with tempfile.TemporaryDirectory(prefix=".gx-run-", dir=reports_dir) as project:
         outcomes = _validate(gx, ProgressBarsConfig, frames, Path(project))
+        make_offline(Path(project) / "data_docs")
         _publish(Path(project) / "data_docs", reports_dir / "data_docs")
     return outcomes
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.metadata import failing_days, preview
+from pipelines.metadata import failing_days, file_link, preview
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from schemas import catalogue
@@ -88,6 +88,8 @@ def _validate(
                 "failing": preview(outcome.failing) if outcome.failing.height else "none",
                 "gx_suite": expectation.suite_name,
                 **failing_days(outcome.failing["date"]),
-                "data_docs": dg.MetadataValue.path(str(docs)),
+                # A link the UI shows; the path beside it to copy, as browsers refuse file:// links from a web page.
+                "data_docs": file_link(docs),
+                "data_docs_path": dg.MetadataValue.path(str(docs)),
             },
         )

@@ -48,6 +48,14 @@ def written_brief(result: dg.ExecuteInProcessResult) -> dict | None:
     return None
 
 
+def data_docs_url(result: dg.ExecuteInProcessResult) -> str | None:
+    """The file:// URL of the Data Docs site a run's great-expectations checks built; None if they did not run."""
+    for evaluation in result.get_asset_check_evaluations():
+        if "data_docs" in evaluation.metadata:
+            return evaluation.metadata["data_docs"].value
+    return None
+
+
 # `uec refresh` runs in its own process outside the daemon: it tags its runs with where it runs, so a run
 # whose process died (killed, machine restarted) can be told apart from one still going.
 PID_TAG, HOST_TAG = "uec/pid", "uec/host"

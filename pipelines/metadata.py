@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
@@ -41,3 +43,13 @@ def column_schema(relation: str, described: dict[str, str]) -> dict[str, dg.Tabl
     types = column_types().get(relation, {})
     columns = [dg.TableColumn(name, types.get(name, "unknown"), description=text) for name, text in described.items()]
     return {"dagster/column_schema": dg.TableSchema(columns=columns)}
+
+
+def file_url(path: str | Path) -> str:
+    """The file's absolute, percent-encoded file:// URL: what a terminal makes clickable and a browser opens."""
+    return Path(path).resolve().as_uri()
+
+
+def file_link(path: str | Path) -> dg.MetadataValue:
+    """A file as a link in the Dagster UI (its file:// URL)."""
+    return dg.MetadataValue.url(file_url(path))

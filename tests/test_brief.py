@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -205,6 +206,9 @@ def test_asset_metadata_names_the_day_files_and_rows(briefed: Env):
     meta = materialization.metadata
     assert meta["day"].value == DAY
     assert Path(meta["brief"].value).name == f"brief-{DAY}.html"
+    # The UI shows the brief as a link: absolute and file://, so a browser opens it.
+    assert isinstance(meta["brief_url"], dg.UrlMetadataValue)
+    assert meta["brief_url"].value == (briefed.root / "reports" / f"brief-{DAY}.html").resolve().as_uri()
     rows = sum(pl.read_csv(p).height for p in (briefed.root / "reports" / f"marts-{DAY}").glob("*.csv"))
     assert meta["dagster/row_count"].value == rows
 

@@ -39,9 +39,12 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     assert "only warnings failed" in out
     headline = next(line for line in out.splitlines() if "System 4-hour performance" in line)
     assert headline.rstrip().endswith("66.7%")  # 2 within 4 hours / 3 attendances (A0 is the 14th's)
-    # The overnight job ends with the day's brief, and says where it is.
+    # The overnight job ends with the day's brief and its Data Docs, each as a file:// URL a terminal makes clickable.
     brief = env.root / "reports" / f"brief-{DAY}.html"
-    assert f"Morning brief for {DAY}: {brief}" in out and brief.is_file()
+    assert f"Morning brief for {DAY}: {brief.resolve().as_uri()}" in out and brief.is_file()
+    docs = env.root / "reports" / "data_docs" / "index.html"
+    assert f"Data Docs (great-expectations, what passed and failed): {docs.resolve().as_uri()}" in out
+    assert docs.is_file()
     # The run is in the persistent instance the UI reads, tagged as the analyst's.
     os.environ["DAGSTER_HOME"], saved = str(env.root / "dagster_home"), os.environ.get("DAGSTER_HOME")
     try:

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from pipelines.gx_suites import expectation_frame, validate
+from pipelines.metadata import file_url
 from schemas.catalogue import expectations
 from tests.conftest import Env, uhdb_row
 
@@ -87,6 +88,17 @@ def test_a_missing_provider_is_named_by_gx_by_freshness_and_in_data_docs(env: En
     pages = list((env.root / "reports" / "data_docs" / "validations").rglob("*every_expected_provider_present*.html"))
     ed_page = next(p for p in pages if "ed_attendances" in str(p))
     assert "RFS" in ed_page.read_text(encoding="utf-8")
+    # The UI links the site by an absolute file:// URL a browser opens, with the path beside it to copy.
+    docs = env.root / "reports" / "data_docs" / "index.html"
+    assert isinstance(present.metadata["data_docs"], dg.UrlMetadataValue)
+    assert present.metadata["data_docs"].value == docs.resolve().as_uri()
+    assert present.metadata["data_docs_path"].value == str(docs)
+
+
+def test_file_urls_are_absolute_and_percent_encoded(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    # A relative path, and characters a URL must escape: the space and '#' (which would start a fragment).
+    assert file_url("SCC reports/brief #2.html") == f"file://{tmp_path.resolve()}/SCC%20reports/brief%20%232.html"
 
 
 def test_a_failed_blocking_check_stops_the_downstream_mart_in_the_same_run(env: Env, monkeypatch: pytest.MonkeyPatch):

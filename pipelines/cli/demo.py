@@ -14,6 +14,7 @@ from pipelines.definitions import defs
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
 from pipelines.instance import written_brief
+from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
@@ -84,12 +85,12 @@ def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
             f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
             f"{(check.description or '')[:150]}"
         )
-    print(f"Data Docs (great-expectations, what passed and failed): {reports / 'data_docs' / 'index.html'}")
+    print(f"Data Docs (great-expectations, what passed and failed): {file_url(reports / 'data_docs' / 'index.html')}")
 
 
 def _print_brief(result: dg.ExecuteInProcessResult) -> None:
     if brief := written_brief(result):
-        print(f"\nMorning brief for {brief['day']} (open in a browser): {brief['brief']}")
+        print(f"\nMorning brief for {brief['day']} (open in a browser): {file_url(brief['brief'])}")
         print(f"Marts for the call pack: {brief['workbook']} and reports/marts-{brief['day']}/*.csv")
 
 

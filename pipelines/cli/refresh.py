@@ -13,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest.landing import list_folder
-from pipelines.instance import innermost_error, persistent_instance, process_tags
+from pipelines.instance import data_docs_url, innermost_error, persistent_instance, process_tags
+from pipelines.metadata import file_url
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, sql, warehouse_path
 from schemas import catalogue
@@ -117,7 +118,9 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     _summary(first, last, feed, failed_checks, out)
     if brief := written_brief(result):
-        out(f"\nMorning brief for {brief['day']}: {brief['brief']}")
+        out(f"\nMorning brief for {brief['day']}: {file_url(brief['brief'])}")
+    if docs := data_docs_url(result):
+        out(f"Data Docs (great-expectations, what passed and failed): {docs}")
     return _verdict(result, failed_checks, out)
 
 

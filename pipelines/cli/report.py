@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines.brief.render import FEED_NAMES, brief_for_day
 from pipelines.instance import persistent_instance
+from pipelines.metadata import file_url
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas.clock import LONDON
@@ -33,7 +34,7 @@ def report(day: date, out=print) -> int:
             return 2
     finally:
         conn.close()
-    out(f"Morning brief for {day}: {written.html}")
+    out(f"Morning brief for {day}: {file_url(written.html)}")
     out(f"Marts for the call pack: {written.workbook} and {len(written.csvs)} CSV files in {written.csvs[0].parent}")
     if data.problems:
         out(f"{len(data.problems)} data-quality problem(s); the figures they affect are marked provisional:")

@@ -13,7 +13,10 @@ from playwright.sync_api import sync_playwright
 from polars.testing import assert_series_equal
 
 from pipelines.brief.exports import DAY_MARTS, export_marts
+from pipelines.gx_suites import Outcome, expectation_frame, validate
 from pipelines.settings import EXPORT_HISTORY_VARIABLE
+from schemas.catalogue import expectations
+from schemas.registry import load_feed_configs
 from tests.conftest import Env, sample_env
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -34,6 +37,47 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def march(tmp_path_factory) -> Env:
     return sample_env(tmp_path_factory.mktemp("browser"), FIRST, DAY, brief=True)
+
+
+@pytest.fixture(scope="module")
+def data_docs(march: Env) -> list[Outcome]:
+    """March's Data Docs, built beside the brief by validating three suites against its warehouse (no new run)."""
+    # ED providers present (passes), and site volumes for ED and handovers: each fails on a day of March's samples.
+    chosen = [e for e in expectations() if e.check_name == "site_volumes_within_trailing_bounds"]
+    chosen += [e for e in expectations() if (e.feed, e.kind) == ("ed_attendances", "provider_present")]
+    first, last = date.fromisoformat(FIRST), date.fromisoformat(DAY)
+    with duckdb.connect(str(march.warehouse), read_only=True) as conn:
+        frames = {
+            e: expectation_frame(conn, e, first, last, load_feed_configs(e.feed, march.feeds_dir)) for e in chosen
+        }
+    return validate(frames, march.root / "reports")
+
+
+class Offline:
+    """A Chromium page with the network cut: every request that is not a file on this machine is aborted and kept."""
+
+    def __init__(self, browser):
+        self.left_the_machine: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", self._route)
+        self.page = context.new_page()
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.left_the_machine.append(route.request.url)
+            route.abort()
+
+    def text(self, url: str) -> str:
+        self.page.goto(url)
+        self.page.wait_for_load_state("load")
+        return self.page.inner_text("body")
 
 
 def _expected_tiles(env: Env) -> dict[str, str]:
@@ -185,3 +229,49 @@ def test_the_workbook_holds_the_history_days_rounded_and_to_the_minute(march: En
             export_marts(conn, last, tmp_path)
     days = pl.read_excel(week, sheet_name="ed_four_hour_daily")["date"]
     assert (days.min(), days.max(), days.n_unique()) == (last - timedelta(days=6), last, 7)
+
+
+def test_data_docs_render_offline_with_the_suites_and_the_failing_rows(march: Env, data_docs: list[Outcome]):
+    site = march.root / "reports" / "data_docs"
+    failed = next(o for o in data_docs if not o.passed and o.expectation.feed == "ed_attendances")
+    [validation] = (site / "validations").rglob(f"*-{failed.expectation.suite_name}.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            offline = Offline(browser)
+            # The index's tables are drawn by its scripts (bootstrap-table): with them missing it lists nothing.
+            index = offline.text((site / "index.html").as_uri())
+            styled = offline.page.eval_on_selector("nav.navbar", "nav => getComputedStyle(nav).display")
+            page = offline.text(validation.as_uri())
+            icons = offline.page.evaluate("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
+            offline.page.screenshot(path=str(ARTIFACTS / "data-docs-validation.png"), full_page=False)
+        finally:
+            browser.close()
+
+    assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+    assert styled == "flex" and icons  # Bootstrap's styles and Font Awesome's font came from the site itself
+    for outcome in data_docs:
+        assert outcome.expectation.suite_name in index
+    # The failing expectation in words, and each failing day and site the warehouse's frame put outside its bounds.
+    assert "Status: Failed" in " ".join(page.split())
+    assert "must always be greater than or equal to" in page
+    for row in failed.failing.iter_rows(named=True):
+        assert row["subject"] in page and row["date"].isoformat() in page
+
+
+def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: Env, data_docs: list[Outcome]):
+    brief = march.root / "reports" / f"brief-{DAY}.html"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            offline = Offline(browser)
+            offline.text(brief.as_uri())
+            offline.page.click("a[data-link=data-docs]")
+            offline.page.wait_for_load_state("load")
+            landed, shown = offline.page.url, offline.page.inner_text("body")
+        finally:
+            browser.close()
+
+    assert landed == (march.root / "reports" / "data_docs" / "index.html").as_uri()
+    assert all(o.expectation.suite_name in shown for o in data_docs)
+    assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.data_docs_offline import network_loads
 from pipelines.gx_suites import expectation_frame, validate
 from pipelines.metadata import file_url
 from schemas.catalogue import expectations
@@ -60,6 +61,9 @@ def test_volume_bounds_hand_worked_and_data_docs_name_the_failure(tmp_path):
     [page] = (reports / "data_docs" / "validations").rglob("*.html")
     text = page.read_text(encoding="utf-8")
     assert "SITE_A" in text and "SITE_B" not in text  # the failing row is named; the passing one is not listed
+    # Every page (the suite's too) opens with no network: tests/test_brief_browser.py renders two of them offline.
+    pages = list((reports / "data_docs").rglob("*.html"))
+    assert len(pages) == 3 and [u for p in pages for u in network_loads(p.read_text(encoding="utf-8"))] == []
 
 
 def _check(result: dg.ExecuteInProcessResult, asset: str, name: str) -> dg.AssetCheckEvaluation:

@@ -233,7 +233,8 @@ def test_the_workbook_holds_the_history_days_rounded_and_to_the_minute(march: En
 
 def test_data_docs_render_offline_with_the_suites_and_the_failing_rows(march: Env, data_docs: list[Outcome]):
     site = march.root / "reports" / "data_docs"
-    failed = next(o for o in data_docs if not o.passed and o.expectation.feed == "ed_attendances")
+    [failed] = [o for o in data_docs if not o.passed and o.expectation.feed == "ed_attendances"]  # ED site volumes
+    ARTIFACTS.mkdir(exist_ok=True)
     [validation] = (site / "validations").rglob(f"*-{failed.expectation.suite_name}.html")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

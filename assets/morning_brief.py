@@ -51,6 +51,7 @@ def _morning_brief(
             now=datetime.now(LONDON),
             warehouse=warehouse.database,
             instance=context.instance,
+            reference_dir=feed_files.reference_dir,
         )
     system = data.ed.filter((data.ed["level"] == "system") & (data.ed["period"] == "day"))
     headline = (

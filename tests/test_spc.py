@@ -1,10 +1,16 @@
-"""XmR limits and Making Data Count rules against hand-worked series."""
+"""XmR limits, Making Data Count rules, phases at step changes and the icons against hand-worked series."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from pathlib import Path
+
 import pytest
 
-from pipelines.brief.spc import xmr
+from pipelines.brief.data import REFERENCE_DIR, SERIES
+from pipelines.brief.spc import Chart, Step, largest_deteriorations, load_steps, spc, xmr
+
+JAN = [date(2025, 1, 1) + timedelta(days=i) for i in range(31)]
 
 
 def flagged(chart) -> dict[int, dict[str, str]]:
@@ -81,3 +87,110 @@ def test_assurance_compares_the_target_with_the_limits(target, words):
 def test_too_short_a_series_is_refused():
     with pytest.raises(ValueError, match="at least 2 points"):
         xmr([3.0])
+
+
+def _step(day: date, series: str = "hours_lost", orgs: tuple[str, ...] = ()) -> Step:
+    return Step(date=day, series=(series,), orgs=orgs, reason="a named change")
+
+
+def test_limits_are_recalculated_at_a_step_change():
+    values = [10, 12, 11, 13, 30, 31, 29, 32]
+    # One baseline over all eight days: mean 168 / 8 = 21; moving ranges 2, 1, 2, 17, 1, 2, 3 -> 28 / 7 = 4;
+    # limits 21 +/- 10.64 -> 10.36 and 31.64: 10 and 32 fall outside; two sigma is 21 +/- 7.09 (13.91 and 28.09),
+    # which every day lies beyond: all eight days are read as special causes of one process.
+    whole = spc(JAN[:8], values, improvement="lower")
+    assert (whole.mean, whole.upper, whole.lower) == pytest.approx((21, 31.64, 10.36))
+    assert {i for i, p in enumerate(whole.points) if "beyond_limit" in p.rules} == {0, 7}
+    assert all(p.rules for p in whole.points)
+    assert whole.variation_icon == "concerning_high"
+
+    stepped = spc(JAN[:8], values, improvement="lower", steps=[_step(JAN[4])])
+    before, after = (ph.chart for ph in stepped.phases)
+    # Before (1-4 Jan): mean 46 / 4 = 11.5; moving ranges 2, 1, 2 -> 5 / 3; limits 11.5 +/- 2.66 x 5 / 3 = 4.4333.
+    assert (before.mean, before.mean_moving_range) == pytest.approx((11.5, 5 / 3))
+    assert (before.lower, before.upper) == pytest.approx((7.0667, 15.9333), abs=1e-4)
+    # After (5-8 Jan): mean 122 / 4 = 30.5; the range 13 -> 30 across the step is in neither phase; moving ranges
+    # 1, 2, 3 -> 2; limits 30.5 +/- 5.32.
+    assert (after.mean, after.mean_moving_range, after.lower, after.upper) == pytest.approx((30.5, 2, 25.18, 35.82))
+    assert [ph.start for ph in stepped.phases] == [0, 4]
+    assert stepped.phases[1].step.date == JAN[4] and stepped.phases[0].step is None
+    # Each process read against its own limits: no special cause anywhere, and the latest day's limits are the new ones.
+    assert [p.rules for p in stepped.points] == [{}] * 8
+    assert (stepped.variation_icon, stepped.upper) == ("common", pytest.approx(35.82))
+
+
+@pytest.mark.parametrize(
+    ("day", "applied"),
+    [
+        (JAN[1], False),  # one day before it: no moving range to compute limits from, so the step waits
+        (JAN[7], False),  # the last day alone after it: waits until a second day arrives
+        (JAN[6], True),  # two days each side at least: applied
+    ],
+)
+def test_a_step_leaving_one_day_on_a_side_waits(day, applied):
+    chart = spc(JAN[:8], [10, 12, 11, 13, 30, 31, 29, 32], steps=[_step(day)])
+    assert (len(chart.phases) == 2, chart.waiting == [] if applied else chart.waiting[0].date == day) == (applied, True)
+
+
+def test_steps_outside_the_window_cut_nothing_and_missing_days_fall_to_the_next_day():
+    days = [JAN[0], JAN[1], JAN[2], JAN[6], JAN[7], JAN[8]]  # 4-6 Jan missing
+    chart = spc(days, [1, 2, 3, 7, 8, 9], steps=[_step(date(2024, 12, 1)), _step(JAN[4]), _step(JAN[20])])
+    # The 5 Jan step has no day of its own: the new phase starts on the next recorded day (7 Jan, index 3).
+    assert [ph.start for ph in chart.phases] == [0, 3] and chart.waiting == []
+
+
+def test_a_step_applies_to_its_series_and_organisations():
+    derby = _step(JAN[19], orgs=("RTG01",))
+    assert derby.applies_to("hours_lost", "RTG01")
+    assert not derby.applies_to("hours_lost", "RFSDA") and not derby.applies_to("ed_four_hour", "RTG01")
+    assert _step(JAN[28]).applies_to("hours_lost", "RFSDA")
+
+
+@pytest.mark.parametrize(
+    ("improvement", "target", "variation", "assurance"),
+    [
+        ("higher", 1, "improving_high", "pass"),  # 30 beyond the upper limit; target below the lower limit 1.90
+        ("lower", 1, "concerning_high", "fail"),  # lower is better: the same point concerns; 1 lies below the limits
+        ("higher", 20, "improving_high", "hit_and_miss"),  # 20 between the limits 1.90 and 27.43
+        (None, None, "neither_high", None),  # no better direction: special cause, neither; no target, no assurance
+    ],
+)
+def test_icons_follow_the_latest_point_and_the_target(improvement, target, variation, assurance):
+    chart = spc(JAN[:6], [10, 12, 11, 13, 12, 30], improvement=improvement, target=target)
+    assert (chart.variation_icon, chart.assurance_icon) == (variation, assurance)
+
+
+def test_largest_deteriorations_are_concerning_latest_points_furthest_out_first():
+    def chart(name: str, values: list[float], improvement: str) -> Chart:
+        return Chart(
+            name,
+            name.title(),
+            name,
+            name.title(),
+            JAN[: len(values)],
+            spc(JAN[: len(values)], values, improvement),
+            "hours",
+        )
+
+    beyond = chart("beyond", [10, 12, 11, 13, 12, 30], "lower")
+    near = chart("near", [10, 11] * 5 + [14, 11, 14], "lower")
+    better = chart("better", [10, 12, 11, 13, 12, 30], "higher")
+    found = largest_deteriorations([near, better, beyond])
+    # beyond: (30 - 14.6667) / (4.8 / 1.128) = 15.3333 / 4.2553 = 3.603 sigma; near: 14 is two of three beyond
+    # two sigma, (14 - 11.0769) / (1.5 / 1.128) = 2.9231 / 1.3298 = 2.198 sigma; better improves: not listed.
+    assert [(d.org_code, round(d.sigmas, 3)) for d in found] == [("beyond", 3.603), ("near", 2.198)]
+    assert (found[0].value, found[0].day, found[0].rules) == (30, JAN[5], ("beyond_limit",))
+    assert found[0].sentence == (
+        "Beyond, Beyond: 30.0 h on Mon 06 Jan, a special cause of concern (a point beyond a process limit); "
+        "mean 14.7 h, upper limit 27.4 h."
+    )
+    assert largest_deteriorations([near, beyond], limit=1) == found[:1]
+
+
+def test_the_shipped_steps_load_and_a_step_on_an_unknown_series_is_refused(tmp_path: Path):
+    shipped = load_steps(REFERENCE_DIR, SERIES)
+    assert {(s.date, s.orgs) for s in shipped} == {(date(2025, 1, 20), ("RTG01",)), (date(2025, 1, 29), ())}
+    (tmp_path / "spc_steps.yaml").write_text("steps:\n  - {date: 2025-01-29, series: [hours_lots], reason: typo}\n")
+    with pytest.raises(ValueError, match=r"unknown series \['hours_lots'\]"):
+        load_steps(tmp_path, SERIES)
+    assert load_steps(tmp_path / "none", SERIES) == []

@@ -10,36 +10,33 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.brief.spc import XmR, xmr
+# Chart is named here too: the brief's modules and tests know it as data.Chart.
+from pipelines.brief.spc import Chart as Chart
+from pipelines.brief.spc import Step, load_steps, spc
 from pipelines.ingest.freshness import Arrival, arrival
+from pipelines.resources import FeedFilesResource
 from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
 from pipelines.warehouse import sql
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 
 TRAILING_DAYS = 90
+# Where the SPC step changes are configured (spc_steps.yaml) unless the caller says (UEC_REFERENCE_DIR).
+REFERENCE_DIR = FeedFilesResource().reference_dir
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
 SECTION_FEEDS = catalogue.section_feeds()
 # Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
 PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time", "every_expected_provider_present"}
 # Feeds one sender sends for every organisation: a problem with its file touches every figure built from it.
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
-# How each charted series is read: which way is better, and whether the dated target is drawn.
+# How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
 SERIES = {
-    "ed_four_hour": ("System 4-hour performance (%)", "higher"),
-    "hours_lost": ("Handover hours lost", "lower"),
-    "deflection": ("CNH deflection of the ambulance stack (%)", "higher"),
+    "ed_four_hour": ("System 4-hour performance", "higher", "%"),
+    "ed_twelve_hour": ("System share over 12 hours in A&E", "lower", "%"),
+    "hours_lost": ("Handover hours lost", "lower", "hours"),
+    "handovers_over_45": ("Handovers over 45 minutes", "lower", "count"),
+    "deflection": ("CNH deflection of the ambulance stack", "higher", "%"),
 }
-
-
-@dataclass(frozen=True)
-class Chart:
-    series: str
-    title: str
-    org_code: str
-    org_name: str
-    dates: list[date]
-    chart: XmR
 
 
 @dataclass(frozen=True)
@@ -86,6 +83,7 @@ def read_brief(
     now: datetime,
     instance: dg.DagsterInstance | None = None,
     system: str | None = None,
+    reference_dir: str | Path = REFERENCE_DIR,
 ) -> BriefData:
     """Everything the brief for `day` shows, for one system (the UEC_HOME_SYSTEM setting unless given); `now`
     decides whether a missing file is already overdue."""
@@ -102,7 +100,7 @@ def read_brief(
         handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
         cnh=conn.sql(sql("brief_cnh_tiles"), params={"day": day}).pl(),
         opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
-        charts=_charts(conn, day, system),
+        charts=_charts(conn, day, system, load_steps(reference_dir, SERIES)),
         quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
     )
     problems = [
@@ -138,7 +136,7 @@ def _other_systems_providers(conn: duckdb.DuckDBPyConnection, system: str) -> se
     return {r[0] for r in rows}
 
 
-def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str) -> list[Chart]:
+def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str, steps: list[Step]) -> list[Chart]:
     series = conn.sql(
         sql("brief_series"), params={"day": day, "first": day - timedelta(days=TRAILING_DAYS - 1), "system": system}
     ).pl()
@@ -151,17 +149,20 @@ def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str) -> list[Cha
     ):
         if rows.height < 2:
             continue
-        title, better = SERIES[name]
+        title, better, unit = SERIES[name]
         # The target is dated: draw the one in force on the brief's day.
         target = rows["target"][-1]
+        dates = rows["date"].to_list()
+        mine = [s for s in steps if s.applies_to(name, org)]
         charts.append(
             Chart(
                 name,
                 title,
                 org,
                 rows["org_name"][0],
-                rows["date"].to_list(),
-                xmr(rows["value"].to_list(), improvement=better, target=target),
+                dates,
+                spc(dates, rows["value"].to_list(), improvement=better, target=target, steps=mine),
+                unit,
             )
         )
     return charts

@@ -12,7 +12,7 @@ import jinja2
 import polars as pl
 
 from pipelines.brief.charts import chart_svg
-from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem, read_brief
+from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from schemas import catalogue
 
@@ -134,7 +134,10 @@ def brief_for_day(
     now: datetime,
     warehouse: str,
     instance=None,
+    reference_dir: str | Path = REFERENCE_DIR,
 ) -> tuple[BriefData, BriefFiles]:
     """Read, render and write one day's brief and exports."""
-    data = read_brief(conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance)
+    data = read_brief(
+        conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance, reference_dir=reference_dir
+    )
     return data, write_brief(conn, data, reports, warehouse)

@@ -1,20 +1,37 @@
-"""XmR charts in the NHS "Making Data Count" style: limits, special-cause rules and the icons' meaning.
+"""XmR charts in the NHS "Making Data Count" style: limits, special-cause rules, phases and the icons' meaning.
 
 Limits are the mean plus or minus 2.66 times the mean moving range (three sigma); "near a limit" is beyond
 two sigma, two thirds of the way out. Rules, as Making Data Count states them: a point beyond a limit; a run
 of 7 points on one side of the mean; a trend of 7 points each rising (or each falling); 2 of 3 consecutive
 points beyond two sigma on the same side. A point on the mean breaks a run; an equal value breaks a trend.
+
+A series is cut into phases at configured step changes (schemas/reference/spc_steps.yaml): each phase has its
+own mean, limits and rules, as Making Data Count re-baselines after a known, sustained change to the process.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 LIMIT = 2.66
 NEAR = LIMIT * 2 / 3
 RUN = 7
 TREND = 7
+# An XmR needs a moving range: a step leaving fewer days than this on either side waits (or is ignored).
+MIN_PHASE = 2
+# d2 for ranges of two: sigma = mean moving range / 1.128, for saying how far out a point lies.
+D2 = 1.128
+STEPS_FILE = "spc_steps.yaml"
+# The step's YAML key is `date`, which as a field name would hide the type from pydantic.
+Day = date
 
 Direction = Literal["higher", "lower"]
 Side = Literal["high", "low"]
@@ -92,6 +109,23 @@ class XmR:
             return "Consistently fails the target: it will not be met without a change to the process."
         return "Hit and miss: the target lies within the process limits, so some days will meet it and some will not."
 
+    @property
+    def variation_icon(self) -> str:
+        """The Making Data Count variation icon of the latest point: common, or improving/concerning/neither + side."""
+        last = self.points[-1]
+        kind = self.signal(last)
+        if kind == "common":
+            return "common"
+        return {"improvement": "improving", "concern": "concerning", "neither": "neither"}[kind] + f"_{last.side}"
+
+    @property
+    def assurance_icon(self) -> str | None:
+        """The Making Data Count assurance icon: pass, fail or hit_and_miss; None without a target."""
+        words = self.assurance
+        if words is None:
+            return None
+        return "pass" if "passes" in words else "fail" if "fails" in words else "hit_and_miss"
+
 
 def xmr(values: list[float], improvement: Direction | None = None, target: float | None = None) -> XmR:
     """The XmR chart of a series (oldest first), every point marked with the rules it is part of."""
@@ -140,3 +174,243 @@ def _runs(labels: list[str | None]) -> list[tuple[int, int, str | None]]:
             out.append((start, i, labels[start]))
             start = i
     return out
+
+
+VARIATION_WORDS = {
+    "common": "Common cause",
+    "improving_high": "Special cause improving (high)",
+    "improving_low": "Special cause improving (low)",
+    "concerning_high": "Special cause concerning (high)",
+    "concerning_low": "Special cause concerning (low)",
+    "neither_high": "Special cause (high), neither better nor worse",
+    "neither_low": "Special cause (low), neither better nor worse",
+}
+ASSURANCE_WORDS = {
+    "pass": "Consistently passes the target",
+    "fail": "Consistently fails the target",
+    "hit_and_miss": "Hit and miss against the target",
+    None: "No target",
+}
+
+
+class Step(BaseModel):
+    """A known, sustained change to a process, from which its charts' limits are recalculated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: Day
+    series: tuple[str, ...] = Field(min_length=1)
+    # Organisation codes (site, system, ...) the step applies to; none listed means every one charted.
+    orgs: tuple[str, ...] = ()
+    reason: str = Field(min_length=1)
+
+    def applies_to(self, series: str, org: str) -> bool:
+        return series in self.series and (not self.orgs or org in self.orgs)
+
+
+class StepsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[Step] = []
+
+
+def load_steps(reference_dir: str | Path, known_series: Iterable[str]) -> list[Step]:
+    """The configured step changes in reference_dir/spc_steps.yaml (none when the file is absent)."""
+    path = Path(reference_dir) / STEPS_FILE
+    if not path.is_file():
+        return []
+    steps = StepsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {}).steps
+    known = set(known_series)
+    for step in steps:
+        if unknown := set(step.series) - known:
+            raise ValueError(
+                f"{path}: step of {step.date} names unknown series {sorted(unknown)}; known: {sorted(known)}"
+            )
+    return steps
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The days from `start` (an index into the series) to the next phase, with limits of their own."""
+
+    start: int
+    chart: XmR
+    # The step this phase begins with; None for the first phase of the window.
+    step: Step | None
+
+
+@dataclass(frozen=True)
+class SPC:
+    """A dated series' XmR chart, in phases cut at the configured step changes."""
+
+    dates: list[date]
+    phases: list[Phase]
+    # Steps inside the window not yet applied: too few days on one side of them to compute limits.
+    waiting: list[Step]
+
+    @property
+    def points(self) -> list[Point]:
+        return [p for phase in self.phases for p in phase.chart.points]
+
+    @property
+    def latest(self) -> XmR:
+        """The phase the latest day belongs to: its limits are the ones the day, and the icons, are read against."""
+        return self.phases[-1].chart
+
+    def phase_of(self, index: int) -> Phase:
+        return next(ph for ph in reversed(self.phases) if ph.start <= index)
+
+    def signal(self, point: Point) -> str:
+        # Every phase reads better and worse the same way: the latest phase classifies any point.
+        return self.latest.signal(point)
+
+    @property
+    def improvement(self) -> Direction | None:
+        return self.latest.improvement
+
+    @property
+    def target(self) -> float | None:
+        return self.latest.target
+
+    @property
+    def mean(self) -> float:
+        return self.latest.mean
+
+    @property
+    def upper(self) -> float:
+        return self.latest.upper
+
+    @property
+    def lower(self) -> float:
+        return self.latest.lower
+
+    @property
+    def variation(self) -> str:
+        return self.latest.variation
+
+    @property
+    def assurance(self) -> str | None:
+        return self.latest.assurance
+
+    @property
+    def variation_icon(self) -> str:
+        return self.latest.variation_icon
+
+    @property
+    def assurance_icon(self) -> str | None:
+        return self.latest.assurance_icon
+
+
+def spc(
+    dates: list[date],
+    values: list[float],
+    improvement: Direction | None = None,
+    target: float | None = None,
+    steps: Iterable[Step] = (),
+) -> SPC:
+    """The XmR chart of a dated series (oldest first), cut into phases at the steps falling inside it."""
+    if len(dates) != len(values):
+        raise ValueError(f"{len(dates)} dates for {len(values)} values")
+    n = len(values)
+    starts: list[tuple[int, Step]] = []
+    waiting: list[Step] = []
+    previous = 0
+    for step in sorted(steps, key=lambda s: s.date):
+        # The first day on or after the step; a step before the window or after its last day cuts nothing.
+        cut = next((i for i, d in enumerate(dates) if d >= step.date), n)
+        if cut == 0 or cut == n:
+            continue
+        if cut - previous >= MIN_PHASE and n - cut >= MIN_PHASE:
+            starts.append((cut, step))
+            previous = cut
+        else:
+            waiting.append(step)
+    bounds = [(0, None), *starts]
+    phases = []
+    for (start, step), (end, _) in zip(bounds, [*starts, (n, None)]):
+        phases.append(Phase(start, xmr(values[start:end], improvement, target), step))
+    return SPC(list(dates), phases, waiting)
+
+
+@dataclass(frozen=True)
+class Deterioration:
+    """A measure whose latest day is a special cause concerning, with how far from its phase's mean it lies."""
+
+    series: str
+    title: str
+    org_code: str
+    org_name: str
+    unit: str
+    day: date
+    value: float
+    mean: float
+    lower: float
+    upper: float
+    rules: tuple[str, ...]
+    # Distance from the mean in sigmas (mean moving range / 1.128); the ordering of "largest".
+    sigmas: float
+
+    @property
+    def sentence(self) -> str:
+        """One plain sentence for the key messages."""
+        limit = self.upper if self.value > self.mean else self.lower
+        which = "upper" if self.value > self.mean else "lower"
+        return (
+            f"{self.title}, {self.org_name}: {format_value(self.value, self.unit)} on {self.day:%a %d %b}, "
+            f"a special cause of concern ({'; '.join(RULE_WORDS[r] for r in self.rules)}); mean "
+            f"{format_value(self.mean, self.unit)}, {which} limit {format_value(limit, self.unit)}."
+        )
+
+
+def largest_deteriorations(charts: Iterable[Chart], limit: int | None = None) -> list[Deterioration]:
+    """The measures whose latest point is special cause concerning, furthest from their mean (in sigmas) first."""
+    found = []
+    for chart in charts:
+        spc_chart = chart.chart
+        last = spc_chart.points[-1]
+        if spc_chart.signal(last) != "concern":
+            continue
+        phase = spc_chart.latest
+        sigma = phase.mean_moving_range / D2
+        distance = abs(last.value - phase.mean)
+        found.append(
+            Deterioration(
+                chart.series,
+                chart.title,
+                chart.org_code,
+                chart.org_name,
+                chart.unit,
+                chart.dates[-1],
+                last.value,
+                phase.mean,
+                phase.lower,
+                phase.upper,
+                tuple(last.rules),
+                distance / sigma if sigma else (math.inf if distance else 0.0),
+            )
+        )
+    found.sort(key=lambda d: -d.sigmas)
+    return found[:limit] if limit is not None else found
+
+
+UNITS = {"%": ("per cent", "{:,.1f}%"), "hours": ("hours", "{:,.1f} h"), "minutes": ("minutes", "{:,.1f} min")}
+
+
+def format_value(value: float, unit: str) -> str:
+    """A value as the brief writes it in its unit: 75.3%, 12.4 h, 31.0 min, or a count."""
+    if unit in UNITS:
+        return UNITS[unit][1].format(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One charted measure: a series for one organisation, in its unit, with its SPC reading."""
+
+    series: str
+    title: str
+    org_code: str
+    org_name: str
+    dates: list[date]
+    chart: SPC
+    unit: str = "count"

@@ -54,4 +54,5 @@ def _brief(conn, day: date, resources: dict, path: str):
         now=datetime.now(LONDON),
         warehouse=path,
         instance=persistent_instance(),
+        reference_dir=files.reference_dir,
     )

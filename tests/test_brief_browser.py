@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,10 +13,14 @@ import pytest
 from playwright.sync_api import sync_playwright
 from polars.testing import assert_series_equal
 
+from pipelines.brief.data import SERIES
 from pipelines.brief.exports import DAY_MARTS, export_marts
+from pipelines.brief.render import brief_for_day
+from pipelines.brief.spc import LIMIT, UNITS
 from pipelines.gx_suites import Outcome, expectation_frame, validate
 from pipelines.settings import EXPORT_HISTORY_VARIABLE
 from schemas.catalogue import expectations
+from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
 from tests.conftest import Env, sample_env
 
@@ -138,7 +143,7 @@ def test_brief_renders_in_chromium_with_the_warehouse_figures_and_every_chart(ma
             charts = page.eval_on_selector_all(
                 "svg.spc-chart",
                 """svgs => svgs.map(svg => {
-                const line = svg.querySelector('polyline.series').getBBox();
+                const line = svg.querySelector('path.series').getBBox();
                 return {series: svg.dataset.series, org: svg.dataset.org, points: Number(svg.dataset.points),
                         circles: svg.querySelectorAll('circle.point').length, width: line.width, height: line.height,
                         shown: svg.getBoundingClientRect().width};
@@ -153,20 +158,25 @@ def test_brief_renders_in_chromium_with_the_warehouse_figures_and_every_chart(ma
     assert requests == [page_path.as_uri()]
     expected = _expected_tiles(march)
     assert {k: shown.get(k) for k in expected} == expected
-    # A chart for system 4-hour, each acute site's hours lost (3 sites), and deflection; each draws all its days.
+    # A chart for system 4-hour and 12-hour, each acute site's hours lost and handovers over 45 minutes (3 sites),
+    # and deflection; each draws all its days.
     assert sorted(c["series"] for c in charts) == [
         "deflection",
         "ed_four_hour",
-        "hours_lost",
-        "hours_lost",
-        "hours_lost",
+        "ed_twelve_hour",
+        *["handovers_over_45"] * 3,
+        *["hours_lost"] * 3,
     ]
     days = dict(
         march.query(
             # The 4-hour chart is the home system's (QJ2), named by its code.
             "select 'ed_four_hour/' || org_code, count(pct_within_4h) from marts.ed_four_hour_rollup "
             "where period = 'day' and level = 'system' and scope = 'all_types' group by org_code union all "
+            "select 'ed_twelve_hour/' || org_code, count(pct_over_12h) from marts.ed_four_hour_rollup "
+            "where period = 'day' and level = 'system' and scope = 'all_types' group by org_code union all "
             "select 'hours_lost/' || org_code, count(hours_lost) from marts.handover_rollup "
+            "where period = 'day' and level = 'site' group by org_code union all "
+            "select 'handovers_over_45/' || org_code, count(over_45) from marts.handover_rollup "
             "where period = 'day' and level = 'site' group by org_code union all "
             "select 'deflection/ambulance_stack_total', count(deflection_rate) from marts.cnh_deflection_rollup "
             "where period = 'day' and referral_source = 'ambulance_stack_total'"
@@ -276,3 +286,147 @@ def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: En
     assert landed == (march.root / "reports" / "data_docs" / "index.html").as_uri()
     assert all(o.expectation.suite_name in shown for o in data_docs)
     assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+
+
+def _in_chromium(page_path: Path, script: str):
+    """What `script` (a function of the document) returns for the page as headless Chromium renders it."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(page_path.as_uri())
+            return page.evaluate(script)
+        finally:
+            browser.close()
+
+
+# Each limit segment and step marker as drawn (its rendered box), the series path, and the circles' days.
+CHART_GEOMETRY = """() => Array.from(document.querySelectorAll('svg.spc-chart')).map(svg => ({
+    series: svg.dataset.series, org: svg.dataset.org, unit: svg.dataset.unit,
+    axis: Array.from(svg.querySelectorAll('text.axis-unit')).map(t => t.textContent),
+    ticks: Array.from(svg.querySelectorAll('text.tick')).map(t => t.textContent),
+    limits: Array.from(svg.querySelectorAll('line[data-phase]')).map(l => {
+        const box = l.getBBox();
+        return {kind: l.getAttribute('class'), phase: Number(l.dataset.phase), from: l.dataset.from,
+                to: l.dataset.to, value: Number(l.dataset.value), left: box.x, right: box.x + box.width};
+    }),
+    steps: Array.from(svg.querySelectorAll('line.step')).map(l => ({date: l.dataset.date, x: l.getBBox().x})),
+    gaps: Array.from(svg.querySelectorAll('rect.gap')).map(r => [r.dataset.from, r.dataset.to]),
+    path: svg.querySelector('path.series').getAttribute('d'),
+    days: Array.from(svg.querySelectorAll('circle.point')).map(c => [c.dataset.date, Number(c.getAttribute('cx'))]),
+}))"""
+
+STEP = "2025-03-10"
+
+
+def _phase_limits(env: Env, site: str, first: str, last: str) -> tuple[float, float, float]:
+    """A site's hours lost over [first, last]: upper limit, mean, lower limit (mean +/- 2.66 x mean moving range)."""
+    mean, mmr = env.query(
+        "with days as (select date, hours_lost as v from marts.handover_rollup where period = 'day' and "
+        "level = 'site' and org_code = $site and date between $first and $last and hours_lost is not null) "
+        "select avg(v), (select avg(r) from (select abs(v - lag(v) over (order by date)) as r from days)) from days",
+        site=site,
+        first=first,
+        last=last,
+    ).row(0)
+    return mean + LIMIT * mmr, mean, mean - LIMIT * mmr
+
+
+@pytest.fixture(scope="module")
+def stepped(march: Env, tmp_path_factory) -> tuple[Path, list[dict]]:
+    """The March brief rendered again (no new run) with a step for Royal Derby's hours lost on 10 March."""
+    folder = tmp_path_factory.mktemp("stepped")
+    (folder / "spc_steps.yaml").write_text(
+        f"steps:\n  - {{date: {STEP}, series: [hours_lost], orgs: [RTG01], reason: a test step}}\n", encoding="utf-8"
+    )
+    with duckdb.connect(str(march.warehouse), read_only=True) as conn:
+        _, files = brief_for_day(
+            conn,
+            date.fromisoformat(DAY),
+            reports=folder / "reports",
+            feeds_dir=march.feeds_dir,
+            landing=march.landing,
+            now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
+            warehouse=str(march.warehouse),
+            reference_dir=folder,
+        )
+    return files.html, _in_chromium(files.html, CHART_GEOMETRY)
+
+
+def test_spc_limits_break_at_a_configured_step(march: Env, stepped):
+    _, charts = stepped
+    (derby,) = [c for c in charts if (c["series"], c["org"]) == ("hours_lost", "RTG01")]
+    by_phase = {(line["kind"], line["phase"]): line for line in derby["limits"]}
+    assert sorted(by_phase) == [(k, p) for k in ("ref-lower", "ref-mean", "ref-upper") for p in (0, 1)]
+    # Each phase's mean and limits are the warehouse's days on its side of the step, worked in SQL above.
+    for phase, (first, last) in enumerate([(FIRST, "2025-03-09"), (STEP, DAY)]):
+        expected = _phase_limits(march, "RTG01", first, last)
+        drawn = tuple(by_phase[(k, phase)]["value"] for k in ("ref-upper", "ref-mean", "ref-lower"))
+        assert drawn == pytest.approx(expected), phase
+        assert {(by_phase[(k, phase)]["from"], by_phase[(k, phase)]["to"]) for k in ("ref-upper", "ref-mean")} == {
+            (first, last)
+        }
+    # The break: every segment of the old limits ends before the step's marker, every new one starts after it.
+    (step,) = derby["steps"]
+    assert step["date"] == STEP
+    for line in derby["limits"]:
+        assert (line["right"] < step["x"]) if line["phase"] == 0 else (line["left"] > step["x"]), line
+    # A chart with no step in its window keeps one phase.
+    (burton,) = [c for c in charts if (c["series"], c["org"]) == ("hours_lost", "RTGFG")]
+    assert {line["phase"] for line in burton["limits"]} == {0} and burton["steps"] == []
+
+
+def _subpaths(d: str) -> list[list[float]]:
+    """The x of each vertex, per subpath (each M starts one) of an SVG path's d attribute."""
+    return [[float(x) for x in re.findall(r"([\d.]+),[\d.]+", part)] for part in re.split(r"(?=M)", d) if part]
+
+
+def test_spc_line_is_not_drawn_across_missing_days(march: Env, stepped):
+    _, charts = stepped
+    recorded = {
+        (series, org): {d.isoformat() for d in days}
+        for series, org, days in march.query(
+            "select 'hours_lost', org_code, list(date) filter (where hours_lost is not null) "
+            "from marts.handover_rollup where period = 'day' and level = 'site' group by org_code"
+        ).rows()
+    }
+    every_day = {f"2025-03-{d:02d}" for d in range(1, 32)}
+    missing_somewhere = False
+    for chart in (c for c in charts if c["series"] == "hours_lost"):
+        days = dict(chart["days"])
+        missing = sorted(every_day - recorded[(chart["series"], chart["org"])])
+        missing_somewhere |= bool(missing)
+        assert set(days) == recorded[(chart["series"], chart["org"])]
+        # No stroke joins two days with a missing day between: each subpath's vertices are consecutive days.
+        one_day = min(b - a for a, b in zip(sorted(days.values()), sorted(days.values())[1:]))
+        for xs in _subpaths(chart["path"]):
+            assert all(b - a < 1.5 * one_day for a, b in zip(xs, xs[1:])), chart["org"]
+        assert len(_subpaths(chart["path"])) == 1 + len(chart["gaps"])
+        # The gaps drawn are the days the warehouse has no figure for (Burton 17-19 March in the samples).
+        assert [d for a, b in chart["gaps"] for d in sorted(every_day) if a <= d <= b] == missing, chart["org"]
+    assert missing_somewhere, "the samples no longer leave a day without a figure: the gap test tests nothing"
+
+
+def test_spc_axes_name_their_units_and_every_measure_has_icons_with_words(march: Env, stepped):
+    page_path, charts = stepped
+    for chart in charts:
+        unit = SERIES[chart["series"]][2]
+        assert chart["unit"] == unit
+        assert chart["axis"] == [(UNITS[unit][0] if unit in UNITS else unit).capitalize(), "Day"], chart
+        suffix = {"%": "%", "hours": " h", "minutes": " min"}.get(unit)
+        assert all(t.endswith(suffix) if suffix else re.fullmatch(r"-?[\d,]+", t) for t in chart["ticks"]), chart
+    rows = _in_chromium(
+        page_path,
+        """() => Array.from(document.querySelectorAll('table.spc-matrix tr[data-series]')).map(tr => ({
+            key: tr.dataset.series + '/' + tr.dataset.org,
+            cells: Array.from(tr.querySelectorAll('td.icon-cell')).map(td => ({
+                icon: td.querySelector('svg.mdc-icon title').textContent, words: td.querySelector('span').innerText,
+                shown: td.querySelector('svg.mdc-icon').getBoundingClientRect().width}))}))""",
+    )
+    assert sorted(r["key"] for r in rows) == sorted(f"{c['series']}/{c['org']}" for c in charts)
+    for row in rows:
+        # Variation then assurance, each an icon whose words are also printed beside it: never colour alone.
+        assert len(row["cells"]) == 2
+        for cell in row["cells"]:
+            assert cell["words"] == cell["icon"] and 20 <= cell["shown"] <= 40, row
+    assert "<script" not in page_path.read_text(encoding="utf-8")

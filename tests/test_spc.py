@@ -189,7 +189,7 @@ def test_largest_deteriorations_are_concerning_latest_points_furthest_out_first(
 
 def test_the_shipped_steps_load_and_a_step_on_an_unknown_series_is_refused(tmp_path: Path):
     shipped = load_steps(REFERENCE_DIR, SERIES)
-    assert {(s.date, s.orgs) for s in shipped} == {(date(2025, 1, 20), ("RTG01",)), (date(2025, 1, 29), ())}
+    assert {(s.date, s.orgs) for s in shipped} == {(date(2025, 1, 21), ("RTG01",)), (date(2025, 1, 29), ())}
     (tmp_path / "spc_steps.yaml").write_text("steps:\n  - {date: 2025-01-29, series: [hours_lots], reason: typo}\n")
     with pytest.raises(ValueError, match=r"unknown series \['hours_lots'\]"):
         load_steps(tmp_path, SERIES)

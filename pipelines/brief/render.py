@@ -11,7 +11,7 @@ import duckdb
 import jinja2
 import polars as pl
 
-from pipelines.brief.charts import chart_svg
+from pipelines.brief.charts import chart_view
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from schemas import catalogue
@@ -78,17 +78,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
     stack = data.cnh.filter(pl.col("referral_source") == "ambulance_stack_total").to_dicts()
     cnh = {**stack[0], "provisional": _reasons(data.provisional("cnh"))} if stack else None
     opel = data.opel.to_dicts()
-    charts = [
-        {
-            "series": c.series,
-            "title": c.title,
-            "org_name": c.org_name,
-            "variation": c.chart.variation,
-            "assurance": c.chart.assurance,
-            "svg": jinja2.utils.markupsafe.Markup(chart_svg(c)),
-        }
-        for c in data.charts
-    ]
+    charts = [chart_view(c) for c in data.charts]
     return (
         _environment()
         .get_template("brief.html.j2")

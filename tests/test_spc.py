@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipelines.brief.data import REFERENCE_DIR, SERIES
+from pipelines.brief.data import REFERENCE_DIR, SERIES, read_brief
 from pipelines.brief.spc import Chart, Step, largest_deteriorations, load_steps, spc, xmr
+from schemas.clock import LONDON
+from tests.conftest import Env
 
 JAN = [date(2025, 1, 1) + timedelta(days=i) for i in range(31)]
 
@@ -194,3 +197,37 @@ def test_the_shipped_steps_load_and_a_step_on_an_unknown_series_is_refused(tmp_p
     with pytest.raises(ValueError, match=r"unknown series \['hours_lots'\]"):
         load_steps(tmp_path, SERIES)
     assert load_steps(tmp_path / "none", SERIES) == []
+
+
+def test_royal_derby_is_read_against_its_own_process_on_each_side_of_the_shipped_steps(whole_samples: Env):
+    with duckdb.connect(str(whole_samples.warehouse), read_only=True) as conn:
+        data = read_brief(
+            conn,
+            date(2025, 3, 31),
+            feeds_dir=whole_samples.feeds_dir,
+            landing=whole_samples.landing,
+            now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
+        )
+    (derby,) = [c for c in data.charts if (c.series, c.org_code) == ("hours_lost", "RTG01")]
+    starts = [derby.dates[ph.start] for ph in derby.chart.phases]
+    assert starts == [date(2025, 1, 1), date(2025, 1, 21), date(2025, 1, 29)]
+    # Each phase's mean and mean moving range are the warehouse's days on its side of the steps, worked in SQL.
+    for phase, (first, last) in zip(
+        derby.chart.phases, [("2025-01-01", "2025-01-20"), ("2025-01-21", "2025-01-28"), ("2025-01-29", "2025-03-31")]
+    ):
+        mean, mmr = whole_samples.query(
+            "with days as (select date, hours_lost as v from marts.handover_rollup where period = 'day' and "
+            "level = 'site' and org_code = 'RTG01' and date between $first and $last and hours_lost is not null) "
+            "select avg(v), (select avg(r) from (select abs(v - lag(v) over (order by date)) as r from days)) "
+            "from days",
+            first=first,
+            last=last,
+        ).row(0)
+        assert (phase.chart.mean, phase.chart.mean_moving_range) == pytest.approx((mean, mmr)), first
+    # The symptom: one baseline over the window (limits near 19-55 h) flags most of January as special
+    # causes of one process; read against its own phase, no January day is.
+    values = [p.value for p in derby.chart.points]
+    january = [i for i, d in enumerate(derby.dates) if d.month == 1]
+    one = spc(derby.dates, values, improvement="lower")
+    assert sum(bool(one.points[i].rules) for i in january) > len(january) / 2
+    assert [derby.dates[i] for i in january if derby.chart.points[i].rules] == []

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.data_quality import build_warehouse_expectations
 from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
+from assets.published import build_published_marts
 from assets.raw import raw_feed_assets
 from assets.reference import reference_assets
 from pipelines.alerts.sensors import build_alerts
@@ -33,7 +34,13 @@ def build_definitions(
     schedules = [overnight_refresh, *([midday_opel_refresh] if "opel_submissions" in feed_jobs else [])]
     alerts = build_alerts(feeds)
     return dg.Definitions(
-        assets=[*reference_assets, *raw_feed_assets(feeds), *mart_assets(marts), build_morning_brief(marts)],
+        assets=[
+            *reference_assets,
+            *raw_feed_assets(feeds),
+            *mart_assets(marts),
+            build_morning_brief(marts),
+            build_published_marts(marts),
+        ],
         asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
         jobs=[daily_refresh_job, *feed_jobs.values()],
         schedules=[*schedules, *alerts.schedules],

@@ -53,21 +53,34 @@ class FeedFilesResource(dg.ConfigurableResource):
 
 
 class ReportsResource(dg.ConfigurableResource):
-    """Where reports are written: the great-expectations Data Docs site and its stores."""
+    """Where reports are written: the great-expectations Data Docs site and its stores, and the readers' snapshots
+    of the marts (docs/reading-the-marts.md)."""
 
     directory: str = str(REPO_ROOT / "reports")
+    # Empty: published/ inside the reports folder.
+    published_dir: str = ""
+    # Snapshots kept: a reader that opened an older one keeps it until this many newer ones have been published.
+    published_keep: int = 3
 
     @property
     def path(self) -> Path:
         return Path(self.directory)
 
+    @property
+    def published(self) -> Path:
+        return Path(self.published_dir) if self.published_dir else self.path / "published"
+
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
-    UEC_DUCKDB_MEMORY_LIMIT."""
+    UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_DUCKDB_MEMORY_LIMIT."""
     files = FeedFilesResource()
     return {
-        "reports": ReportsResource(directory=os.environ.get("UEC_REPORTS", ReportsResource().directory)),
+        "reports": ReportsResource(
+            directory=os.environ.get("UEC_REPORTS", ReportsResource().directory),
+            published_dir=os.environ.get("UEC_PUBLISHED", ""),
+            published_keep=int(os.environ.get("UEC_PUBLISHED_KEEP") or ReportsResource().published_keep),
+        ),
         "warehouse": WarehouseResource(database=warehouse_path(), connection_config=duckdb_settings()),
         "feed_files": FeedFilesResource(
             feeds_dir=os.environ.get("UEC_FEEDS_DIR", files.feeds_dir),

@@ -118,6 +118,7 @@ class Mart:
     feeds: tuple[str, ...]  # source feeds; the first is the one its problems are reported under
     deps: tuple[str, ...]  # other tables it reads (schema.table)
     exported: bool = True  # in the day's call-pack CSV files and workbook
+    published: bool = True  # copied to the readers' Parquet snapshot after each run (pipelines/publish.py)
     bounds: tuple[Bounds, ...] = ()
 
     @property
@@ -134,6 +135,7 @@ class RollupView:
     table: str
     description: str
     exported: bool = False
+    published: bool = True
 
     @property
     def columns(self) -> dict[str, str]:
@@ -568,6 +570,17 @@ def exported_tables(marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
             else (v.table for v in m.views if v.exported)
             if isinstance(m, Rollup)
             else ()
+        )
+    )
+
+
+def published_tables(marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
+    """The marts and rollup views readers get as Parquet and reader-database views, in catalogue order."""
+    return tuple(
+        t
+        for m in marts
+        for t in (
+            ((m.table,) if m.published else ()) if isinstance(m, Mart) else (v.table for v in m.views if v.published)
         )
     )
 

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.published import PUBLISHED_KEY
 from pipelines.definitions import defs
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.instance import BRIEF_KEY
@@ -265,16 +266,23 @@ class Env:
         expectations: bool = False,
         selection: str | None = None,
         brief: bool = False,
+        publish: bool = False,
     ) -> dg.ExecuteInProcessResult:
-        """Every asset for one partition, or a range of them as a single run (with the GX suites and brief if asked)."""
+        """Every asset for one partition, or a range of them as a single run (with the GX suites, brief and published
+        marts if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
         return dg.materialize(
-            # The brief reads the whole warehouse and writes files: only the tests about it build it.
+            # The brief and the published marts read the whole warehouse and write files: only the tests about them
+            # build them.
             [
-                *(a for a in defs.assets if brief or BRIEF_KEY not in a.keys),
+                *(
+                    a
+                    for a in defs.assets
+                    if (brief or BRIEF_KEY not in a.keys) and (publish or PUBLISHED_KEY not in a.keys)
+                ),
                 *(defs.asset_checks if expectations else []),
             ],
-            selection=selection if selection is not None or brief else self._landed_paths(),
+            selection=selection if selection is not None or brief or publish else self._landed_paths(),
             resources=self.resources(),
             partition_key=None if last else first,
             tags=tags,

@@ -32,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs go through the persistent Dagster instance (DAGSTER_HOME, default .dagster/), so they "
         "appear in the Dagster UI beside the overnight schedule's runs.",
         epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
-        "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient "
-        "identifiers), DAGSTER_HOME.",
+        "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PUBLISHED (readers' copy of the marts, default "
+        "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -32,7 +32,7 @@ def build_published_marts(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> d
         """Every published mart and rollup view as Parquet plus a reader database, swapped in whole for readers."""
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
-            snapshot = publish(conn, reports.published, tables, keep=reports.published_keep, run_id=context.run_id)
+            snapshot = publish(conn, reports.published, tables, keep=reports.published_keep, run_id=context.run.run_id)
         rows = pl.DataFrame({"table": list(snapshot.rows), "rows": list(snapshot.rows.values())})
         return dg.MaterializeResult(
             metadata={

@@ -5,14 +5,13 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
+from pipelines.instance import PUBLISHED_KEY
 from pipelines.metadata import preview
 from pipelines.publish import CURRENT, READER_DB, READER_STORAGE_VERSION, publish
 from pipelines.resources import ReportsResource, WarehouseResource
 from pipelines.warehouse import ensure_schema
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
-
-PUBLISHED_KEY = dg.AssetKey(["reports", "published_marts"])
 
 
 def build_published_marts(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.AssetsDefinition:

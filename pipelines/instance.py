@@ -27,6 +27,7 @@ def persistent_instance() -> dg.DagsterInstance:
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 BRIEF_KEY = dg.AssetKey(["reports", "morning_brief"])
+PUBLISHED_KEY = dg.AssetKey(["reports", "published_marts"])
 
 
 def runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> list[dg.DagsterRun]:
@@ -41,9 +42,14 @@ def runs_covering(instance: dg.DagsterInstance, day: str, limit: int = 500) -> l
 
 def written_brief(result: dg.ExecuteInProcessResult) -> dict | None:
     """The metadata (day, brief, workbook) of the brief a run wrote, for the command line to print; None if none."""
+    return written_report(result, BRIEF_KEY)
+
+
+def written_report(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict | None:
+    """The metadata of a report asset (the brief, the published marts) a run wrote; None if it wrote none."""
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        if materialization.asset_key == BRIEF_KEY:
+        if materialization.asset_key == key:
             return {k: v.value for k, v in materialization.metadata.items()}
     return None
 

@@ -13,10 +13,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.published import PUBLISHED_KEY
 from pipelines.definitions import defs
 from pipelines.ingest.pseudonymise import KEY_ENV
-from pipelines.instance import BRIEF_KEY
+from pipelines.instance import BRIEF_KEY, PUBLISHED_KEY
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from schemas import catalogue
 

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 import pytest
 
+from schemas import catalogue
 from tests.cli_support import DAY, three_uhdb_attendances, three_uhdb_rows, uec
 from tests.conftest import Env, crh_row, uhdb_row
 
@@ -45,6 +46,10 @@ def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     docs = env.root / "reports" / "data_docs" / "index.html"
     assert f"Data Docs (great-expectations, what passed and failed): {docs.resolve().as_uri()}" in out
     assert docs.is_file()
+    # And publishes the marts for readers who must not open the warehouse (tests/test_published.py).
+    reader = env.root / "reports" / "published" / "current" / "uec_marts.duckdb"
+    assert f"Marts published for readers ({len(catalogue.published_tables())} tables): {reader}" in out
+    assert reader.is_file()
     # The run is in the persistent instance the UI reads, tagged as the analyst's.
     os.environ["DAGSTER_HOME"], saved = str(env.root / "dagster_home"), os.environ.get("DAGSTER_HOME")
     try:

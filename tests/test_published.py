@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.published import PUBLISHED_KEY, build_published_marts
+from assets.published import build_published_marts
 from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.instance import PUBLISHED_KEY
 from pipelines.publish import CURRENT, READER_DB, SNAPSHOTS, current, publish
 from schemas import catalogue
 from tests.conftest import SAMPLES, TEST_KEY, Env

@@ -85,7 +85,7 @@ def _watch(progress: Progress, done: threading.Event, instance: dg.DagsterInstan
 def refresh(first: date, last: date, feed: str | None, out: Print = print) -> int:
     """Materialise the days (one run for a range) and return the process exit status."""
     from pipelines.definitions import defs  # loading every asset is slow: only when a run is asked for
-    from pipelines.instance import written_brief
+    from pipelines.instance import PUBLISHED_KEY, written_brief, written_report
 
     instance = persistent_instance()
     job = defs.resolve_job_def("daily_refresh" if feed is None else f"refresh_{feed}")
@@ -121,6 +121,8 @@ def refresh(first: date, last: date, feed: str | None, out: Print = print) -> in
         out(f"\nMorning brief for {brief['day']}: {file_url(brief['brief'])}")
     if docs := data_docs_url(result):
         out(f"Data Docs (great-expectations, what passed and failed): {docs}")
+    if published := written_report(result, PUBLISHED_KEY):
+        out(f"Marts published for readers ({published['tables']} tables): {published['reader_database']}")
     return _verdict(result, failed_checks, out)
 
 

@@ -381,6 +381,7 @@ SLOWEST_FIRST = (
     "test_data_protection.py",
     "test_quarantine.py",
     "test_brief_browser.py",
+    "test_published.py",
 )
 
 

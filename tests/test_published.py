@@ -240,5 +240,6 @@ def test_a_reader_holding_the_published_marts_open_never_delays_or_fails_a_refre
     assert current(published(day)) != before
     assert outcome["held"] > 0 and outcome["queries"] > 0
     assert outcome["errors"] == []
-    print(f"refresh alone {alone:.1f} s, beside a reader {beside_a_reader:.1f} s, reader queries {outcome['queries']}")
-    assert beside_a_reader <= alone + 5, f"{beside_a_reader:.1f} s beside a reader against {alone:.1f} s alone"
+    # A reader the run had to wait for would cost it tens of seconds or more (the issue saw 72 s); a quarter of the
+    # run's own time on top of 5 s absorbs a busy machine's noise (two cores shared by several test sessions).
+    assert beside_a_reader <= alone * 1.25 + 5, f"{beside_a_reader:.1f} s beside a reader against {alone:.1f} s alone"

@@ -13,7 +13,7 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
-from pipelines.instance import written_brief
+from pipelines.instance import PUBLISHED_KEY, written_brief, written_report
 from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
 from pipelines.warehouse import connect, warehouse_path
@@ -92,6 +92,10 @@ def _print_brief(result: dg.ExecuteInProcessResult) -> None:
     if brief := written_brief(result):
         print(f"\nMorning brief for {brief['day']} (open in a browser): {file_url(brief['brief'])}")
         print(f"Marts for the call pack: {brief['workbook']} and reports/marts-{brief['day']}/*.csv")
+    if published := written_report(result, PUBLISHED_KEY):
+        print(
+            f"Every mart for Power BI, Excel and notebooks (docs/reading-the-marts.md): {published['reader_database']}"
+        )
 
 
 def _print_summary(path: str, latest: date) -> None:

@@ -4,6 +4,7 @@ Readers (Power BI, Excel over ODBC, notebooks) never open the warehouse, so they
 waits for them. Layout (docs/reading-the-marts.md):
 
     <published>/current -> snapshots/<UTC time>   the newest complete snapshot (a relative symlink)
+    <published>/CURRENT.txt                       its name, for tools and shares that cannot follow a symlink
     <published>/snapshots/<UTC time>/uec_marts.duckdb               views marts.<table> over the Parquet below
     <published>/snapshots/<UTC time>/manifest.json                  tables, rows, when and by which run
     <published>/snapshots/<UTC time>/marts/<table>/month=YYYY-MM/data_0.parquet   tables with a date column
@@ -29,6 +30,8 @@ READER_DB = "uec_marts.duckdb"
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots"
 CURRENT = "current"
+# The same as a line of text, for tools and shares that cannot follow a symlink (a CIFS mount without unix extensions).
+POINTER = "CURRENT.txt"
 # DuckDB 2.0 writes storage version 69, which every 1.x refuses ("can only read versions between 64 and 68");
 # written as 1.0's version (64), the reader database opens in DuckDB 1.0 and later (tested: 1.0.0 and 1.5.6).
 READER_STORAGE_VERSION = "v1.0.0"
@@ -97,9 +100,9 @@ def publish(
 
 
 def current(root: Path) -> Path | None:
-    """The snapshot `current` points to, or None before the first publication."""
-    link = root / CURRENT
-    return (root / SNAPSHOTS / Path(os.readlink(link)).name) if link.is_symlink() else None
+    """The newest published snapshot (named by CURRENT.txt, which `current` links to), or None before the first."""
+    pointer = root / POINTER
+    return root / SNAPSHOTS / pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
 
 
 def prune(root: Path, keep: int) -> tuple[str, ...]:
@@ -176,11 +179,21 @@ def _write_reader_database(folder: Path, tables: Sequence[str]) -> None:
 
 
 def _point_current(root: Path, folder: Path) -> None:
-    link, staged = root / CURRENT, root / f".{CURRENT}.{os.getpid()}"
-    staged.unlink(missing_ok=True)
-    # Relative, so the published folder can be moved or copied whole.
-    staged.symlink_to(Path(SNAPSHOTS) / folder.name, target_is_directory=True)
-    os.replace(staged, link)  # one rename: a reader sees the old target or the new, never neither
+    # Each pointer is staged beside its final name and renamed over it: a reader sees the old target or the new,
+    # never neither.
+    staged = root / f".{POINTER}.{os.getpid()}"
+    staged.write_text(folder.name + "\n", encoding="utf-8")
+    os.replace(staged, root / POINTER)
+    link = root / f".{CURRENT}.{os.getpid()}"
+    link.unlink(missing_ok=True)
+    try:
+        # Relative, so the published folder can be moved or copied whole.
+        link.symlink_to(Path(SNAPSHOTS) / folder.name, target_is_directory=True)
+        os.replace(link, root / CURRENT)
+    except OSError as exc:
+        # A file system without symlinks: readers there open the snapshot CURRENT.txt names. Not worth failing the
+        # run over, which has published.
+        log.warning("Could not link %s to the new snapshot (%s); %s names it.", root / CURRENT, exc, POINTER)
 
 
 def _remove_unfinished(snapshots: Path) -> None:

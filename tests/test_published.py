@@ -17,7 +17,8 @@ import pytest
 from assets.published import build_published_marts
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.instance import PUBLISHED_KEY
-from pipelines.publish import CURRENT, READER_DB, SNAPSHOTS, current, publish
+from pipelines.publish import CURRENT, POINTER, READER_DB, SNAPSHOTS, current, publish
+from pipelines.warehouse import ensure_schema
 from schemas import catalogue
 from tests.conftest import SAMPLES, TEST_KEY, Env
 
@@ -177,7 +178,9 @@ def test_each_publication_is_a_new_snapshot_made_current_in_one_step_and_old_one
     assert names == sorted(names) and len(set(names)) == 4
     # The newest is current, through a relative link (the folder can be moved); two are kept.
     assert current(tmp_path) == made[-1].folder
+    assert (tmp_path / CURRENT).resolve() == made[-1].folder.resolve()
     assert not Path(tmp_path / CURRENT).readlink().is_absolute()
+    assert (tmp_path / POINTER).read_text().strip() == names[-1]
     assert sorted(p.name for p in (tmp_path / SNAPSHOTS).iterdir()) == names[-2:]
     assert [s.pruned for s in made] == [(), (), (names[0],), (names[1],)]
     # A publication killed part-way leaves a hidden folder that the next one clears; current never pointed at it.
@@ -185,6 +188,22 @@ def test_each_publication_is_a_new_snapshot_made_current_in_one_step_and_old_one
     with duckdb.connect(str(day.warehouse), read_only=True) as conn:
         publish(conn, tmp_path, ["opel_system_daily"], keep=2)
     assert not any(p.name.endswith(".partial") for p in (tmp_path / SNAPSHOTS).iterdir())
+
+
+def test_an_empty_warehouse_publishes_every_table_empty_with_its_columns(tmp_path: Path):
+    tables = catalogue.published_tables()
+    with duckdb.connect(str(tmp_path / "uec.duckdb")) as conn:
+        ensure_schema(conn)
+        snapshot = publish(conn, tmp_path / "published", tables)
+        columns = {t: conn.sql(f"describe marts.{t}").fetchall() for t in tables}
+    # Names and types: a Parquet file keeps neither NOT NULL nor primary keys.
+    columns = {t: [c[:2] for c in described] for t, described in columns.items()}
+    assert snapshot.rows == dict.fromkeys(tables, 0)
+    with duckdb.connect(str(snapshot.reader_database), read_only=True) as reader:
+        reader.execute(f"set file_search_path = '{snapshot.folder}'")
+        for table in tables:
+            assert [c[:2] for c in reader.sql(f"describe marts.{table}").fetchall()] == columns[table], table
+            assert reader.sql(f"select count(*) from marts.{table}").fetchall() == [(0,)], table
 
 
 # A reader as an analyst's notebook or Power BI is one: the reader database open all along, every Parquet file of the

@@ -65,14 +65,13 @@ def publish(
     tables: Sequence[str],
     keep: int = 3,
     run_id: str = "",
-    now: datetime | None = None,
 ) -> Snapshot:
     """Write marts.<table> for each table to a new snapshot under root, then make it `current` in one rename.
 
     A reader that opened the previous snapshot keeps reading it (its files never change); a reader that opens
     `current` after the rename sees the new one complete. Snapshots beyond the newest `keep` are then removed.
     """
-    now = now or datetime.now(UTC)
+    now = datetime.now(UTC)
     snapshots = root / SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     _remove_unfinished(snapshots)

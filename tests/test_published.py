@@ -44,7 +44,7 @@ def published(env: Env) -> Path:
 
 
 def warehouse_tables(env: Env, tables) -> dict[str, dict]:
-    """Each table's columns and rows (as text) in the warehouse, as read_published below prints them."""
+    """Each table's columns and rows (as text) in the warehouse, as READ_PUBLISHED below prints them."""
     with duckdb.connect(str(env.warehouse), read_only=True) as conn:
         return {
             t: {

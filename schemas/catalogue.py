@@ -530,6 +530,12 @@ SUPPORT_SQL = (
     "brief_opel_tiles",
     "brief_quarantine_by_provider",
     "brief_series",
+    "brief_tile_changes",
+    "brief_ed_by_site_type",
+    "brief_ed_type_1",
+    "brief_cnh_by_source",
+    "brief_opel_parameters",
+    "brief_opel_history",
     "headline_figures",
 )
 

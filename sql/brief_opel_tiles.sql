@@ -1,6 +1,7 @@
--- purpose: the brief's OPEL tiles for one day ($day) and system ($system): each expected provider's declared and derived level, late or missing, beside the system level
+-- purpose: the brief's OPEL tiles for one day ($day) and system ($system): each expected provider's declared and derived level, late or missing, the submitted and computed 4-hour figures, beside the system level
 select o.provider_code, p.provider_name, o.role, o.declared_level, o.derived_level, o.is_late, o.is_missing,
        o.submitted_at, o.changed_during_day, o.changed_to_level, o.changed_at,
+       o.ed_4h_pct_submitted, o.ed_4h_pct_pipeline,
        s.system_level, s.system_score, s.providers_missing
 from marts.opel_daily as o
 join ref.providers as p using (provider_code)

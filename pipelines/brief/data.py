@@ -39,6 +39,10 @@ SERIES = {
 }
 
 
+# The drill-down tables, each from sql/brief_<name>.sql, in the order the page opens them.
+DRILL_DOWN = ("ed_by_site_type", "ed_type_1", "cnh_by_source", "opel_parameters", "opel_history")
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with a feed for the day, named by provider; it makes the feed's figures provisional."""
@@ -60,6 +64,9 @@ class BriefData:
     charts: list[Chart]
     quality: pl.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    # The tiles' figures the day before and a week before, and the drill-down tables (brief_*.sql, by name).
+    tile_history: pl.DataFrame = field(default_factory=pl.DataFrame)
+    drill: dict[str, pl.DataFrame] = field(default_factory=dict)
     # The system the brief is made for: every tile and series is this system's, none another's.
     system_code: str = DEFAULT_HOME_SYSTEM
     system_name: str = "Derby and Derbyshire ICB"
@@ -102,6 +109,8 @@ def read_brief(
         opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
         charts=_charts(conn, day, system, load_steps(reference_dir, SERIES)),
         quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
+        tile_history=conn.sql(sql("brief_tile_changes"), params=params).pl(),
+        drill={name: conn.sql(sql(f"brief_{name}"), params=_params(name, params)).pl() for name in DRILL_DOWN},
     )
     problems = [
         *_arrival_problems(feeds_dir, landing, day, now),
@@ -111,6 +120,11 @@ def read_brief(
     # Another system's late file or quarantined rows move none of this system's figures.
     data.problems = [p for p in problems if p.provider_code not in elsewhere]
     return data
+
+
+def _params(name: str, params: dict) -> dict:
+    # The hub serves the home system only and its cases carry no system, so its SQL takes only the day.
+    return {k: v for k, v in params.items() if f"${k}" in sql(f"brief_{name}")}
 
 
 def _system_name(conn: duckdb.DuckDBPyConnection, system: str) -> str:

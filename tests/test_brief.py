@@ -118,7 +118,8 @@ def test_tiles_show_the_hand_worked_figures(briefed: Env):
 
 def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
-    strip = html[html.index('id="data-quality"') : html.index("</section>")]
+    start = html.index('id="data-quality"')
+    strip = html[start : html.index("</section>", start)]
     assert "ED attendances, RFS: quarantined: 1 of 3 rows quarantined" in strip
     assert "OPEL submissions" in strip and "missing" in strip
     # RFS's quarantined row makes its own tile and the system's provisional, not RTG's.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -11,9 +11,11 @@ import duckdb
 import jinja2
 import polars as pl
 
+from pipelines.brief.changes import tile_changes
 from pipelines.brief.charts import chart_view
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
+from pipelines.brief.messages import key_messages
 from schemas import catalogue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -41,6 +43,7 @@ def _environment() -> jinja2.Environment:
         count=lambda v: "no data" if v is None else f"{v:,}",
         clock=lambda v: "" if v is None else f"{v:%H:%M}",
         feed_name=lambda f: FEED_NAMES.get(f, f),
+        format_day=lambda fmt, d: f"{d:{fmt}}",
     )
     return env
 
@@ -50,7 +53,8 @@ def _reasons(problems: list[Problem]) -> str:
 
 
 def render_brief(data: BriefData, warehouse: str) -> str:
-    """The brief's HTML: tiles, the data-quality strip, and an XmR chart per series."""
+    """The brief's HTML: key messages, the data-quality strip, tiles, an XmR chart per series, and the drill-down."""
+    changes = tile_changes(data.tile_history, data.day)
     ed = []
     for (code,), rows in data.ed.group_by(["org_code"], maintain_order=True):
         periods = {r["period"]: r for r in rows.iter_rows(named=True)}
@@ -66,17 +70,23 @@ def render_brief(data: BriefData, warehouse: str) -> str:
                 "month_to_date": periods.get("month_to_date"),
                 "year_to_date": periods.get("year_to_date"),
                 "provisional": _reasons(data.provisional("ed", None if level == "system" else code)),
+                "changes": changes.get(("ed_four_hour", code)),
             }
         )
     handover = [
         {
             **r,
             "provisional": _reasons(data.provisional("handover", None if r["level"] == "system" else r["trust_code"])),
+            "changes": changes.get(("hours_lost", r["org_code"])),
         }
         for r in data.handover.iter_rows(named=True)
     ]
     stack = data.cnh.filter(pl.col("referral_source") == "ambulance_stack_total").to_dicts()
-    cnh = {**stack[0], "provisional": _reasons(data.provisional("cnh"))} if stack else None
+    cnh = (
+        {**stack[0], "provisional": _reasons(data.provisional("cnh")), "changes": changes.get(("deflection", "cnh"))}
+        if stack
+        else None
+    )
     opel = data.opel.to_dicts()
     charts = [chart_view(c) for c in data.charts]
     return (
@@ -97,10 +107,24 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             providers_missing=opel[0]["providers_missing"] if opel else None,
             opel_provisional=_reasons(data.provisional("opel")),
             charts=charts,
+            messages=key_messages(data.charts, opel, handover, data.problems, FEED_NAMES),
+            drill={name: frame.to_dicts() for name, frame in data.drill.items()},
+            opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,
             warehouse=warehouse,
         )
     )
+
+
+def _opel_history(data: BriefData) -> dict:
+    """The 7 days to the brief's, and per provider its OPEL row for each (None where it has none)."""
+    days = [data.day - timedelta(days=n) for n in range(6, -1, -1)]
+    history = data.drill.get("opel_history", pl.DataFrame())
+    providers = []
+    for (code,), rows in history.group_by(["provider_code"], maintain_order=True) if history.height else []:
+        by_day = {r["date"]: r for r in rows.iter_rows(named=True)}
+        providers.append({"code": code, "name": rows["provider_name"][0], "days": [by_day.get(d) for d in days]})
+    return {"days": days, "providers": providers}
 
 
 def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path, warehouse: str) -> BriefFiles:

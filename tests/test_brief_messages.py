@@ -1,0 +1,148 @@
+"""The brief's key-message rules and tile changes, on series and rows worked by hand (no warehouse)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from pipelines.brief.changes import tile_changes
+from pipelines.brief.data import Chart, Problem
+from pipelines.brief.messages import (
+    cross_check_gaps,
+    deteriorations,
+    handovers_over_45,
+    largest_deteriorations,
+    late_or_missing,
+    opel_gaps,
+)
+from pipelines.brief.spc import xmr
+
+DAY = date(2025, 3, 31)  # a Monday
+
+
+def _chart(series: str, org: str, values: list[float], better: str) -> Chart:
+    dates = [DAY - timedelta(days=len(values) - 1 - i) for i in range(len(values))]
+    title = {"hours_lost": "Handover hours lost", "ed_four_hour": "System 4-hour performance (%)"}[series]
+    return Chart(series, title, org, org, dates, xmr(values, improvement=better))
+
+
+# A: mean 14, moving ranges 0,0,0,20 -> mean moving range 5, upper limit 14 + 2.66 * 5 = 27.3: 30 is beyond it.
+# Sigma 5 / 1.128 = 4.433, so the last day is (30 - 14) / 4.433 = 3.61 sigma above the mean.
+SITE_A = _chart("hours_lost", "Site A", [10, 10, 10, 10, 30], "lower")
+# B: mean 96 / 7 = 13.714, moving ranges 2,2,2,2,2,18 -> 28 / 6 = 4.667, upper limit 26.13: 30 is beyond it.
+# Sigma 4.667 / 1.128 = 4.137: (30 - 13.714) / 4.137 = 3.94 sigma, further out than A.
+SITE_B = _chart("hours_lost", "Site B", [10, 12, 10, 12, 10, 12, 30], "lower")
+# The same jump in 4-hour performance is an improvement (higher is better): never a deterioration.
+IMPROVED = _chart("ed_four_hour", "System", [70, 70, 70, 70, 90], "higher")
+# Moving ranges 1,1,1,1 -> limits 10.4 +/- 2.66: every day is common cause.
+STEADY = _chart("hours_lost", "Site C", [10, 11, 10, 11, 10], "lower")
+
+
+def test_largest_deteriorations_are_the_concerning_latest_days_furthest_out_first():
+    charts = [SITE_A, IMPROVED, STEADY, SITE_B]
+    assert [c.org_name for c in largest_deteriorations(charts)] == ["Site B", "Site A"]
+    assert [c.org_name for c in largest_deteriorations(charts, shown=1)] == ["Site B"]
+    [b] = deteriorations([SITE_B])
+    assert b.text == ("Handover hours lost, Site B: 30.0 hours on the day, beyond its process limit (mean 13.7 hours).")
+    [clear] = deteriorations([IMPROVED, STEADY])
+    assert not clear.finding and "No charted measure" in clear.text
+
+
+def _opel(code: str, declared, derived, submitted=None, computed=None, late=False, missing=False, at=None) -> dict:
+    return {
+        "provider_code": code,
+        "provider_name": f"Trust {code}",
+        "declared_level": declared,
+        "derived_level": derived,
+        "ed_4h_pct_submitted": submitted,
+        "ed_4h_pct_pipeline": computed,
+        "is_late": late,
+        "is_missing": missing,
+        "submitted_at": at,
+    }
+
+
+def test_opel_declared_against_derived_names_each_disagreement_and_its_size():
+    rows = [_opel("AAA", 3, 2), _opel("BBB", 2, 4), _opel("CCC", 3, 3), _opel("DDD", 2, None)]
+    assert [m.text for m in opel_gaps(rows)] == [
+        "Trust AAA (AAA) declared OPEL 3, 1 level higher than the OPEL 2 its own figures score.",
+        "Trust BBB (BBB) declared OPEL 2, 2 levels lower than the OPEL 4 its own figures score.",
+    ]
+    [clear] = opel_gaps([_opel("CCC", 3, 3)])
+    assert not clear.finding
+
+
+def test_cross_check_says_a_gap_of_a_point_or_more_and_not_rounding():
+    rows = [
+        _opel("AAA", 3, 3, submitted=75.0, computed=76.41),  # 1.41 -> 1.4 points: said
+        _opel("BBB", 3, 3, submitted=80.0, computed=80.94),  # 0.94 -> 0.9 points: rounding, not said
+        _opel("CCC", 3, 3, submitted=81.0, computed=82.0),  # exactly 1.0: said
+        _opel("DDD", 3, 3, submitted=None, computed=70.0),  # nothing submitted to compare
+    ]
+    assert [m.text for m in cross_check_gaps(rows)] == [
+        "Trust AAA (AAA) submitted 4-hour performance of 75.0%; its attendances give 76.4%, 1.4 points apart.",
+        "Trust CCC (CCC) submitted 4-hour performance of 81.0%; its attendances give 82.0%, 1.0 points apart.",
+    ]
+    assert not cross_check_gaps(rows[1:2])[0].finding
+
+
+def test_late_or_missing_lists_files_then_opel_returns():
+    problems = [
+        Problem("ed_attendances", "RFS", "missing", "RFS (Chesterfield) 2025-03-31: no file, due 01 Apr 06:30"),
+        Problem("ed_attendances", "RTG", "quarantined", "1 of 3 rows quarantined"),
+        Problem("cnh_cases", "DHU", "late", "DHU 2025-03-31: first file extracted 01 Apr 09:10, due 01 Apr 07:00"),
+    ]
+    rows = [
+        _opel("RX9", 3, None, late=True, missing=True, at=datetime(2025, 3, 31, 11, 42)),
+        _opel("RXM", None, None, missing=True),
+        _opel("RTG", 3, 3),
+    ]
+    names = {"ed_attendances": "ED attendances", "cnh_cases": "CNH/SPoA cases"}
+    assert [m.text for m in late_or_missing(problems, rows, names)] == [
+        "ED attendances missing: RFS (Chesterfield) 2025-03-31: no file, due 01 Apr 06:30.",
+        "CNH/SPoA cases late: DHU 2025-03-31: first file extracted 01 Apr 09:10, due 01 Apr 07:00.",
+        "Trust RX9 (RX9) declared its OPEL level late at 11:42, after the 11:00 cut-off.",
+        "Trust RXM (RXM) declared no OPEL level by 11:00.",
+    ]
+    assert not late_or_missing([problems[1]], [rows[2]], names)[0].finding
+
+
+def test_handovers_over_45_by_site_most_first():
+    def site(name, over_45, arrivals, level="site"):
+        return {"level": level, "org_name": name, "over_45": over_45, "arrivals": arrivals}
+
+    rows = [site("A", 3, 50), site("B", 7, 60), site("C", 0, 40), site("D", None, 30), site("All", 10, 180, "system")]
+    [m] = handovers_over_45(rows)
+    assert m.text == (
+        "Handovers over 45 minutes: B 7 of 60 arrivals, A 3 of 50 arrivals; none at C. "
+        "Not counted at D (its source does not report them)."
+    )
+    [clear] = handovers_over_45([site("C", 0, 40)])
+    assert clear.text == "No handover took over 45 minutes at any site." and not clear.finding
+
+
+def test_tile_changes_say_the_move_with_its_direction_and_whether_it_is_better():
+    rows = [
+        # 4-hour: 80.0 - 77.9 = 2.1 points up on Sunday (better); 80.0 - 80.04 = -0.04, shown as no change.
+        ("ed_four_hour", "QJ2", DAY, 80.0),
+        ("ed_four_hour", "QJ2", DAY - timedelta(days=1), 77.9),
+        ("ed_four_hour", "QJ2", DAY - timedelta(days=7), 80.04),
+        # Hours lost, lower is better: 20.0 - 22.5 = 2.5 down (better); nothing a week before.
+        ("hours_lost", "S1", DAY, 20.0),
+        ("hours_lost", "S1", DAY - timedelta(days=1), 22.5),
+        # 12.3 - 10.0 = 2.3 hours up (worse); 12.3 - 9.8 = 2.5 up on the Monday before (worse).
+        ("hours_lost", "S2", DAY, 12.3),
+        ("hours_lost", "S2", DAY - timedelta(days=1), 10.0),
+        ("hours_lost", "S2", DAY - timedelta(days=7), 9.8),
+    ]
+    frame = pl.DataFrame(rows, schema=["measure", "org_code", "date", "value"], orient="row")
+    changes = tile_changes(frame, DAY)
+    words = {key: [c.words for c in pair] for key, pair in changes.items()}
+    assert words == {
+        ("ed_four_hour", "QJ2"): ["up 2.1 points on yesterday, better", "no change on Monday last week"],
+        ("hours_lost", "S1"): ["down 2.5 hours on yesterday, better", "no figure to compare with Monday last week"],
+        ("hours_lost", "S2"): ["up 2.3 hours on yesterday, worse", "up 2.5 hours on Monday last week, worse"],
+    }
+    assert [c.arrow for c in changes[("ed_four_hour", "QJ2")]] == ["▲", "▶"]
+    assert [c.arrow for c in changes[("hours_lost", "S1")]] == ["▼", ""]

@@ -430,3 +430,140 @@ def test_spc_axes_name_their_units_and_every_measure_has_icons_with_words(march:
         for cell in row["cells"]:
             assert cell["words"] == cell["icon"] and 20 <= cell["shown"] <= 40, row
     assert "<script" not in page_path.read_text(encoding="utf-8")
+
+
+# Brief v2: tile changes, print, phone width and accessibility, on the same month's brief (no new warehouse).
+A4_PAGE = re.compile(rb"/Type\s*/Page[^s]")
+# Each tile's figure, how the test reads it from the marts, and which way is better.
+TILE_SERIES = {
+    "ed.{org}.day.pct_within_4h": (
+        "select org_code, date, pct_within_4h from marts.ed_four_hour_rollup where period = 'day' "
+        "and scope = 'all_types' and level in ('system', 'trust') and org_code in ('QJ2', 'RTG', 'RFS', 'RY8')",
+        "points",
+        "higher",
+    ),
+    "handover.{org}.hours_lost": (
+        "select org_code, date, hours_lost from marts.handover_rollup where period = 'day' "
+        "and level in ('site', 'system')",
+        "hours",
+        "lower",
+    ),
+    "cnh.deflection_rate": (
+        "select 'cnh', date, deflection_rate from marts.cnh_deflection_rollup where period = 'day' "
+        "and referral_source = 'ambulance_stack_total'",
+        "points",
+        "higher",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, env: Env, width: int, height: int = 900, *, open_details: bool = False):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto((env.root / "reports" / f"brief-{DAY}.html").as_uri())
+    if open_details:
+        page.eval_on_selector_all("details", "ds => ds.forEach(d => d.open = true)")
+    return page
+
+
+def _moved(today: float, before: float | None, against: str, unit: str, better: str) -> str:
+    """The words a tile's change should say, worked here from the two days' figures."""
+    if before is None:
+        return f"no figure to compare with {against}"
+    delta = round(today - before, 1)
+    if delta == 0:
+        return f"no change on {against}"
+    verdict = "better" if (delta > 0) == (better == "higher") else "worse"
+    return f"{'up' if delta > 0 else 'down'} {abs(delta):.1f} {unit} on {against}, {verdict}"
+
+
+def test_tile_changes_equal_the_warehouses_moves(march: Env, chromium):
+    day = date.fromisoformat(DAY)
+    yesterday, week_ago = day - timedelta(days=1), day - timedelta(days=7)
+    expected = {}
+    for figure, (query, unit, better) in TILE_SERIES.items():
+        values: dict[str, dict[date, float]] = {}
+        for org, when, value in march.query(query).rows():
+            values.setdefault(org, {})[when] = value
+        for org, by_day in values.items():
+            if day not in by_day:
+                continue
+            key = figure.format(org=org)
+            expected[f"{key}.vs_yesterday"] = _moved(by_day[day], by_day.get(yesterday), "yesterday", unit, better)
+            expected[f"{key}.vs_last_week"] = _moved(
+                by_day[day], by_day.get(week_ago), f"{week_ago:%A} last week", unit, better
+            )
+    page = _open(chromium, march, 1280)
+    shown = {
+        el.get_attribute("data-figure"): el.inner_text().strip()
+        for el in page.query_selector_all(".changes [data-figure]")
+    }
+    page.screenshot(path=str(ARTIFACTS / "brief-desktop.png"), full_page=True)
+    # 4 ED tiles (system and 3 trusts), 4 handover tiles (3 sites and the system), the hub: 2 changes each.
+    assert len(expected) == 18
+    assert shown == expected
+    # Never colour alone: every change has its arrow beside the words.
+    arrows = page.eval_on_selector_all(".changes li .arrow", "as => as.map(a => a.textContent)")
+    assert len(arrows) == 18 and all(a in "▲▼▶" for a in arrows)
+
+
+def test_print_puts_the_headline_on_two_a4_pages_and_keeps_each_chart_whole(march: Env, chromium):
+    page = _open(chromium, march, 1280)
+    whole = len(A4_PAGE.findall(page.pdf(format="A4")))
+    page.emulate_media(media="print")
+    # Printed open: each drill-down's table has a size on paper, and no chart, tile or table row breaks.
+    shown = page.eval_on_selector_all("details table", "ts => ts.map(t => t.getBoundingClientRect().height)")
+    breaks = page.eval_on_selector_all(
+        ".chart, .tile, tr", "es => [...new Set(es.map(e => getComputedStyle(e).breakInside))]"
+    )
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.screenshot(path=str(ARTIFACTS / "brief-print.png"))
+    # The headline alone (everything before the charts) prints on at most two pages.
+    page.eval_on_selector_all("#headline ~ *", "es => es.forEach(e => e.remove())")
+    headline = len(A4_PAGE.findall(page.pdf(format="A4")))
+    assert shown and all(h > 0 for h in shown), shown
+    assert breaks == ["avoid"]
+    assert 1 <= headline <= 2 < whole, (headline, whole)
+
+
+def test_nothing_is_wider_than_a_phone(march: Env, chromium):
+    page = _open(chromium, march, 390, 844, open_details=True)
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    # Wide tables scroll inside their own wrapper (.scroll); nothing else may reach past the screen's edges.
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(e => !e.parentElement.closest('.scroll'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.right > innerWidth + 0.5 || r.left < -0.5; })
+        .map(e => e.tagName + (e.className ? '.' + e.className : ''))"""
+    )
+    page.eval_on_selector_all("details", "ds => ds.forEach(d => d.open = false)")
+    page.screenshot(path=str(ARTIFACTS / "brief-phone.png"), full_page=True)
+    assert widths[0] <= widths[1] == 390, widths
+    assert outside == []
+
+
+def test_no_serious_or_critical_accessibility_violations(march: Env, chromium):
+    """WCAG 2.2 AA with axe-core (bundled with axe-playwright-python, loaded from the package, not the network)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = []
+    for width in (1280, 390):
+        page = _open(chromium, march, width, open_details=True)
+        result = Axe().run(
+            page,
+            options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}},
+        )
+        found += [
+            (width, v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in result.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert result.response["passes"], "axe ran no rule"
+    assert found == []

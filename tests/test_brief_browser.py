@@ -567,3 +567,39 @@ def test_no_serious_or_critical_accessibility_violations(march: Env, chromium):
         ]
         assert result.response["passes"], "axe ran no rule"
     assert found == []
+
+
+def test_key_messages_come_first_and_the_drill_down_shows_the_warehouses_rows(march: Env, chromium):
+    page = _open(chromium, march, 1280)
+    first = page.eval_on_selector("main", "m => m.querySelector('section').id")
+    rules = page.eval_on_selector_all("#key-messages li", "ls => ls.map(l => [l.dataset.rule, l.className])")
+    sections = page.eval_on_selector_all("details", "ds => ds.map(d => [d.dataset.drill, d.open])")
+    site_rows = page.eval_on_selector_all("[data-drill=ed_by_site_type] tr[data-site]", "rs => rs.length")
+    history = {
+        row.get_attribute("data-row"): [c.text_content().split()[0] for c in row.query_selector_all("td[data-day]")]
+        for row in page.query_selector_all("[data-drill=opel_history] tr[data-row]")
+    }
+    assert first == "key-messages"
+    # One sentence per provider whose declared level differs from the level its figures score, as opel_daily says.
+    gaps = march.query(
+        "select count(*) from marts.opel_daily where date = $d and declared_level <> derived_level", d=DAY
+    ).item()
+    assert [r for r, cls in rules if r == "opel_gap" and cls != "clear"] == ["opel_gap"] * gaps
+    assert [s for s, is_open in sections] == [
+        "ed_by_site_type",
+        "ed_type_1",
+        "cnh_by_source",
+        "opel_parameters",
+        "opel_history",
+    ]
+    assert not any(is_open for s, is_open in sections)  # collapsed on screen: the headline comes first
+    assert site_rows == march.query("select count(*) from marts.ed_four_hour_daily where date = $d", d=DAY).item()
+    # Each provider's declared level on each of the 7 days to the brief's, oldest first.
+    expected: dict[str, list[str]] = {}
+    for code, level in march.query(
+        "select provider_code, declared_level from marts.opel_daily where date between $d::date - 6 and $d "
+        "order by provider_code, date",
+        d=DAY,
+    ).rows():
+        expected.setdefault(code, []).append(str(level) if level is not None else "none")
+    assert history == expected

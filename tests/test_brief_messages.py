@@ -7,24 +7,25 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from pipelines.brief.changes import tile_changes
-from pipelines.brief.data import Chart, Problem
+from pipelines.brief.data import Problem
 from pipelines.brief.messages import (
     cross_check_gaps,
     deteriorations,
     handovers_over_45,
-    largest_deteriorations,
     late_or_missing,
     opel_gaps,
 )
-from pipelines.brief.spc import xmr
+from pipelines.brief.spc import Chart, largest_deteriorations, spc
 
 DAY = date(2025, 3, 31)  # a Monday
 
 
 def _chart(series: str, org: str, values: list[float], better: str) -> Chart:
     dates = [DAY - timedelta(days=len(values) - 1 - i) for i in range(len(values))]
-    title = {"hours_lost": "Handover hours lost", "ed_four_hour": "System 4-hour performance (%)"}[series]
-    return Chart(series, title, org, org, dates, xmr(values, improvement=better))
+    title, unit = {"hours_lost": ("Handover hours lost", "hours"), "ed_four_hour": ("System 4-hour performance", "%")}[
+        series
+    ]
+    return Chart(series, title, org, org, dates, spc(dates, values, improvement=better), unit)
 
 
 # A: mean 14, moving ranges 0,0,0,20 -> mean moving range 5, upper limit 14 + 2.66 * 5 = 27.3: 30 is beyond it.
@@ -41,10 +42,14 @@ STEADY = _chart("hours_lost", "Site C", [10, 11, 10, 11, 10], "lower")
 
 def test_largest_deteriorations_are_the_concerning_latest_days_furthest_out_first():
     charts = [SITE_A, IMPROVED, STEADY, SITE_B]
-    assert [c.org_name for c in largest_deteriorations(charts)] == ["Site B", "Site A"]
-    assert [c.org_name for c in largest_deteriorations(charts, shown=1)] == ["Site B"]
+    assert [d.org_name for d in largest_deteriorations(charts)] == ["Site B", "Site A"]
+    assert [m.text.split(":")[0] for m in deteriorations(charts, shown=1)] == ["Handover hours lost, Site B"]
     [b] = deteriorations([SITE_B])
-    assert b.text == ("Handover hours lost, Site B: 30.0 hours on the day, beyond its process limit (mean 13.7 hours).")
+    # Upper limit 13.714 + 2.66 * 4.667 = 26.13 h.
+    assert b.text == (
+        "Handover hours lost, Site B: 30.0 h on Mon 31 Mar, a special cause of concern (a point beyond a process "
+        "limit); mean 13.7 h, upper limit 26.1 h."
+    )
     [clear] = deteriorations([IMPROVED, STEADY])
     assert not clear.finding and "No charted measure" in clear.text
 

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from pipelines.brief.spc import XmR
+from pipelines.brief.spc import Chart, largest_deteriorations
 
 # How many special-cause deteriorations the block names; the charts below show the rest.
 DETERIORATIONS_SHOWN = 3
 # A submitted 4-hour figure this many points or more from the pipeline's own is worth saying: the OPEL
 # returns round to one decimal, so a smaller gap is rounding, a larger one a different count.
 CROSS_CHECK_POINTS = 1.0
-# Making Data Count's sigma from the mean moving range (d2 for subgroups of 2).
-D2 = 1.128
-UNITS = {"ed_four_hour": "%", "hours_lost": " hours", "deflection": "%"}
-# The SPC rules as a sentence about a concerning latest day puts them.
-RULE_WORDS = {
-    "beyond_limit": "beyond its process limit",
-    "run": "in a run on the wrong side of the mean",
-    "trend": "in a run of days moving the wrong way",
-    "two_of_three": "close to its process limit",
-}
 
 
 @dataclass(frozen=True)
@@ -33,50 +22,13 @@ class Message:
     finding: bool = True
 
 
-class Charted(Protocol):
-    series: str
-    title: str
-    org_name: str
-    chart: XmR
-
-
-def _figure(series: str, value: float) -> str:
-    return f"{value:,.1f}{UNITS.get(series, '')}"
-
-
-def largest_deteriorations(charts: Iterable[Charted], shown: int = DETERIORATIONS_SHOWN) -> list[Charted]:
-    """Charts whose latest day is a special cause of concern, furthest from the mean (in sigmas) first."""
-    concerning = [c for c in charts if c.chart.signal(c.chart.points[-1]) == "concern"]
-
-    def sigmas(c: Charted) -> float:
-        spread = c.chart.mean_moving_range / D2
-        return abs(c.chart.points[-1].value - c.chart.mean) / spread if spread else 0.0
-
-    return sorted(concerning, key=sigmas, reverse=True)[:shown]
-
-
-def deteriorations(charts: Iterable[Charted], shown: int = DETERIORATIONS_SHOWN) -> list[Message]:
-    found = largest_deteriorations(charts, shown)
+def deteriorations(charts: Iterable[Chart], shown: int = DETERIORATIONS_SHOWN) -> list[Message]:
+    """The charted measures whose latest day is a special cause of concern, furthest out first (pipelines/brief/spc.py
+    measures the distance against the latest phase's limits, so a configured step change is respected)."""
+    found = largest_deteriorations(charts, limit=shown)
     if not found:
         return [Message("deterioration", "No charted measure shows special cause concerning variation.", False)]
-    out = []
-    for c in found:
-        last = c.chart.points[-1]
-        words = {
-            "beyond_limit": "beyond its process limit",
-            "run": "in a run on the wrong side of the mean",
-            "trend": "in a run of days moving the wrong way",
-            "two_of_three": "close to its process limit",
-        }
-        how = " and ".join(words[r] for r in last.rules)
-        out.append(
-            Message(
-                "deterioration",
-                f"{c.title.split(' (')[0]}, {c.org_name}: {_figure(c.series, last.value)} on the day, {how} "
-                f"(mean {_figure(c.series, c.chart.mean)}).",
-            )
-        )
-    return out
+    return [Message("deterioration", d.sentence) for d in found]
 
 
 def opel_gaps(opel: Sequence[dict]) -> list[Message]:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import quoted, transaction
+from pipelines.warehouse import comment_statements, quoted, transaction
+from schemas import catalogue
 
 READER_DB = "uec_marts.duckdb"
 MANIFEST = "manifest.json"
@@ -174,6 +175,12 @@ def _write_reader_database(folder: Path, tables: Sequence[str]) -> None:
                 f"create view reader.marts.{quoted(table)} as select * from "
                 f"read_parquet({_literal(_files(table))}, hive_partitioning = false)"
             )
+        # The data dictionary travels with the views: a BI tool's column list shows the same descriptions.
+        reader.execute("use reader")
+        described = [row for row in catalogue.comments() if row[0] == "marts" and row[1] in set(tables)]
+        for statement in comment_statements(described, views={f"marts.{table}" for table in tables}):
+            reader.execute(statement)
+        reader.execute("use memory")
         reader.execute("detach reader")
 
 

@@ -28,6 +28,16 @@ DAY = "2025-03-03"
 OLDEST_1X, NEWEST_1X = "1.0.0", "1.5.6"
 
 
+# Every marts relation and column with its comment (the data dictionary), in the warehouse or the reader database.
+DESCRIBED = """
+select * from (
+    select table_name, null as column_name, comment from duckdb_tables() where schema_name = 'marts'
+    union all select view_name, null, comment from duckdb_views() where schema_name = 'marts'
+    union all select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'
+) where table_name in $tables order by all
+"""
+
+
 @pytest.fixture(scope="module")
 def day(tmp_path_factory) -> Env:
     """One sample day built and published as one run, as `uec refresh` does."""
@@ -147,7 +157,12 @@ def test_the_catalogue_decides_what_is_published_each_table_with_its_parquet_and
         views = {
             v for (v,) in reader.sql("select view_name from duckdb_views() where schema_name = 'marts'").fetchall()
         }
+        reader_comments = reader.sql(DESCRIBED, params={"tables": list(tables)}).fetchall()
     assert views == set(tables)
+    # The data dictionary travels with the views: every view and column has the warehouse's description.
+    with duckdb.connect(str(day.warehouse), read_only=True) as conn:
+        expected = conn.sql(DESCRIBED, params={"tables": list(tables)}).fetchall()
+    assert reader_comments == expected and all(text for *_, text in expected)
     manifest = json.loads((snapshot / "manifest.json").read_text())
     assert {t: m["rows"] for t, m in manifest["tables"].items()} == {
         t: day.query(f"select count(*) from marts.{t}").item() for t in tables

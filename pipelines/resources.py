@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import REPO_ROOT
 from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
@@ -19,18 +21,33 @@ class WarehouseResource(DuckDBResource):
 
     # Long enough for an overnight step to finish; a run that still cannot write then fails plainly.
     lock_timeout_seconds: float = 1800
+    # Within a run, a second connection to the database its first step opened is kept until the run ends: DuckDB
+    # keeps a file's database open while any connection to it is, so later steps skip reloading its catalogue and
+    # the checkpoint each close makes (a quarter of a small run's time). The run so holds the write lock from its
+    # first step to its end; readers never wait on it, they read the published marts (docs/reading-the-marts.md).
+    _in_run: bool = PrivateAttr(default=False)
+    _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        self._release()
 
     @contextmanager
     def get_connection(self):
-        conn = connect(
-            self.database,
-            timeout_seconds=self.lock_timeout_seconds,
-            config={"custom_user_agent": "dagster", **self.connection_config},
-        )
+        if self._in_run and self._held is None:
+            # A connection of its own, not a cursor: DuckDB finds the open database for the next connect only
+            # while a connection made by connect() is open.
+            self._held = self._open()
+        conn = self._open()
         # Closed on failure too: a failed asset must not keep the file locked.
         try:
             yield conn
         except Exception as exc:
+            # A failed write may have invalidated DuckDB's open database: the next step opens the file anew.
+            self._release()
             # A full disk or a damaged block surfaces as whatever DuckDB statement met it; the run's failure
             # says which, in plain words, with the file. DuckDB's own error stays attached as the context.
             if (problem := plain_fault(exc, self.database)) is None:
@@ -38,6 +55,18 @@ class WarehouseResource(DuckDBResource):
             raise problem  # noqa: B904
         finally:
             conn.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        return connect(
+            self.database,
+            timeout_seconds=self.lock_timeout_seconds,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+        )
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
 
 class FeedFilesResource(dg.ConfigurableResource):

@@ -319,15 +319,21 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table and view that does not exist yet (nothing to do when the SQL is unchanged)."""
-    # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
-    # warehouse remembers the digest of the schema SQL it was last built with.
+@cache
+def _schema_script() -> tuple[tuple[str, ...], str, str]:
+    """The schema's statements, its comments and the digest of both (worked out once a process: every step asks)."""
     statements = schema_statements()
     # The data dictionary as comments, so any SQL client shows it; part of the digest, so a changed description
     # is applied to an existing warehouse.
     comments = ";\n".join(comment_statements()) + ";"
-    digest = hashlib.sha256("".join((*statements, comments)).encode()).hexdigest()
+    return statements, comments, hashlib.sha256("".join((*statements, comments)).encode()).hexdigest()
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema, table and view that does not exist yet (nothing to do when the SQL is unchanged)."""
+    # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
+    # warehouse remembers the digest of the schema SQL it was last built with.
+    statements, comments, digest = _schema_script()
     built = conn.sql(
         "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'"
     ).fetchall()

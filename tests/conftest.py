@@ -256,6 +256,10 @@ class Env:
             ),
         }
 
+    def sensor_resources(self) -> dict:
+        """What the sensors take: where layouts and landed files are (the warehouse is opened by runs alone)."""
+        return {"feed_files": self.resources()["feed_files"]}
+
     def materialize(
         self,
         first: str,

@@ -224,7 +224,7 @@ def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env
     # An entry older than the seven days kept: it must be dropped, not carried for ever.
     old = json.dumps({"sent": {"2024-12-01": ["ed_attendances/RTG"]}})
 
-    first = sensor(dg.build_sensor_context(cursor=old, resources=env.resources()))
+    first = sensor(dg.build_sensor_context(cursor=old, resources=env.sensor_resources()))
 
     days = ["2025-01-13", "2025-01-14", "2025-01-15"]
     expected = {
@@ -252,7 +252,7 @@ def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env
 
     # The same position on the next tick, and the one after: nothing is sent again.
     for _ in range(2):
-        again = sensor(dg.build_sensor_context(cursor=first.cursor, resources=env.resources()))
+        again = sensor(dg.build_sensor_context(cursor=first.cursor, resources=env.sensor_resources()))
         assert again.cursor == first.cursor and "Nothing new" in again.skip_reason.skip_message
     assert len(mailbox.messages) == len(expected) and len(webhook.posts) == len(expected)
 
@@ -271,13 +271,13 @@ def test_an_alert_no_channel_took_is_tried_again_and_one_channel_down_does_not_s
     monkeypatch.setenv(ALERTS_FILE_ENV, str(write_alerts(tmp_path / "down.yaml", closed)))
     sensor = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)
     webhook.status = 500
-    nobody = sensor(dg.build_sensor_context(resources=env.resources()))
+    nobody = sensor(dg.build_sensor_context(resources=env.sensor_resources()))
     assert webhook.posts  # the webhook was reached, but refused every post
     assert json.loads(nobody.cursor)["sent"] == {} and "tried again" in nobody.skip_reason.skip_message
 
     posted = len(webhook.posts)
     webhook.status = 202  # Teams is back; mail is still down
-    teams_only = sensor(dg.build_sensor_context(cursor=nobody.cursor, resources=env.resources()))
+    teams_only = sensor(dg.build_sensor_context(cursor=nobody.cursor, resources=env.sensor_resources()))
     assert len(webhook.posts) == 2 * posted and not mailbox.messages
     assert json.loads(teams_only.cursor)["sent"] and "tried again" not in teams_only.skip_reason.skip_message
 
@@ -379,7 +379,7 @@ def test_with_no_channel_configured_nothing_is_sent_and_nothing_fails(
 
     assert run_failure_tick(env, instance, watching)[1] == 1  # the failed run was seen, and nothing failed
     late = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)(
-        dg.build_sensor_context(resources=env.resources())
+        dg.build_sensor_context(resources=env.sensor_resources())
     )
     ready = readiness(env, instance)
 

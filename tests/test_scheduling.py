@@ -50,7 +50,7 @@ def test_midday_opel_run_is_for_today_and_today_is_a_partition():
 
 
 def _evaluate(env: Env, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(cursor=cursor, resources=env.resources())
+    context = dg.build_sensor_context(cursor=cursor, resources=env.sensor_resources())
     return landing_files(context)
 
 

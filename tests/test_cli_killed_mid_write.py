@@ -32,7 +32,7 @@ sys.exit(main(["refresh", "--date", sys.argv[2]]))
 
 def test_a_run_killed_mid_write_leaves_the_previous_day_and_the_next_run_completes(env: Env):
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00")])
-    assert uec(env, "refresh", "--date", DAY).returncode == 0
+    env.materialize(DAY)  # the day as an earlier run left it (in process: what is tested is the killed `uec refresh`)
     # A correction arrives: A1 now departs at 15:00 (a breach) and A2 is new.
     env.write_uhdb(
         "20250115",

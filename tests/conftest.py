@@ -370,14 +370,16 @@ def env(tmp_path: Path) -> Env:
     return Env(tmp_path)
 
 
-# The slowest files first: pytest-xdist hands whole files (--dist loadfile) to whichever worker is free,
+# The slowest files first: pytest-xdist hands whole files (--dist loadfile, in this order with
+# --no-loadscope-reorder: by default it orders files by their number of tests) to whichever worker is free,
 # so starting the long ones early keeps both workers busy to the end instead of one finishing a long
 # file alone (the uec subprocess and daemon tests take 40-90 s each; most files take a few seconds).
 SLOWEST_FIRST = (
     # Builds the whole-samples warehouse the oracle and sample tests share; they come later and find it built.
     "test_sample_cases.py",
-    "test_cli.py",
+    # Waits on the daemon's ticks between bursts of work: best beside the whole-samples build.
     "test_daemon.py",
+    "test_cli.py",
     "test_cli_waits_for_a_writer.py",
     "test_cli_killed_mid_write.py",
     "test_cli_backup_beside_runs.py",

@@ -206,10 +206,13 @@ def _print_summary(path: str, latest: date) -> None:
         )
     for code, score, level, missing in system:
         print(f"  System {code}: OPEL {level} (weighted score {score:.2f}); missing by 11:00: {missing or 'none'}")
-    print("\nNext: `make dev` opens the Dagster UI on this instance. Query the warehouse read-only, e.g.")
+    # The readers' copy, never the warehouse: a query left open on the warehouse would hold up the next run.
+    folder = default_resources()["reports"].published / "current"
+    print("\nNext: `make dev` opens the Dagster UI on this instance. Query the published marts (never waits on a run):")
     print(
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
-        ".sql('from marts.ed_four_hour_system limit 5'))\""
+        f"  .venv/bin/python -c \"import duckdb; c = duckdb.connect('{folder}/uec_marts.duckdb', read_only=True); "
+        f"c.execute(\\\"set file_search_path = '{folder}'\\\"); "
+        "print(c.sql('from marts.ed_four_hour_system limit 5'))\""
     )
 
 

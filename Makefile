@@ -59,9 +59,12 @@ dictionary: install
 ## Start the Dagster UI and daemon against the persistent instance in .dagster/.
 # The instance's storage is created (or migrated) first: the webserver, daemon and code server start
 # together and would otherwise race to create a fresh SQLite schema.
+# The reports folder is served beside the UI, so its links to the brief and Data Docs open with a click.
+REPORTS_PORT ?= 3001
 dev: install
 	$(BIN)/dagster instance migrate > /dev/null
-	$(BIN)/dagster dev
+	UEC_REPORTS_PORT=$(REPORTS_PORT) $(BIN)/python -m pipelines.serve_reports & trap 'kill $$!' EXIT; \
+	UEC_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ $(BIN)/dagster dev
 
 validate: install
 	$(BIN)/dagster definitions validate

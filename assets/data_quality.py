@@ -5,7 +5,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.metadata import failing_days, file_link, preview
+from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from schemas import catalogue
@@ -88,8 +88,9 @@ def _validate(
                 "failing": preview(outcome.failing) if outcome.failing.height else "none",
                 "gx_suite": expectation.suite_name,
                 **failing_days(outcome.failing["date"]),
-                # A link the UI shows; the path beside it to copy, as browsers refuse file:// links from a web page.
-                "data_docs": file_link(docs),
+                # A link the UI opens where the reports folder is served (make dev); else a file:// link to copy, as
+                # browsers refuse a web page's file:// links, with the path beside it.
+                "data_docs": reports.link(docs),
                 "data_docs_path": dg.MetadataValue.path(str(docs)),
             },
         )

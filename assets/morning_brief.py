@@ -7,7 +7,6 @@ import dagster as dg
 
 from pipelines.brief.render import brief_for_day
 from pipelines.instance import BRIEF_KEY, RANGE_END
-from pipelines.metadata import file_link
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
@@ -63,7 +62,7 @@ def _morning_brief(
         metadata={
             "day": day.isoformat(),
             "brief": dg.MetadataValue.path(str(files.html)),
-            "brief_url": file_link(files.html),
+            "brief_url": reports.link(files.html),
             "workbook": dg.MetadataValue.path(str(files.workbook)),
             "csv_files": len(files.csvs),
             "dagster/row_count": files.rows_exported,

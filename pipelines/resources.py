@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import dagster as dg
 import duckdb
@@ -12,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import REPO_ROOT
+from pipelines.metadata import file_link
 from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
 
 
@@ -90,10 +92,23 @@ class ReportsResource(dg.ConfigurableResource):
     published_dir: str = ""
     # Snapshots kept: a reader that opened an older one keeps it until this many newer ones have been published.
     published_keep: int = 3
+    # Where a web server serves this folder (`make dev` serves it at http://127.0.0.1:3001/): the UI's links to the
+    # brief and Data Docs then open with a click, where browsers refuse a web page's file:// links. Empty: file://.
+    url: str = ""
 
     @property
     def path(self) -> Path:
         return Path(self.directory)
+
+    def link(self, file: str | Path) -> dg.MetadataValue:
+        """A link to a file in this folder for the Dagster UI: its served address, or its file:// URL."""
+        try:
+            relative = Path(file).resolve().relative_to(self.path.resolve())
+        except ValueError:
+            relative = None
+        if not self.url or relative is None:
+            return file_link(file)
+        return dg.MetadataValue.url(self.url.rstrip("/") + "/" + quote(relative.as_posix()))
 
     @property
     def published(self) -> Path:
@@ -102,13 +117,14 @@ class ReportsResource(dg.ConfigurableResource):
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
-    UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_DUCKDB_MEMORY_LIMIT."""
+    UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_REPORTS_URL, UEC_DUCKDB_MEMORY_LIMIT."""
     files = FeedFilesResource()
     return {
         "reports": ReportsResource(
             directory=os.environ.get("UEC_REPORTS", ReportsResource().directory),
             published_dir=os.environ.get("UEC_PUBLISHED", ""),
             published_keep=int(os.environ.get("UEC_PUBLISHED_KEEP") or ReportsResource().published_keep),
+            url=os.environ.get("UEC_REPORTS_URL", ""),
         ),
         "warehouse": WarehouseResource(database=warehouse_path(), connection_config=duckdb_settings()),
         "feed_files": FeedFilesResource(

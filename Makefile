@@ -63,7 +63,7 @@ dictionary: install
 REPORTS_PORT ?= 3001
 dev: install
 	$(BIN)/dagster instance migrate > /dev/null
-	UEC_REPORTS_PORT=$(REPORTS_PORT) $(BIN)/python -m pipelines.serve_reports & trap 'kill $$!' EXIT; \
+	UEC_REPORTS_PORT=$(REPORTS_PORT) $(BIN)/python -m pipelines.serve_reports & trap 'kill $$!' EXIT INT TERM; \
 	UEC_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ $(BIN)/dagster dev
 
 validate: install

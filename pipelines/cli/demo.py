@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import defs
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
 from pipelines.instance import PUBLISHED_KEY, written_brief, written_report
@@ -50,6 +50,11 @@ def _level(value: int | None) -> str:
 
 
 def main() -> None:
+    # Dagster's beta and preview notices are for developers (as in `uec`): the demo shows progress and results.
+    # They are raised as the definitions load, so those are imported after.
+    warnings.filterwarnings("ignore")
+    from pipelines.definitions import defs
+
     _ensure_key()
     resources = default_resources()
     first, last = _sample_window(resources["feed_files"])
@@ -81,17 +86,18 @@ def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
         "(blocking checks stop what is downstream; the rest are warnings):"
     )
     for check in failed:
-        print(
-            f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: "
-            f"{(check.description or '')[:150]}"
-        )
+        text = check.description or ""
+        # One line each; the whole text is in the Dagster UI and the Data Docs below.
+        text = text if len(text) <= 150 else text[:150].rsplit(" ", 1)[0] + " ..."
+        print(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: {text}")
     print(f"Data Docs (great-expectations, what passed and failed): {file_url(reports / 'data_docs' / 'index.html')}")
 
 
 def _print_brief(result: dg.ExecuteInProcessResult) -> None:
     if brief := written_brief(result):
         print(f"\nMorning brief for {brief['day']} (open in a browser): {file_url(brief['brief'])}")
-        print(f"Marts for the call pack: {brief['workbook']} and reports/marts-{brief['day']}/*.csv")
+        csvs = Path(brief["workbook"]).with_suffix("")
+        print(f"Marts for the call pack: {brief['workbook']} and {csvs}/*.csv")
     if published := written_report(result, PUBLISHED_KEY):
         print(
             f"Every mart for Power BI, Excel and notebooks (docs/reading-the-marts.md): {published['reader_database']}"

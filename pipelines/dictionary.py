@@ -13,7 +13,7 @@ from functools import cache
 import duckdb
 
 from pipelines import REPO_ROOT
-from pipelines.warehouse import ensure_schema
+from pipelines.warehouse import build_schema
 from schemas import catalogue
 
 PAGE = REPO_ROOT / "docs" / "data-dictionary.md"
@@ -30,8 +30,10 @@ _SCHEMA_WHAT = {
 @cache
 def column_types() -> dict[str, dict[str, str]]:
     """schema.table -> column -> DuckDB type, in column order, from a warehouse built in memory by the schema SQL."""
+    # The schema alone, without its comments (twice as long to apply): every process loading the definitions
+    # pays for this once.
     with duckdb.connect() as conn:
-        ensure_schema(conn)
+        build_schema(conn)
         rows = conn.sql(
             "select schema_name, table_name, column_name, data_type from duckdb_columns() "
             "where database_name = current_database() and schema_name in $schemas "

@@ -167,19 +167,21 @@ def _write_reader_database(folder: Path, tables: Sequence[str]) -> None:
         reader.execute(
             f"attach {_literal(folder / READER_DB)} as reader (storage_version {_literal(READER_STORAGE_VERSION)})"
         )
-        reader.execute("create schema reader.marts")
-        for table in tables:
-            # Relative to the snapshot folder, so a copied folder still works; hive_partitioning off so the views
-            # have exactly the warehouse's columns (the month folders are for readers of the files).
-            reader.execute(
-                f"create view reader.marts.{quoted(table)} as select * from "
-                f"read_parquet({_literal(_files(table))}, hive_partitioning = false)"
-            )
-        # The data dictionary travels with the views: a BI tool's column list shows the same descriptions.
         reader.execute("use reader")
-        described = [row for row in catalogue.comments() if row[0] == "marts" and row[1] in set(tables)]
-        for statement in comment_statements(described, views={f"marts.{table}" for table in tables}):
-            reader.execute(statement)
+        # One transaction, one write of the file: each statement on its own committed (and wrote) separately.
+        with transaction(reader):
+            reader.execute("create schema marts")
+            for table in tables:
+                # Relative to the snapshot folder, so a copied folder still works; hive_partitioning off so the views
+                # have exactly the warehouse's columns (the month folders are for readers of the files).
+                reader.execute(
+                    f"create view marts.{quoted(table)} as select * from "
+                    f"read_parquet({_literal(_files(table))}, hive_partitioning = false)"
+                )
+            # The data dictionary travels with the views: a BI tool's column list shows the same descriptions.
+            described = [row for row in catalogue.comments() if row[0] == "marts" and row[1] in set(tables)]
+            for statement in comment_statements(described, views={f"marts.{table}" for table in tables}):
+                reader.execute(statement)
         reader.execute("use memory")
         reader.execute("detach reader")
 

@@ -333,20 +333,24 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every schema, table and view that does not exist yet (nothing to do when the SQL is unchanged)."""
     # Every asset calls this; re-creating the views and macros each time cost ~160 ms a call, so the
     # warehouse remembers the digest of the schema SQL it was last built with.
-    statements, comments, digest = _schema_script()
+    _, comments, digest = _schema_script()
     built = conn.sql(
         "select 1 from information_schema.tables where table_schema = 'ops' and table_name = 'schema_version'"
     ).fetchall()
     if built and conn.sql("select 1 from ops.schema_version where sha256 = $d", params={"d": digest}).fetchall():
         return
     with transaction(conn):
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute(
-            "create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest}
-        )
+        build_schema(conn)
         # Last, once every relation (ops.schema_version too) exists.
         conn.execute(comments)
+
+
+def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Every table, view and macro, without the comments (the data dictionary's column types read this alone)."""
+    statements, _, digest = _schema_script()
+    for statement in statements:
+        conn.execute(statement)
+    conn.execute("create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest})
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import comment_statements, quoted, transaction
+from pipelines.warehouse import comment_statements, literal, quoted, transaction
 from schemas import catalogue
 
 READER_DB = "uec_marts.duckdb"
@@ -147,13 +147,13 @@ def _write_parquet(conn: duckdb.DuckDBPyConnection, folder: Path, tables: Sequen
             if _PARTITION_FROM in names and _PARTITION not in names:
                 [(rows[table],)] = conn.execute(
                     f"copy (select {select}, strftime({quoted(_PARTITION_FROM)}, '%Y-%m') as {_PARTITION} "
-                    f"from {relation} order by all) to {_literal(target)} (format parquet, partition_by ({_PARTITION}))"
+                    f"from {relation} order by all) to {literal(target)} (format parquet, partition_by ({_PARTITION}))"
                 ).fetchall()
             if not rows[table]:
                 # One file, also for an empty table (partitioning wrote none): the view then still finds its columns.
                 target.mkdir(exist_ok=True)
                 [(rows[table],)] = conn.execute(
-                    f"copy (select {select} from {relation} order by all) to {_literal(target / 'data_0.parquet')} "
+                    f"copy (select {select} from {relation} order by all) to {literal(target / 'data_0.parquet')} "
                     "(format parquet)"
                 ).fetchall()
     return rows
@@ -163,9 +163,9 @@ def _write_reader_database(folder: Path, tables: Sequence[str]) -> None:
     # Its own in-memory DuckDB, not the warehouse's connection: the views' relative paths are checked when they
     # are created, against file_search_path, which must not change for the run's other statements.
     with duckdb.connect(":memory:") as reader:
-        reader.execute(f"set file_search_path = {_literal(folder)}")
+        reader.execute(f"set file_search_path = {literal(folder)}")
         reader.execute(
-            f"attach {_literal(folder / READER_DB)} as reader (storage_version {_literal(READER_STORAGE_VERSION)})"
+            f"attach {literal(folder / READER_DB)} as reader (storage_version {literal(READER_STORAGE_VERSION)})"
         )
         reader.execute("use reader")
         # One transaction, one write of the file: each statement on its own committed (and wrote) separately.
@@ -176,7 +176,7 @@ def _write_reader_database(folder: Path, tables: Sequence[str]) -> None:
                 # have exactly the warehouse's columns (the month folders are for readers of the files).
                 reader.execute(
                     f"create view marts.{quoted(table)} as select * from "
-                    f"read_parquet({_literal(_files(table))}, hive_partitioning = false)"
+                    f"read_parquet({literal(_files(table))}, hive_partitioning = false)"
                 )
             # The data dictionary travels with the views: a BI tool's column list shows the same descriptions.
             described = [row for row in catalogue.comments() if row[0] == "marts" and row[1] in set(tables)]
@@ -209,8 +209,3 @@ def _remove_unfinished(snapshots: Path) -> None:
     # connection), so no other is writing one now.
     for partial in snapshots.glob(".*.partial"):
         shutil.rmtree(partial, ignore_errors=True)
-
-
-def _literal(value: str | Path) -> str:
-    """A path or setting as a SQL string literal (COPY, ATTACH and SET take no parameters)."""
-    return "'" + str(value).replace("'", "''") + "'"

@@ -314,9 +314,10 @@ def comment_statements(comments=None, views: set[str] | None = None) -> list[str
     return statements
 
 
-def literal(text: str) -> str:
-    """A string as a SQL literal (quotes doubled): for the catalogue's descriptions, never for data values."""
-    return "'" + text.replace("'", "''") + "'"
+def literal(text: str | Path) -> str:
+    """A string as a SQL literal (quotes doubled), where DuckDB takes no parameter: the catalogue's descriptions in
+    COMMENT ON, paths and settings in COPY, ATTACH and SET. Never for data values."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 @cache

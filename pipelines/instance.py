@@ -55,7 +55,8 @@ def written_report(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict 
 
 
 def data_docs_url(result: dg.ExecuteInProcessResult) -> str | None:
-    """The file:// URL of the Data Docs site a run's great-expectations checks built; None if they did not run."""
+    """The link to the Data Docs site a run's great-expectations checks built (its served address, else its file://
+    URL); None if they did not run."""
     for evaluation in result.get_asset_check_evaluations():
         if "data_docs" in evaluation.metadata:
             return evaluation.metadata["data_docs"].value

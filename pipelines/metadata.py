@@ -48,8 +48,3 @@ def column_schema(relation: str, described: dict[str, str]) -> dict[str, dg.Tabl
 def file_url(path: str | Path) -> str:
     """The file's absolute, percent-encoded file:// URL: what a terminal makes clickable and a browser opens."""
     return Path(path).resolve().as_uri()
-
-
-def file_link(path: str | Path) -> dg.MetadataValue:
-    """A file as a link in the Dagster UI (its file:// URL)."""
-    return dg.MetadataValue.url(file_url(path))

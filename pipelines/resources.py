@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import REPO_ROOT
-from pipelines.metadata import file_link
+from pipelines.metadata import file_url
 from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
 
 
@@ -107,7 +107,7 @@ class ReportsResource(dg.ConfigurableResource):
         except ValueError:
             relative = None
         if not self.url or relative is None:
-            return file_link(file)
+            return dg.MetadataValue.url(file_url(file))
         return dg.MetadataValue.url(self.url.rstrip("/") + "/" + quote(relative.as_posix()))
 
     @property

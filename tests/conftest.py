@@ -372,7 +372,7 @@ def env(tmp_path: Path) -> Env:
 
 # The slowest files first: pytest-xdist hands whole files (--dist loadfile, in this order with
 # --no-loadscope-reorder: by default it orders files by their number of tests) to whichever worker is free,
-# so starting the long ones early keeps both workers busy to the end instead of one finishing a long
+# so starting the long ones early keeps every worker busy to the end instead of one finishing a long
 # file alone (the uec subprocess and daemon tests take 40-90 s each; most files take a few seconds).
 SLOWEST_FIRST = (
     # Builds the whole-samples warehouse the oracle and sample tests share; they come later and find it built.

@@ -13,7 +13,7 @@ import dagster as dg
 
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
-from pipelines.instance import PUBLISHED_KEY, written_brief, written_report
+from pipelines.instance import PUBLISHED_KEY, data_docs_url, written_brief, written_report
 from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
 from pipelines.warehouse import connect, warehouse_path
@@ -74,11 +74,11 @@ def main() -> None:
     if not result.success:
         sys.exit("The pipeline run failed: see the errors above, or the run in the Dagster UI (make dev).")
     _print_summary(warehouse_path(), last)
-    _print_checks(result, resources["reports"].path)
+    _print_checks(result)
     _print_brief(result)
 
 
-def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
+def _print_checks(result: dg.ExecuteInProcessResult) -> None:
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
     print(
@@ -90,7 +90,8 @@ def _print_checks(result: dg.ExecuteInProcessResult, reports: Path) -> None:
         # One line each; the whole text is in the Dagster UI and the Data Docs below.
         text = text if len(text) <= 150 else text[:150].rsplit(" ", 1)[0] + " ..."
         print(f"  {check.severity.value:<5} {check.asset_key.to_user_string()} {check.check_name}: {text}")
-    print(f"Data Docs (great-expectations, what passed and failed): {file_url(reports / 'data_docs' / 'index.html')}")
+    if docs := data_docs_url(result):
+        print(f"Data Docs (great-expectations, what passed and failed): {docs}")
 
 
 def _print_brief(result: dg.ExecuteInProcessResult) -> None:

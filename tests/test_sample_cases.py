@@ -25,6 +25,14 @@ def test_a_row_sent_twice_counts_once(whole_samples: Env):
         "where date = date '2025-01-14' and site_code = 'RTG01' and department_type = 1"
     ).row(0)
     assert row == (311, 78, 11, 0)
+    # The copy is listed, not loaded: the file's lines 669 and 12 (January's only duplicated row).
+    copies = whole_samples.query(
+        "select file_name, source_row, duplicate_of_row from ops.duplicate_rows "
+        "where partition_date between date '2025-01-01' and date '2025-01-31'"
+    ).rows()
+    assert copies == [("UHDB_ED_20250114_20250115T0600.csv", 669, 12)]
+    loaded = whole_samples.query("select count(*) from raw.ed_attendances where record_id = 'RDH250114AED0010'")
+    assert loaded.item() == 1
 
 
 def test_an_attendance_in_the_next_days_file_counts_on_its_own_day(whole_samples: Env):

@@ -114,21 +114,6 @@ def test_january_rows_all_accounted_for(january: Env):
     assert by_feed["opel_submissions"][2:] == (1, 0, 0)  # "OPEL 5" on the 16th: a submission is its level
 
 
-def test_a_row_sent_twice_counts_once(january: Env):
-    # RDH250114AED0010, a 14-hour stay, sent twice in UHDB's 14 January file (brief 7.1). Quarantined as a
-    # key clash before, Royal Derby's type 1 ED showed 310 attendances, 77 breaches, 10 over 12 hours; one more of each.
-    derby = january.query(
-        "select attendances, breaches, over_12h from marts.ed_four_hour_daily "
-        "where date = date '2025-01-14' and site_code = 'RTG01' and department_type = 1"
-    ).row(0)
-    assert derby == (311, 78, 11)
-    copies = january.query(
-        f"select file_name, source_row, duplicate_of_row from ops.duplicate_rows where partition_date {JANUARY}"
-    ).rows()
-    assert copies == [("UHDB_ED_20250114_20250115T0600.csv", 669, 12)]  # the file's lines 669 and 12
-    assert january.query("select count(*) from raw.ed_attendances where record_id = 'RDH250114AED0010'").item() == 1
-
-
 def test_january_opel_matches_the_samples_on_most_days(january: Env):
     acute = january.query(
         "select date, provider_code, abs(ed_4h_pct_submitted - ed_4h_pct_pipeline) as gap, "

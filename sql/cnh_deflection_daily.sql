@@ -14,7 +14,9 @@ with cases as (
         -- whose outcome or dispatch is unknown (brief 7.2) counts as a case, never as deflected: the
         -- comparisons below are null for an unknown dispatch, and a null is not counted.
         not ambulance_dispatched and outcome not in ('returned_to_stack', 'unknown') as deflected,
-        date_diff('second', received_utc, first_contact_utc) / 60.0 as response_minutes
+        -- Summed as whole seconds and divided once: a sum of doubles depends on the order a parallel
+        -- scan delivers rows, and a day's figures must not.
+        date_diff('second', received_utc, first_contact_utc) as response_seconds
     from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
 ),
 counts as (
@@ -26,9 +28,9 @@ counts as (
         count(*) filter (where ambulance_dispatched) as dispatched,
         count(*) filter (where outcome = 'returned_to_stack') as returned_to_stack,
         count(*) filter (where deflected) as deflected,
-        count(response_minutes) as responded,
-        sum(response_minutes) as total_response_minutes,
-        count(*) filter (where response_minutes <= 30) as within_30_min,
+        count(response_seconds) as responded,
+        sum(response_seconds) / 60.0 as total_response_minutes,
+        count(*) filter (where response_seconds <= 30 * 60) as within_30_min,
         count(*) filter (where automated) as automated,
         count(*) filter (where call_before_convey) as call_before_convey,
         count(*) filter (where outcome = 'own_gp') as to_own_gp,

@@ -16,7 +16,9 @@ summed as (
         sum(returned_to_stack)::bigint as returned_to_stack,
         sum(dispatches_avoided)::bigint as dispatches_avoided,
         sum(responded)::bigint as responded,
-        sum(total_response_minutes) as total_response_minutes,
+        -- Summed as decimals, which add exactly: a sum of doubles changes in its last digits with the
+        -- order a parallel scan delivers days, so the same warehouse gave two answers.
+        sum(total_response_minutes::decimal(38, 9))::double as total_response_minutes,
         sum(within_30_min)::bigint as within_30_min,
         sum(automated)::bigint as automated,
         sum(call_before_convey)::bigint as call_before_convey,

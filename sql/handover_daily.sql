@@ -3,9 +3,12 @@ insert into marts.handover_daily
 with conveyances as (
     select
         site_code,
-        date_diff('second', arrival_utc, handover_utc) / 60.0 as handover_minutes,
-        date_diff('second', arrival_utc, clear_utc) / 60.0 as turnaround_minutes,
-        date_diff('second', handover_utc, clear_utc) / 60.0 as handover_to_clear_minutes
+        -- Sums and means are taken over whole seconds and divided once: a sum of doubles depends on the
+        -- order a parallel scan delivers rows, and a day's figures must not.
+        date_diff('second', arrival_utc, handover_utc) as handover_seconds,
+        handover_seconds / 60.0 as handover_minutes,
+        date_diff('second', arrival_utc, clear_utc) as turnaround_seconds,
+        date_diff('second', handover_utc, clear_utc) as handover_to_clear_seconds
     from raw.ambulance_handovers_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
 ),
 patient_level as (
@@ -20,15 +23,15 @@ patient_level as (
         count(*) filter (where handover_minutes > 30) as over_30,
         count(*) filter (where handover_minutes > 45) as over_45,
         count(*) filter (where handover_minutes > 60) as over_60,
-        sum(handover_minutes) as total_minutes,
+        sum(handover_seconds) / 60.0 as total_minutes,
         -- Each handover's own excess (AACE): total minus 15 x count is wrong when some are quicker.
-        coalesce(sum(greatest(handover_minutes - 15, 0)) / 60, 0) as hours_lost,
-        coalesce(sum(greatest(handover_minutes - 60, 0)) / 60, 0) as hours_lost_over_60,
-        avg(handover_minutes) as mean_minutes,
+        coalesce(sum(greatest(handover_seconds - 15 * 60, 0)) / 3600.0, 0) as hours_lost,
+        coalesce(sum(greatest(handover_seconds - 60 * 60, 0)) / 3600.0, 0) as hours_lost_over_60,
+        avg(handover_seconds) / 60.0 as mean_minutes,
         quantile_cont(handover_minutes, 0.90) as p90_minutes,
         quantile_cont(handover_minutes, 0.95) as p95_minutes,
-        avg(turnaround_minutes) as mean_turnaround_minutes,
-        avg(handover_to_clear_minutes) as mean_handover_to_clear_minutes
+        avg(turnaround_seconds) / 60.0 as mean_turnaround_minutes,
+        avg(handover_to_clear_seconds) / 60.0 as mean_handover_to_clear_minutes
     from conveyances
     group by site_code
 ),

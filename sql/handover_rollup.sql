@@ -22,9 +22,12 @@ summed as (
         -- Where any site-day cannot supply a figure (a sitrep has no hours lost), a sum would
         -- understate it: the rollup shows null instead.
         case when count(over_45) = count(*) then sum(over_45)::bigint end as over_45,
-        case when count(total_minutes) = count(*) then sum(total_minutes) end as total_minutes,
-        case when count(hours_lost) = count(*) then sum(hours_lost) end as hours_lost,
-        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60) end as hours_lost_over_60
+        -- Summed as decimals, which add exactly: a sum of doubles changes in its last digits with the
+        -- order a parallel scan delivers days, so the same warehouse gave two answers.
+        case when count(total_minutes) = count(*) then sum(total_minutes::decimal(38, 9))::double end as total_minutes,
+        case when count(hours_lost) = count(*) then sum(hours_lost::decimal(38, 9))::double end as hours_lost,
+        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60::decimal(38, 9))::double end
+            as hours_lost_over_60
     from site_days
     group by grouping sets (
         (date, period, period_start, system_code, trust_code, site_code),

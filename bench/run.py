@@ -100,7 +100,8 @@ def bench(
     print(
         f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
         f"{platform.python_version()}; "
-        f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}"
+        f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}, "
+        f"threads {os.environ.get('UEC_DUCKDB_THREADS') or 'default (every core)'}"
     )
     print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")
     print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")

@@ -117,7 +117,7 @@ class ReportsResource(dg.ConfigurableResource):
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
-    UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_REPORTS_URL, UEC_DUCKDB_MEMORY_LIMIT."""
+    UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_REPORTS_URL, UEC_DUCKDB_MEMORY_LIMIT, UEC_DUCKDB_THREADS."""
     files = FeedFilesResource()
     return {
         "reports": ReportsResource(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
@@ -64,13 +65,29 @@ def test_the_england_year_is_365_days_the_partitions_hold():
     assert ENGLAND_FIRST in keys and ENGLAND_LAST in keys
 
 
-def test_duckdb_memory_cap_comes_from_the_environment(tmp_path, monkeypatch):
+def test_duckdb_memory_and_thread_caps_come_from_the_environment(tmp_path, monkeypatch):
     from pipelines.resources import default_resources
+
+    def settings() -> tuple:
+        with default_resources()["warehouse"].get_connection() as conn:
+            return conn.sql("select current_setting('memory_limit'), current_setting('threads')").fetchall()[0]
 
     monkeypatch.setenv("UEC_WAREHOUSE", str(tmp_path / "uec.duckdb"))
     monkeypatch.setenv("UEC_DUCKDB_MEMORY_LIMIT", "1GB")
-    with default_resources()["warehouse"].get_connection() as conn:
-        assert conn.sql("select current_setting('memory_limit')").fetchall() == [("953.6 MiB",)]  # 1 GB = 10^9 bytes
+    monkeypatch.setenv("UEC_DUCKDB_THREADS", "3")  # not this machine's core count, nor the suite's 1
+    assert settings() == ("953.6 MiB", 3)  # 1 GB = 10^9 bytes
     monkeypatch.delenv("UEC_DUCKDB_MEMORY_LIMIT")
-    with default_resources()["warehouse"].get_connection() as conn:
-        assert conn.sql("select current_setting('memory_limit')").fetchall() != [("953.6 MiB",)]
+    monkeypatch.delenv("UEC_DUCKDB_THREADS")
+    memory, threads = settings()
+    assert memory != "953.6 MiB" and threads == os.cpu_count()
+
+
+def test_the_suite_runs_duckdb_and_polars_on_one_thread_each(env: Env):
+    # tests/__init__.py sets both before polars is first imported; were a plugin to import it sooner, the pool
+    # would be sized to every core again and the suite would quietly spend more CPU.
+    import polars as pl
+
+    assert pl.thread_pool_size() == 1
+    env.warehouse.parent.mkdir(parents=True)
+    with Env.resources(env)["warehouse"].get_connection() as conn:
+        assert conn.sql("select current_setting('threads')").fetchall() == [(1,)]

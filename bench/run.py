@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import duckdb_settings
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -97,11 +99,12 @@ def bench(
 
     stages = _stages(wall, pipeline["steps"], pipeline["raw"])
     print(f"\n{label}: {first} to {last}")
+    settings = duckdb_settings()  # what the pipeline's connections were given
     print(
         f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
         f"{platform.python_version()}; "
-        f"DuckDB memory_limit {os.environ.get('UEC_DUCKDB_MEMORY_LIMIT') or 'default (80% of RAM)'}, "
-        f"threads {os.environ.get('UEC_DUCKDB_THREADS') or 'default (every core)'}"
+        f"DuckDB memory_limit {settings.get('memory_limit', 'default (80% of RAM)')}, "
+        f"threads {settings.get('threads', 'default (every core)')}"
     )
     print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")
     print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")

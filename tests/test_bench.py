@@ -89,5 +89,5 @@ def test_the_suite_runs_duckdb_and_polars_on_one_thread_each(env: Env):
 
     assert pl.thread_pool_size() == 1
     env.warehouse.parent.mkdir(parents=True)
-    with Env.resources(env)["warehouse"].get_connection() as conn:
+    with env.resources()["warehouse"].get_connection() as conn:
         assert conn.sql("select current_setting('threads')").fetchall() == [(1,)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,12 +25,19 @@ TARGETS = [
 ]
 
 
-@pytest.fixture
-def conn(tmp_path):
-    with duckdb.connect(str(tmp_path / "rollup.duckdb")) as conn:
+@contextmanager
+def _warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A warehouse file with the two sites and the targets above, and no mart rows."""
+    with duckdb.connect(str(path)) as conn:
         ensure_schema(conn)
         conn.executemany("insert into ref.sites values (?, ?, ?, ?, ?, ?, ?)", SITES)
         conn.executemany("insert into ref.targets values (?, ?, ?, ?, ?, ?, ?)", TARGETS)
+        yield conn
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with _warehouse(tmp_path / "rollup.duckdb") as conn:
         yield conn
 
 
@@ -103,9 +113,7 @@ daily_totals = st.lists(
 @pytest.fixture(scope="module")
 def empty_marts(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     """One warehouse for every example: the schema takes longer to build than an example to run."""
-    with duckdb.connect(str(tmp_path_factory.mktemp("order") / "rollup.duckdb")) as conn:
-        ensure_schema(conn)
-        conn.executemany("insert into ref.sites values (?, ?, ?, ?, ?, ?, ?)", SITES)
+    with _warehouse(tmp_path_factory.mktemp("order") / "rollup.duckdb") as conn:
         yield conn
 
 

@@ -23,10 +23,12 @@ summed as (
         -- understate it: the rollup shows null instead.
         case when count(over_45) = count(*) then sum(over_45)::bigint end as over_45,
         -- Summed as decimals, which add exactly: a sum of doubles changes in its last digits with the
-        -- order a parallel scan delivers days, so the same warehouse gave two answers.
-        case when count(total_minutes) = count(*) then sum(total_minutes::decimal(38, 9))::double end as total_minutes,
-        case when count(hours_lost) = count(*) then sum(hours_lost::decimal(38, 9))::double end as hours_lost,
-        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60::decimal(38, 9))::double end
+        -- order a parallel scan delivers days, so the same warehouse gave two answers. 18 places keep a
+        -- day's value to about its last digit (9 cut up to 1e-9 from each, and a sorted sum cost 3.5x).
+        case when count(total_minutes) = count(*) then sum(total_minutes::decimal(38, 18))::double end
+            as total_minutes,
+        case when count(hours_lost) = count(*) then sum(hours_lost::decimal(38, 18))::double end as hours_lost,
+        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60::decimal(38, 18))::double end
             as hours_lost_over_60
     from site_days
     group by grouping sets (

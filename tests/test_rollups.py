@@ -150,3 +150,18 @@ def test_rollup_sums_do_not_depend_on_the_order_days_are_stored(empty_marts, row
             ]
         )
     assert answers[0] == answers[1]
+    # And a site's (or source's) single day keeps its daily mart row's value to about the last digit: the decimals
+    # the rollup adds must not cut digits from small figures (9 places cut up to 1e-9 hours from every day).
+    assert conn.sql(
+        "select count(*) from marts.handover_rollup as r join marts.handover_daily as d"
+        " on r.date = d.date and r.org_code = d.site_code and r.period = 'day'"
+        " where abs(r.hours_lost - d.hours_lost) > 1e-14 * d.hours_lost"
+        " or abs(r.hours_lost_over_60 - d.hours_lost_over_60) > 1e-14 * d.hours_lost_over_60"
+        " or abs(r.mean_minutes - d.total_minutes / d.known) > 1e-14 * d.total_minutes / d.known"
+    ).fetchall() == [(0,)]
+    assert conn.sql(
+        "select count(*) from marts.cnh_deflection_rollup as r join marts.cnh_deflection_daily as d"
+        " using (date, referral_source) where r.period = 'day'"
+        " and abs(r.mean_response_minutes - d.total_response_minutes / d.responded)"
+        " > 1e-14 * d.total_response_minutes / d.responded"
+    ).fetchall() == [(0,)]

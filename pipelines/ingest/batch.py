@@ -13,7 +13,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.ingest.landing import FeedFileError, LandedFile, list_folder, read_text_frame, truncated_last_row
+from pipelines.ingest.landing import FeedFileError, LandedFile, RaggedRow, list_folder, ragged_rows, read_text_frame
 from pipelines.ingest.mapping import empty_errors, map_frame
 from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
 from pipelines.ingest.validation import contract_errors
@@ -168,8 +168,8 @@ class PreparedFile:
     # Rows in the file, copies included (`raw` and `typed` hold each distinct row once).
     rows_read: int = 0
     duplicate_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DUPLICATE_ROW_COLUMNS))
-    # (source row, fields found, fields expected) when the file ends part-way through its last row.
-    truncated: tuple[int, int, int] | None = None
+    # Rows with more or fewer fields than the header (a truncated last row among them): quarantined whole.
+    ragged: list[RaggedRow] = field(default_factory=list)
 
 
 def prepare_file(
@@ -184,8 +184,8 @@ def prepare_file(
     started = time.perf_counter()
     sha = sha or hashlib.sha256(data).hexdigest()
     raw = read_text_frame(landed, config, data)
-    rows_read, cut = raw.height, truncated_last_row(landed, data, config, raw)
-    raw, copies = _drop_repeated_rows(raw, None if cut is None else cut[0])
+    rows_read, ragged = raw.height, ragged_rows(landed, data, config, raw)
+    raw, copies = _drop_repeated_rows(raw, {r.source_row for r in ragged})
     raw, removed = _scrub_free_text(raw, config, spec)
     read_done = time.perf_counter()
     typed, mapping_errors = map_frame(raw, config, spec)
@@ -201,17 +201,20 @@ def prepare_file(
         pl.lit(sha).alias("sha256"),
     ]
     duplicate_rows = copies.select(*lineage, "source_row", "duplicate_of_row")
-    return PreparedFile(landed, config, data, sha, raw, typed, mapping_errors, removed, rows_read, duplicate_rows, cut)
+    return PreparedFile(
+        landed, config, data, sha, raw, typed, mapping_errors, removed, rows_read, duplicate_rows, ragged
+    )
 
 
-def _drop_repeated_rows(raw: pl.DataFrame, truncated_row: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _drop_repeated_rows(raw: pl.DataFrame, ragged: set[int]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The file's rows with each repeat of an earlier row removed, and the repeats (source_row, duplicate_of_row).
 
     Two rows identical in every field, unmapped ones included, are one record sent twice (brief 7.1): the
-    first counts, the copy is recorded. A truncated last row is never a copy, whatever its fields say.
+    first counts, the copy is recorded. A ragged row (short, long or truncated) is never a copy, whatever its
+    fields say: its values are not in their columns.
     """
     cells = [c for c in raw.columns if c != "source_row"]
-    candidates = raw if truncated_row is None else raw.filter(pl.col("source_row") != truncated_row)
+    candidates = raw.filter(~pl.col("source_row").is_in(list(ragged))) if ragged else raw
     if not cells or not candidates.select(pl.struct(cells).is_duplicated().any()).item():
         return raw, pl.DataFrame(schema={"source_row": pl.Int64, "duplicate_of_row": pl.Int64})
     firsts = candidates.with_columns(pl.col("source_row").min().over(cells).alias("duplicate_of_row"))
@@ -271,22 +274,23 @@ def finish_file(
         mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti"
     )
     errors = pl.concat([mapping_errors, row_errors])
-    if cut := prepared.truncated:
-        # The missing fields fail other checks too; the one reason worth reading is the truncation.
-        row, found, expected = cut
+    if prepared.ragged:
+        # Its values are not in their columns, so they fail other checks too (or, shifted, pass them): the one
+        # reason worth reading is the field count, and the whole row is quarantined.
+        rows = [r.source_row for r in prepared.ragged]
         errors = pl.concat(
             [
-                errors.filter(pl.col("source_row") != row),
+                errors.filter(~pl.col("source_row").is_in(rows)),
                 pl.DataFrame(
                     [
                         {
-                            "source_row": row,
+                            "source_row": r.source_row,
                             "column_name": "row",
                             "source_column": None,
                             "value": None,
-                            "reason": f"truncated: the file ends part-way through this row ({found} of {expected} "
-                            "fields, no final line break)",
+                            "reason": r.reason,
                         }
+                        for r in prepared.ragged
                     ],
                     schema=errors.schema,
                 ),
@@ -300,6 +304,8 @@ def finish_file(
     unmapped = [c for c in raw.columns if c not in mapped and c != "source_row"]
     # Only the failing rows are shown, so only they are reshaped (a whole file's unpivot cost more than its checks).
     failing = raw.join(errors.select("source_row").unique(), on="source_row", how="semi").select("source_row", *mapped)
+    # A ragged row's values sit under the wrong names (an NHS number slid into AGE_BAND): none is copied.
+    failing = failing.filter(~pl.col("source_row").is_in([r.source_row for r in prepared.ragged]))
     masked = failing.with_columns([pl.lit(MASK).alias(c) for c in identifiers])
     text_columns = mapped
     fields = [*text_columns, pl.lit(unmapped, dtype=pl.List(pl.Utf8)).alias("unmapped_columns_not_stored")]

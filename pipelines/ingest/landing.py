@@ -95,19 +95,38 @@ def read_text_frame(landed: LandedFile, config: FeedConfig, data: bytes) -> pl.D
     return numbered.filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))
 
 
-def truncated_last_row(
-    landed: LandedFile, data: bytes, config: FeedConfig, frame: pl.DataFrame
-) -> tuple[int, int, int] | None:
-    """(source row, fields found, fields expected) when a CSV ends part-way through its last row."""
+@dataclass(frozen=True)
+class RaggedRow:
+    """A CSV row whose field count differs from the header's: its values cannot be placed in their columns."""
+
+    source_row: int
+    found: int
+    expected: int
+    truncated: bool  # the file ends part-way through this row (no final line break)
+
+    @property
+    def reason(self) -> str:
+        if self.truncated:
+            return (
+                f"truncated: the file ends part-way through this row ({self.found} of {self.expected} fields, "
+                "no final line break)"
+            )
+        kind = "short" if self.found < self.expected else "long"
+        return f"{kind} row: {self.found} of {self.expected} fields"
+
+
+def ragged_rows(landed: LandedFile, data: bytes, config: FeedConfig, frame: pl.DataFrame) -> list[RaggedRow]:
+    """The CSV rows with fewer or more fields than the header (a missing field shifts every value after it)."""
     # The file's own name decides: a CSV layout may also deliver the odd day as a workbook.
-    if config.file_format(landed.path.name) != "csv" or not data or data.endswith((b"\n", b"\r")) or frame.height == 0:
-        return None
+    if config.file_format(landed.path.name) != "csv" or frame.height == 0:
+        return []
     text = data.decode(config.encoding, errors="replace").removeprefix("\ufeff")
-    header = next(csv.reader(io.StringIO(text), delimiter=config.delimiter))
-    last = next(csv.reader(io.StringIO(text.splitlines()[-1]), delimiter=config.delimiter), [])
-    if len(last) >= len(header):
-        return None
-    return int(frame["source_row"][-1]), len(last), len(header)
+    records = csv.reader(io.StringIO(text), delimiter=config.delimiter)
+    expected = len(next(records))
+    # Record n below the header is source row n + 1, as the frame numbers them (blank lines keep their numbers).
+    found = [(row, len(fields)) for row, fields in enumerate(records, start=2) if fields and len(fields) != expected]
+    final, ends_cleanly = int(frame["source_row"][-1]), data.endswith((b"\n", b"\r"))
+    return [RaggedRow(row, n, expected, row == final and n < expected and not ends_cleanly) for row, n in found]
 
 
 def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
@@ -127,7 +146,11 @@ def _read_csv(data: bytes, path: Path, config: FeedConfig) -> pl.DataFrame:
             f"{config.encoding}; check 'encoding' in {config.config_path}",
         ) from None
     try:
-        return pl.read_csv(io.StringIO(text), separator=config.delimiter, infer_schema=False)
+        # A row with more fields than the header is cut to the header's here and quarantined by ragged_rows: it is
+        # one bad row, not a bad file.
+        return pl.read_csv(
+            io.StringIO(text), separator=config.delimiter, infer_schema=False, truncate_ragged_lines=True
+        )
     except pl.exceptions.PolarsError:
         # The parser's own message quotes the unparsed rest of the file (NHS numbers included): never
         # passed on. The fault is found again with the csv module, which reports positions only.

@@ -1,5 +1,6 @@
 """Reference tables loaded from files kept in the repo (schemas/reference/)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, insert_frame, transaction
 from schemas import catalogue
 from schemas.opel_config import load_opel_config
+from schemas.reference_checks import ReferenceError, check_headline, check_sites, check_unique
 
 _DESCRIBED = {r.table: r.columns for r in catalogue.REFERENCE}
 
@@ -19,8 +21,20 @@ def _columns(table: str) -> dict[str, dg.TableSchema]:
     return column_schema(f"ref.{table}", _DESCRIBED[table])
 
 
-def _replace_table(warehouse: WarehouseResource, table: str, path: Path) -> dg.MaterializeResult:
-    frame = pl.read_csv(path, infer_schema_length=0).with_columns(pl.all().replace("", None))
+def read_reference(path: Path) -> pl.DataFrame:
+    """A reference CSV as text columns, blanks as nulls."""
+    return pl.read_csv(path, infer_schema_length=0).with_columns(pl.all().replace("", None))
+
+
+def _replace_table(
+    warehouse: WarehouseResource, table: str, path: Path, check: Callable[[pl.DataFrame], None]
+) -> dg.MaterializeResult:
+    frame = read_reference(path)
+    try:
+        # Refused before anything is written: a code at two levels would make every mart join it twice.
+        check(frame)
+    except ReferenceError as exc:
+        raise dg.Failure(str(exc)) from None
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         _same_key(conn)
@@ -43,19 +57,44 @@ def _same_key(conn) -> None:
 @dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference", metadata=_columns("sites"))
 def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Hospital sites with their trust and system (ODS codes), from schemas/reference/sites.csv."""
-    return _replace_table(warehouse, "ref.sites", Path(feed_files.reference_dir) / "sites.csv")
+    path = Path(feed_files.reference_dir) / "sites.csv"
+    return _replace_table(warehouse, "ref.sites", path, lambda f: check_sites(f, path))
 
 
 @dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference", metadata=_columns("targets"))
 def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Dated national standards and targets (e.g. 4-hour 76% then 78%), from schemas/reference/targets.csv."""
-    return _replace_table(warehouse, "ref.targets", Path(feed_files.reference_dir) / "targets.csv")
+    """Dated national standards and targets (e.g. 4-hour 78% in 2024/25), from schemas/reference/targets.csv."""
+    path = Path(feed_files.reference_dir) / "targets.csv"
+    return _replace_table(
+        warehouse,
+        "ref.targets",
+        path,
+        lambda f: check_unique(f, path, ["metric", "effective_from"], ["metric", "effective_from", "value_pct"]),
+    )
+
+
+@dg.asset(
+    key=["ref", "system_headline"], kinds={"duckdb"}, group_name="reference", metadata=_columns("system_headline")
+)
+def system_headline(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+    """The trusts whose sites make each system's headline ED figure, from schemas/reference/system_headline.csv."""
+    folder = Path(feed_files.reference_dir)
+    path = folder / "system_headline.csv"
+    return _replace_table(
+        warehouse, "ref.system_headline", path, lambda f: check_headline(f, path, read_reference(folder / "sites.csv"))
+    )
 
 
 @dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", metadata=_columns("providers"))
 def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Provider organisations (ODS codes), their role and whether they post OPEL, from providers.csv."""
-    return _replace_table(warehouse, "ref.providers", Path(feed_files.reference_dir) / "providers.csv")
+    path = Path(feed_files.reference_dir) / "providers.csv"
+    return _replace_table(
+        warehouse,
+        "ref.providers",
+        path,
+        lambda f: check_unique(f, path, ["provider_code"], ["provider_code", "role", "system_code"]),
+    )
 
 
 @dg.multi_asset(
@@ -118,4 +157,4 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
         )
 
 
-reference_assets = [sites, targets, providers, opel_config]
+reference_assets = [sites, targets, system_headline, providers, opel_config]

@@ -162,6 +162,10 @@ def _write_config(out: Path, feeds: Path, plan: pl.DataFrame) -> None:
             ),
         ]
     ).write_csv(reference / "providers.csv")
+    # Every synthetic trust is acute: each system's headline is all its trusts.
+    trusts.select("system_code", "trust_code", pl.lit("acute trusts").alias("figure_name")).write_csv(
+        reference / "system_headline.csv"
+    )
     opel = yaml.safe_load((REPO / "schemas" / "reference" / "opel.yaml").read_text(encoding="utf-8"))
     opel["system"]["weights"] = dict.fromkeys(trusts["trust_code"].to_list(), 1)
     _dump(reference / "opel.yaml", opel)

@@ -287,7 +287,7 @@ MARTS: tuple[Mart | Rollup, ...] = (
         "ed_four_hour_rollup",
         daily="ed_four_hour_daily",
         group="ed",
-        deps=("ref.targets",),
+        deps=("ref.targets", "ref.system_headline"),
         preview_filter="scope = 'all_types'",
         views=(
             RollupView(
@@ -434,7 +434,14 @@ MARTS: tuple[Mart | Rollup, ...] = (
 
 REFERENCE: tuple[ReferenceTable, ...] = (
     ReferenceTable("sites", "sites.csv", "Hospital sites with their trust and system (ODS codes)."),
-    ReferenceTable("targets", "targets.csv", "Dated national standards and targets (e.g. 4-hour 76% then 78%)."),
+    ReferenceTable(
+        "targets", "targets.csv", "Dated national standards and targets (e.g. 4-hour 78% in 2024/25, 82% in 2026/27)."
+    ),
+    ReferenceTable(
+        "system_headline",
+        "system_headline.csv",
+        "The trusts whose sites make each system's headline ED figure (the board's: acute trusts, all types).",
+    ),
     ReferenceTable(
         "providers", "providers.csv", "Provider organisations (ODS codes), their role and whether they post OPEL."
     ),

@@ -33,15 +33,27 @@ _ORG_NAME = {
 }
 
 
+_ED_LEVEL = (
+    "Organisation level the row sums over: 'site', 'trust' (its sites), 'system_headline' (the sites of the trusts "
+    "ref.system_headline lists for the system: the board's figure, the acute trusts) or 'system' (all its providers' "
+    "sites, community minor injury units included, as NHS England publishes for an ICB)."
+)
+
+
 def _ed_rollup(level: str | None) -> dict[str, str]:
-    """ed_four_hour_rollup (level None) or its trust or system view, which drops the level column."""
+    """ed_four_hour_rollup (level None), its trust view, which drops the level column, or its system view."""
     return {
         **_PERIOD,
-        **({"level": _LEVEL} if level is None else {}),
+        **({"level": _ED_LEVEL} if level in (None, "system") else {}),
         "org_code": _ORG_CODE[level],
         "org_name": _ORG_NAME[level],
         "scope": (
-            "Department types summed: 'all_types' (types 1-4) or 'type_1' (consultant-led 24-hour major EDs only)."
+            "Department types summed: 'all_types' (types 1-4, and attendances whose type is unknown) or 'type_1' "
+            "(consultant-led 24-hour major EDs only)."
+        ),
+        "coverage": (
+            "What a system row counts, in words: 'acute trusts, all types' (the headline; ref.system_headline's "
+            "figure_name) or 'all providers, all types' (and ', type 1' for that scope); null on site and trust rows."
         ),
         "attendances": "Sum of ed_four_hour_daily.attendances over the organisation's sites, the scope and the window.",
         "within_4h": (
@@ -69,16 +81,16 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
             "is 0."
         ),
         "target_pct_within_4h": (
-            "Operational 4-hour standard in % in force on date (ref.targets 'ed_4h_operational': 76 to 31 March 2025, "
-            "78 from 1 April 2025); null when none is in force."
+            "Operational 4-hour standard in % in force on date for all department types (ref.targets "
+            "'ed_4h_operational': 76 in 2023/24, 78 in 2024/25 and 2025/26, 82 from 1 April 2026); null on type_1 "
+            "rows, which no standard applies to, and when none is in force."
         ),
         "meets_target": (
-            "True when pct_within_4h >= target_pct_within_4h; null when either is null (the target is applied to every "
-            "scope and level)."
+            "True when pct_within_4h >= target_pct_within_4h; null when either is null (so always null on type_1 rows)."
         ),
         "constitutional_pct_within_4h": (
-            "Constitutional 4-hour standard in % in force on date (ref.targets 'ed_4h_constitutional', 95); null when "
-            "none is in force."
+            "Constitutional 4-hour standard in % in force on date (ref.targets 'ed_4h_constitutional', 95), for all "
+            "types; null on type_1 rows and when none is in force."
         ),
     }
 
@@ -125,15 +137,16 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
         ),
         "hours_lost": (
             "Sum of handover_daily.hours_lost in the window (minutes beyond 15 per known handover, in hours); null, "
-            "not a partial sum, when any site-day in it is a sitrep."
+            "not a partial sum, when any site-day in it with known handovers lacks the figure (a sitrep)."
         ),
         "hours_lost_over_60": (
             "Sum of handover_daily.hours_lost_over_60 in the window (minutes beyond 60 per known handover, in hours); "
-            "null when any site-day in it is a sitrep."
+            "null when any site-day in it with known handovers lacks the figure (a sitrep)."
         ),
         "mean_minutes": (
             "Mean handover time in minutes: summed total_minutes / known; null when known is 0 or any site-day in the "
-            "window has a null total_minutes (a sitrep without total hours, or no known handover that day)."
+            "window with known handovers has a null total_minutes (a sitrep without total hours). A site-day with no "
+            "known handover adds nothing to either sum."
         ),
         "standard_pct_within_15": (
             "Standard Contract share within 15 minutes in % in force on date (ref.targets 'handover_within_15', 65); "
@@ -156,8 +169,8 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
             "short, otherwise null (no known handovers or no standard in force)."
         ),
         "no_handover_over_45": (
-            "True when over_45 is 0, false when it is above 0, null when over_45 is null; computed whether or not the "
-            "45-minute standard was in force on date."
+            "True when over_45 is 0, false when it is above 0; null when over_45 is null or before the 45-minute "
+            "standard came into force (29 January 2025: standard_pct_over_45 null)."
         ),
     }
 
@@ -211,8 +224,8 @@ def _cnh_measures(window: str) -> dict[str, str]:
         "pct_ed": "Share of cases with outcome emergency department in %: 100 x to_ed / cases.",
         "pct_community_pathway": "Share of cases with outcome community pathway in %: 100 x community_pathway / cases.",
         "pct_avoided_hospital": (
-            "100 x avoided_hospital / cases in %; null when avoided_hospital is null, and on other_sources_total "
-            "divided by all non-stack cases, not HCP cases only."
+            "100 x avoided_hospital / HCP-referral cases in %; null when avoided_hospital is null. On "
+            "other_sources_total the denominator is the HCP sources' cases only, as avoided_hospital's numerator is."
         ),
     }
 

@@ -189,6 +189,11 @@ REFERENCE: dict[str, dict[str, str]] = {
         "description": "What the standard is, in words.",
         "source": "Where the standard comes from (plan, contract or constitution).",
     },
+    "system_headline": {
+        "system_code": "Code of the system (ICB) whose headline ED figure this trust is part of.",
+        "trust_code": "ODS code of a trust whose sites (all of them, all department types) make the headline.",
+        "figure_name": "What the headline counts, in words (e.g. 'acute trusts'); shown beside the figure.",
+    },
     "providers": {
         "provider_code": "ODS code of the provider (DHU for NHS 111).",
         "provider_name": "Name of the provider.",

@@ -3,10 +3,12 @@
 with days as (
     select unnest([$day::date, $day::date - 1, $day::date - 7]) as date
 )
-select 'ed_four_hour' as measure, r.org_code, r.date, r.pct_within_4h as value
+-- The all-providers system figure is named as its tile is (sql/brief_ed_tiles.sql).
+select 'ed_four_hour' as measure, case r.level when 'system' then r.org_code || '-all-providers' else r.org_code end as org_code,
+       r.date, r.pct_within_4h as value
 from marts.ed_four_hour_rollup as r
 where r.date in (select date from days) and r.period = 'day' and r.scope = 'all_types'
-  and ((r.level = 'system' and r.org_code = $system)
+  and ((r.level in ('system_headline', 'system') and r.org_code = $system)
        or (r.level = 'trust' and r.org_code in (select trust_code from ref.sites where system_code = $system)))
 union all
 select 'hours_lost', r.org_code, r.date, r.hours_lost

@@ -28,7 +28,9 @@ summed as (
         sum(home_self_care)::bigint as home_self_care,
         sum(to_ed)::bigint as to_ed,
         sum(community_pathway)::bigint as community_pathway,
-        sum(avoided_hospital)::bigint as avoided_hospital
+        sum(avoided_hospital)::bigint as avoided_hospital,
+        -- The HCP cases alone: avoided_hospital is an HCP measure, so a total over other sources too divides by them.
+        sum(cases) filter (where avoided_hospital is not null)::bigint as hcp_cases
     from source_days
     group by grouping sets (
         (date, period, period_start, is_ambulance_stack, referral_source),
@@ -36,7 +38,7 @@ summed as (
     )
 )
 select
-    * exclude (total_response_minutes),
+    * exclude (total_response_minutes, hcp_cases),
     case when is_ambulance_stack then 100.0 * dispatches_avoided / cases end as deflection_rate,
     total_response_minutes / nullif(responded, 0) as mean_response_minutes,
     100.0 * within_30_min / nullif(responded, 0) as pct_within_30_min,
@@ -46,7 +48,7 @@ select
     100.0 * home_self_care / cases as pct_home_self_care,
     100.0 * to_ed / cases as pct_ed,
     100.0 * community_pathway / cases as pct_community_pathway,
-    100.0 * avoided_hospital / cases as pct_avoided_hospital
+    100.0 * avoided_hospital / nullif(hcp_cases, 0) as pct_avoided_hospital
 from summed;
 
 -- Each calendar month to its latest loaded day: the figures a monthly report quotes.

@@ -25,11 +25,14 @@ summed as (
         -- Summed as decimals, which add exactly: a sum of doubles changes in its last digits with the
         -- order a parallel scan delivers days, so the same warehouse gave two answers. 18 places keep a
         -- day's value to about its last digit (9 cut up to 1e-9 from each, and a sorted sum cost 3.5x).
-        case when count(total_minutes) = count(*) then sum(total_minutes::decimal(38, 18))::double end
-            as total_minutes,
-        case when count(hours_lost) = count(*) then sum(hours_lost::decimal(38, 18))::double end as hours_lost,
-        case when count(hours_lost_over_60) = count(*) then sum(hours_lost_over_60::decimal(38, 18))::double end
-            as hours_lost_over_60
+        -- A site-day with no known handover adds nothing to these (its mart figure is null for want of a time,
+        -- not for want of a column); only a site-day with known handovers and no figure makes the sum null.
+        case when count(*) filter (where total_minutes is null and known > 0) = 0
+            then coalesce(sum(total_minutes::decimal(38, 18)), 0)::double end as total_minutes,
+        case when count(*) filter (where hours_lost is null and known > 0) = 0
+            then coalesce(sum(hours_lost::decimal(38, 18)), 0)::double end as hours_lost,
+        case when count(*) filter (where hours_lost_over_60 is null and known > 0) = 0
+            then coalesce(sum(hours_lost_over_60::decimal(38, 18)), 0)::double end as hours_lost_over_60
     from site_days
     group by grouping sets (
         (date, period, period_start, system_code, trust_code, site_code),
@@ -50,9 +53,10 @@ standards as (
 ),
 org_names as (
     -- The system's name as well as its code: with more than one system loaded, a code alone is easy to misread.
-    select distinct site_code as org_code, site_name as org_name from ref.sites
-    union select distinct trust_code, trust_name from ref.sites
-    union select distinct system_code, system_name from ref.sites
+    -- Keyed on level as well as code: a site or trust whose code equals another level's would otherwise match twice.
+    select distinct 'site' as level, site_code as org_code, site_name as org_name from ref.sites
+    union select distinct 'trust', trust_code, trust_name from ref.sites
+    union select distinct 'system', system_code, system_name from ref.sites
 )
 select
     s.date, s.period, s.period_start, s.level, s.org_code, n.org_name, s.sources,
@@ -72,9 +76,10 @@ select
     100.0 * (s.known - s.over_15) / nullif(s.known, 0) >= t.standard_pct_within_15
         and 100.0 * (s.known - s.over_30) / nullif(s.known, 0) >= t.standard_pct_within_30
         and 100.0 * (s.known - s.over_60) / nullif(s.known, 0) >= t.standard_pct_within_60 as meets_contract_standards,
-    s.over_45 = 0 as no_handover_over_45
+    -- Judged only while the 45-minute standard is in force (from 29 January 2025): before it there is no verdict.
+    case when t.standard_pct_over_45 is not null then s.over_45 = 0 end as no_handover_over_45
 from summed as s
-left join org_names as n using (org_code)
+left join org_names as n using (level, org_code)
 left join standards as t using (date);
 
 create or replace view marts.handover_trust as

@@ -14,6 +14,15 @@ create table if not exists ref.sites (
     ods_checked varchar
 );
 
+-- The trusts whose sites make a system's headline ED figure (the figure its board reports); a system with none
+-- listed has no headline row, only the all-providers figure.
+create table if not exists ref.system_headline (
+    system_code varchar not null,
+    trust_code varchar not null,
+    figure_name varchar not null,
+    primary key (system_code, trust_code)
+);
+
 create table if not exists ref.targets (
     metric varchar not null,
     effective_from date not null,

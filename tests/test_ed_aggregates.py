@@ -73,9 +73,19 @@ def test_an_aggregate_day_gives_the_mart_row_of_the_attendances_it_summarises(tm
 
     # The system sums both: 5 + 40 = 45 attendances, 3 + 39 = 42 within, 2 + 1 = 3 breaches; 100 x 42 / 45.
     [system] = aggregate.query(
-        "select * from marts.ed_four_hour_system where date = $day and period = 'day' and scope = 'all_types'", day=DAY
+        "select * from marts.ed_four_hour_system where date = $day and period = 'day' and scope = 'all_types' "
+        "and level = 'system'",
+        day=DAY,
     ).to_dicts()
     assert (system["attendances"], system["within_4h"], system["breaches"]) == (45, 42, 3)
+    # The board's headline counts the acute trusts only (RTG here, not DCHS's RY8MI): 5 attendances, 3 within, 2 breaches.
+    [headline] = aggregate.query(
+        "select * from marts.ed_four_hour_system where date = $day and period = 'day' and scope = 'all_types' "
+        "and level = 'system_headline'",
+        day=DAY,
+    ).to_dicts()
+    assert (headline["attendances"], headline["within_4h"], headline["breaches"]) == (5, 3, 2)
+    assert headline["coverage"] == "acute trusts, all types" and system["coverage"] == "all providers, all types"
     assert system["pct_within_4h"] == pytest.approx(100 * 42 / 45)
 
 

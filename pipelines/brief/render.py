@@ -56,7 +56,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
     """The brief's HTML: key messages, the data-quality strip, tiles, an XmR chart per series, and the drill-down."""
     changes = tile_changes(data.tile_history, data.day)
     ed = []
-    for (code,), rows in data.ed.group_by(["org_code"], maintain_order=True):
+    for (tile,), rows in data.ed.group_by(["tile"], maintain_order=True):
         periods = {r["period"]: r for r in rows.iter_rows(named=True)}
         day = periods.get("day")
         if day is None:
@@ -64,13 +64,17 @@ def render_brief(data: BriefData, warehouse: str) -> str:
         level = day["level"]
         ed.append(
             {
-                "org_code": code,
+                "org_code": tile,
                 "org_name": day["org_name"],
+                "coverage": day["coverage"],
+                "headline": level == "system_headline",
                 "day": day,
                 "month_to_date": periods.get("month_to_date"),
                 "year_to_date": periods.get("year_to_date"),
-                "provisional": _reasons(data.provisional("ed", None if level == "system" else code)),
-                "changes": changes.get(("ed_four_hour", code)),
+                "provisional": _reasons(
+                    data.provisional("ed", None if level in ("system", "system_headline") else day["org_code"])
+                ),
+                "changes": changes.get(("ed_four_hour", tile)),
             }
         )
     handover = [

@@ -22,6 +22,8 @@ from schemas.registry import load_feed_configs
 
 BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
 BRIEF_HOURS_LOST = {"RTG01": "1,655", "RFSDA": "over 41"}  # UEC brief, section 5 (January 2025)
+# The board's system figure (the headline trusts) first, then all providers beside it, then the trusts.
+_LEVEL_ORDER = "case level when 'system_headline' then 0 when 'system' then 1 else 2 end"
 
 
 def _ensure_key() -> None:
@@ -43,6 +45,10 @@ def _sample_window(files: FeedFilesResource) -> tuple[date, date]:
 
 def _pct(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:5.1f}%"
+
+
+def _verdict(met: bool | None) -> str:
+    return "" if met is None else "met" if met else "not met"
 
 
 def _level(value: int | None) -> str:
@@ -113,15 +119,16 @@ def _print_summary(path: str, latest: date) -> None:
             "from ops.source_files group by all order by 1, 2"
         ).fetchall()
         day = conn.sql(
-            "select org_code, org_name, attendances, pending, pct_within_4h, pct_over_12h, target_pct_within_4h "
-            "from marts.ed_four_hour_rollup where date = $d and period = 'day' and scope = 'all_types' "
-            "and level in ('trust', 'system') order by level desc, org_code",
+            "select org_code, coalesce(coverage, org_name), attendances, pending, pct_within_4h, pct_over_12h, "
+            "target_pct_within_4h, meets_target from marts.ed_four_hour_rollup where date = $d and period = 'day' "
+            f"and scope = 'all_types' and level in ('trust', 'system_headline', 'system') order by {_LEVEL_ORDER}, "
+            "org_code",
             params={"d": latest},
         ).fetchall()
         january = conn.sql(
-            "select level, org_code, org_name, scope, attendances, pct_within_4h, pct_over_12h, target_pct_within_4h "
-            "from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
-            "and level in ('trust', 'system') order by level desc, org_code, scope",
+            "select level, org_code, coalesce(coverage, org_name), scope, attendances, pct_within_4h, pct_over_12h, "
+            "meets_target from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
+            f"and level in ('trust', 'system_headline', 'system') order by {_LEVEL_ORDER}, org_code, scope",
         ).fetchall()
         handovers = conn.sql(
             "select case when date = $d then 'latest day' else 'January 2025' end, r.org_code, s.site_name, "
@@ -160,18 +167,20 @@ def _print_summary(path: str, latest: date) -> None:
         )
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
-    for code, name, attendances, pending, pct4, pct12, target in day:
+    for code, name, attendances, pending, pct4, pct12, target, met in day:
         print(
             f"  {(code + ' ' + name)[:66]:<66} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} "
-            f"{_pct(target):>7}"
+            f"{_pct(target):>7} {_verdict(met)}"
         )
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
-    print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7}")
-    for _scope_level, code, name, scope, attendances, pct4, pct12, _target in january:
-        reported = _pct(BRIEF_JANUARY[code]) if scope == "all_types" and code in BRIEF_JANUARY else ""
+    print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7} (78%)")
+    for level, code, name, scope, attendances, pct4, pct12, met in january:
+        reported = (
+            _pct(BRIEF_JANUARY[code]) if scope == "all_types" and level == "trust" and code in BRIEF_JANUARY else ""
+        )
         print(
             f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} "
-            f"{reported:>7}"
+            f"{reported:>7} {_verdict(met)}"
         )
     print("\nAmbulance handovers per acute site:")
     print(

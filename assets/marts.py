@@ -90,6 +90,12 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name=check_name,
                     passed=bad.height == 0,
+                    # Only an error blocks what is downstream; a row the check marks warn_only (a site-day sent
+                    # both ways, counted from its attendances) is said, and the rollups still build.
+                    severity=dg.AssetCheckSeverity.WARN
+                    if bad.height and "warn_only" in bad.columns and bad["warn_only"].all()
+                    else dg.AssetCheckSeverity.ERROR,
+                    description="; ".join(bad["problem"].head(3)) if bad.height and "problem" in bad.columns else None,
                     metadata={
                         "rows_failing": bad.height,
                         "detail": preview(bad) if bad.height else "all rows pass",

@@ -33,7 +33,15 @@ def raw_check_specs(key: dg.AssetKey, entry: Feed) -> list[dg.AssetCheckSpec]:
                 asset=key,
                 description="No version sends a known id for a different record (brief 7.1); such versions are "
                 "listed in ops.record_ids_reused and never counted.",
-            )
+            ),
+            dg.AssetCheckSpec(
+                "every_resent_record_was_accepted",
+                asset=key,
+                description="Every row of a later file for a day loaded: a re-send whose rows all failed withdraws "
+                "nothing, and a failed re-sent row leaves its earlier version counting "
+                "(ops.records_resent_with_fault). Records a full re-send withdrew are counted in its metadata "
+                "(ops.records_withdrawn).",
+            ),
         ]
         if entry.identity
         else []
@@ -95,6 +103,57 @@ def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, 
             "versions_not_counted": reused.height,
             "detail": preview(reused.drop("feed", "action")) if reused.height else "every id names one record",
             **failing_days(reused["partition_date"]),
+        },
+    )
+
+
+def resend_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
+    """Full re-sends refused whole, re-sent rows that failed (earlier version kept), and records withdrawn."""
+    names, days = feed.identity.names(feed.name), {"first": first, "last": last, "feed": feed.name}
+    refused = conn.sql(
+        "select partition_date, provider_code, file_name, rows_read from ops.source_files as f "
+        "where feed = $feed and partition_date between $first and $last and resend = 'full' and rows_read > 0 "
+        "and rows_loaded = 0 and exists (select 1 from ops.source_files as e where e.feed = f.feed "
+        "and e.provider_code = f.provider_code and e.partition_date = f.partition_date "
+        "and e.extracted_at_utc < f.extracted_at_utc and e.rows_loaded > 0) order by all",
+        params=days,
+    ).pl()
+    days.pop("feed")
+    faulty = conn.sql(
+        f"select * from {quoted(names['resent_with_fault_in'])}($first, $last) order by all", params=days
+    ).pl()
+    withdrawn = conn.sql(f"select * from {quoted(names['withdrawn_in'])}($first, $last) order by all", params=days).pl()
+    said = [
+        f"{r['provider_code']} {r['file_name']}: a full re-send whose {r['rows_read']} rows all failed validation "
+        "withdrew nothing; the earlier file still counts"
+        for r in refused.iter_rows(named=True)
+    ]
+    for (provider, file_name, kept), rows in faulty.group_by(
+        ["provider_code", "file_name", "kept_file"], maintain_order=True
+    ):
+        said.append(f"{provider} {file_name}: {rows.height} re-sent row(s) failed, earlier version kept from {kept}")
+    for (provider, by), rows in withdrawn.group_by(["provider_code", "withdrawn_by"], maintain_order=True):
+        said.append(f"{provider}: {rows.height} record(s) withdrawn by the full re-send {by}")
+    return dg.AssetCheckResult(
+        check_name="every_resent_record_was_accepted",
+        passed=refused.height == 0 and faulty.height == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(said) or None,
+        metadata={
+            "resends_refused_whole": refused.height,
+            "rows_resent_with_fault": faulty.height,
+            "records_withdrawn": withdrawn.height,
+            "detail": preview(
+                pl.concat(
+                    [
+                        refused.select("partition_date", "provider_code", "file_name"),
+                        faulty.select("partition_date", "provider_code", "file_name"),
+                    ]
+                )
+            )
+            if refused.height or faulty.height
+            else "every re-sent row loaded",
+            **failing_days(pl.concat([refused["partition_date"], faulty["partition_date"]])),
         },
     )
 
@@ -433,7 +492,11 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 params={"feed": feed, "first": days[0], "last": days[-1]},
             ).pl()
             unique_keys = unique_keys_result(conn, entry, days[0], days[-1])
-            reused = [reused_ids_result(conn, entry, days[0], days[-1])] if entry.identity else []
+            reused = (
+                [reused_ids_result(conn, entry, days[0], days[-1]), resend_result(conn, entry, days[0], days[-1])]
+                if entry.identity
+                else []
+            )
             fresh = freshness_result(conn, configs, feed_files.landing, days, entry, listed)
 
         files = pl.concat(files_seen)

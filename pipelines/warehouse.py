@@ -283,16 +283,23 @@ def quoted(names: str | Sequence[str]) -> str:
 def schema_statements() -> tuple[str, ...]:
     """The SQL that builds the warehouse, in order: views and macros come after the tables they read."""
     texts = [sql(name) for name in catalogue.SCHEMA_PREAMBLE]
-    reused = []
+    listed: dict[str, list[str]] = {"reused": [], "withdrawn": [], "resent_with_fault": []}
     for feed in catalogue.FEEDS:
         if feed.identity:
             names = feed.identity.names(feed.name)
             words = {"feed": feed.name, "noun": feed.identity.noun, "placed": feed.identity.placed}
             texts.append(sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}))
-            reused.append(f"select * from {quoted(names['reused'])}")
+            for kind, selects in listed.items():
+                selects.append(f"select * from {quoted(names[kind])}")
         texts += [sql(view) for view in feed.views]
-    # One place to list every version not counted because its id was reused, whatever the feed.
-    texts.append("create or replace view ops.record_ids_reused as\n" + "\nunion all by name\n".join(reused) + ";")
+    # One place to list, whatever the feed, every version not counted because its id was reused, every one a
+    # full re-send withdrew, and every re-sent row that failed while the earlier version stands.
+    for view, kind in (
+        ("ops.record_ids_reused", "reused"),
+        ("ops.records_withdrawn", "withdrawn"),
+        ("ops.records_resent_with_fault", "resent_with_fault"),
+    ):
+        texts.append(f"create or replace view {view} as\n" + "\nunion all by name\n".join(listed[kind]) + ";")
     texts += [sql(rollup.name) for rollup in catalogue.rollups()]
     return tuple(texts)
 
@@ -346,11 +353,29 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(comments)
 
 
+# Tables that lost their primary key (a key column may now be null: an ED attendance of unknown department
+# type): an older warehouse's copy is rebuilt without it, rows kept, since DuckDB cannot drop a key.
+KEYLESS = ("marts.ed_four_hour_daily",)
+
+
 def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Every table, view and macro, without the comments (the data dictionary's column types read this alone)."""
     statements, _, digest = _schema_script()
+    keyed = [
+        f"{schema}.{table}"
+        for schema, table in conn.sql(
+            "select schema_name, table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+        if f"{schema}.{table}" in KEYLESS
+    ]
+    for name in keyed:
+        conn.execute(f"alter table {quoted(name)} rename to {quoted(name.split('.')[1] + '__keyed')}")
     for statement in statements:
         conn.execute(statement)
+    for name in keyed:
+        before = quoted(f"{name}__keyed")
+        conn.execute(f"insert into {quoted(name)} by name select * from {before}")
+        conn.execute(f"drop table {before}")
     conn.execute("create or replace table ops.schema_version as select $d as sha256, now() as built_at", {"d": digest})
 
 

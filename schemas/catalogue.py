@@ -46,6 +46,10 @@ class Identity:
             "current": f"raw.{feed}_current",
             "reused": f"raw.{feed}_reused",
             "reused_in": f"raw.{feed}_reused_in",
+            "withdrawn": f"raw.{feed}_withdrawn",
+            "withdrawn_in": f"raw.{feed}_withdrawn_in",
+            "resent_with_fault": f"raw.{feed}_resent_with_fault",
+            "resent_with_fault_in": f"raw.{feed}_resent_with_fault_in",
             "record_id": self.record_id,
             "site": self.site,
             "placed_at": f"{self.placed}_at",
@@ -482,6 +486,10 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
             found.append(Relation(names["current"], "view", what, entry.columns))
             what = f"Versions in {entry.table} whose record id already names another record: never counted."
             found.append(Relation(names["reused"], "view", what, table_columns.REUSED))
+            what = f"Versions in {entry.table} a later full re-send no longer holds: kept, no longer counted."
+            found.append(Relation(names["withdrawn"], "view", what, table_columns.WITHDRAWN))
+            what = f"Re-sent rows for {entry.table} that failed validation: the earlier valid version still counts."
+            found.append(Relation(names["resent_with_fault"], "view", what, table_columns.RESENT_WITH_FAULT))
         for view in entry.views:
             if f"raw.{view}" in table_columns.VIEWS:
                 found.append(Relation(f"raw.{view}", "view", *table_columns.VIEWS[f"raw.{view}"]))
@@ -500,7 +508,8 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
     found += [Relation(f"ops.{t}", "table", what, table_columns.OPS[t]) for t, what in OPS_TABLES.items()]
-    found.append(Relation("ops.record_ids_reused", "view", *table_columns.VIEWS["ops.record_ids_reused"]))
+    for view in ("ops.record_ids_reused", "ops.records_withdrawn", "ops.records_resent_with_fault"):
+        found.append(Relation(view, "view", *table_columns.VIEWS[view]))
     return tuple(found)
 
 

@@ -11,9 +11,9 @@ from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, starts_on_day, unique_in_file
 
 # A fault in the id, site or arrival leaves the attendance unplaced: the record is quarantined (brief 7.2).
-# So is one in department type, the 4-hour mart's key (an attendance without one has no row to count in),
-# and in the departure, the 4-hour measure itself: an unknown departure would read as "still in the
-# department" and breach at the extract. A fault anywhere else loses the value (`unknown_on_fault`).
+# So is one in the departure, the 4-hour measure itself: an unknown departure would read as "still in the
+# department" and breach at the extract. A fault anywhere else loses the value (`unknown_on_fault`): an
+# unmapped department type leaves the type unknown, and the attendance counts in its site's all-types figure.
 SPEC = FeedSpec(
     feed="ed_attendances",
     key=("record_id",),
@@ -21,7 +21,7 @@ SPEC = FeedSpec(
         Canonical("record_id", "text", required=True),
         Canonical("site_code", "text", required=True),
         Canonical("department_code", "text", unknown_on_fault=True),
-        Canonical("department_type", "integer", required=True),
+        Canonical("department_type", "integer", required=True, unknown_on_fault=True),
         Canonical("arrival_at", "local_datetime", required=True),
         Canonical("departure_at", "local_datetime", required=True, not_before="arrival_at"),
         Canonical("arrival_mode", "text", required=True, unknown_on_fault=True),
@@ -61,7 +61,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             ),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
-            "department_type": pa.Column(pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, error="department type 1-4")),
+            "department_type": pa.Column(
+                pl.Int64, pa.Check.isin(DEPARTMENT_TYPES, error="department type 1-4"), nullable=True
+            ),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
             "departure_utc": pa.Column(
                 UTC,

@@ -237,7 +237,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "site_code": "ODS code of the hospital site, as submitted by the provider and checked against ref.sites.",
         "department_type": (
             "ED department type (NHS Data Dictionary): 1 consultant-led 24-hour major ED, 2 single specialty, 3 other "
-            "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre."
+            "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre; null for attendances whose type is "
+            "unknown (a code not in the layout's mapping), which count in the site's all types, never in type 1."
         ),
         "attendances": (
             "Attendances (latest version of each record) that arrived on date at the site and department type, open "

@@ -47,7 +47,8 @@ _EVENTS = {
 
 _DEPARTMENT_TYPE = (
     "ED department type 1-4 (NHS Data Dictionary): 1 consultant-led 24-hour major ED, 2 single specialty, 3 other "
-    "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre."
+    "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre; null when unknown (a code not in the "
+    "layout's mapping: the attendance still counts)."
 )
 _SITE = "ODS code of the hospital site, mapped from the provider's code and checked against ref.sites."
 
@@ -170,6 +171,30 @@ REUSED = {
     "action": "Always 'record id reused: not counted': the version is kept as history, the first record counts.",
 }
 
+# raw.<feed>_withdrawn and ops.records_withdrawn: versions a later full re-send no longer holds (brief 7.1).
+WITHDRAWN = {
+    "feed": "Feed the version came in (a raw table's name).",
+    "provider_code": "ODS code of the provider whose file carried the version.",
+    "partition_date": "Activity day named by the file the version came in (and the re-send replaced).",
+    "file_name": "Name of the landed file holding the withdrawn version.",
+    "source_row": "Row number of the version in that file (the header is row 1).",
+    "record_key": "The record id (for conveyances incident / site) no longer sent.",
+    "withdrawn_by": "The later full re-send(s) for the same day whose accepted rows no longer hold the record.",
+}
+
+# raw.<feed>_resent_with_fault and ops.records_resent_with_fault: failed re-sent rows, earlier version kept (7.2).
+RESENT_WITH_FAULT = {
+    "feed": "Feed the re-sent row came in (a raw table's name).",
+    "provider_code": "ODS code of the provider whose file carried the row.",
+    "partition_date": "Activity day named by the file the row came in.",
+    "file_name": "Name of the later file whose row failed validation.",
+    "source_row": "Row number in that file (the header is row 1); ops.quarantine says why it failed.",
+    "record_key": "The record id the row names (for conveyances incident / site).",
+    "reason": "One of the reasons the row was quarantined (ops.quarantine lists each failing cell).",
+    "kept_file": "The earlier file whose valid version of the record still counts.",
+    "action": "Always 're-sent with a fault, earlier version kept'.",
+}
+
 REFERENCE: dict[str, dict[str, str]] = {
     "sites": {
         "site_code": "ODS code of the hospital site (e.g. RTG01 Royal Derby Hospital).",
@@ -280,6 +305,11 @@ OPS: dict[str, dict[str, str]] = {
         "value": "The file's value as text (identifiers shown as <redacted>); null when empty.",
         "record": "The row's mapped columns as JSON, identifiers masked; unmapped columns named, never their values.",
         "action": "'record quarantined' (the row was not loaded) or 'value set to unknown' (it was, without it).",
+        "record_key": (
+            "The record's id as read from the row (feeds with record identity; ' / ' between parts), so a re-sent "
+            "version that failed is matched to the earlier one it leaves standing; null when unreadable or the row "
+            "is ragged."
+        ),
     },
     "marts_to_rebuild": {
         "mart": "Daily mart to rebuild (a marts table's name).",
@@ -310,5 +340,13 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     "ops.record_ids_reused": (
         "Every feed's versions whose record id already names another record: kept, never counted (brief 7.1).",
         REUSED,
+    ),
+    "ops.records_withdrawn": (
+        "Every feed's versions a later full re-send of their day no longer holds: kept, no longer counted.",
+        WITHDRAWN,
+    ),
+    "ops.records_resent_with_fault": (
+        "Every feed's re-sent rows that failed validation while an earlier valid version of the record still counts.",
+        RESENT_WITH_FAULT,
     ),
 }

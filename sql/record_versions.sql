@@ -5,7 +5,9 @@
 -- time within the layout's identity_window_hours of the first one's (corrections move minutes, not days);
 -- otherwise the id was reused for another record and that version is kept as history, never counted. The
 -- latest version is withdrawn when its provider sent a later "full" re-send for the same activity day that no
--- longer holds it. All of it is a function of what the warehouse holds, not of the order files were loaded in.
+-- longer holds it, and whose rows were accepted: a re-send whose rows all failed withdraws nothing, and a record
+-- whose re-sent row failed keeps its earlier valid version (brief 7.1, 7.2). All of it is a function of what the
+-- warehouse holds, not of the order files were loaded in.
 -- near_first/near_last: only the ids with a version placed within two days of those days (windows are at most
 -- 48 h), so a daily mart's cost follows the day, not the whole table; with no days, every id.
 create or replace macro {versions}(near_first := null, near_last := null) as table
@@ -61,9 +63,17 @@ select
             select 1
             from ops.source_files as later
             where later.feed = r.feed and later.provider_code = r.provider_code
-              and later.partition_date = r.partition_date and later.resend = 'full' and later.rows_read > 0
+              and later.partition_date = r.partition_date and later.resend = 'full' and later.rows_loaded > 0
               and (later.extracted_at_utc > r.extracted_at_utc
                    or (later.extracted_at_utc = r.extracted_at_utc and later.file_name > r.source_file))
+              and not exists (
+                  select 1
+                  from ops.quarantine as q
+                  where q.feed = later.feed and q.provider_code = later.provider_code
+                    and q.partition_date = later.partition_date and q.file_name = later.file_name
+                    and q.sha256 = later.sha256 and q.action = 'record quarantined'
+                    and q.record_key = concat_ws(' / ', {record_id})
+              )
         ) then 'withdrawn'
         else 'current'
     end as standing
@@ -103,3 +113,57 @@ where v.standing = 'reused';
 
 create or replace view {reused} as
 select * from {reused_in}(null, null);
+
+-- Versions a later full re-send no longer holds: kept as history, no longer counted (brief 7.1). The
+-- _withdrawn_in(first, last) macro lists those in the files of those days; with no days, all.
+create or replace macro {withdrawn_in}(first_day, last_day) as table
+select
+    {feed} as feed,
+    v.provider_code,
+    v.partition_date,
+    v.source_file as file_name,
+    v.source_row,
+    concat_ws(' / ', {record_id}) as record_key,
+    (
+        select string_agg(later.file_name, ', ' order by later.extracted_at_utc, later.file_name)
+        from ops.source_files as later
+        where later.feed = {feed} and later.provider_code = v.provider_code
+          and later.partition_date = v.partition_date and later.resend = 'full' and later.rows_loaded > 0
+          and later.extracted_at_utc >= v.extracted_at_utc and later.file_name <> v.source_file
+    ) as withdrawn_by
+from {versions}(near_first := first_day::date - interval 1 day, near_last := last_day) as v
+where v.standing = 'withdrawn' and (first_day is null or v.partition_date between first_day and last_day);
+
+create or replace view {withdrawn} as
+select * from {withdrawn_in}(null, null);
+
+-- Rows of a later file that failed validation for a record whose earlier valid version still counts: the
+-- re-send's fault leaves the record as it was (brief 7.2), and the analyst is told so.
+create or replace macro {resent_with_fault_in}(first_day, last_day) as table
+select
+    q.feed,
+    q.provider_code,
+    q.partition_date,
+    q.file_name,
+    q.source_row,
+    q.record_key,
+    any_value(q.reason order by q.column_name) as reason,
+    any_value(v.source_file) as kept_file,
+    're-sent with a fault, earlier version kept' as action
+from ops.quarantine as q
+join ops.source_files as f
+    on f.feed = q.feed and f.provider_code = q.provider_code and f.partition_date = q.partition_date
+   and f.file_name = q.file_name and f.sha256 = q.sha256
+join (
+    select *, concat_ws(' / ', {record_id}) as record_key
+    from {versions}(near_first := first_day::date - interval 1 day, near_last := last_day)
+    where standing = 'current'
+) as v
+    on v.provider_code = q.provider_code and v.record_key = q.record_key
+   and v.extracted_at_utc < f.extracted_at_utc
+where q.feed = {feed} and q.action = 'record quarantined'
+  and (first_day is null or q.partition_date between first_day and last_day)
+group by all;
+
+create or replace view {resent_with_fault} as
+select * from {resent_with_fault_in}(null, null);

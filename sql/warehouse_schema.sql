@@ -40,7 +40,8 @@ create table if not exists raw.ed_attendances (
     record_id varchar not null,
     site_code varchar not null,
     department_code varchar,
-    department_type tinyint not null,
+    -- Null when the provider's code is not in its layout's mapping: the attendance still counts (brief 7.2).
+    department_type tinyint,
     arrival_at timestamp not null,
     arrival_utc timestamp not null,
     departure_at timestamp,
@@ -57,6 +58,9 @@ create table if not exists raw.ed_attendances (
     source_sha256 varchar not null,
     source_row integer not null
 );
+
+-- Warehouses built when an unknown department type quarantined the attendance.
+alter table raw.ed_attendances alter column department_type drop not null;
 
 create table if not exists ops.source_files (
     feed varchar not null,
@@ -145,6 +149,9 @@ create table if not exists ops.quarantine (
 -- 'record quarantined' (the row was not loaded) or 'value set to unknown' (it was, without this value;
 -- brief 7.2). Rows quarantined before the column existed were all whole records.
 alter table ops.quarantine add column if not exists action varchar default 'record quarantined';
+-- The record's id as the row gave it (feeds with an identity): a full re-send's failing row withdraws nothing, and
+-- the earlier valid version it names keeps counting (brief 7.1, 7.2).
+alter table ops.quarantine add column if not exists record_key varchar;
 
 -- One row per row of a file identical in every field to an earlier row of the same file: one record sent
 -- twice, counted once (brief 7.1); the copy is neither loaded nor quarantined.
@@ -158,11 +165,13 @@ create table if not exists ops.duplicate_rows (
     duplicate_of_row integer not null
 );
 
+-- No primary key: department_type is null for attendances whose type is unknown, and a key column cannot be;
+-- check_mart_key_unique holds (date, site_code, department_type) unique, nulls as one value.
 create table if not exists marts.ed_four_hour_daily (
     date date not null,
     trust_code varchar not null,
     site_code varchar not null,
-    department_type tinyint not null,
+    department_type tinyint,
     attendances bigint not null,
     within_4h bigint not null,
     breaches bigint not null,
@@ -171,8 +180,7 @@ create table if not exists marts.ed_four_hour_daily (
     pct_within_4h double,
     pct_over_12h double,
     -- Where the counts came from: 'patient_level' (raw.ed_attendances) or 'aggregate' (raw.ed_daily_aggregates).
-    source varchar not null default 'patient_level',
-    primary key (date, site_code, department_type)
+    source varchar not null default 'patient_level'
 );
 -- Warehouses built before daily aggregates were accepted gain the column; their rows were all patient level.
 alter table marts.ed_four_hour_daily add column if not exists source varchar default 'patient_level';

@@ -131,6 +131,69 @@ def test_truncated_last_line(env: Env):
     assert row == 3 and reason.startswith("truncated: the file ends part-way through this row (4 of 11 fields")
 
 
+def test_short_and_long_rows_are_quarantined_whole_and_nothing_of_theirs_is_copied(env: Env):
+    good = uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")
+    short = uhdb_row("A2", "2025-01-15 12:00:00", "2025-01-15 13:00:00", NHS_NUMBER="9434765919")
+    long = uhdb_row("A3", "2025-01-15 14:00:00", "2025-01-15 15:00:00")
+    lines = _uhdb_bytes([good, short, long]).decode().splitlines()
+    # Row 3 lost a field before the NHS number (every later value slides one column left, the number into
+    # AGE_BAND); row 4 gained one.
+    fields = lines[2].split(",")
+    lines[2] = ",".join(fields[:4] + fields[5:])
+    lines[3] += ",extra"
+    _uhdb_path(env).write_text("\n".join(lines) + "\n")
+    result = ingest(env)
+    f = result.file("UHDB_ED_20250115_20250116T0600.csv")
+    # 3 read = 1 loaded (A1) + 2 quarantined whole (the short and the long row): one bad row, not a bad file.
+    assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"]) == (3, 1, 2)
+    assert result.reasons(f["file_name"]) == [
+        (3, None, "short row: 10 of 11 fields"),
+        (4, None, "long row: 12 of 11 fields"),
+    ]
+    # The shifted values are under the wrong names: none of them is copied into the quarantine.
+    assert result.quarantined.select("value", "record").rows() == [(None, None), (None, None)]
+
+
+def test_workbook_cells_that_read_as_plausible_values_are_not_guessed(env: Env):
+    path = env.landing / "ed_attendances" / "crh" / "CRH_AE_2025-01-15_202501170915.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer)
+    sheet = book.add_worksheet("Attendances")
+    sheet.write_row(0, 0, CRH_COLUMNS)
+    stamp, day_only = book.add_format({"num_format": "dd/mm/yyyy hh:mm"}), book.add_format({"num_format": "dd/mm/yyyy"})
+    for r, ref in enumerate(["C1", "C2", "C3", "C4"], start=1):
+        sheet.write_row(r, 0, [ref, "Emergency Department"])
+        sheet.write_datetime(r, 2, datetime(2025, 1, 15, 9), stamp)
+        sheet.write_datetime(r, 3, datetime(2025, 1, 15, 10), stamp)
+        sheet.write_row(r, 4, ["Walk in", 3, "Discharged", "18-64"])
+    # Row 3 (C2): an arrival typed as a date alone, which would read as 00:00 (a 10-hour stay, two breaches).
+    sheet.write_datetime(2, 2, datetime(2025, 1, 15), day_only)
+    # Row 4 (C3): a triage category that is a formula's #DIV/0!; row 5 (C4): one that is TRUE (read as 1).
+    sheet.write_formula(3, 5, "=1/0", None, "#DIV/0!")
+    sheet.write_boolean(4, 5, True)
+    book.close()
+    path.write_bytes(buffer.getvalue())
+    result = ingest(env, other="uhdb")
+    f = result.file(path.name)
+    # 4 read = 3 loaded (C1; C3 and C4 with their acuity unknown) + 1 quarantined (C2: no valid arrival).
+    assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"], f["rows_with_unknown_values"]) == (4, 3, 1, 2)
+    assert [(row, column, action) for row, column, _, action in result.actions(path.name)] == [
+        (3, "Arrival Date Time", "record quarantined"),
+        (4, "Triage Category", "value set to unknown"),
+        (5, "Triage Category", "value set to unknown"),
+    ]
+    reasons = {
+        row: (reason, value)
+        for row, _, reason, value in result.quarantined.select("source_row", "source_column", "reason", "value").rows()
+    }
+    assert reasons[3] == ("unreadable date-time (expected %d/%m/%Y %H:%M or %Y-%m-%d %H:%M:%S)", "2025-01-15")
+    assert reasons[4] == ("a spreadsheet error cell (such as #DIV/0! or #N/A), not a value", "#DIV/0!")
+    assert reasons[5] == ("not a whole number", "TRUE")
+    acuity = dict(result.rows(provider_code="RFS").select("record_id", "acuity").rows())
+    assert acuity == {"C1": 3, "C3": None, "C4": None}
+
+
 def test_wrong_delimiter(env: Env):
     _uhdb_path(env).write_bytes(_uhdb_bytes([uhdb_row("A1", "2025-01-15 10:00:00")]).replace(b",", b";"))
     result = ingest(env)

@@ -110,7 +110,6 @@ def _without_header() -> bytes:
 
 FAULTS = {
     "unclosed quote": (_with_stray_quote, "unclosed quote from row 3"),
-    "more fields than the header": (_with_extra_field, "row 3 (line 3) has 12 fields where the header has 11"),
     "not the layout's encoding": (_in_cp1252, "line 3 (byte offset"),
     "no header row": (_without_header, "is the header missing?"),
 }
@@ -124,6 +123,17 @@ def test_a_rejected_csv_is_described_never_quoted(env: Env, fault: str):
     [(provider, name, reason)] = result.rejected_rows()
     assert provider == "RTG" and expected in reason, reason
     assert leaks(reason) == [] and "2025-01-15 10:00" not in reason, reason
+
+
+def test_a_row_with_more_fields_than_the_header_is_quarantined_and_nothing_of_it_stored(env: Env):
+    # One row, not the file: it is quarantined whole, and none of its values (an NHS number among them) is kept.
+    _uhdb_file(env, _with_extra_field())
+    result = ingest(env, other="crh")
+    assert result.rejected_rows() == []
+    [(row, column, reason)] = result.reasons(result.quarantined["file_name"][0])
+    assert (row, column, reason) == (3, None, "long row: 12 of 11 fields")
+    assert result.quarantined.select("value", "record").rows() == [(None, None)]
+    assert leaks(str(result.quarantined.rows())) == []
 
 
 def test_a_workbook_that_cannot_be_read_is_described_never_quoted(env: Env):

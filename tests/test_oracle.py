@@ -130,3 +130,45 @@ def test_daily_mart_equals_the_oracle(table: str, whole_samples: Env, oracle: Ma
     assert not uncovered, f"the oracle does not compute marts.{table} columns {sorted(uncovered)}"
     mismatches = compare(table, key, pipeline, oracle.tables[table])
     assert not mismatches, report(table, key, mismatches, oracle)
+
+
+def test_pipeline_and_oracle_agree_on_an_unknown_type_and_a_resend_with_faults(tmp_path: Path):
+    # UHDB made a full re-sender. 3 March: four attendances, one from a unit no mapping knows (type unknown).
+    feeds = tmp_path / "feeds"
+    shutil.copytree(FEEDS, feeds)
+    with (feeds / "ed_attendances" / "uhdb.yaml").open("a") as layout:
+        layout.write("resend: full\n")
+    env = Env(tmp_path)
+    env.feeds_dir = str(feeds)
+    rows = [
+        uhdb_row("RDH250303AED0001", "2025-03-03 10:00:00", "2025-03-03 11:00:00"),  # 60 min
+        uhdb_row("RDH250303AED0002", "2025-03-03 10:00:00", "2025-03-03 15:00:00"),  # 300 min: a breach
+        uhdb_row("RDH250303AED0003", "2025-03-03 10:00:00", "2025-03-03 12:00:00"),  # 120 min
+        uhdb_row("RDH250303XYZ0004", "2025-03-03 10:00:00", "2025-03-03 11:30:00", UNIT="XYZ"),  # type unknown
+    ]
+    env.write_uhdb("20250303", "20250304T0600", rows)
+    # The full re-send: 0002 now leaves before it arrived (fails: its first version stays), 0003 is gone
+    # (withdrawn), 0001 and the unknown-type 0004 as before.
+    env.write_uhdb(
+        "20250303",
+        "20250305T0600",
+        [rows[0], {**rows[1], "DEPARTURE_DTTM": "2025-03-03 09:00:00"}, rows[3]],
+    )
+    env.materialize("2025-03-03", selection="*raw/ed_attendances*")
+    pipeline = env.query("select * from marts.ed_four_hour_daily").to_dicts()
+    oracle = build_marts(env.landing, feeds)
+    # Worked by hand: type 1 (AED) holds 0001 (within) and 0002 (breach, its first version): 2 attendances,
+    # 1 within, 1 breach; type unknown holds 0004 (90 min, within): 1 attendance. 0003 withdrawn.
+    counts = sorted(
+        (r["department_type"] or 0, r["attendances"], r["within_4h"], r["breaches"]) for r in pipeline
+    )
+    assert counts == [(0, 1, 1, 0), (1, 2, 1, 1)]
+    key = DAILY["ed_four_hour_daily"].key
+    mismatches = compare("ed_four_hour_daily", key, pipeline, oracle.tables["ed_four_hour_daily"])
+    assert not mismatches, report("ed_four_hour_daily", key, mismatches, oracle)
+    # The all-types figure for Royal Derby counts the unknown type: 3 attendances, 2 within; type 1 does not.
+    rollup = env.query(
+        "select scope, attendances, within_4h from marts.ed_four_hour_rollup where level = 'site' "
+        "and period = 'day' order by scope"
+    ).rows()
+    assert rollup == [("all_types", 3, 2), ("type_1", 2, 1)]

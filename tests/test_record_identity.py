@@ -151,3 +151,56 @@ def test_a_full_resend_withdraws_the_records_it_no_longer_holds(env: Env, tmp_pa
     )
     # 15 current (their first versions superseded), 5 withdrawn.
     assert standing == {"current": 15, "superseded": 15, "withdrawn": 5}
+
+
+def _full_resend_layout(env: Env, tmp_path) -> None:
+    feeds, _ = env.own_configuration(tmp_path)
+    uhdb = feeds / "ed_attendances" / "uhdb.yaml"
+    uhdb.write_text(uhdb.read_text().replace("resend: full", "") + "\nresend: full\n")
+
+
+def _check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    return next(c for c in result.get_asset_check_evaluations() if c.check_name == name)
+
+
+def test_a_full_resend_whose_rows_all_fail_withdraws_nothing_and_says_so(env: Env, tmp_path):
+    _full_resend_layout(env, tmp_path)
+    rows = [uhdb_row(f"W{i}", "2025-03-05 10:00:00", "2025-03-05 11:00:00") for i in range(1, 21)]
+    env.write_uhdb("20250305", "20250306T0500", rows)
+    env.materialize("2025-03-05", selection=ED_PATH)
+    # The re-send writes every arrival as 05/03/2025 10:00, a format the layout does not read: 20 rows, 0 loaded.
+    resent = env.write_uhdb(
+        "20250305", "20250307T0500", [{**r, "ARRIVAL_DTTM": "05/03/2025 10:00"} for r in rows]
+    ).name
+    result = env.materialize("2025-03-05", selection=ED_PATH)
+    # Before: 20 attendances, all within. A full re-send that was never accepted says nothing about which records
+    # it meant to hold: still 20, none withdrawn.
+    assert _by_day(env) == {"2025-03-05": (20, 20, 0, 0)}
+    assert env.query("select count(*) from ops.records_withdrawn").item() == 0
+    check = _check(result, "every_resent_record_was_accepted")
+    assert not check.passed and resent in check.description and "withdrew nothing" in check.description
+    assert check.metadata["resends_refused_whole"].value == 1
+    assert check.metadata["rows_resent_with_fault"].value == 20
+    kept = env.query("select distinct file_name, kept_file, action from ops.records_resent_with_fault").rows()
+    assert kept == [(resent, "UHDB_ED_20250305_20250306T0500.csv", "re-sent with a fault, earlier version kept")]
+
+
+def test_a_bad_row_in_a_full_resend_keeps_its_earlier_version_and_withdrawals_are_counted(env: Env, tmp_path):
+    _full_resend_layout(env, tmp_path)
+    rows = [uhdb_row(f"W{i}", "2025-03-05 10:00:00", "2025-03-05 11:00:00") for i in range(1, 21)]
+    first = env.write_uhdb("20250305", "20250306T0500", rows).name
+    env.materialize("2025-03-05", selection=ED_PATH)
+    # The re-send holds W1-W15 only, and W7's departure is now before its arrival (quarantined whole).
+    resend = rows[:15]
+    resend[6] = {**resend[6], "DEPARTURE_DTTM": "2025-03-05 09:00:00"}
+    second = env.write_uhdb("20250305", "20250307T0500", resend).name
+    result = env.materialize("2025-03-05", selection=ED_PATH)
+    # W16-W20 are withdrawn (5); W7's re-sent row failed, so its first version (60 min, within) still counts:
+    # 15 attendances, 15 within.
+    assert _by_day(env) == {"2025-03-05": (15, 15, 0, 0)}
+    withdrawn = env.query("select record_key, file_name, withdrawn_by from ops.records_withdrawn order by 1").rows()
+    assert withdrawn == [(f"W{i}", first, second) for i in (16, 17, 18, 19, 20)]
+    check = _check(result, "every_resent_record_was_accepted")
+    assert not check.passed and check.metadata["records_withdrawn"].value == 5
+    assert f"1 re-sent row(s) failed, earlier version kept from {first}" in check.description
+    assert f"5 record(s) withdrawn by the full re-send {second}" in check.description

@@ -32,22 +32,22 @@ def test_a_bad_ed_value_is_set_to_unknown_and_the_attendance_loads(env: Env):
             uhdb_row("V3", "2025-01-15 10:00:00", "2025-01-15 11:00:00", DISCHARGE_DEST="XX"),  # row 4: unmapped
             uhdb_row("V4", "2025-01-15 10:00:00", "2025-01-15 11:00:00", DTA_DTTM="2025-01-15 09:00:00"),  # row 5
             uhdb_row("V5", "2025-01-15 10:00:00", "2025-01-15 11:00:00", ARRIVAL_MODE="9"),  # row 6: unmapped
-            # Department type is the 4-hour mart's key: without it the attendance has nowhere to count.
-            uhdb_row("R1", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # row 7
+            # An unmapped unit code: the department type is unknown, the attendance still counts (in all types).
+            uhdb_row("V6", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # row 7
             # Departure before arrival is the 4-hour measure itself; the bad acuity goes with the record.
             uhdb_row("R2", "2025-01-15 10:00:00", "2025-01-15 09:00:00", ACUITY="9"),  # row 8
         ],
     ).name
     result = ingest(env)
-    # 7 read = 5 loaded (V1-V5, each with one value unknown) + 2 quarantined (R1, R2) + 0 repeated.
-    assert result.counts(name) == (7, 5, 2, 0, 5)
+    # 7 read = 6 loaded (V1-V6, each with one value unknown) + 1 quarantined (R2) + 0 repeated.
+    assert result.counts(name) == (7, 6, 1, 0, 6)
     assert _cells(result, name) == [
         (2, "ACUITY", UNKNOWN),
         (3, "AGE_BAND", UNKNOWN),
         (4, "DISCHARGE_DEST", UNKNOWN),
         (5, "DTA_DTTM", UNKNOWN),
         (6, "ARRIVAL_MODE", UNKNOWN),
-        (7, "UNIT", RECORD),
+        (7, "UNIT", UNKNOWN),
         (8, "ACUITY", RECORD),
         (8, "DEPARTURE_DTTM", RECORD),
     ]
@@ -59,7 +59,11 @@ def test_a_bad_ed_value_is_set_to_unknown_and_the_attendance_loads(env: Env):
         ("V3", 3, "18-64", "unknown", None, "other"),
         ("V4", 3, "18-64", "discharged", None, "other"),
         ("V5", 3, "18-64", "discharged", None, "unknown"),
+        ("V6", 3, "18-64", "discharged", None, "other"),
     ]
+    # AED is type 1; V6's unit XYZ is in no mapping, so its type is unknown (null) and its code is kept as sent.
+    types = loaded.select("record_id", "department_code", "department_type").rows()
+    assert types[-1] == ("V6", "XYZ", None) and {t for _, _, t in types[:-1]} == {1}
 
 
 def test_a_bad_handover_time_is_an_unknown_handover(env: Env):

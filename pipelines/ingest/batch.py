@@ -17,6 +17,7 @@ from pipelines.ingest.landing import FeedFileError, LandedFile, RaggedRow, list_
 from pipelines.ingest.mapping import empty_errors, map_frame
 from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
 from pipelines.ingest.validation import contract_errors
+from schemas import catalogue
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
 from schemas.checks import FILE
 from schemas.registry import BrokenLayout, FeedConfig
@@ -87,6 +88,8 @@ QUARANTINE_COLUMNS = {
     "record": pl.Utf8,
     # RECORD_QUARANTINED (the row was not loaded) or VALUE_SET_TO_UNKNOWN (it was, without this value).
     "action": pl.Utf8,
+    # The record's id as the row gave it: a failing re-sent version names the earlier one it leaves standing.
+    "record_key": pl.Utf8,
 }
 
 
@@ -318,6 +321,7 @@ def finish_file(
         .with_columns(pl.coalesce("file_value", "value").alias("value"))
         .drop("file_value")
         .join(records, on="source_row", how="left")
+        .join(_record_keys(typed, spec, prepared.ragged), on="source_row", how="left")
     )
 
     # A failing value that neither identifies nor places the record is set to unknown; any other
@@ -355,6 +359,7 @@ def finish_file(
         "value",
         "record",
         "action",
+        "record_key",
     )
     expected = set(config.source_columns)
     file_record = {
@@ -380,6 +385,17 @@ def finish_file(
     if seconds is not None:
         seconds["validate"] += time.perf_counter() - started
     return loaded, quarantined, file_record
+
+
+def _record_keys(typed: pl.DataFrame, spec: FeedSpec, ragged: list[RaggedRow]) -> pl.DataFrame:
+    """Each row's record id as read, joined as sql/record_versions.sql joins it (concat_ws skips a missing part)."""
+    identity = catalogue.feed(spec.feed).identity
+    if identity is None:
+        return typed.select("source_row", pl.lit(None, pl.Utf8).alias("record_key"))
+    key = pl.concat_str([pl.col(c).cast(pl.Utf8) for c in identity.record_id], separator=" / ", ignore_nulls=True)
+    # A ragged row's values are not in their columns: its "id" may be another field altogether.
+    shifted = pl.col("source_row").is_in([r.source_row for r in ragged])
+    return typed.select("source_row", pl.when(~shifted & (key != "")).then(key).alias("record_key"))
 
 
 def _set_unknown(loaded: pl.DataFrame, errors: pl.DataFrame, fills: dict[str, dict[str, object]]) -> pl.DataFrame:

@@ -6,11 +6,13 @@ import csv
 import io
 import os
 import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 
 from schemas.clock import LONDON
@@ -189,7 +191,60 @@ def _read_xlsx(data: bytes, path: Path, config: FeedConfig) -> tuple[pl.DataFram
         ) from None
     # Workbook cells arrive typed; render them as a CSV would carry them, so one parser serves both:
     # date-times in ISO, and a whole number as "3", not "3.0", even in a column holding fractions.
-    return frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns]), header + 1
+    text = frame.with_columns([_as_text(pl.col(c), frame.schema[c]) for c in frame.columns])
+    return _as_written(text, data, config, header), header + 1
+
+
+# A cell the typed read renders as a plausible value it is not: an error (#DIV/0!, read as empty), TRUE in a number
+# column (read as 1), a date without a time in a date-time column (read as 00:00, a stay of hours). Only a
+# workbook whose parts hold such a cell is read a second time, cell by cell, to put back what was written.
+_MAYBE_SPECIAL = re.compile(rb'\bt="[eb]"')
+_DATE_ONLY_FORMAT = re.compile(rb'numFmtId="1[4-7]"|formatCode="[^"hHsS]*[dDyY][^"hHsS]*"')
+
+
+def _as_written(frame: pl.DataFrame, data: bytes, config: FeedConfig, header: int) -> pl.DataFrame:
+    """`frame` with each error, boolean and date-only cell as written: "#DIV/0!", "TRUE", "2025-03-21"."""
+    with zipfile.ZipFile(io.BytesIO(data)) as parts:
+        sheets = [n for n in parts.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        styles = parts.read("xl/styles.xml") if "xl/styles.xml" in parts.namelist() else b""
+        if not _DATE_ONLY_FORMAT.search(styles) and not any(_MAYBE_SPECIAL.search(parts.read(n)) for n in sheets):
+            return frame
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book[config.sheet] if config.sheet else book.worksheets[0]
+        rows = sheet.iter_rows(min_row=header + 1)
+        names = [None if c.value is None else str(c.value).strip() for c in next(rows, ())]
+        written: dict[str, list[tuple[int, str]]] = {}
+        for index, row in enumerate(rows):
+            for name, cell in zip(names, row):
+                value = _written(cell)
+                if value is not None and name in frame.columns:
+                    written.setdefault(name, []).append((index, value))
+    finally:
+        book.close()
+    for name, cells in written.items():
+        fixes = pl.DataFrame(
+            {"_index": [i for i, _ in cells], "_written": [v for _, v in cells]},
+            schema={"_index": pl.UInt32, "_written": pl.Utf8},
+        )
+        frame = (
+            frame.with_row_index("_index")
+            .join(fixes, on="_index", how="left")
+            .with_columns(pl.coalesce("_written", name).alias(name))
+            .drop("_index", "_written")
+        )
+    return frame
+
+
+def _written(cell) -> str | None:
+    """The cell's text as written where the typed read would misrender it, else None."""
+    if cell.data_type == "e":
+        return str(cell.value)
+    if cell.data_type == "b":
+        return "TRUE" if cell.value else "FALSE"
+    if cell.is_date and isinstance(cell.value, datetime) and not re.search(r"[hs]", cell.number_format, re.I):
+        return cell.value.strftime("%Y-%m-%d")
+    return None
 
 
 def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -33,6 +33,10 @@ DEFAULT_BOOLEAN_VALUES = {
     "False": False,
     "false": False,
 }
+# Excel's error values: what an error cell holds, as the workbook reader renders it.
+SPREADSHEET_ERROR = (
+    r"^#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!|BLOCKED!|UNKNOWN!)$"
+)
 ERROR_COLUMNS = {
     "source_row": pl.Int64,
     "column_name": pl.Utf8,
@@ -186,10 +190,27 @@ def _column_exprs(
     layers: dict[int, list[pl.Expr]],
     utc_depth: dict[str, int],
 ) -> tuple[list[pl.Expr], list[_Failure]]:
-    src = _source(mapping)
+    written = _source(mapping)
+    # A spreadsheet's error cell (#DIV/0!, #N/A) holds no value: it is read as empty and named as what it is, so a
+    # text column does not store "#N/A" and a number column does not report it as a badly typed number.
+    spreadsheet_error = written.str.contains(SPREADSHEET_ERROR).fill_null(False)
+    src = pl.when(~spreadsheet_error).then(written)
 
     def failure(flag: pl.Expr, reason: str) -> _Failure:
         return _Failure(column.name, mapping.column, reason, flag, src)
+
+    error_cell = _Failure(
+        column.name,
+        mapping.column,
+        "a spreadsheet error cell (such as #DIV/0! or #N/A), not a value",
+        spreadsheet_error,
+        written,
+    )
+    exprs, fails = _typed_exprs(column, mapping, config, layers, utc_depth, src, failure)
+    return exprs, [error_cell, *fails]
+
+
+def _typed_exprs(column, mapping, config, layers, utc_depth, src, failure) -> tuple[list[pl.Expr], list[_Failure]]:
 
     values = (
         mapping.values if mapping.values is not None else DEFAULT_BOOLEAN_VALUES if column.kind == "boolean" else None

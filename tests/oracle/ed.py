@@ -33,9 +33,7 @@ def attendance(row: Row, ref: Reference, events: list) -> Record | None:
         # The 4-hour measure itself: an unknown departure would read as still in the department.
         else "implausible departure"
         if departure is not None and (departure - arrival > LONGEST_STAY or departure > row.extracted_utc)
-        # The 4-hour mart's key: a type the layout does not map cannot be placed.
-        else "unmapped department type"
-        if code(row, "department_type") is None
+        # A type the layout does not map is unknown (None): the attendance still counts, in all types only.
         else None
     )
     if problem:

@@ -55,7 +55,8 @@ def current_records(records: list[Record], all_rows: list[Row], record_id) -> Ou
 
     A later version replaces the counting one only when it is plausibly the same record: same site and
     `when` within the layout's identity window. Otherwise the id was reused and the later version is ignored.
-    A full re-send of an activity day withdraws the records of that day it no longer holds.
+    A full re-send of an activity day withdraws the records of that day it no longer holds, once any of its rows
+    was accepted: one whose rows all failed says nothing, and a record in a failing row of it is still held.
     """
     events: list[Event] = []
     counting: dict[tuple[str, str], Record] = {}
@@ -69,7 +70,8 @@ def current_records(records: list[Record], all_rows: list[Row], record_id) -> Ou
             counting[key] = record
         else:
             events.append(event(record.row, "reused id ignored", record.record_id, record.day))
-    withdrawn = _withdrawn(counting.values(), all_rows, record_id)
+    accepted = {r.row.file for r in records}
+    withdrawn = _withdrawn(counting.values(), [r for r in all_rows if r.file in accepted], record_id)
     for record in withdrawn:
         events.append(event(record.row, "withdrawn by a full re-send", record.record_id, record.day))
     current = [r for r in counting.values() if id(r) not in {id(w) for w in withdrawn}]

@@ -79,7 +79,7 @@ def test_an_aggregate_day_gives_the_mart_row_of_the_attendances_it_summarises(tm
         day=DAY,
     ).to_dicts()
     assert (system["attendances"], system["within_4h"], system["breaches"]) == (45, 42, 3)
-    # The board's headline counts the acute trusts only (RTG here, not DCHS's RY8MI): 5 attendances, 3 within, 2 breaches.
+    # The board's headline counts the acute trusts only (RTG, not RY8MI): 5 attendances, 3 within, 2 breaches.
     [headline] = aggregate.query(
         "select * from marts.ed_four_hour_system where date = $day and period = 'day' and scope = 'all_types' "
         "and level = 'system_headline'",

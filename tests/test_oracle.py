@@ -159,9 +159,7 @@ def test_pipeline_and_oracle_agree_on_an_unknown_type_and_a_resend_with_faults(t
     oracle = build_marts(env.landing, feeds)
     # Worked by hand: type 1 (AED) holds 0001 (within) and 0002 (breach, its first version): 2 attendances,
     # 1 within, 1 breach; type unknown holds 0004 (90 min, within): 1 attendance. 0003 withdrawn.
-    counts = sorted(
-        (r["department_type"] or 0, r["attendances"], r["within_4h"], r["breaches"]) for r in pipeline
-    )
+    counts = sorted((r["department_type"] or 0, r["attendances"], r["within_4h"], r["breaches"]) for r in pipeline)
     assert counts == [(0, 1, 1, 0), (1, 2, 1, 1)]
     key = DAILY["ed_four_hour_daily"].key
     mismatches = compare("ed_four_hour_daily", key, pipeline, oracle.tables["ed_four_hour_daily"])

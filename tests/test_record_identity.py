@@ -169,9 +169,7 @@ def test_a_full_resend_whose_rows_all_fail_withdraws_nothing_and_says_so(env: En
     env.write_uhdb("20250305", "20250306T0500", rows)
     env.materialize("2025-03-05", selection=ED_PATH)
     # The re-send writes every arrival as 05/03/2025 10:00, a format the layout does not read: 20 rows, 0 loaded.
-    resent = env.write_uhdb(
-        "20250305", "20250307T0500", [{**r, "ARRIVAL_DTTM": "05/03/2025 10:00"} for r in rows]
-    ).name
+    resent = env.write_uhdb("20250305", "20250307T0500", [{**r, "ARRIVAL_DTTM": "05/03/2025 10:00"} for r in rows]).name
     result = env.materialize("2025-03-05", selection=ED_PATH)
     # Before: 20 attendances, all within. A full re-send that was never accepted says nothing about which records
     # it meant to hold: still 20, none withdrawn.

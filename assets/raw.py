@@ -137,7 +137,8 @@ def resend_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last
     return dg.AssetCheckResult(
         check_name="every_resent_record_was_accepted",
         passed=refused.height == 0 and faulty.height == 0,
-        severity=dg.AssetCheckSeverity.WARN,
+        # A correction refused whole leaves the day on figures the provider meant to replace: an error to chase.
+        severity=dg.AssetCheckSeverity.ERROR if refused.height else dg.AssetCheckSeverity.WARN,
         description="; ".join(said) or None,
         metadata={
             "resends_refused_whole": refused.height,

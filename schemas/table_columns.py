@@ -47,8 +47,7 @@ _EVENTS = {
 
 _DEPARTMENT_TYPE = (
     "ED department type 1-4 (NHS Data Dictionary): 1 consultant-led 24-hour major ED, 2 single specialty, 3 other "
-    "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre; null when unknown (a code not in the "
-    "layout's mapping: the attendance still counts)."
+    "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre."
 )
 _SITE = "ODS code of the hospital site, mapped from the provider's code and checked against ref.sites."
 
@@ -58,7 +57,8 @@ RAW: dict[str, dict[str, str]] = {
         "record_id": "The provider's attendance id; with provider_code it names one attendance (brief 7.1).",
         "site_code": _SITE,
         "department_code": "The provider's own department or unit code as sent (e.g. AED); 'unknown' if unusable.",
-        "department_type": _DEPARTMENT_TYPE,
+        "department_type": _DEPARTMENT_TYPE[:-1]
+        + "; null when unknown (a code not in the layout's mapping: the attendance still counts).",
         **_local("arrival"),
         **_local("departure"),
         "arrival_mode": "'ambulance' or 'other' (mapped from the provider's code); 'unknown' when not understood.",

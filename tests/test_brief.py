@@ -100,7 +100,12 @@ def test_tiles_show_the_hand_worked_figures(briefed: Env):
     # System: 4 within of 6 = 66.7%; with one day loaded, month and year to date are the same 66.7%.
     assert figures["ed.QJ2.day.pct_within_4h"] == "66.7%"
     assert figures["ed.QJ2.month_to_date.pct_within_4h"] == figures["ed.QJ2.year_to_date.pct_within_4h"] == "66.7%"
-    assert "target 76%" in _tile(html, "QJ2") and "not met" in _tile(html, "QJ2")  # the interim target in January 2025
+    # The 2024/25 target (78%) was in force in January 2025; the headline tile is the board's figure (acute trusts),
+    # the same 66.7% here as every attendance is at RTG or RFS, with the all-providers figure beside it.
+    assert "target 78%" in _tile(html, "QJ2") and "not met" in _tile(html, "QJ2")
+    assert "acute trusts, all types (headline, as the board reports)" in _tile(html, "QJ2")
+    assert figures["ed.QJ2-all-providers.day.pct_within_4h"] == "66.7%"
+    assert "all providers, all types" in _tile(html, "QJ2-all-providers")
     # Handovers at Royal Derby: 10, 40, 50 min. Hours lost = (0 + 25 + 35) / 60 = 1.0; mean 100 / 3 = 33.3;
     # over 45 minutes: H3 only.
     assert figures["handover.RTG01.hours_lost"] == "1.0"
@@ -230,3 +235,42 @@ def test_report_command_writes_any_loaded_day_and_refuses_an_empty_one(
     assert main(["report", "--date", "2025-01-16"]) == 1
     assert "No figures for 2025-01-16" in capsys.readouterr().out
     assert not (reports / "brief-2025-01-16.html").exists()
+
+
+def test_report_renders_a_handover_only_day_and_every_day_of_a_range_run(tmp_path: Path, monkeypatch, capsys):
+    env = Env(tmp_path / "env")
+    # A range run over 14-16 January: ED and handovers on the 14th and 16th, handovers alone on the 15th.
+    for day, ed in (("20250114", True), ("20250115", False), ("20250116", True)):
+        iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        if ed:
+            env.write_uhdb(day, f"{day[:6]}{int(day[6:]) + 1:02d}T0530", [uhdb_row(f"R{day}", f"{iso} 10:00:00")])
+        stamp = f"{int(day[6:]):02d}-Jan-2025"
+        env.write_emas(
+            day,
+            f"{day[:6]}{int(day[6:]) + 1:02d}040000",
+            [emas_row(f"H{day}", f"{stamp} 10:00:00", f"{stamp} 10:40:00", f"{stamp} 11:00:00")],
+        )
+    monkeypatch.setenv(KEY_ENV, TEST_KEY)
+    env.materialize("2025-01-14", "2025-01-16")
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("UEC_WAREHOUSE", str(env.warehouse))
+    monkeypatch.setenv("UEC_LANDING", str(env.landing))
+    monkeypatch.setenv("UEC_REPORTS", str(reports))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    for day in ("2025-01-14", "2025-01-15", "2025-01-16"):
+        assert main(["report", "--date", day]) == 0, capsys.readouterr().out
+        out = capsys.readouterr().out
+        html = (reports / f"brief-{day}.html").read_text(encoding="utf-8")
+        # One conveyance a day, 40 minutes: 25 minutes over 15 = 0.4166 hours lost at Royal Derby, shown as 0.4.
+        assert _figures(html)["handover.RTG01.hours_lost"] == "0.4", day
+        assert "handover_daily (Ambulance handovers or Handover sitrep) 1 row(s)" in out
+    # The 15th has no ED figures: the command says which, and the page's A&E section says so too.
+    main(["report", "--date", "2025-01-15"])
+    out = capsys.readouterr().out
+    assert "No figures for ed_four_hour_daily (ED attendances or ED daily aggregates)" in out
+    assert "No ED figures for this day." in (reports / "brief-2025-01-15.html").read_text(encoding="utf-8")
+    # A day with nothing at all is refused, naming what was looked for.
+    assert main(["report", "--date", "2025-01-20"]) == 1
+    refused = capsys.readouterr().out
+    assert "No figures for 2025-01-20" in refused and "handover_daily" in refused and "opel_daily" in refused

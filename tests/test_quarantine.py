@@ -16,7 +16,7 @@ def _bad_file(env: Env):
         [
             uhdb_row("G1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),  # good           (file row 2)
             uhdb_row("B1", "2025-01-15 10:00:00", "2025-01-15 09:00:00"),  # departs first  (row 3)
-            uhdb_row("B2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
+            uhdb_row("U1", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT="XYZ"),  # unmapped unit (row 4)
             uhdb_row("B3", "2025-01-13 23:50:00", "2025-01-14 01:00:00"),  # 2 days before  (row 5)
             uhdb_row("B4", "15th Jan 10am", "2025-01-15 11:00:00"),  # unreadable      (row 6)
             uhdb_row("D1", "2025-01-15 12:00:00", "2025-01-15 13:00:00"),  # duplicate id   (row 7)
@@ -33,13 +33,13 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     path = _bad_file(env)
     result = env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files").row(0, named=True)
-    # 9 rows read = 3 loaded (G1, G2, B5) + 6 quarantined (B1-B4 and both copies of D1); B5 loads without
-    # its patient key (a bad NHS number neither identifies nor places an attendance, brief 7.2).
+    # 9 rows read = 4 loaded (G1, G2, U1, B5) + 5 quarantined (B1, B3, B4 and both copies of D1); B5 loads without
+    # its patient key and U1 without its department type (neither identifies nor places an attendance, brief 7.2).
     counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_with_unknown_values")
-    assert tuple(files[c] for c in counts) == (9, 3, 6, 0, 1)
-    assert env.query("select count(*) from raw.ed_attendances").item() == 3
+    assert tuple(files[c] for c in counts) == (9, 4, 5, 0, 2)
+    assert env.query("select count(*) from raw.ed_attendances").item() == 4
     by_action = env.query("select action, count(distinct source_row) from ops.quarantine group by 1 order by 1")
-    assert by_action.rows() == [("record quarantined", 6), ("value set to unknown", 1)]
+    assert by_action.rows() == [("record quarantined", 5), ("value set to unknown", 2)]
     assert files["file_name"] == path.name and len(files["sha256"]) == 64
 
     reasons = {
@@ -49,6 +49,7 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     assert "not before arrival" in reasons[(3, "departure_utc", "DEPARTURE_DTTM")]["reason"]
     unmapped = reasons[(4, "department_type", "UNIT")]
     assert "code not in the mapping" in unmapped["reason"] and unmapped["value"] == "XYZ"
+    assert unmapped["action"] == "value set to unknown"
     assert "partition day 2025-01-15 or the day before" in reasons[(5, "arrival_utc", "ARRIVAL_DTTM")]["reason"]
     unreadable = reasons[(6, "arrival_at", "ARRIVAL_DTTM")]
     assert "unreadable date-time" in unreadable["reason"] and unreadable["value"] == "15th Jan 10am"

@@ -14,6 +14,7 @@ import polars as pl
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import Step, load_steps, spc
 from pipelines.ingest.freshness import Arrival, arrival
+from pipelines.record_changes import describe, record_changes
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
 from pipelines.warehouse import sql
@@ -66,6 +67,8 @@ class BriefData:
     problems: list[Problem] = field(default_factory=list)
     # The tiles' figures the day before and a week before, and the drill-down tables (brief_*.sql, by name).
     tile_history: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # What re-sends did to the day's records: withdrawn by a full re-send, or re-sent with a fault (earlier kept).
+    resends: pl.DataFrame = field(default_factory=pl.DataFrame)
     drill: dict[str, pl.DataFrame] = field(default_factory=dict)
     # The system the brief is made for: every tile and series is this system's, none another's.
     system_code: str = DEFAULT_HOME_SYSTEM
@@ -110,11 +113,17 @@ def read_brief(
         charts=_charts(conn, day, system, load_steps(reference_dir, SERIES)),
         quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
         tile_history=conn.sql(sql("brief_tile_changes"), params=params).pl(),
+        resends=record_changes(conn, day).filter(~pl.col("provider_code").is_in(list(elsewhere))),
         drill={name: conn.sql(sql(f"brief_{name}"), params=_params(name, params)).pl() for name in DRILL_DOWN},
     )
     problems = [
         *_arrival_problems(feeds_dir, landing, day, now),
         *_load_problems(data.quality),
+        # A failed re-sent row leaves an earlier version counting that the provider meant to correct.
+        *(
+            Problem(r["feed"], r["provider_code"], "re-sent with a fault", describe(r))
+            for r in data.resends.filter(pl.col("kind") == "resent_with_fault").iter_rows(named=True)
+        ),
         *(_check_problems(instance, day) if instance is not None else []),
     ]
     # Another system's late file or quarantined rows move none of this system's figures.

@@ -16,6 +16,7 @@ from pipelines.brief.charts import chart_view
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import key_messages
+from pipelines.record_changes import describe
 from schemas import catalogue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -103,6 +104,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             generated=f"{data.generated_at:%d %b %Y %H:%M}",
             problems=data.problems,
             quality=data.quality.to_dicts(),
+            resends=[{**r, "text": describe(r)} for r in data.resends.iter_rows(named=True)],
             ed=ed,
             handover=handover,
             cnh=cnh,

@@ -15,6 +15,7 @@ import dagster as dg
 from pipelines.ingest.landing import list_folder
 from pipelines.instance import data_docs_url, innermost_error, persistent_instance, process_tags
 from pipelines.metadata import file_url
+from pipelines.record_changes import describe, record_changes
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, sql, warehouse_path
 from schemas import catalogue
@@ -173,6 +174,9 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
             params={"first": first, "last": last, "feed": feed},
         ).fetchall()
         headlines = conn.sql(sql("headline_figures"), params={"day": last}).fetchall()
+        changes = record_changes(conn, first, last)
+        if feed:
+            changes = changes.filter(changes["feed"] == feed)
     out(
         f"\nRows per provider, {first} to {last} (rows read = loaded + quarantined + duplicate rows ignored; "
         "some loaded rows have a value set to unknown):"
@@ -184,6 +188,10 @@ def _summary(first: date, last: date, feed: str | None, failed_checks: list, out
         )
     for name, provider, file_name, reason in rejected:
         out(f"  {name:<20} {provider:<4} REJECTED {file_name}: {reason}")
+    for change in changes.iter_rows(named=True):
+        label = "WITHDRAWN" if change["kind"] == "withdrawn" else "RE-SENT WITH A FAULT"
+        where = f"{change['feed']:<20} {change['provider_code']:<4}"
+        out(f"  {where} {label} ({change['partition_date']}): {describe(change)}")
     for line in _not_loadable(feed):
         out(line)
     out(f"Checks failed: {len(failed_checks)}")

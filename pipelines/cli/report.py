@@ -9,7 +9,8 @@ from pipelines.brief.render import FEED_NAMES, brief_for_day
 from pipelines.instance import persistent_instance
 from pipelines.metadata import file_url
 from pipelines.resources import default_resources
-from pipelines.warehouse import connect, warehouse_path
+from pipelines.warehouse import connect, quoted, warehouse_path
+from schemas import catalogue
 from schemas.clock import LONDON
 
 
@@ -22,10 +23,12 @@ def report(day: date, out=print) -> int:
         return 1
     conn = connect(path, read_only=True, on_wait=out)
     try:
-        if not conn.sql(
-            "select count(*) from marts.ed_four_hour_daily where date = $day", params={"day": day}
-        ).fetchall()[0][0]:
-            out(f"No figures for {day} in {path}: run `uec refresh --date {day}` first.")
+        rows = figures_on(conn, day)
+        if not any(rows.values()):
+            out(
+                f"No figures for {day} in {path}: none of {', '.join(rows)} has a row for that day. "
+                f"Run `uec refresh --date {day}` first."
+            )
             return 1
         try:
             data, written = _brief(conn, day, resources, path)
@@ -35,12 +38,28 @@ def report(day: date, out=print) -> int:
     finally:
         conn.close()
     out(f"Morning brief for {day}: {file_url(written.html)}")
+    none = [name for name, n in rows.items() if not n]
+    out(
+        f"Figures for {day}: "
+        + "; ".join(f"{name} {n:,} row(s)" for name, n in rows.items() if n)
+        + (f". No figures for {', '.join(none)}: the brief says so in those sections." if none else ".")
+    )
     out(f"Marts for the call pack: {written.workbook} and {len(written.csvs)} CSV files in {written.csvs[0].parent}")
     if data.problems:
         out(f"{len(data.problems)} data-quality problem(s); the figures they affect are marked provisional:")
         for p in data.problems:
             out(f"  - {FEED_NAMES.get(p.feed, p.feed)} {p.provider_code or ''}: {p.kind}: {p.detail}")
     return 0
+
+
+def figures_on(conn, day: date) -> dict[str, int]:
+    """Rows each daily mart holds for the day, named by its table and the feeds it is built from."""
+    return {
+        f"{mart.table} ({' or '.join(catalogue.feed(f).label for f in mart.feeds)})": conn.sql(
+            f"select count(*) from {quoted(mart.name)} where date = $day", params={"day": day}
+        ).fetchall()[0][0]
+        for mart in catalogue.daily_marts()
+    }
 
 
 def _brief(conn, day: date, resources: dict, path: str):

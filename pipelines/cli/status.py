@@ -19,6 +19,7 @@ from pipelines.instance import (
     persistent_instance,
     runs_covering,
 )
+from pipelines.record_changes import describe, record_changes
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
@@ -87,6 +88,10 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
                     f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check "
                     f"{config.provider_code} FILE`"
                 )
+            for change in counts.get("changes", []):
+                problems += change["kind"] == "resent_with_fault"
+                label = "WITHDRAWN" if change["kind"] == "withdrawn" else "RE-SENT WITH A FAULT"
+                out(f"      {label}: {describe(change)}")
             if misnamed := list_folder(config, feed_files.landing).unrecognised:
                 problems += 1
                 out(f"      NOT LOADED, named as the layout does not expect ({config.landing_dir}): {misnamed}")
@@ -111,7 +116,7 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     return 1 if problems else 0
 
 
-def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
+def _loaded(day: date) -> dict[tuple[str, str], dict]:
     path = warehouse_path()
     if not Path(path).exists():
         return {}
@@ -132,4 +137,6 @@ def _loaded(day: date) -> dict[tuple[str, str], dict[str, int]]:
             "select feed, provider_code, count(*) from ops.rejected_files where partition_date = ? group by all", [day]
         ).fetchall():
             counts.setdefault((feed, provider), {})["rejected"] = int(n)
+        for change in record_changes(conn, day).iter_rows(named=True):
+            counts.setdefault((change["feed"], change["provider_code"]), {}).setdefault("changes", []).append(change)
     return counts

@@ -124,7 +124,11 @@ def test_handovers_over_45_by_site_most_first():
         "Not counted at D (its source does not report them)."
     )
     [clear] = handovers_over_45([site("C", 0, 40)])
-    assert clear.text == "No handover took over 45 minutes at any site." and not clear.finding
+    # Only the sites with figures are cleared, by name: never "any site".
+    assert clear.text == "No handover took over 45 minutes at C." and not clear.finding
+    # No site has a handover row (an OPEL-only day): nothing is claimed, and it is a finding to raise.
+    [blank] = handovers_over_45([])
+    assert blank.text == "No handover figures for this day: handovers over 45 minutes unknown." and blank.finding
 
 
 def test_tile_changes_say_the_move_with_its_direction_and_whether_it_is_better():

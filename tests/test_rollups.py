@@ -165,3 +165,118 @@ def test_rollup_sums_do_not_depend_on_the_order_days_are_stored(empty_marts, row
         " and abs(r.mean_response_minutes - d.total_response_minutes / d.responded)"
         " > 1e-14 * d.total_response_minutes / d.responded"
     ).fetchall() == [(0,)]
+
+
+SHIPPED_TARGETS = Path(__file__).resolve().parents[1] / "schemas" / "reference" / "targets.csv"
+
+
+def _shipped_targets(conn) -> None:
+    conn.execute("delete from ref.targets")
+    conn.execute(f"insert into ref.targets select * from read_csv('{SHIPPED_TARGETS}', all_varchar = true)")
+
+
+@pytest.mark.parametrize(
+    ("day", "target"),
+    [
+        ("2024-03-31", 76.0),  # 2023/24: UEC recovery plan, 76% by March 2024
+        ("2024-04-01", 78.0),  # 2024/25: planning guidance, 78% in March 2025
+        ("2025-03-31", 78.0),  # the day the brief for 31 March 2025 judges: 78%, not the 76% once shipped
+        ("2026-03-31", 78.0),  # 2025/26: UEC plan, 78% by March 2026
+        ("2026-04-01", 82.0),  # 2026/27: medium-term planning framework, 82% by March 2027
+    ],
+)
+def test_each_day_is_judged_against_the_target_in_force_on_it(conn, day: str, target: float):
+    _shipped_targets(conn)
+    # 79 within of 100: met against 76% and 78%, not met against 82%.
+    _daily(conn, day, "A1", "TA", 1, 100, 79, 21)
+    row = _rollup(conn, "trust", "TA", day, "day")
+    assert row["target_pct_within_4h"] == target and row["meets_target"] is (79.0 >= target)
+
+
+def test_type_1_rows_carry_no_all_types_target(conn):
+    _daily(conn, "2025-01-10", "A1", "TA", 1, 10, 5, 5)
+    type_1 = _rollup(conn, "trust", "TA", "2025-01-10", "day", "type_1")
+    # 5 / 10 = 50% is a type 1 figure: no all-types standard judges it.
+    assert type_1["pct_within_4h"] == pytest.approx(50.0)
+    assert (type_1["target_pct_within_4h"], type_1["meets_target"], type_1["constitutional_pct_within_4h"]) == (
+        None,
+        None,
+        None,
+    )
+    assert _rollup(conn, "trust", "TA", "2025-01-10", "day")["target_pct_within_4h"] == 76.0
+
+
+def test_the_headline_sums_only_the_trusts_the_reference_lists(conn):
+    # Trust A (acute, listed): 9 of 10 within. Trust B (a community MIU, not listed): 90 of 90.
+    conn.execute("insert into ref.system_headline values ('SYS', 'TA', 'acute trusts')")
+    _daily(conn, "2025-01-10", "A1", "TA", 1, 10, 9, 1)
+    _daily(conn, "2025-01-10", "B1", "TB", 3, 90, 90, 0)
+    headline = _rollup(conn, "system_headline", "SYS", "2025-01-10", "day")
+    every = _rollup(conn, "system", "SYS", "2025-01-10", "day")
+    # Headline: 9 / 10 = 90%. All providers: (9 + 90) / 100 = 99%. Each says what it counts.
+    assert (headline["attendances"], headline["pct_within_4h"]) == (10, pytest.approx(90.0))
+    assert (every["attendances"], every["pct_within_4h"]) == (100, pytest.approx(99.0))
+    assert (headline["coverage"], every["coverage"]) == ("acute trusts, all types", "all providers, all types")
+    assert headline["org_name"] == every["org_name"] == "System"
+
+
+def _handover(conn, day: str, site: str, trust: str, arrivals: int, known: int, over_45: int, total: float | None):
+    over = min(over_45, known)
+    conn.execute(
+        "insert into marts.handover_daily by name select $d::date as date, $t as trust_code, $s as site_code, "
+        "'conveyances' as source, $a as arrivals, $k as known, $a - $k as unknown, $o as over_15, $o as over_30, "
+        "$o as over_45, 0 as over_60, $m as total_minutes, "
+        "case when $k > 0 then 0.0 end as hours_lost, case when $k > 0 then 0.0 end as hours_lost_over_60",
+        {"d": day, "t": trust, "s": site, "a": arrivals, "k": known, "o": over, "m": total},
+    )
+
+
+def _handover_rollup(conn, level: str, org: str, day: str, period: str) -> dict:
+    return (
+        conn.sql(
+            "select * from marts.handover_rollup where level = $l and org_code = $o and date = $d and period = $p",
+            params={"l": level, "o": org, "d": day, "p": period},
+        )
+        .pl()
+        .row(0, named=True)
+    )
+
+
+def test_the_45_minute_verdict_starts_with_the_standard_and_a_day_without_known_handovers_adds_nothing(conn):
+    _shipped_targets(conn)
+    # 28 January: 2 known, none over 45 (before the standard began on 29 January 2025).
+    _handover(conn, "2025-01-28", "A1", "TA", 2, 2, 0, 40.0)
+    # 29 January: 1 arrival, its handover unknown (no time: total_minutes null for want of a time).
+    _handover(conn, "2025-01-29", "A1", "TA", 1, 0, 0, None)
+    # 30 January: 2 known taking 100 minutes between them, one over 45.
+    _handover(conn, "2025-01-30", "A1", "TA", 2, 2, 1, 100.0)
+    assert _handover_rollup(conn, "site", "A1", "2025-01-28", "day")["no_handover_over_45"] is None
+    assert _handover_rollup(conn, "site", "A1", "2025-01-29", "day")["no_handover_over_45"] is True
+    assert _handover_rollup(conn, "site", "A1", "2025-01-30", "day")["no_handover_over_45"] is False
+    # Month to date on the 30th: (40 + 100) / (2 + 0 + 2) = 35 minutes; the 29th's unknown adds nothing.
+    month = _handover_rollup(conn, "site", "A1", "2025-01-30", "month_to_date")
+    assert month["mean_minutes"] == pytest.approx(35.0) and month["hours_lost"] == 0.0
+
+
+def _cnh(conn, source: str, stack: bool, cases: int, avoided_hospital: int | None):
+    conn.execute(
+        "insert into marts.cnh_deflection_daily by name select date '2025-01-10' as date, $s as referral_source, "
+        "$st as is_ambulance_stack, $c as cases, 0 as dispatched, 0 as returned_to_stack, 0 as responded, "
+        "0 as within_30_min, 0 as automated, 0 as call_before_convey, 0 as to_own_gp, 0 as to_utc_pcc, "
+        "0 as home_self_care, 0 as to_ed, 0 as community_pathway, $h as avoided_hospital",
+        {"s": source, "st": stack, "c": cases, "h": avoided_hospital},
+    )
+
+
+def test_the_hcp_avoided_hospital_share_of_other_sources_divides_by_hcp_cases(conn):
+    # HCP falls: 10 cases, 8 avoided hospital. HCP non-falls: 30 cases, 15 avoided. Own-GP validation: 60 cases
+    # (not an HCP source: no avoided-hospital figure).
+    _cnh(conn, "hcp_falls", False, 10, 8)
+    _cnh(conn, "hcp_non_falls", False, 30, 15)
+    _cnh(conn, "in_hours_validation_phone", False, 60, None)
+    [total] = conn.sql(
+        "select avoided_hospital, pct_avoided_hospital from marts.cnh_deflection_rollup "
+        "where referral_source = 'other_sources_total' and period = 'day'"
+    ).fetchall()
+    # (8 + 15) / (10 + 30) = 23 / 40 = 57.5%, not 23 / 100 = 23% over every non-stack case.
+    assert total[0] == 23 and total[1] == pytest.approx(57.5)

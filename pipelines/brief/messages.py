@@ -101,11 +101,16 @@ def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
     counted = sorted((h for h in sites if h["over_45"]), key=lambda h: (-h["over_45"], h["org_name"]))
     unknown = [h["org_name"] for h in sites if h["over_45"] is None]
     none = [h["org_name"] for h in sites if h["over_45"] == 0]
+    if not sites:
+        # No site has a handover row for the day: nothing is known about 45 minutes, so nothing is claimed.
+        return [Message("handover_45", "No handover figures for this day: handovers over 45 minutes unknown.", True)]
     if counted:
         parts = [f"{h['org_name']} {h['over_45']:,} of {h['arrivals']:,} arrivals" for h in counted]
         text = f"Handovers over 45 minutes: {', '.join(parts)}" + (f"; none at {', '.join(none)}." if none else ".")
+    elif none:
+        text = f"No handover took over 45 minutes at {', '.join(none)}."
     else:
-        text = "No handover took over 45 minutes at any site."
+        text = "Handovers over 45 minutes:"
     if unknown:
         text += f" Not counted at {', '.join(unknown)} (its source does not report them)."
     return [Message("handover_45", text, bool(counted))]

@@ -110,9 +110,9 @@ def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
     elif none:
         text = f"No handover took over 45 minutes at {', '.join(none)}."
     else:
-        text = "Handovers over 45 minutes:"
+        text = ""
     if unknown:
-        text += f" Not counted at {', '.join(unknown)} (its source does not report them)."
+        text = f"{text} Not counted at {', '.join(unknown)} (its source does not report them).".lstrip()
     return [Message("handover_45", text, bool(counted))]
 
 

@@ -89,8 +89,11 @@ def _expected_tiles(env: Env) -> dict[str, str]:
     """The tiles' figures computed here from the warehouse, formatted as the page shows them."""
     expected = {}
     for org, period, pct, over_12h in env.query(
-        "select org_code, period, pct_within_4h, over_12h from marts.ed_four_hour_rollup "
-        "where date = $d and scope = 'all_types' and level in ('system', 'trust')",
+        # The system's headline tile (the board's trusts) is named by the system's code, the all-providers one beside
+        # it by the code and "-all-providers".
+        "select case level when 'system' then org_code || '-all-providers' else org_code end, "
+        "period, pct_within_4h, over_12h from marts.ed_four_hour_rollup "
+        "where date = $d and scope = 'all_types' and level in ('system_headline', 'system', 'trust')",
         d=DAY,
     ).rows():
         expected[f"ed.{org}.{period}.pct_within_4h"] = f"{pct:.1f}%"
@@ -169,11 +172,11 @@ def test_brief_renders_in_chromium_with_the_warehouse_figures_and_every_chart(ma
     ]
     days = dict(
         march.query(
-            # The 4-hour chart is the home system's (QJ2), named by its code.
+            # The 4-hour chart is the home system's headline figure (QJ2's acute trusts), named by its code.
             "select 'ed_four_hour/' || org_code, count(pct_within_4h) from marts.ed_four_hour_rollup "
-            "where period = 'day' and level = 'system' and scope = 'all_types' group by org_code union all "
+            "where period = 'day' and level = 'system_headline' and scope = 'all_types' group by org_code union all "
             "select 'ed_twelve_hour/' || org_code, count(pct_over_12h) from marts.ed_four_hour_rollup "
-            "where period = 'day' and level = 'system' and scope = 'all_types' group by org_code union all "
+            "where period = 'day' and level = 'system_headline' and scope = 'all_types' group by org_code union all "
             "select 'hours_lost/' || org_code, count(hours_lost) from marts.handover_rollup "
             "where period = 'day' and level = 'site' group by org_code union all "
             "select 'handovers_over_45/' || org_code, count(over_45) from marts.handover_rollup "
@@ -437,8 +440,10 @@ A4_PAGE = re.compile(rb"/Type\s*/Page[^s]")
 # Each tile's figure, how the test reads it from the marts, and which way is better.
 TILE_SERIES = {
     "ed.{org}.day.pct_within_4h": (
-        "select org_code, date, pct_within_4h from marts.ed_four_hour_rollup where period = 'day' "
-        "and scope = 'all_types' and level in ('system', 'trust') and org_code in ('QJ2', 'RTG', 'RFS', 'RY8')",
+        "select case level when 'system' then org_code || '-all-providers' else org_code end, date, pct_within_4h "
+        "from marts.ed_four_hour_rollup where period = 'day' "
+        "and scope = 'all_types' and level in ('system_headline', 'system', 'trust') "
+        "and org_code in ('QJ2', 'RTG', 'RFS', 'RY8')",
         "points",
         "higher",
     ),

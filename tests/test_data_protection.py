@@ -52,7 +52,17 @@ def test_the_scrubber_removes_valid_nhs_numbers_in_any_spacing_and_counts_them()
     # 9434765919 passes the check; 1234567890 does not (check digit 10), so it is a phone number, not a patient.
     values = pl.Series(
         "comment",
-        ["call 943 476 5919 back", "9434765919 and 943-476-5919", "ref 1234567890", None, "no digits", "94347659190"],
+        [
+            "call 943 476 5919 back",
+            "9434765919 and 943-476-5919",
+            "ref 1234567890",
+            None,
+            "no digits",
+            "94347659190",
+            "943.476.5919 / 943  476  5919",
+            "pt 943\n476\n5919 in bay 4",
+            "９４３ ４７６ ５９１９",
+        ],
     )
     scrubbed, count = scrub_nhs_numbers(values)
     assert scrubbed.to_list() == [
@@ -62,8 +72,11 @@ def test_the_scrubber_removes_valid_nhs_numbers_in_any_spacing_and_counts_them()
         None,
         "no digits",
         "94347659190",  # eleven digits: not an NHS number
+        f"{REMOVED} / {REMOVED}",
+        f"pt {REMOVED} in bay 4",
+        REMOVED,
     ]
-    assert count == 3
+    assert count == 7
 
 
 # --- every reader fails in its own way, and its reason names where and what, never the content -----------

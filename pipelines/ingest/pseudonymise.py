@@ -7,6 +7,8 @@ import hmac
 import os
 import re
 import secrets
+import unicodedata
+from collections.abc import Callable
 
 import nhs_number
 import polars as pl
@@ -18,8 +20,35 @@ from pipelines.settings import file_setting, load_settings, write_setting
 KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
 REMOVED = "[NHS number removed]"
-# Ten digits, each optionally followed by one space or dash: "943 476 5919", "9434765919", "943-476-5919".
-NHS_NUMBER_SHAPED = re.compile(r"(?<!\d)(?:\d[ -]?){9}\d(?!\d)")
+
+# What people type or paste between the digits of an NHS number: any run of spaces (no-break, thin and
+# zero-width ones too), line breaks, tabs, dashes and dots, in ASCII or their full-width and typographic
+# forms. Written out rather than as \s: Python's \s and polars' (Rust) \s disagree on a few control
+# characters, and the polars pre-filter must never miss what the exact check in Python would find. Both
+# engines read \uXXXX alike, and \d as any script's decimal digit (full-width ones included).
+SEPARATORS = (
+    r" \t\n\r\f\v\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+    r".\u00b7\u2024\u2027\ufe52\uff0e\u3002"
+    r"\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+)
+# Ten digits with separators between, neither glued to another digit nor to a time's colon ("10:30"; but
+# "NHS:9434765919" is looked at): every NHS number however written, and a few other things (the pre-filter).
+TEN_DIGITS = rf"(?:^|[^\d:]|(?:^|\D):)\d(?:[{SEPARATORS}]*\d){{9}}(?:$|[^\d:]|:(?:$|\D))"
+# Spans that are never an NHS number however their digits add up, blanked (whole digit groups) before
+# looking: a time or ratio (10:30:00), a date as dates are written (2025-01-15, 15.01.2025, 15-01-2025: a
+# day, a month and a 19xx or 20xx year).
+NOT_A_NUMBER = "|".join(
+    [
+        r"\d+(?::\d+)+",
+        r"\d*(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])\d*",
+        r"\d*(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d\d*",
+    ]
+)
+_TEN_DIGITS = re.compile(TEN_DIGITS)
+_NOT_A_NUMBER = re.compile(NOT_A_NUMBER)
+# Digit groups joined by separators; a candidate is any run of whole consecutive groups holding ten digits.
+_JOINED_GROUPS = re.compile(rf"\d+(?:[{SEPARATORS}]+\d+)*")
+_GROUP = re.compile(r"\d+")
 
 
 class MissingKeyError(RuntimeError):
@@ -110,27 +139,84 @@ def nhs_number_keys(numbers: pl.Series, key: bytes) -> tuple[pl.Series, pl.Serie
     return pl.Series("patient_key", keys, dtype=pl.Utf8), (valid | numbers.is_null()).alias("valid")
 
 
-def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
-    """Free text with every NHS number (ten digits, spaced or not, passing the check) replaced; and how many.
+def nhs_number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, its ten ASCII digits) of each NHS number in the text, however it is spaced or written.
 
-    Brief 7.4: a comment or note is stored, but an NHS number typed into it never is. Runs that fail the
-    modulus 11 check (a phone number, a reference) are left as they are.
+    A candidate is a run of whole digit groups, joined by separators, holding exactly ten digits: so
+    "943 476 5919", "943.476.5919", "９４３４７６５９１９" and "943\\n476\\n5919" are found, while ten valid digits
+    inside an eleven-digit phone number ("0943 476 5919") or a longer reference are not. Two groups joined by
+    one dot are a decimal (70.10000018); dates and times are blanked first (NOT_A_NUMBER); a candidate counts
+    only when the nhs-number library finds it valid (the modulus 11 check).
     """
-    found = 0
+    blanked = _NOT_A_NUMBER.sub(lambda m: "\0" * len(m.group()), text)
+    found: list[tuple[int, int, str]] = []
+    for run in _JOINED_GROUPS.finditer(blanked):
+        groups = list(_GROUP.finditer(blanked, run.start(), run.end()))
+        if len(groups) == 2 and blanked[groups[0].end() : groups[1].start()] == ".":
+            continue
+        for i, first in enumerate(groups):
+            size = 0
+            for last in groups[i:]:
+                size += last.end() - last.start()
+                if size >= 10:
+                    break
+            if size != 10:
+                continue
+            digits = "".join(str(unicodedata.decimal(c)) for c in text[first.start() : last.end()] if c.isdecimal())
+            if nhs_number.is_valid(digits):
+                found.append((first.start(), last.end(), digits))
+    merged: list[tuple[int, int, str]] = []
+    for start, end, digits in found:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
+        else:
+            merged.append((start, end, digits))
+    return merged
 
-    def replace(match: re.Match) -> str:
-        nonlocal found
-        if not nhs_number.is_valid(re.sub(r"[ -]", "", match.group())):
-            return match.group()
-        found += 1
-        return REMOVED
 
-    # Most cells hold no ten-digit run: only those are looked at one by one.
-    candidates = values.cast(pl.Utf8).str.contains(r"\d").fill_null(False)
-    if not candidates.any():
-        return values, 0
-    scrubbed = [NHS_NUMBER_SHAPED.sub(replace, v) if v is not None and c else v for v, c in zip(values, candidates)]
-    return pl.Series(values.name, scrubbed, dtype=pl.Utf8), found
+def scrub_text(text: str) -> tuple[str, int]:
+    """The text with every NHS number in it replaced by REMOVED, and how many were."""
+    if not _TEN_DIGITS.search(text):
+        return text, 0
+    spans = nhs_number_spans(text)
+    for start, end, _ in reversed(spans):
+        text = text[:start] + REMOVED + text[end:]
+    return text, len(spans)
+
+
+def _candidates(text: pl.Series) -> pl.Series:
+    """Positions of the values that may hold an NHS number: polars regex passes, no Python per value.
+
+    Ten digits between separators make a candidate (date-times never do: their digits touch a colon); a
+    candidate left without once dates are blanked is dropped. Only the rest, nearly
+    always real numbers, go to the exact check.
+    """
+    where = text.str.contains(TEN_DIGITS).fill_null(False).arg_true()
+    if where.len() == 0:
+        return where
+    return where.filter(text.gather(where).str.replace_all(NOT_A_NUMBER, "\0").str.contains(TEN_DIGITS))
+
+
+def _replace(text: pl.Series, replace: Callable[[str], tuple[str, int]]) -> tuple[pl.Series, int]:
+    """`text` with each candidate value passed through replace(value) -> (new value, count)."""
+    where = _candidates(text)
+    found, rows, changed = 0, [], []
+    for row, value in zip(where, text.gather(where)):
+        new, n = replace(value)
+        if n:
+            found += n
+            rows.append(row)
+            changed.append(new)
+    return (text.clone().scatter(rows, changed), found) if rows else (text, 0)
+
+
+def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
+    """Text with every NHS number (ten digits, however spaced or written, passing the check) replaced; and how many.
+
+    Brief 7.4: a comment or note is stored, but an NHS number typed into it never is; nor one that slid into
+    another column. Ten digits that fail the modulus 11 check (a reference) are left as they are.
+    """
+    return _replace(values.cast(pl.Utf8), scrub_text)
 
 
 # HMAC of this fixed label under the key: it identifies the key without revealing it, so a warehouse can

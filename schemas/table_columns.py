@@ -240,7 +240,8 @@ OPS: dict[str, dict[str, str]] = {
         "rows_loaded": "Rows loaded into the raw table (count), those with a value set to unknown included.",
         "rows_quarantined": "Rows quarantined as whole records (count).",
         "unexpected_columns": "Names of columns the layout does not map (names only, never values); null if none.",
-        "nhs_numbers_removed": "NHS numbers removed from the file's free-text columns before storage (count).",
+        "nhs_numbers_removed": "NHS numbers replaced by '[NHS number removed]' in the file's mapped columns (all but "
+        "the NHS number's own) before storage (count).",
         "resend": "'full' (a later file for the day replaces the day's set) or 'incremental' (adds and updates).",
         "identity_window_hours": "Hours two versions of one id may be placed apart and still be one record.",
         "rows_duplicate": "Rows repeating an earlier row of the file exactly (count), counted once.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -39,13 +40,57 @@ IN_UNMAPPED_COLUMN = nhs("485777345")
 IN_UNMAPPED_NOTES = nhs("450557710")
 IN_OPEL_COMMENT = nhs("463288752")
 IN_MAPPED_ID = nhs("434765919")
-PLANTED = [*IN_STRAY_QUOTE_FILE, IN_UNMAPPED_COLUMN, IN_UNMAPPED_NOTES, IN_OPEL_COMMENT, IN_MAPPED_ID]
+# Issue 27: the ways a careless provider still got a number stored.
+IN_DOTTED_COMMENT = nhs("472910385")
+IN_DOUBLE_SPACED_COMMENT = nhs("481234567")
+IN_LINE_BROKEN_COMMENT = nhs("490123456")
+IN_FULL_WIDTH_COMMENT = nhs("412345678")
+IN_SHIFTED_SHORT_ROW = nhs("423456789")
+IN_UNIT = nhs("445566771")
+AS_ATTENDANCE_ID = nhs("456789012")
+PLANTED = [
+    *IN_STRAY_QUOTE_FILE,
+    IN_UNMAPPED_COLUMN,
+    IN_UNMAPPED_NOTES,
+    IN_OPEL_COMMENT,
+    IN_MAPPED_ID,
+    IN_DOTTED_COMMENT,
+    IN_DOUBLE_SPACED_COMMENT,
+    IN_LINE_BROKEN_COMMENT,
+    IN_FULL_WIDTH_COMMENT,
+    IN_SHIFTED_SHORT_ROW,
+    IN_UNIT,
+    AS_ATTENDANCE_ID,
+]
 FORMULA = '=HYPERLINK("http://evil.example/x","Click")'
+# What may stand between a planted number's digits wherever it turns up: the separators a provider used, and
+# the escapes a store writes them as (JSON's "\n", a repr's "\xa0", a log's "\u00a0").
+_BETWEEN_DIGITS = r"(?:[^0-9A-Za-z]|\\[ntr]|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}){0,8}"
+_WRITTEN_ANYHOW = {n: re.compile(_BETWEEN_DIGITS.join(n)) for n in PLANTED}
 
 
 def leaks(text: str) -> list[str]:
-    """Every planted number found in the text, as digits or spaced 3-3-4."""
-    return [n for n in PLANTED if n in text or spaced(n) in text]
+    """Every planted number found in the text, however it is written (full-width digits read as digits)."""
+    text = unicodedata.normalize("NFKC", text)
+    return [n for n, pattern in _WRITTEN_ANYHOW.items() if pattern.search(text)]
+
+
+def test_the_leak_finder_sees_every_way_a_number_was_planted():
+    # The scan below is only as good as this: each form the plants use, raw or as a store escapes it.
+    n = IN_DOTTED_COMMENT
+    a, b, c = n[:3], n[3:6], n[6:]
+    forms = [
+        n,
+        f"{a} {b} {c}",
+        f"{a}.{b}.{c}",
+        f"{a}  {b}  {c}",
+        f"{a}\n{b}\n{c}",
+        json.dumps(f"{a}\r\n{b}\n{c}"),  # JSON writes the line breaks as \r\n
+        repr(f"{a}\xa0{b}\xa0{c}"),  # a repr writes the no-break spaces as \xa0
+        n.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ]
+    assert [leaks(f"x {form} y") for form in forms] == [[n]] * len(forms)
+    assert leaks(f"{'0' * 64} 2025-01-15 10:30:00 {n[:9]}") == []
 
 
 def test_the_scrubber_removes_valid_nhs_numbers_in_any_spacing_and_counts_them():
@@ -172,6 +217,74 @@ def test_free_text_is_scrubbed_before_storage_and_the_count_recorded(env: Env):
     result = ingest(env, feed="opel_submissions", other=None)
     assert result.loaded["comment"].to_list() == [f"Patient {REMOVED} waiting 14h; call 1234567890"]
     assert result.files["nhs_numbers_removed"].to_list() == [1]
+
+
+def dotted(number: str) -> str:
+    return f"{number[:3]}.{number[3:6]}.{number[6:]}"
+
+
+def _short_row(record_id: str, number: str) -> str:
+    # DTA_DTTM left out, not left empty: every later field slides one column left, the NHS number into AGE_BAND.
+    return f"{record_id},RDH,AED,2025-01-15 12:00:00,2025-01-15 13:00:00,2,3,HOM,18-64,{number}\n"
+
+
+def _frames_text(*frames: pl.DataFrame) -> str:
+    return "\n".join(str(row) for frame in frames for row in frame.rows())
+
+
+def test_a_number_in_a_column_that_is_not_the_nhs_number_column_is_removed_and_counted(env: Env):
+    rows = [
+        uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00", UNIT=dotted(IN_UNIT)),
+        uhdb_row("A2", "2025-01-15 10:00:00", "2025-01-15 11:00:00", AGE_BAND=spaced(IN_SHIFTED_SHORT_ROW)),
+        uhdb_row("A3", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),
+    ]
+    env.write_uhdb("20250115", "20250116T0600", rows)
+    result = ingest(env, other=None)
+    # A unit no layout knows cannot be placed (department type): the record is quarantined, the value shown removed.
+    assert result.actions("UHDB_ED_20250115_20250116T0600.csv") == [
+        (
+            2,
+            "UNIT",
+            "code not in the mapping for department_type: add it under columns.department_type.values in "
+            f"{env.feeds_dir}/ed_attendances/uhdb.yaml",
+            "record quarantined",
+        ),
+        (3, "AGE_BAND", "age band", "value set to unknown"),
+    ]
+    assert set(result.quarantined["value"]) == {REMOVED}
+    assert result.rows(record_id="A2")["age_band"].to_list() == ["unknown"]
+    assert result.file("UHDB_ED_20250115_20250116T0600.csv")["nhs_numbers_removed"] == 2
+    assert leaks(_frames_text(result.loaded, result.quarantined, result.files)) == []
+
+
+def test_a_row_one_field_short_stores_the_number_it_slid_nowhere(env: Env):
+    path = env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")])
+    path.write_bytes(path.read_bytes() + _short_row("A2", spaced(IN_SHIFTED_SHORT_ROW)).encode())
+    result = ingest(env, other=None)
+    # Whether the short row loads with values unknown or is quarantined whole, its number is in no frame.
+    assert result.quarantined.filter(pl.col("source_row") == 3).height > 0
+    assert leaks(_frames_text(result.loaded, result.quarantined, result.files)) == []
+
+
+def test_names_a_provider_chose_are_shown_without_the_number(env: Env):
+    # A header holding a number (a file whose header row is really a record, one column renamed), a file named
+    # by one, and a reader's reason quoting a column name: each shown, the number taken out.
+    rows = [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")]
+    extra = pl.DataFrame(rows, schema={c: pl.Utf8 for c in UHDB_COLUMNS}).with_columns(
+        pl.lit("x").alias(f"pt {dotted(IN_UNMAPPED_COLUMN)}")
+    )
+    env.write_uhdb("20250115", "20250116T0600", []).write_bytes(extra.write_csv().encode())
+    renamed = extra.rename({"UNIT": f"UNIT {spaced(IN_UNMAPPED_NOTES)}"})
+    env.write_uhdb("20250115", "20250116T0500", []).write_bytes(renamed.write_csv().encode())  # read before
+    (env.landing / "ed_attendances" / "uhdb" / f"UHDB_ED_{dotted(IN_MAPPED_ID)}.csv").write_text("x")
+    result = ingest(env, other=None)
+    [unexpected] = result.files["unexpected_columns"].to_list()
+    assert unexpected == f"pt {REMOVED}"
+    assert result.unrecognised == {"RTG": [f"UHDB_ED_{REMOVED}.csv"]}
+    [(_, _, reason)] = result.rejected_rows()
+    assert "missing required columns" in reason and REMOVED in reason, reason
+    shown = _frames_text(result.files, result.rejected, result.quarantined) + str(result.unrecognised)
+    assert leaks(shown) == []
 
 
 # --- exports: a spreadsheet never runs what a provider typed ----------------------------------------------

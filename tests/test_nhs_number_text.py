@@ -20,6 +20,7 @@ from pipelines.ingest.pseudonymise import (
     NOT_A_NUMBER,
     REMOVED,
     nhs_number_spans,
+    remove_nhs_numbers,
     scrub_nhs_numbers,
     scrub_text,
 )
@@ -186,6 +187,14 @@ def test_several_numbers_and_mixed_separators_in_one_value():
 
 
 # --- record ids ------------------------------------------------------------------------------------------
+
+
+def test_a_frame_is_looked_over_in_one_pass_and_only_its_candidates_checked():
+    frame = pl.DataFrame({"unit": ["AED", "943.476.5919"], "arrival": ["2025-01-15 10:30:00", "2025-01-15 11:00:00"]})
+    out, removed = remove_nhs_numbers(frame, ["unit", "arrival"])
+    assert out["unit"].to_list() == ["AED", REMOVED] and out["arrival"].to_list() == frame["arrival"].to_list()
+    assert removed == 1
+    assert frame["unit"][1] == "943.476.5919"  # the caller's frame is not changed in place
 
 
 def test_dates_are_not_a_hiding_place_for_a_number_beside_them():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -217,6 +218,63 @@ def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
     another column. Ten digits that fail the modulus 11 check (a reference) are left as they are.
     """
     return _replace(values.cast(pl.Utf8), scrub_text)
+
+
+def remove_nhs_numbers(frame: pl.DataFrame, text: list[str]) -> tuple[pl.DataFrame, int]:
+    """The frame with NHS numbers scrubbed from the `text` columns; and how many.
+
+    One polars pass over every column finds those with a candidate at all (most files have none), so a
+    file costs one query, not a few per column.
+    """
+    columns = [c for c in text if c in frame.columns]
+    if not columns:
+        return frame, 0
+    flagged = frame.select(pl.col(c).cast(pl.Utf8).str.contains(TEN_DIGITS).any() for c in columns).row(0)
+    removed, replaced = 0, []
+    for column, any_candidate in zip(columns, flagged):
+        if not any_candidate:
+            continue
+        values, found = scrub_nhs_numbers(frame[column])
+        if found:
+            removed += found
+            replaced.append(values.alias(column))
+    return (frame.with_columns(replaced) if replaced else frame), removed
+
+
+def _scrub_json(value) -> tuple[object, int]:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, list):
+        parts = [_scrub_json(v) for v in value]
+        return [p for p, _ in parts], sum(n for _, n in parts)
+    if isinstance(value, dict):
+        parts = {k: _scrub_json(v) for k, v in value.items()}
+        return {k: p for k, (p, _) in parts.items()}, sum(n for _, n in parts.values())
+    return value, 0
+
+
+def scrub_quarantine(quarantined: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Quarantine rows with any NHS number left in `value` or in the JSON `record`'s strings removed; and how many.
+
+    The file's columns are scrubbed before anything is mapped; this is the last look before storage, for
+    whatever path built a quarantine row. A record is read as JSON, so a number broken across lines (an
+    escaped "\\n" in its text) is seen as the file had it.
+    """
+    if quarantined.height == 0:
+        return quarantined, 0
+    value, found = scrub_nhs_numbers(quarantined["value"])
+    records = quarantined["record"].cast(pl.Utf8)
+    rows, changed = [], []
+    # Ten digits, as characters or JSON escapes: fewer and no record can hold a number.
+    for row in records.str.count_matches(r"\\u[0-9a-fA-F]{4}|\d").fill_null(0).ge(10).arg_true():
+        record, n = _scrub_json(json.loads(records[row]))
+        if n:
+            found += n
+            rows.append(row)
+            changed.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    if rows:
+        records = records.clone().scatter(rows, changed)
+    return quarantined.with_columns(value.alias("value"), records.alias("record")), found
 
 
 # HMAC of this fixed label under the key: it identifies the key without revealing it, so a warehouse can

@@ -17,9 +17,9 @@ import xlsxwriter
 
 from pipelines.brief.exports import spreadsheet_safe
 from pipelines.ingest import pseudonymise
-from pipelines.ingest.pseudonymise import KEY_ENV, REMOVED, scrub_nhs_numbers
+from pipelines.ingest.pseudonymise import HASHED, KEY_ENV, REMOVED, scrub_nhs_numbers
 from tests.cli_support import DAY, uec
-from tests.conftest import CRH_COLUMNS, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
+from tests.conftest import CRH_COLUMNS, TEST_KEY, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
 from tests.ingest_support import ingest
 
 
@@ -90,7 +90,7 @@ def test_the_leak_finder_sees_every_way_a_number_was_planted():
         n.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
     ]
     assert [leaks(f"x {form} y") for form in forms] == [[n]] * len(forms)
-    assert leaks(f"{'0' * 64} 2025-01-15 10:30:00 {n[:9]}") == []
+    assert leaks(f"{HASHED}{'0' * 64} 2025-01-15 10:30:00 {n[:9]}") == []
 
 
 def test_the_scrubber_removes_valid_nhs_numbers_in_any_spacing_and_counts_them():
@@ -287,6 +287,39 @@ def test_names_a_provider_chose_are_shown_without_the_number(env: Env):
     assert leaks(shown) == []
 
 
+def test_an_attendance_id_that_is_an_nhs_number_is_stored_as_its_keyed_hash(env: Env):
+    env.write_uhdb(
+        "20250115",
+        "20250116T0600",
+        [uhdb_row(spaced(AS_ATTENDANCE_ID), "2025-01-15 10:00:00", NHS_NUMBER=AS_ATTENDANCE_ID)],
+    )
+    result = ingest(env, other=None)
+    [record] = result.loaded.select("record_id", "patient_key").rows()
+    # The same function and key as the patient key, marked: the stored id is that patient's key.
+    assert record == (HASHED + record[1], record[1])
+    assert result.file("UHDB_ED_20250115_20250116T0600.csv")["nhs_numbers_removed"] == 1
+    assert leaks(_frames_text(result.loaded, result.quarantined, result.files)) == []
+
+
+def test_a_record_id_that_is_an_nhs_number_still_supersedes_its_earlier_version(env: Env):
+    # The 12 March file sends the attendance open, its id the NHS number written spaced; the 13 March file
+    # closes it, the id written bare. One attendance, on the 12th, now a breach (22:00 -> 03:00, 300 min).
+    env.write_uhdb("20250312", "20250313T0100", [uhdb_row(spaced(AS_ATTENDANCE_ID), "2025-03-12 22:00:00")])
+    env.write_uhdb(
+        "20250313", "20250314T0500", [uhdb_row(AS_ATTENDANCE_ID, "2025-03-12 22:00:00", "2025-03-13 03:00:00")]
+    )
+    env.materialize("2025-03-12", "2025-03-13", selection="*raw/ed_attendances*")
+    figures = env.query(
+        "select date, attendances, breaches, pending from marts.ed_four_hour_daily where attendances > 0"
+    ).rows()
+    assert [(str(d), a, b, p) for d, a, b, p in figures] == [("2025-03-12", 1, 1, 0)]
+    assert env.query("select count(*) from ops.record_ids_reused").item() == 0
+    [(record_id,)] = env.query("select distinct record_id from raw.ed_attendances").rows()
+    expected = pseudonymise.nhs_number_keys(pl.Series([AS_ATTENDANCE_ID]), TEST_KEY.encode())[0][0]
+    assert record_id == HASHED + expected
+    assert leaks(_warehouse_text(env.warehouse)) == []
+
+
 # --- exports: a spreadsheet never runs what a provider typed ----------------------------------------------
 
 
@@ -348,6 +381,21 @@ def test_rekey_adopts_a_new_key_while_the_warehouse_holds_no_patient_keys(env: E
     assert rekey(lambda _: None) == 0
     expected = pseudonymise.key_fingerprint(b"a-different-key-0123456789abcdef")
     assert env.query("select fingerprint from ops.pseudonymisation_key").item() == expected
+
+
+def test_rekey_refuses_while_a_record_id_is_a_keyed_hash(env: Env, monkeypatch: pytest.MonkeyPatch):
+    # No patient key at all, but an attendance id that is an NHS number: a new key would give its re-send
+    # another id, and the attendance would count twice.
+    env.write_uhdb("20250115", "20250116T0600", [uhdb_row(AS_ATTENDANCE_ID, "2025-01-15 10:00:00")])
+    env.materialize(DAY)
+    assert env.query("select count(patient_key) from raw.ed_attendances").item() == 0
+    monkeypatch.setenv("UEC_WAREHOUSE", str(env.warehouse))
+    monkeypatch.setenv(KEY_ENV, "a-different-key-0123456789abcdef")
+    from pipelines.cli.rekey import rekey
+
+    said: list[str] = []
+    assert rekey(said.append) == 1
+    assert "holds 1 patient keys made with the old key (record ids that are NHS numbers included)" in said[0]
 
 
 def test_feeds_check_never_creates_a_key(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):

@@ -7,6 +7,8 @@ times, ODS codes, incident and case ids and counts are left as they are.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import datetime, timedelta
 
@@ -17,8 +19,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipelines.ingest.pseudonymise import (
+    HASHED,
     NOT_A_NUMBER,
     REMOVED,
+    hash_record_ids,
+    nhs_number_keys,
     nhs_number_spans,
     remove_nhs_numbers,
     scrub_nhs_numbers,
@@ -26,6 +31,7 @@ from pipelines.ingest.pseudonymise import (
 )
 from schemas.registry import load_feed_layouts
 
+KEY = b"a-test-key-of-32-characters-long"
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 # One or more of these between two digits, in any mix: what a keyboard, a spreadsheet or a paste puts there.
 SEPARATOR_CHARS = " -.\u00a0\u202f\u2007\u3000\t\n\r\u2013\u2212\uff0d\uff0e"
@@ -100,6 +106,8 @@ def test_the_polars_pre_filter_never_hides_what_the_exact_check_finds(parts: lis
     expected = scrub_text(text)
     column, count = scrub_nhs_numbers(pl.Series([text]))
     assert (column[0], count) == expected
+    ids, hashed = hash_record_ids(pl.Series([text]), KEY)
+    assert hashed == (1 if nhs_number_spans(text.strip(), in_an_id=True) else 0)
 
 
 # --- what the pipeline keeps ------------------------------------------------------------------------------
@@ -175,8 +183,11 @@ def test_the_kept_values_would_pass_the_check_were_it_not_for_the_rules(text: st
     assert digits in re.sub(r"\D", "", text) and nhs_number.is_valid(digits)
 
 
-def test_a_reference_glued_to_letters_in_text_is_scrubbed():
-    # Over-removal in a comment costs a reference, not a patient.
+def test_a_reference_glued_to_letters_is_the_providers_own_id_but_text_around_it_is_scrubbed():
+    # DHU case refs are "DHU" and ten digits; one in eleven pass the check by chance and must still load as sent.
+    ids, hashed = hash_record_ids(pl.Series(["DHU2501150007", "DHU2501150008"]), KEY)
+    assert ids.to_list() == ["DHU2501150007", "DHU2501150008"] and hashed == 0
+    # In a comment the same digits are taken out: over-removal there costs a reference, not a patient.
     assert scrub_text("pt NHS9434765919 seen") == (f"pt NHS{REMOVED} seen", 1)
 
 
@@ -189,11 +200,31 @@ def test_several_numbers_and_mixed_separators_in_one_value():
 # --- record ids ------------------------------------------------------------------------------------------
 
 
+def test_a_record_id_holding_a_number_is_its_keyed_hash_the_same_however_spaced():
+    ids, hashed = hash_record_ids(pl.Series(["943 476 5919", "9434765919 ", "943.476.5919", "A1", None]), KEY)
+    patient_key = hmac.new(KEY, b"9434765919", hashlib.sha256).hexdigest()
+    assert ids.to_list() == [HASHED + patient_key] * 3 + ["A1", None] and hashed == 3
+    # The same function and key as the patient key: the stored id is that patient's key, marked.
+    assert nhs_number_keys(pl.Series(["9434765919"]), KEY)[0][0] == patient_key
+
+
+def test_an_id_with_a_number_among_other_text_is_hashed_whole():
+    ids, _ = hash_record_ids(pl.Series(["ATT-943 476 5919-2", "ATT-9434765919-2", "ATT-9434765919-3"]), KEY)
+    assert ids[0] == ids[1] != ids[2] and all(i.startswith(HASHED) for i in ids)
+
+
 def test_a_frame_is_looked_over_in_one_pass_and_only_its_candidates_checked():
-    frame = pl.DataFrame({"unit": ["AED", "943.476.5919"], "arrival": ["2025-01-15 10:30:00", "2025-01-15 11:00:00"]})
-    out, removed = remove_nhs_numbers(frame, ["unit", "arrival"])
+    frame = pl.DataFrame(
+        {
+            "id": ["943 476 5919", "A2"],
+            "unit": ["AED", "943.476.5919"],
+            "arrival": ["2025-01-15 10:30:00", "2025-01-15 11:00:00"],
+        }
+    )
+    out, removed = remove_nhs_numbers(frame, ["unit", "arrival"], ["id"])
+    assert out["id"][0].startswith(HASHED) and out["id"][1] == "A2"
     assert out["unit"].to_list() == ["AED", REMOVED] and out["arrival"].to_list() == frame["arrival"].to_list()
-    assert removed == 1
+    assert removed == 2
     assert frame["unit"][1] == "943.476.5919"  # the caller's frame is not changed in place
 
 

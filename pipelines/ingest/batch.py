@@ -219,14 +219,20 @@ def _drop_repeated_rows(raw: pl.DataFrame, truncated_row: int | None) -> tuple[p
     return raw.join(copies, on="source_row", how="anti"), copies
 
 
+def _record_id_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
+    return [m.column for c in spec.columns if c.identifies_record and (m := config.columns.get(c.name)) and m.column]
+
+
 def _remove_nhs_numbers(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, int]:
     """The file's mapped columns with NHS numbers removed, before anything is mapped, checked or stored; and how many.
 
-    Not only free text: a row one field short slides its NHS number into the next column. The NHS number
-    column itself is left to its own check and hash.
+    Not only free text: a row one field short slides its NHS number into the next column, and a provider may
+    use the number as its attendance id. An id holding one becomes its keyed hash, any other column's value
+    the marker; the NHS number column itself is left to its own check and hash.
     """
-    identifiers = _identifier_columns(config, spec)
-    return remove_nhs_numbers(raw, [c for c in config.source_columns if c not in identifiers])
+    ids, identifiers = _record_id_columns(config, spec), _identifier_columns(config, spec)
+    text = [c for c in config.source_columns if c not in ids and c not in identifiers]
+    return remove_nhs_numbers(raw, text, ids)
 
 
 def check_files(
@@ -350,7 +356,7 @@ def finish_file(
         "action",
     )
     # The file's columns were scrubbed before mapping; this catches a quarantine row built any other way.
-    quarantined, found_late = scrub_quarantine(quarantined)
+    quarantined, found_late = scrub_quarantine(quarantined, _record_id_columns(config, spec))
     expected = set(config.source_columns)
     unexpected = ", ".join(c for c in raw.columns if c not in expected and c != "source_row")
     file_record = {

@@ -21,6 +21,8 @@ from pipelines.settings import file_setting, load_settings, write_setting
 KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
 MASK = "<redacted>"
 REMOVED = "[NHS number removed]"
+# A record id holding an NHS number is stored as this prefix and the keyed hash (the patient key's function).
+HASHED = "hashed:"
 
 # What people type or paste between the digits of an NHS number: any run of spaces (no-break, thin and
 # zero-width ones too), line breaks, tabs, dashes and dots, in ASCII or their full-width and typographic
@@ -37,16 +39,21 @@ SEPARATORS = (
 TEN_DIGITS = rf"(?:^|[^\d:]|(?:^|\D):)\d(?:[{SEPARATORS}]*\d){{9}}(?:$|[^\d:]|:(?:$|\D))"
 # Spans that are never an NHS number however their digits add up, blanked (whole digit groups) before
 # looking: a time or ratio (10:30:00), a date as dates are written (2025-01-15, 15.01.2025, 15-01-2025: a
-# day, a month and a 19xx or 20xx year).
+# day, a month and a 19xx or 20xx year), and a record id this module hashed (its hex may hold ten digits).
 NOT_A_NUMBER = "|".join(
     [
         r"\d+(?::\d+)+",
         r"\d*(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])\d*",
         r"\d*(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d\d*",
+        HASHED + r"[0-9a-f]{64}\d*",
     ]
 )
+# In a record id, digits glued to letters are the provider's own reference (DHU2501150007: one in eleven such
+# references passes the check by chance), not a number typed in; an id that is the number itself is caught.
+NOT_A_NUMBER_IN_AN_ID = NOT_A_NUMBER + r"|[A-Za-z]\d+|\d+[A-Za-z]"
 _TEN_DIGITS = re.compile(TEN_DIGITS)
 _NOT_A_NUMBER = re.compile(NOT_A_NUMBER)
+_NOT_A_NUMBER_IN_AN_ID = re.compile(NOT_A_NUMBER_IN_AN_ID)
 # Digit groups joined by separators; a candidate is any run of whole consecutive groups holding ten digits.
 _JOINED_GROUPS = re.compile(rf"\d+(?:[{SEPARATORS}]+\d+)*")
 _GROUP = re.compile(r"\d+")
@@ -140,7 +147,7 @@ def nhs_number_keys(numbers: pl.Series, key: bytes) -> tuple[pl.Series, pl.Serie
     return pl.Series("patient_key", keys, dtype=pl.Utf8), (valid | numbers.is_null()).alias("valid")
 
 
-def nhs_number_spans(text: str) -> list[tuple[int, int, str]]:
+def nhs_number_spans(text: str, in_an_id: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, its ten ASCII digits) of each NHS number in the text, however it is spaced or written.
 
     A candidate is a run of whole digit groups, joined by separators, holding exactly ten digits: so
@@ -149,7 +156,7 @@ def nhs_number_spans(text: str) -> list[tuple[int, int, str]]:
     one dot are a decimal (70.10000018); dates and times are blanked first (NOT_A_NUMBER); a candidate counts
     only when the nhs-number library finds it valid (the modulus 11 check).
     """
-    blanked = _NOT_A_NUMBER.sub(lambda m: "\0" * len(m.group()), text)
+    blanked = (_NOT_A_NUMBER_IN_AN_ID if in_an_id else _NOT_A_NUMBER).sub(lambda m: "\0" * len(m.group()), text)
     found: list[tuple[int, int, str]] = []
     for run in _JOINED_GROUPS.finditer(blanked):
         groups = list(_GROUP.finditer(blanked, run.start(), run.end()))
@@ -185,22 +192,23 @@ def scrub_text(text: str) -> tuple[str, int]:
     return text, len(spans)
 
 
-def _candidates(text: pl.Series) -> pl.Series:
+def _candidates(text: pl.Series, in_an_id: bool = False) -> pl.Series:
     """Positions of the values that may hold an NHS number: polars regex passes, no Python per value.
 
     Ten digits between separators make a candidate (date-times never do: their digits touch a colon); a
-    candidate left without once dates are blanked is dropped. Only the rest, nearly
+    candidate left without once dates and glued references are blanked is dropped. Only the rest, nearly
     always real numbers, go to the exact check.
     """
     where = text.str.contains(TEN_DIGITS).fill_null(False).arg_true()
     if where.len() == 0:
         return where
-    return where.filter(text.gather(where).str.replace_all(NOT_A_NUMBER, "\0").str.contains(TEN_DIGITS))
+    blank = NOT_A_NUMBER_IN_AN_ID if in_an_id else NOT_A_NUMBER
+    return where.filter(text.gather(where).str.replace_all(blank, "\0").str.contains(TEN_DIGITS))
 
 
-def _replace(text: pl.Series, replace: Callable[[str], tuple[str, int]]) -> tuple[pl.Series, int]:
+def _replace(text: pl.Series, in_an_id: bool, replace: Callable[[str], tuple[str, int]]) -> tuple[pl.Series, int]:
     """`text` with each candidate value passed through replace(value) -> (new value, count)."""
-    where = _candidates(text)
+    where = _candidates(text, in_an_id)
     found, rows, changed = 0, [], []
     for row, value in zip(where, text.gather(where)):
         new, n = replace(value)
@@ -217,16 +225,40 @@ def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
     Brief 7.4: a comment or note is stored, but an NHS number typed into it never is; nor one that slid into
     another column. Ten digits that fail the modulus 11 check (a reference) are left as they are.
     """
-    return _replace(values.cast(pl.Utf8), scrub_text)
+    return _replace(values.cast(pl.Utf8), False, scrub_text)
 
 
-def remove_nhs_numbers(frame: pl.DataFrame, text: list[str]) -> tuple[pl.DataFrame, int]:
-    """The frame with NHS numbers scrubbed from the `text` columns; and how many.
+def hash_record_ids(values: pl.Series, key: bytes | None = None) -> tuple[pl.Series, int]:
+    """Record ids with every id holding an NHS number replaced by HASHED and its keyed hash; and how many.
+
+    The hash is the patient key's (HMAC-SHA256 under the pseudonymisation key) of the id as sent, trimmed,
+    with the number written as its bare ten digits: "943 476 5919" and "9434765919" are one id, stored as
+    the patient key of that number, so a re-send still replaces the version before it. The key is read only
+    when an id needs it, so a feed whose ids never hold a number runs without one.
+    """
+    keyed: list[hmac.HMAC] = []
+
+    def hashed(value: str) -> tuple[str, int]:
+        trimmed = value.strip()
+        spans = nhs_number_spans(trimmed, in_an_id=True)
+        if not spans:
+            return value, 0
+        for start, end, digits in reversed(spans):
+            trimmed = trimmed[:start] + digits + trimmed[end:]
+        if not keyed:
+            keyed.append(hmac.new(key if key is not None else key_from_env(), digestmod=hashlib.sha256))
+        return HASHED + _keyed_hash(keyed[0], trimmed), 1
+
+    return _replace(values.cast(pl.Utf8), True, hashed)
+
+
+def remove_nhs_numbers(frame: pl.DataFrame, text: list[str], ids: list[str]) -> tuple[pl.DataFrame, int]:
+    """The frame with NHS numbers scrubbed from the `text` columns and record ids holding one hashed; and how many.
 
     One polars pass over every column finds those with a candidate at all (most files have none), so a
     file costs one query, not a few per column.
     """
-    columns = [c for c in text if c in frame.columns]
+    columns = [c for c in dict.fromkeys([*ids, *text]) if c in frame.columns]
     if not columns:
         return frame, 0
     flagged = frame.select(pl.col(c).cast(pl.Utf8).str.contains(TEN_DIGITS).any() for c in columns).row(0)
@@ -234,7 +266,7 @@ def remove_nhs_numbers(frame: pl.DataFrame, text: list[str]) -> tuple[pl.DataFra
     for column, any_candidate in zip(columns, flagged):
         if not any_candidate:
             continue
-        values, found = scrub_nhs_numbers(frame[column])
+        values, found = (hash_record_ids if column in ids else scrub_nhs_numbers)(frame[column])
         if found:
             removed += found
             replaced.append(values.alias(column))
@@ -253,21 +285,29 @@ def _scrub_json(value) -> tuple[object, int]:
     return value, 0
 
 
-def scrub_quarantine(quarantined: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def scrub_quarantine(quarantined: pl.DataFrame, ids: list[str] = ()) -> tuple[pl.DataFrame, int]:
     """Quarantine rows with any NHS number left in `value` or in the JSON `record`'s strings removed; and how many.
 
     The file's columns are scrubbed before anything is mapped; this is the last look before storage, for
     whatever path built a quarantine row. A record is read as JSON, so a number broken across lines (an
-    escaped "\\n" in its text) is seen as the file had it.
+    escaped "\\n" in its text) is seen as the file had it. `ids`: the record-id source columns, hashed (or
+    kept as the provider's reference) already, and left as they are.
     """
     if quarantined.height == 0:
         return quarantined, 0
-    value, found = scrub_nhs_numbers(quarantined["value"])
+    is_id = pl.col("source_column").is_in(list(ids)).fill_null(False)
+    others = quarantined.select(pl.when(~is_id).then(pl.col("value"))).to_series()
+    scrubbed, found = scrub_nhs_numbers(others)
+    value = quarantined.select(pl.when(is_id).then(pl.col("value")).otherwise(scrubbed)).to_series()
     records = quarantined["record"].cast(pl.Utf8)
     rows, changed = [], []
     # Ten digits, as characters or JSON escapes: fewer and no record can hold a number.
     for row in records.str.count_matches(r"\\u[0-9a-fA-F]{4}|\d").fill_null(0).ge(10).arg_true():
-        record, n = _scrub_json(json.loads(records[row]))
+        record, n = json.loads(records[row]), 0
+        for name, field in record.items():
+            if name not in ids:
+                record[name], m = _scrub_json(field)
+                n += m
         if n:
             found += n
             rows.append(row)

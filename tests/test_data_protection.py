@@ -63,6 +63,7 @@ PLANTED = [
     AS_ATTENDANCE_ID,
 ]
 FORMULA = '=HYPERLINK("http://evil.example/x","Click")'
+FULL_WIDTH_FORMULA = "＝1+1"
 # What may stand between a planted number's digits wherever it turns up: the separators a provider used, and
 # the escapes a store writes them as (JSON's "\n", a repr's "\xa0", a log's "\u00a0").
 _BETWEEN_DIGITS = r"(?:[^0-9A-Za-z]|\\[ntr]|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}){0,8}"
@@ -324,21 +325,14 @@ def test_a_record_id_that_is_an_nhs_number_still_supersedes_its_earlier_version(
 
 
 def test_text_a_spreadsheet_would_run_is_written_as_text():
-    frame = pl.DataFrame(
-        {"comment": [FORMULA, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "fine", None], "n": range(8)}
-    )
+    # OWASP's starters, and their full-width, small and superscript forms and the minus sign (issue 27).
+    runs = [FORMULA, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    runs += [FULL_WIDTH_FORMULA, "＋1", "－1", "＠SUM(A1)", "﹦1+1", "﹢1", "﹣1", "﹫x", "⁼1", "⁺1", "−1"]
+    kept = ["fine", "1=1", " =x", "'already", "–dash is not minus", None]
+    frame = pl.DataFrame({"comment": runs + kept, "n": range(len(runs) + len(kept))})
     safe = spreadsheet_safe(frame)
-    assert safe["comment"].to_list() == [
-        "'" + FORMULA,
-        "'+cmd|' /C calc'!A0",
-        "'-2+3",
-        "'@SUM(A1)",
-        "'\tx",
-        "'\rx",
-        "fine",
-        None,
-    ]
-    assert safe["n"].to_list() == list(range(8))  # numbers, negative ones included, are left alone
+    assert safe["comment"].to_list() == ["'" + r for r in runs] + kept
+    assert safe["n"].to_list() == list(range(len(runs) + len(kept)))  # numbers, negative ones included, are left alone
 
 
 # --- one key for the life of a warehouse --------------------------------------------------------------------

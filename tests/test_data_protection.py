@@ -18,6 +18,7 @@ import xlsxwriter
 from pipelines.brief.exports import spreadsheet_safe
 from pipelines.ingest import pseudonymise
 from pipelines.ingest.pseudonymise import HASHED, KEY_ENV, REMOVED, scrub_nhs_numbers
+from pipelines.publish import READER_DB, current
 from tests.cli_support import DAY, uec
 from tests.conftest import CRH_COLUMNS, TEST_KEY, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
 from tests.ingest_support import ingest
@@ -407,9 +408,25 @@ def test_feeds_check_never_creates_a_key(env: Env, tmp_path: Path, monkeypatch: 
 # --- the leak scan: every path at once, as an analyst runs it --------------------------------------------------
 
 
+LATER_UHDB = "UHDB_ED_20250115_20250116T0700.csv"
+
+
 def _plant_everything(env: Env) -> None:
-    # 1. UHDB: a stray quote makes the whole file unreadable; its rows hold NHS numbers.
+    # 1. UHDB: a stray quote makes the 06:00 file unreadable; its rows hold NHS numbers.
     _uhdb_file(env, _with_stray_quote())
+    # 1b. UHDB's 07:00 file, read instead: a number in UNIT, a number as the attendance id, and a row one field
+    # short whose number slides into AGE_BAND.
+    later = env.write_uhdb(
+        "20250115",
+        "20250116T0700",
+        [
+            uhdb_row("B1", "2025-01-15 09:00:00", "2025-01-15 10:00:00"),
+            uhdb_row("B2", "2025-01-15 09:30:00", "2025-01-15 10:00:00", UNIT=dotted(IN_UNIT)),
+            uhdb_row(AS_ATTENDANCE_ID, "2025-01-15 10:00:00", "2025-01-15 11:00:00"),
+        ],
+    )
+    later.write_bytes(later.read_bytes() + _short_row("B4", IN_SHIFTED_SHORT_ROW).encode())
+    assert later.name == LATER_UHDB
     # 2. CRH: a quarantined row (impossible date) with an NHS number typed into the unmapped Location column.
     rows = [crh_row("C1", "15/01/2025 09:00", "15/01/2025 10:00"), crh_row("C2", "31/02/2025 09:00")]
     crh = pl.DataFrame(rows, schema={c: pl.Utf8 for c in CRH_COLUMNS}).with_columns(
@@ -425,13 +442,24 @@ def _plant_everything(env: Env) -> None:
     ).with_columns(pl.Series("Notes", [f"NHS {IN_UNMAPPED_NOTES}", f"pt {spaced(IN_UNMAPPED_NOTES)}"]))
     path = env.write_dhu("20250115", "202501160300", [])
     path.write_text(dhu.write_csv())
-    # 4. OPEL: an NHS number in a comment, and a comment that is a live spreadsheet formula.
+    # 4. OPEL: NHS numbers in comments, written every way a person might, and comments that are live formulas.
+    line_broken = IN_LINE_BROKEN_COMMENT
+    full_width = IN_FULL_WIDTH_COMMENT.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    comments = {
+        "RTG": f"pt {spaced(IN_OPEL_COMMENT)} 14h",
+        "RFS": FORMULA,
+        "RY8": f"pt {dotted(IN_DOTTED_COMMENT)} waiting",
+        "RXM": f"pt {IN_DOUBLE_SPACED_COMMENT[:3]}  {IN_DOUBLE_SPACED_COMMENT[3:6]}  {IN_DOUBLE_SPACED_COMMENT[6:]}",
+        # Broken across lines inside the quoted field, as a clerk pressing Enter in a spreadsheet cell leaves it.
+        "RX9": f"pt {line_broken[:3]}\r\n{line_broken[3:6]}\n{line_broken[6:]} in resus",
+        "DHU": f"{FULL_WIDTH_FORMULA} pt {full_width}",
+    }
     env.write_opel(
         "20250115",
         "202501151130",
         [
-            opel_row("RTG", "15/01/2025", "15/01/2025 10:30:00", 3, Comment=f"pt {spaced(IN_OPEL_COMMENT)} 14h"),
-            opel_row("RFS", "15/01/2025", "15/01/2025 10:40:00", 2, Comment=FORMULA),
+            opel_row(org, "15/01/2025", f"15/01/2025 10:{30 + i}:00", 3, Comment=c)
+            for i, (org, c) in enumerate(comments.items())
         ],
     )
 
@@ -446,10 +474,28 @@ def _warehouse_text(path: Path) -> str:
         )
 
 
+def _reader_database_text(path: Path) -> str:
+    """Every view of a published reader database, read as a reader would (its Parquet is compressed on disk)."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        conn.execute(f"set file_search_path = '{path.parent}'")
+        views = conn.sql("select schema_name, view_name from duckdb_views() where not internal").fetchall()
+        assert views, f"{path} holds no views: the scan would see nothing"
+        return "\n".join(
+            str(row) for schema, view in views for row in conn.sql(f'select * from "{schema}"."{view}"').fetchall()
+        )
+
+
 def _files_text(folder: Path) -> str:
     texts = []
     for path in folder.rglob("*"):
         if not path.is_file():
+            continue
+        if path.suffix == ".parquet":
+            # Compressed on disk: read as a reader would, not as bytes.
+            texts += [str(row) for row in pl.read_parquet(path).rows()]
+            continue
+        if path.suffix == ".duckdb":
+            texts.append(_reader_database_text(path))
             continue
         data = path.read_bytes()
         if path.suffix == ".xlsx":
@@ -460,35 +506,66 @@ def _files_text(folder: Path) -> str:
     return "\n".join(texts)
 
 
+def _runs_in_a_spreadsheet(value: str) -> bool:
+    return bool(value) and re.match(r"[=+\-@\t\r\u2212]", unicodedata.normalize("NFKC", value[0])) is not None
+
+
 def test_no_planted_number_reaches_any_store_log_or_report_and_no_cell_is_live(env: Env):
     _plant_everything(env)
     refresh = uec(env, "refresh", "--date", DAY)
     report = uec(env, "report", "--date", DAY)
-    assert refresh.returncode == 1, refresh.stdout + refresh.stderr  # the UHDB file is rejected: an ERROR check
+    # The unreadable 06:00 UHDB file is superseded by the 07:00 one, so its rejection is a warning, not an error.
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
     assert "unclosed quote from row 3" in refresh.stdout
     assert report.returncode == 0, report.stdout + report.stderr
 
     console = "\n".join([refresh.stdout, refresh.stderr, report.stdout, report.stderr])
+    published = current(env.root / "reports" / "published")
+    assert published is not None and any(published.rglob("*.parquet")), "nothing was published to scan"
     stores = {
         "console": console,
         "warehouse": _warehouse_text(env.warehouse),
         "dagster storage": _files_text(env.root / "dagster_home"),
         "reports": _files_text(env.root / "reports"),
+        "published Parquet": "\n".join(str(r) for f in published.rglob("*.parquet") for r in pl.read_parquet(f).rows()),
+        "reader database": _reader_database_text(published / READER_DB),
     }
     assert {where: leaks(text) for where, text in stores.items()} == {where: [] for where in stores}
 
-    # The paths were exercised: the comment was scrubbed, the quarantined rows stored, the formula exported.
-    assert env.query("select comment from raw.opel_submissions where org_code = 'RTG'").item() == f"pt {REMOVED} 14h"
+    # The paths were exercised: every comment scrubbed, the UHDB plants loaded or quarantined, the formulas exported.
+    comments = dict(env.query("select org_code, comment from raw.opel_submissions").rows())
+    assert comments == {
+        "RTG": f"pt {REMOVED} 14h",
+        "RFS": FORMULA,
+        "RY8": f"pt {REMOVED} waiting",
+        "RXM": f"pt {REMOVED}",
+        "RX9": f"pt {REMOVED} in resus",
+        "DHU": f"{FULL_WIDTH_FORMULA} pt {REMOVED}",
+    }
+    assert env.query("select nhs_numbers_removed from ops.source_files where provider_code = 'QJ2'").item() == 5
+    assert env.query("select count(*) from raw.ed_attendances where record_id like 'hashed:%'").item() == 1
+    unit = env.query(
+        "select value from ops.quarantine where file_name = $f and source_column = 'UNIT'", f=LATER_UHDB
+    ).item()
+    assert unit == REMOVED
     assert env.query("select count(*) from ops.quarantine where provider_code in ('RFS', 'DHU')").item() >= 2
+    assert env.query("select count(*) from ops.quarantine where file_name = $f and source_row = 5", f=LATER_UHDB).item()
+    parquet_comments = pl.concat(pl.read_parquet(f) for f in (published / "marts" / "opel_daily").rglob("*.parquet"))
+    assert f"pt {REMOVED} waiting" in parquet_comments["comment"].to_list()
     workbook = next((env.root / "reports").glob("marts-*.xlsx"))
     with zipfile.ZipFile(workbook) as book:
         sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
         shared = book.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in book.namelist() else ""
     assert not any(re.search(r"<f[ >]", sheet) for sheet in sheets), "a workbook cell is a formula"
     assert "'=HYPERLINK" in shared or "&apos;=HYPERLINK" in shared
+    assert f"'{FULL_WIDTH_FORMULA}" in shared or f"&apos;{FULL_WIDTH_FORMULA}" in shared
+    # Opened as a spreadsheet reader sees it, no text cell would run.
+    for sheet_name, sheet in pl.read_excel(workbook, sheet_id=0).items():
+        for column in sheet.select(pl.col(pl.Utf8)).iter_columns():
+            assert not any(_runs_in_a_spreadsheet(v) for v in column.drop_nulls()), (sheet_name, column.name)
     for csv_path in (env.root / "reports").glob("marts-*/*.csv"):
         for field in pl.read_csv(csv_path, infer_schema=False).iter_rows():
-            assert not any(v is not None and re.match(r"[=+\-@\t\r]", v) for v in field), (csv_path.name, field)
+            assert not any(v is not None and _runs_in_a_spreadsheet(v) for v in field), (csv_path.name, field)
 
 
 def test_the_workbook_writer_makes_no_formula_from_a_string(tmp_path: Path):

@@ -15,7 +15,7 @@ SPEC = FeedSpec(
     feed="ambulance_handovers",
     key=("incident_id", "site_code", "arrival_utc"),
     columns=(
-        Canonical("incident_id", "text", required=True),
+        Canonical("incident_id", "text", required=True, identifies_record=True),
         Canonical("site_code", "text", required=True),
         Canonical("call_category", "text", required=True, unknown_on_fault=True),
         Canonical("arrival_at", "local_datetime", required=True),

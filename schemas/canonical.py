@@ -25,7 +25,12 @@ class Canonical:
     # For a wall-clock time in the repeated autumn hour: pick the reading not before this column.
     not_before: str | None = None
     # Typed by a person (a comment, a note): NHS numbers in it are removed before it is stored (brief 7.4).
+    # Every other mapped column is scrubbed the same way (a number slides into one from a short row); the
+    # flag says a removal there is expected, not a fault.
     free_text: bool = False
+    # Names the record (attendance id, incident, case): an id holding an NHS number is stored as its keyed
+    # hash instead of the marker, so a re-send still finds the version it replaces.
+    identifies_record: bool = False
     # A failing value here is set to unknown and the record still loads (brief 7.2). Left False, a failing
     # value quarantines the whole record: right for what identifies or places a record (id, site, arrival),
     # and the safe default for a new feed until someone decides which of its values may be unknown.

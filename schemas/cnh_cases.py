@@ -15,7 +15,7 @@ SPEC = FeedSpec(
     feed="cnh_cases",
     key=("case_id",),
     columns=(
-        Canonical("case_id", "text", required=True),
+        Canonical("case_id", "text", required=True, identifies_record=True),
         Canonical("referral_source", "text", required=True, unknown_on_fault=True),
         Canonical("call_before_convey", "boolean", unknown_on_fault=True),
         Canonical("received_at", "local_datetime", required=True),

@@ -18,7 +18,7 @@ SPEC = FeedSpec(
     feed="ed_attendances",
     key=("record_id",),
     columns=(
-        Canonical("record_id", "text", required=True),
+        Canonical("record_id", "text", required=True, identifies_record=True),
         Canonical("site_code", "text", required=True),
         Canonical("department_code", "text", unknown_on_fault=True),
         Canonical("department_type", "integer", required=True, unknown_on_fault=True),

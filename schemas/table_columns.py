@@ -54,7 +54,8 @@ _SITE = "ODS code of the hospital site, mapped from the provider's code and chec
 RAW: dict[str, dict[str, str]] = {
     "ed_attendances": {
         **_landed("attendance"),
-        "record_id": "The provider's attendance id; with provider_code it names one attendance (brief 7.1).",
+        "record_id": "The provider's attendance id; with provider_code it names one attendance (brief 7.1). An id "
+        "holding an NHS number is stored as 'hashed:' and its keyed hash (that number's patient key).",
         "site_code": _SITE,
         "department_code": "The provider's own department or unit code as sent (e.g. AED); 'unknown' if unusable.",
         "department_type": _DEPARTMENT_TYPE[:-1]
@@ -84,7 +85,8 @@ RAW: dict[str, dict[str, str]] = {
     },
     "ambulance_handovers": {
         **_landed("conveyance"),
-        "incident_id": "EMAS incident number; with site_code it names one conveyance (brief 7.1).",
+        "incident_id": "EMAS incident number; with site_code it names one conveyance (brief 7.1). One holding an NHS "
+        "number is stored as 'hashed:' and its keyed hash.",
         "site_code": "ODS code of the receiving hospital site, mapped from EMAS's hospital code (ref.sites).",
         "call_category": "999 call category C1-C4; 'unknown' when not understood.",
         **_local("arrival"),
@@ -109,7 +111,8 @@ RAW: dict[str, dict[str, str]] = {
     },
     "cnh_cases": {
         **_landed("case"),
-        "case_id": "DHU's case reference; with provider_code it names one case (brief 7.1).",
+        "case_id": "DHU's case reference; with provider_code it names one case (brief 7.1). One holding an NHS number "
+        "is stored as 'hashed:' and its keyed hash.",
         "referral_source": (
             "Referral source mapped from DHU's code: emas_cat34, nhs111_online_cat34, in_hours_validation_telephony, "
             "in_hours_validation_online, hcp_falls, hcp_non_falls, emas_dos; 'unknown' when not mapped."
@@ -270,7 +273,8 @@ OPS: dict[str, dict[str, str]] = {
         "rows_loaded": "Rows loaded into the raw table (count), those with a value set to unknown included.",
         "rows_quarantined": "Rows quarantined as whole records (count).",
         "unexpected_columns": "Names of columns the layout does not map (names only, never values); null if none.",
-        "nhs_numbers_removed": "NHS numbers removed from the file's free-text columns before storage (count).",
+        "nhs_numbers_removed": "NHS numbers taken out of the file before storage (count): replaced by '[NHS number "
+        "removed]' in any mapped column but the NHS number's own, or hashed in a record id.",
         "resend": "'full' (a later file for the day replaces the day's set) or 'incremental' (adds and updates).",
         "identity_window_hours": "Hours two versions of one id may be placed apart and still be one record.",
         "rows_duplicate": "Rows repeating an earlier row of the file exactly (count), counted once.",

@@ -20,7 +20,10 @@ from schemas import catalogue
 DAY_MARTS = catalogue.exported_tables()
 DEFINITIONS_SHEET = "definitions"
 # OWASP's CSV-injection guidance: a cell starting with one of these is run by a spreadsheet as a formula.
-FORMULA_START = r"^[=+\-@\t\r]"
+# The first character is compared in Unicode compatibility form (NFKC), so the full-width, small and
+# super/subscript forms (＝, ﹢, －, ＠, ⁼) count as what a spreadsheet may take them for; the minus sign
+# (U+2212) has no such form and is listed itself.
+FORMULA_START = r"^[=+\-@\t\r\u2212]"
 # A data string is never turned into a formula, a link or a number, whatever it starts with.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Times to the minute: the seconds and microseconds the warehouse keeps are noise on a call pack.
@@ -63,11 +66,15 @@ def _shown_as(dtype: pl.DataType, column: str) -> str:
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text a spreadsheet would run (=, +, -, @, tab, CR first) written as text, with a leading apostrophe."""
+    """Text a spreadsheet would run (=, +, -, @, tab, CR first, in any Unicode form) written as text, with a
+    leading apostrophe."""
     text = [c for c, dtype in frame.schema.items() if dtype == pl.Utf8]
+
+    def runs(c: str) -> pl.Expr:
+        return pl.col(c).str.slice(0, 1).str.normalize("NFKC").str.contains(FORMULA_START)
+
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text
+        pl.when(runs(c)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.ingest.pseudonymise import (
+    HASHED,
     KEY_ENV,
     key_fingerprint,
     key_from_env,
@@ -31,15 +32,23 @@ def key_problem() -> str | None:
 
 
 def patient_keys_held(conn) -> int:
-    """Patient keys (keyed hashes) in the warehouse's raw tables: what a change of key would orphan."""
-    tables = [f.table for f in catalogue.FEEDS if any(c.kind == "nhs_number" for c in f.spec.columns)]
-    return sum(
-        conn.sql(f"select count(patient_key) from {quoted(table)}").fetchall()[0][0]
-        for table in tables
-        if conn.sql(
-            "select 1 from information_schema.tables where table_schema || '.' || table_name = $t", params={"t": table}
+    """Keyed hashes in the warehouse's raw tables, patient keys and hashed record ids: what a change of key would
+    orphan (a re-sent record whose id is an NHS number would no longer find the version it replaces)."""
+    held = 0
+    for feed in catalogue.FEEDS:
+        hashes = [
+            "count(patient_key)" if c.kind == "nhs_number" else f"count(*) filter ({quoted(c.name)} like $hashed)"
+            for c in feed.spec.columns
+            if c.kind == "nhs_number" or c.identifies_record
+        ]
+        exists = conn.sql(
+            "select 1 from information_schema.tables where table_schema || '.' || table_name = $t",
+            params={"t": feed.table},
         ).fetchall()
-    )
+        if hashes and exists:
+            query = f"select {' + '.join(hashes)} from {quoted(feed.table)}"
+            held += conn.execute(query, {"hashed": HASHED + "%"} if "$hashed" in query else None).fetchall()[0][0]
+    return held
 
 
 def rekey(out: Print = print) -> int:
@@ -57,8 +66,9 @@ def rekey(out: Print = print) -> int:
         held = patient_keys_held(conn)
         if recorded and held:
             out(
-                f"Refused: the warehouse holds {held:,} patient keys made with the old key. A keyed hash cannot be "
-                "re-hashed under a new key without the NHS number, which is never stored. To change the key, move "
+                f"Refused: the warehouse holds {held:,} patient keys made with the old key (record ids that are NHS "
+                "numbers included). A keyed hash cannot be re-hashed under a new key without the NHS number, which "
+                "is never stored. To change the key, move "
                 f"the warehouse ({warehouse_path()}) aside and rebuild it under the new key from the landing files "
                 "with `uec refresh --from FIRST --to LAST`."
             )

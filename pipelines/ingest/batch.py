@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.ingest.landing import FeedFileError, LandedFile, RaggedRow, list_folder, ragged_rows, read_text_frame
 from pipelines.ingest.mapping import empty_errors, map_frame
-from pipelines.ingest.pseudonymise import MASK, scrub_nhs_numbers
+from pipelines.ingest.pseudonymise import MASK, remove_nhs_numbers, scrub_quarantine, scrub_text
 from pipelines.ingest.validation import contract_errors
 from schemas import catalogue
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
@@ -189,7 +189,7 @@ def prepare_file(
     raw = read_text_frame(landed, config, data)
     rows_read, ragged = raw.height, ragged_rows(landed, data, config, raw)
     raw, copies = _drop_repeated_rows(raw, {r.source_row for r in ragged})
-    raw, removed = _scrub_free_text(raw, config, spec)
+    raw, removed = _remove_nhs_numbers(raw, config, spec)
     read_done = time.perf_counter()
     typed, mapping_errors = map_frame(raw, config, spec)
     typed = typed.with_columns(pl.lit(landed.extracted_at_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
@@ -225,15 +225,20 @@ def _drop_repeated_rows(raw: pl.DataFrame, ragged: set[int]) -> tuple[pl.DataFra
     return raw.join(copies, on="source_row", how="anti"), copies
 
 
-def _scrub_free_text(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, int]:
-    """The file's free-text columns with NHS numbers removed, before anything is mapped, checked or stored."""
-    removed = 0
-    for column in spec.columns:
-        mapping = config.columns.get(column.name)
-        if column.free_text and mapping and mapping.column in raw.columns:
-            scrubbed, found = scrub_nhs_numbers(raw[mapping.column])
-            raw, removed = raw.with_columns(scrubbed.alias(mapping.column)), removed + found
-    return raw, removed
+def _record_id_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
+    return [m.column for c in spec.columns if c.identifies_record and (m := config.columns.get(c.name)) and m.column]
+
+
+def _remove_nhs_numbers(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, int]:
+    """The file's mapped columns with NHS numbers removed, before anything is mapped, checked or stored; and how many.
+
+    Not only free text: a row one field short slides its NHS number into the next column, and a provider may
+    use the number as its attendance id. An id holding one becomes its keyed hash, any other column's value
+    the marker; the NHS number column itself is left to its own check and hash.
+    """
+    ids, identifiers = _record_id_columns(config, spec), _identifier_columns(config, spec)
+    text = [c for c in config.source_columns if c not in ids and c not in identifiers]
+    return remove_nhs_numbers(raw, text, ids)
 
 
 def check_files(
@@ -361,7 +366,10 @@ def finish_file(
         "action",
         "record_key",
     )
+    # The file's columns were scrubbed before mapping; this catches a quarantine row built any other way.
+    quarantined, found_late = scrub_quarantine(quarantined, _record_id_columns(config, spec))
     expected = set(config.source_columns)
+    unexpected = ", ".join(c for c in raw.columns if c not in expected and c != "source_row")
     file_record = {
         "feed": config.feed,
         "provider_code": config.provider_code,
@@ -377,8 +385,9 @@ def finish_file(
         "rows_quarantined": bad_rows.len(),
         "rows_duplicate": prepared.duplicate_rows.height,
         "rows_with_unknown_values": errors.filter(pl.col("action") == VALUE_SET_TO_UNKNOWN)["source_row"].n_unique(),
-        "unexpected_columns": ", ".join(c for c in raw.columns if c not in expected and c != "source_row") or None,
-        "nhs_numbers_removed": prepared.nhs_numbers_removed,
+        # A header is the provider's text too: a file sent without one has data where the names should be.
+        "unexpected_columns": scrub_text(unexpected)[0] or None,
+        "nhs_numbers_removed": prepared.nhs_numbers_removed + found_late,
         "resend": config.resend,
         "identity_window_hours": config.identity_window_hours,
     }
@@ -522,5 +531,6 @@ def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_bytes": len(data),
         "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
-        "reason": reason,
+        # Readers describe where and what kind of fault, never content; this holds to it whatever a reader says.
+        "reason": scrub_text(reason)[0],
     }

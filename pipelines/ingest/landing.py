@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 
+from pipelines.ingest.pseudonymise import scrub_text
 from schemas.clock import LONDON
 from schemas.registry import FeedConfig
 
@@ -75,7 +76,8 @@ def list_folder(config: FeedConfig, landing_root: Path) -> FolderListing:
         if matched := config.match(path):
             by_day[matched[0]].append(LandedFile(path, *matched))
         else:
-            unrecognised.append(path.name)
+            # Named by the provider and shown in logs and status: a name may hold a patient's number.
+            unrecognised.append(scrub_text(path.name)[0])
     return FolderListing(
         {day: sorted(found, key=lambda f: (f.extracted_at, f.path.name)) for day, found in by_day.items()},
         sorted(unrecognised),
@@ -275,8 +277,8 @@ def _check_header(columns: list[str], path: Path, config: FeedConfig) -> None:
 
 
 def column_label(name: str) -> str:
-    """A column's name as safe to show: digit runs that could be an identifier are not repeated."""
-    return re.sub(r"\d{6,}", "[digits]", re.sub(r"(?:\d[ -]?){9}\d", "[digits]", name))[:60]
+    """A column's name as safe to show: NHS numbers, and digit runs that could be another identifier, not repeated."""
+    return re.sub(r"\d{6,}", "[digits]", re.sub(r"(?:\d[ -]?){9}\d", "[digits]", scrub_text(name)[0]))[:60]
 
 
 def csv_fault(text: str, delimiter: str) -> str:

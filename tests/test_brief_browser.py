@@ -320,16 +320,20 @@ STEP = "2025-03-10"
 
 
 def _phase_limits(env: Env, site: str, first: str, last: str) -> tuple[float, float, float]:
-    """A site's hours lost over [first, last]: upper limit, mean, lower limit (mean +/- 2.66 x mean moving range)."""
+    """A site's hours lost from `first`: upper limit, mean, lower limit (mean +/- 2.66 x mean moving range), from the
+    phase's baseline, its first 20 recorded days up to `last`, with moving ranges of 3.267 x their mean screened out."""
     mean, mmr = env.query(
         "with days as (select date, hours_lost as v from marts.handover_rollup where period = 'day' and "
-        "level = 'site' and org_code = $site and date between $first and $last and hours_lost is not null) "
-        "select avg(v), (select avg(r) from (select abs(v - lag(v) over (order by date)) as r from days)) from days",
+        "level = 'site' and org_code = $site and date between $first and $last and hours_lost is not null "
+        "order by date limit 20), ranges as (select abs(v - lag(v) over (order by date)) as r from days) "
+        "select (select avg(v) from days), "
+        "(select avg(r) filter (where r < 3.267 * (select avg(r) from ranges)) from ranges)",
         site=site,
         first=first,
         last=last,
     ).row(0)
-    return mean + LIMIT * mmr, mean, mean - LIMIT * mmr
+    # Hours lost are never negative: a lower limit below 0 is drawn at 0.
+    return mean + LIMIT * mmr, mean, max(mean - LIMIT * mmr, 0)
 
 
 @pytest.fixture(scope="module")
@@ -547,6 +551,33 @@ def test_nothing_is_wider_than_a_phone(march: Env, chromium):
     page.screenshot(path=str(ARTIFACTS / "brief-phone.png"), full_page=True)
     assert widths[0] <= widths[1] == 390, widths
     assert outside == []
+
+
+def test_chart_labels_are_11_pixels_or_more_on_a_phone_and_on_a_screen(march: Env, chromium):
+    """Every label a chart shows (ticks, dates, units, steps, lines, icon letters) as the page draws it: its font
+    size times the drawing's scale on screen. A 720-unit chart shrunk to a phone printed 11-unit labels at ~5 px."""
+    sizes = {}
+    for width in (390, 1280):
+        page = _open(chromium, march, width)
+        sizes[width] = page.evaluate(
+            """() => [...document.querySelectorAll('#spc svg text')].filter(t => t.getClientRects().length)
+            .map(t => { const m = t.getScreenCTM();
+                        return [t.closest('svg').getAttribute('class'), t.textContent,
+                                parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b)]; })"""
+        )
+        drawn = page.eval_on_selector_all(
+            ".chart svg[data-series]",
+            "ss => ss.filter(s => s.getClientRects().length).map(s => s.getAttribute('class'))",
+        )
+        page.close()
+        # One drawing of each chart is shown: the narrow one on the phone, the wide one on a screen.
+        assert drawn == [("spc-chart-narrow" if width == 390 else "spc-chart")] * 9, (width, drawn)
+    for width, labels in sizes.items():
+        assert len(labels) > 60, width  # 9 charts of ticks, dates, units and steps, and 18 icons
+        small = [(cls, text, round(px, 1)) for cls, text, px in labels if px < 11]
+        assert small == [], (width, small[:5])
+    # Ticks are round and honest: each label is its value, and no tick reads "-0".
+    assert not [t for _, t, _ in sizes[390] if t.startswith("-0")]
 
 
 def test_no_serious_or_critical_accessibility_violations(march: Env, chromium):

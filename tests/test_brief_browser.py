@@ -270,7 +270,7 @@ def test_data_docs_render_offline_with_the_suites_and_the_failing_rows(march: En
         assert row["subject"] in page and row["date"].isoformat() in page
 
 
-def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: Env, data_docs: list[Outcome]):
+def test_the_brief_links_to_its_days_data_docs_by_a_path_that_opens_locally(march: Env, data_docs: list[Outcome]):
     brief = march.root / "reports" / f"brief-{DAY}.html"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -280,12 +280,69 @@ def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: En
             offline.page.click("a[data-link=data-docs]")
             offline.page.wait_for_load_state("load")
             landed, shown = offline.page.url, offline.page.inner_text("body")
+            offline.page.click("text=Every result, every day")
+            offline.page.wait_for_load_state("load")
+            index = offline.page.url
         finally:
             browser.close()
 
-    assert landed == (march.root / "reports" / "data_docs" / "index.html").as_uri()
+    # The brief's own day: each suite's result for it, and from there every result.
+    assert landed == (march.root / "reports" / "data_docs" / "days" / f"{DAY}.html").as_uri()
+    assert "Data-quality results for Monday 31 March 2025" in shown
     assert all(o.expectation.suite_name in shown for o in data_docs)
+    assert index == (march.root / "reports" / "data_docs" / "index.html").as_uri()
     assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+
+
+def test_data_docs_keep_the_days_ed_and_handover_results_after_an_opel_only_run(
+    march: Env, data_docs: list[Outcome], tmp_path: Path
+):
+    """The 07:15 run validates the day's ED and handover suites; the 12:45 run validates OPEL alone. The site each
+    builds must still show the morning's results: it merges, never replaces."""
+    reports = tmp_path / "reports"
+    # A day on which March's samples fail the ED site-volume suite (the month's validation found it).
+    [ed_volumes] = [o for o in data_docs if not o.passed and o.expectation.feed == "ed_attendances"]
+    day = ed_volumes.failing["date"].min()
+    morning = [e for e in expectations() if e.feed in ("ed_attendances", "ambulance_handovers")]
+    midday = [e for e in expectations() if e.feed == "opel_submissions"]
+    with duckdb.connect(str(march.warehouse), read_only=True) as conn:
+
+        def frames(chosen):
+            return {e: expectation_frame(conn, e, day, day, load_feed_configs(e.feed, march.feeds_dir)) for e in chosen}
+
+        at_0715 = validate(frames(morning), reports, (day, day))
+        at_1245 = validate(frames(midday), reports, (day, day))
+        # The overnight run again, for the same day: its newer results replace its own older ones, no more.
+        again = validate(frames(morning), reports, (day, day))
+    assert {o.passed for o in at_0715} == {True, False}
+    site = reports / "data_docs"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            offline = Offline(browser)
+            offline.text((site / "days" / f"{day}.html").as_uri())
+            rows = offline.page.eval_on_selector_all(
+                "tr[data-suite]", "rs => rs.map(r => [r.dataset.suite, r.dataset.passed, r.cells[2].innerText])"
+            )
+            [failed] = [o for o in again if not o.passed and o.expectation.feed == "ed_attendances"]
+            offline.page.click(f"tr[data-suite='{failed.expectation.suite_name.replace('.', '/')}'] a")
+            offline.page.wait_for_load_state("load")
+            validation = offline.page.inner_text("body")
+            index = offline.text((site / "index.html").as_uri())
+        finally:
+            browser.close()
+
+    assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+    # Every suite of both runs, once each, with the run's days as its name and the latest verdict.
+    expected = {o.expectation.suite_name.replace(".", "/"): str(o.passed).lower() for o in [*again, *at_1245]}
+    assert {suite: passed for suite, passed, _ in rows} == expected and len(rows) == len(expected)
+    assert {name for _, _, name in rows} == {day.isoformat()}
+    assert "Status: Failed" in " ".join(validation.split())
+    for o in [*at_0715, *at_1245]:
+        assert o.expectation.suite_name in index
+    # One result kept per suite and day: the first 07:15 run's results gave way to the second's.
+    kept = list((reports / ".data_docs_store" / "validations").rglob("*.json"))
+    assert len(kept) == len(expected)
 
 
 def _in_chromium(page_path: Path, script: str):

@@ -60,11 +60,12 @@ dictionary: install
 # The instance's storage is created (or migrated) first: the webserver, daemon and code server start
 # together and would otherwise race to create a fresh SQLite schema.
 # The reports folder is served beside the UI, so its links to the brief and Data Docs open with a click.
-REPORTS_PORT ?= 3001
+# pipelines/dev.py owns both servers and stops them within seconds of Ctrl-C or SIGTERM; the UI's port and
+# bind address are settings (UEC_UI_PORT, UEC_UI_HOST), like the reports server's port (UEC_REPORTS_PORT,
+# or `make dev REPORTS_PORT=...`).
 dev: install
 	$(BIN)/dagster instance migrate > /dev/null
-	UEC_REPORTS_PORT=$(REPORTS_PORT) $(BIN)/python -m pipelines.serve_reports & trap 'kill $$!' EXIT INT TERM; \
-	UEC_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ $(BIN)/dagster dev
+	$(if $(REPORTS_PORT),UEC_REPORTS_PORT=$(REPORTS_PORT)) exec $(BIN)/python -m pipelines.dev
 
 validate: install
 	$(BIN)/dagster definitions validate

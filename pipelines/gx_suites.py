@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import html
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import polars as pl
@@ -21,6 +25,18 @@ from schemas.registry import FeedConfig
 
 # Every frame carries these, so a failing row names its day and its site, trust, source or provider.
 INDEX_COLUMNS = ["date", "subject"]
+# Every run's results and suites, kept beside the site (reports/.data_docs_store) so each build shows them all:
+# a run that replaced the site with its own results alone left the 12:45 OPEL run's site without the morning's
+# ED and handover failures.
+STORE = ".data_docs_store"
+# GX's folders for them inside a project, and in the store.
+RESULTS, SUITES = Path("gx/uncommitted/validations"), Path("gx/expectations")
+# How long results are kept: a month of briefs can still follow their link.
+KEEP_DAYS = 35
+# A run's name is the days it validated, so the site lists "2025-03-31" rather than a timestamp.
+RUN_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_to_(\d{4}-\d{2}-\d{2}))?$")
+# The page the brief links: every suite's latest result for its own day.
+DAYS_DIR = "days"
 
 
 @dataclass
@@ -113,8 +129,21 @@ def _failing(frame: pl.DataFrame, result) -> pl.DataFrame:
     return frame.join(unexpected.with_columns(pl.col("date").str.to_date()), on=["date", "subject"], how="semi")
 
 
-def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list[Outcome]:
-    """Run one GX suite per expectation and rebuild the Data Docs site in <reports_dir>/data_docs, offline-ready."""
+def run_name(first: date, last: date) -> str:
+    """The name a run's results carry in Data Docs: its day, or its first and last day."""
+    return first.isoformat() if first == last else f"{first.isoformat()}_to_{last.isoformat()}"
+
+
+def day_page(day: date) -> str:
+    """Where, inside the Data Docs site, the results for one day are listed (the brief links it)."""
+    return f"{DAYS_DIR}/{day.isoformat()}.html"
+
+
+def validate(
+    frames: dict[Expectation, pl.DataFrame], reports_dir: Path, days: tuple[date, date] | None = None
+) -> list[Outcome]:
+    """Run one GX suite per expectation and rebuild the Data Docs site in <reports_dir>/data_docs, offline-ready,
+    with every earlier run's latest result per suite and day kept beside this run's."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # slow to import (about 12 s): only runs that check pay for it
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -124,10 +153,120 @@ def validate(frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list
     # two runs sharing one mutable GX folder (two `uec refresh`, or one beside the daemon's run) read each
     # other's half-written suite files.
     with tempfile.TemporaryDirectory(prefix=".gx-run-", dir=reports_dir) as project:
-        outcomes = _validate(gx, ProgressBarsConfig, frames, Path(project))
-        make_offline(Path(project) / "data_docs")
-        _publish(Path(project) / "data_docs", reports_dir / "data_docs")
+        # The run's days name its results; without them, the days the frames hold.
+        dated = [d for f in frames.values() for d in (f["date"].min(), f["date"].max()) if d is not None]
+        first, last = days or ((min(dated), max(dated)) if dated else (None, None))
+        name = run_name(first, last) if first else None
+        context, outcomes = _validate(gx, ProgressBarsConfig, frames, Path(project), name)
+        site = reports_dir / "data_docs"
+        # Two runs finishing together take turns from here: each merges the other's results, never drops them.
+        with open(site.with_name(f".{site.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _merge_store(reports_dir / STORE, Path(project))
+            context.build_data_docs()
+            make_offline(Path(project) / "data_docs")
+            _write_day_pages(Path(project))
+            _save_store(Path(project), reports_dir / STORE)
+            _publish(Path(project) / "data_docs", site)
     return outcomes
+
+
+def _results(root: Path) -> list[tuple[str, str, str, Path]]:
+    """Each validation result JSON under root: (suite folder, run name, run time, path)."""
+    out = []
+    for path in root.rglob("*.json"):
+        parts = path.relative_to(root).parts
+        if len(parts) >= 4:
+            out.append(("/".join(parts[:-3]), parts[-3], parts[-2], path))
+    return out
+
+
+def _merge_store(store: Path, project: Path) -> None:
+    """Bring every kept result and suite into this run's project, keeping per suite and run name only the latest
+    run (this one's, where it validated the same days), and none whose days are more than KEEP_DAYS old."""
+    if (store / "expectations").is_dir():
+        # This run's suites win where it has them: they are the definitions now in force.
+        _copy_missing(store / "expectations", project / SUITES)
+    if (store / "validations").is_dir():
+        _copy_missing(store / "validations", project / RESULTS)
+    latest: dict[tuple[str, str], str] = {}
+    results = _results(project / RESULTS)
+    last_days = {}
+    for suite, name, time, _ in results:
+        latest[(suite, name)] = max(time, latest.get((suite, name), time))
+        match = RUN_NAME.match(name)
+        last_days[name] = (match.group(2) or match.group(1)) if match else ""
+    # Counted back from the newest day validated, not the clock: a re-run of last year's days keeps its own.
+    newest = max(last_days.values(), default="")
+    oldest = (date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat() if newest else ""
+    for suite, name, time, path in results:
+        if time != latest[(suite, name)] or last_days[name] < oldest:
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _copy_missing(source: Path, target: Path) -> None:
+    for path in source.rglob("*"):
+        if path.is_file() and not (target / path.relative_to(source)).exists():
+            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / path.relative_to(source))
+
+
+def _save_store(project: Path, store: Path) -> None:
+    """Keep what this build showed for the next run, swapped in whole."""
+    incoming = store.with_name(f"{store.name}.new-{os.getpid()}")
+    shutil.rmtree(incoming, ignore_errors=True)
+    shutil.copytree(project / RESULTS, incoming / "validations")
+    shutil.copytree(project / SUITES, incoming / "expectations")
+    old = store.with_name(f"{store.name}.old-{os.getpid()}")
+    if store.exists():
+        store.rename(old)
+    incoming.rename(store)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_day_pages(project: Path) -> None:
+    """One page per day: each suite's latest result whose days include it, passed or failed, linking its page."""
+    site = project / "data_docs"
+    by_day: dict[date, dict[str, tuple[str, str, Path, bool]]] = {}
+    for suite, name, time, path in _results(project / RESULTS):
+        match = RUN_NAME.match(name)
+        if not match:
+            continue
+        first = date.fromisoformat(match.group(1))
+        last = date.fromisoformat(match.group(2) or match.group(1))
+        passed = bool(json.loads(path.read_text(encoding="utf-8")).get("success"))
+        page = site / "validations" / suite / name / time / path.with_suffix(".html").name
+        for n in range((last - first).days + 1):
+            day = first + timedelta(days=n)
+            kept = by_day.setdefault(day, {}).get(suite)
+            if kept is None or time > kept[0]:
+                by_day[day][suite] = (time, name, page, passed)
+    (site / DAYS_DIR).mkdir(parents=True, exist_ok=True)
+    for day, suites in by_day.items():
+        rows = []
+        for suite, (time, name, page, passed) in sorted(suites.items(), key=lambda kv: (kv[1][3], kv[0])):
+            link = quote(os.path.relpath(page, site / DAYS_DIR))
+            when = datetime.strptime(time, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+            rows.append(
+                f'<tr data-suite="{html.escape(suite)}" data-passed="{str(passed).lower()}">'
+                f'<td><a href="{link}">{html.escape(suite.replace("/", "."))}</a></td>'
+                f"<td>{'Passed' if passed else '<strong>Failed</strong>'}</td>"
+                f"<td>{html.escape(name.replace('_to_', ' to '))}</td><td>{when:%d %b %Y %H:%M} UTC</td></tr>"
+            )
+        (site / day_page(day)).write_text(
+            '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Data-quality results for {day:%A %d %B %Y}</title>"
+            '<link rel="stylesheet" href="../static/vendor/bootstrap@4.3.1/bootstrap.min.css"></head>'
+            f'<body class="container"><h1 class="h3 my-3">Data-quality results for {day:%A %d %B %Y}</h1>'
+            "<p>Each check's latest result for this day, from whichever run last validated it (failed first). "
+            '<a href="../index.html">Every result, every day</a>.</p>'
+            '<table class="table table-sm"><thead><tr><th scope="col">Suite</th><th scope="col">Result</th>'
+            '<th scope="col">Days the run validated</th><th scope="col">Run at</th></tr></thead><tbody>'
+            + "".join(rows)
+            + "</tbody></table></body></html>\n",
+            encoding="utf-8",
+        )
 
 
 def _publish(built: Path, site: Path) -> None:
@@ -135,16 +274,16 @@ def _publish(built: Path, site: Path) -> None:
     old = site.with_name(f".{site.name}.old-{os.getpid()}")
     incoming = site.with_name(f".{site.name}.new-{os.getpid()}")
     shutil.move(str(built), incoming)
-    # Two runs finishing together take turns at the two renames only (milliseconds), never at validating.
-    with open(site.with_name(f".{site.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if site.exists():
-            site.rename(old)
-        incoming.rename(site)
+    # The caller holds the site's lock: a reader sees the old site or the new one, never half of one.
+    if site.exists():
+        site.rename(old)
+    incoming.rename(site)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _validate(gx, progress_bars, frames: dict[Expectation, pl.DataFrame], reports_dir: Path) -> list[Outcome]:
+def _validate(
+    gx, progress_bars, frames: dict[Expectation, pl.DataFrame], reports_dir: Path, name: str | None = None
+) -> tuple[object, list[Outcome]]:
     context = gx.get_context(mode="file", project_root_dir=str(reports_dir))
     context.variables.progress_bars = progress_bars(globally=False)
     context.update_data_docs_site(
@@ -178,16 +317,19 @@ def _validate(gx, progress_bars, frames: dict[Expectation, pl.DataFrame], report
                 )
             )
         )
+    from great_expectations.core.run_identifier import RunIdentifier
+
     outcomes = []
+    run_time = datetime.now(UTC)
     for expectation, definition in zip(frames, definitions):
         frame = frames[expectation]
         result = definition.run(
             batch_parameters={"dataframe": frame.with_columns(pl.col("date").cast(pl.Utf8)).to_pandas()},
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS},
+            run_id=RunIdentifier(run_name=name, run_time=run_time),
         )
         evaluated = frame.height
         if expectation.kind == "within_trailing_bounds":
             evaluated = frame.filter(pl.col("lower_bound").is_not_null()).height
         outcomes.append(Outcome(expectation, bool(result.success), frame, _failing(frame, result), evaluated))
-    context.build_data_docs()
-    return outcomes
+    return context, outcomes

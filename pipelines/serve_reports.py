@@ -1,7 +1,8 @@
 """`make dev`'s web server for the reports folder: the Dagster UI's links to the brief and Data Docs open with a click.
 
 Browsers refuse a web page's file:// links, so the UI links to the files as this server serves them
-(UEC_REPORTS_URL, which `make dev` sets to the address here). It listens on 127.0.0.1 only, like the UI.
+(UEC_REPORTS_URL, which `make dev` sets to the address here). It listens where the UI does: UEC_UI_HOST,
+127.0.0.1 unless set, so a link the UI shows is reachable by whoever can reach the UI and by no one else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from pipelines.settings import load_settings
 
 PORT_VARIABLE = "UEC_REPORTS_PORT"
 DEFAULT_PORT = 3001
+HOST_VARIABLE = "UEC_UI_HOST"
+DEFAULT_HOST = "127.0.0.1"
+
+
+def bind_address() -> str:
+    """The address the UI and this server listen on (UEC_UI_HOST): loopback unless a host is set."""
+    return os.environ.get(HOST_VARIABLE) or DEFAULT_HOST
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -27,9 +35,10 @@ def main() -> None:
     folder = default_resources()["reports"].path
     folder.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get(PORT_VARIABLE) or DEFAULT_PORT)
+    host = bind_address()
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        print(f"Reports (briefs, Data Docs) served at http://127.0.0.1:{port}/ from {folder}", flush=True)
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        print(f"Reports (briefs, Data Docs) served at http://{host}:{port}/ from {folder}", flush=True)
         server.serve_forever()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,11 +21,12 @@ from aiosmtpd.controller import Controller
 
 from pipelines.alerts.channels import deliver
 from pipelines.alerts.config import ALERTS_FILE_ENV, AlertsConfig, AlertsConfigError, load_alerts_config
-from pipelines.alerts.messages import Message, plain_reason
+from pipelines.alerts.messages import Message, brief_summary, plain_reason
 from pipelines.alerts.sensors import AlertNotSent, build_alerts, build_late_file_sensor
 from pipelines.definitions import defs
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.instance import BRIEF_KEY
+from pipelines.resources import ReportsResource
 from schemas.catalogue import FEEDS
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
@@ -216,7 +218,7 @@ def test_a_failed_run_is_mailed_and_posted_with_its_step_provider_reason_and_run
 NOW = datetime(2025, 1, 15, 13, 0, tzinfo=LONDON)  # after every due time for the 14th, and OPEL's for the 15th
 
 
-def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env, alerts):
+def test_late_and_missing_files_are_sent_as_one_digest_per_tick_and_once_per_feed_provider_and_day(env: Env, alerts):
     mailbox, webhook = alerts
     # UHDB's file for the 14th was extracted at 09:30 on the 15th, after its 07:00 due time; nothing else landed.
     env.write_uhdb("20250114", "20250115T0930", [uhdb_row("A1", "2025-01-14 10:00:00")])
@@ -238,15 +240,15 @@ def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env
     # The ED, ambulance and hub feeds for the 15th are not yet due at 13:00; OPEL's was due at 12:30.
     assert ("opel_submissions", "QJ2", "2025-01-15") in expected
     assert ("ed_attendances", "RTG", "2025-01-15") not in expected
-    sent = set()
-    for text in map(body, mailbox.messages):
-        feed, provider, day = _alerted(text)
-        sent.add((feed, provider, day))
-    assert len(mailbox.messages) == len(expected) and sent == expected
-    assert len(webhook.posts) == len(expected)
-    late = [m for m in mailbox.messages if m["Subject"].startswith("[UEC] Late file")]
-    assert [_alerted(body(m))[1:] for m in late] == [("RTG", "2025-01-14")]
-    assert "extracted at 15 Jan 09:30" in body(late[0])
+    # One e-mail and one Teams post for the whole look, each naming every file.
+    [mail] = mailbox.messages
+    assert len(webhook.posts) == 1
+    assert _alerted(body(mail)) == expected == _alerted(webhook.texts()[0])
+    assert mail["Subject"] == f"[UEC] {len(expected)} files late or missing ({len(expected) - 1} missing, 1 late), " + (
+        "Mon 13 Jan to Wed 15 Jan 2025"
+    )
+    [late] = [line for line in body(mail).splitlines() if "late, extracted" in line]
+    assert "from RTG (" in late and "extracted 15 Jan 09:30, due 15 Jan 07:00" in late and "2025-01-14" in late
     cursor = json.loads(first.cursor)["sent"]
     assert "2024-12-01" not in cursor and sorted(cursor) == days
 
@@ -254,13 +256,12 @@ def test_late_and_missing_files_are_sent_once_per_feed_provider_and_day(env: Env
     for _ in range(2):
         again = sensor(dg.build_sensor_context(cursor=first.cursor, resources=env.sensor_resources()))
         assert again.cursor == first.cursor and "Nothing new" in again.skip_reason.skip_message
-    assert len(mailbox.messages) == len(expected) and len(webhook.posts) == len(expected)
+    assert len(mailbox.messages) == 1 and len(webhook.posts) == 1
 
 
-def _alerted(text: str) -> tuple[str, str, str]:
-    line = next(line for line in text.splitlines() if line.startswith("Feed "))
-    feed, provider, day = (part.split()[-1] for part in line.split(",")[:3])
-    return feed, provider, day
+def _alerted(text: str) -> set[tuple[str, str, str]]:
+    """Each (feed, provider, day) a digest names, from its lines' "(Feed F, provider P, activity day D)"."""
+    return set(re.findall(r"\(Feed (\w+), provider (\w+), activity day ([\d-]+)\)", text))
 
 
 def test_an_alert_no_channel_took_is_tried_again_and_one_channel_down_does_not_stop_the_other(
@@ -300,13 +301,15 @@ def readiness(env: Env, instance: dg.DagsterInstance) -> dg.SkipReason:
         return schedule(context)
 
 
-def test_a_ready_brief_is_mailed_as_an_attachment_and_its_path_posted(env: Env, instance: dg.DagsterInstance, alerts):
+def test_a_ready_brief_is_mailed_with_its_headline_and_key_messages_and_linked_never_by_its_path(
+    env: Env, instance: dg.DagsterInstance, alerts, monkeypatch: pytest.MonkeyPatch
+):
     mailbox, webhook = alerts
+    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00")])
+    env.materialize("2025-01-14", brief=True)
     reports = env.root / "reports"
-    reports.mkdir()
     brief = reports / "brief-2025-01-14.html"
-    brief.write_text("<html><body><h1>Morning brief 14 January 2025</h1></body></html>", encoding="utf-8")
-    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00")])
+    page = brief.read_text(encoding="utf-8")
 
     outcome = readiness(env, instance)
 
@@ -314,13 +317,28 @@ def test_a_ready_brief_is_mailed_as_an_attachment_and_its_path_posted(env: Env, 
     assert mail["Subject"] == "[UEC] Morning brief for Tue 14 Jan 2025 is ready"
     [attached] = list(mail.iter_attachments())
     assert attached.get_filename() == "brief-2025-01-14.html" and attached.get_content_type() == "text/html"
-    assert attached.get_content() == brief.read_text(encoding="utf-8")
+    assert attached.get_content() == page
+    text, [card] = body(mail), webhook.texts()
+    # The headline tiles and the key messages, as the brief itself prints them, in the e-mail and on Teams.
+    headline, messages = brief_summary(page)
+    assert any(line.endswith(": 100.0%") and "Derby and Derbyshire ICB" in line for line in headline), headline
+    assert messages and all(m in text and m in card for m in messages)
+    assert all(line in text and line in card for line in headline)
     # The brief was built without the other providers' files: the message says which.
-    assert "CRH" not in body(mail) and "from RFS (Chesterfield Royal Hospital): no file" in body(mail)
-    assert "from RTG" not in body(mail)
-    [card] = webhook.texts()
-    assert str(brief) in card and "is ready" in card
+    assert "from RFS (Chesterfield Royal Hospital): no file" in text and "from RTG" not in text
+    # No server path anywhere: with no served address the brief is attached and named; in the brief's footer too.
+    for said in (text, card, page):
+        assert str(env.root) not in said and "uec.duckdb" not in said
+    assert "attached to the e-mail as brief-2025-01-14.html" in text
     assert "email" in outcome.skip_message and "teams" in outcome.skip_message
+
+    # Where the reports folder is served (UEC_REPORTS_URL), the message links the brief and workbook there.
+    served = {**env.resources(), "reports": ReportsResource(directory=str(reports), url="http://scc.example:3001/")}
+    monkeypatch.setattr(env, "resources", lambda: served)
+    readiness(env, instance)
+    text = body(mailbox.messages[-1])
+    assert "Open it at http://scc.example:3001/brief-2025-01-14.html." in text
+    assert "http://scc.example:3001/marts-2025-01-14.xlsx" in text and str(env.root) not in text
 
 
 def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts):

@@ -273,7 +273,7 @@ def test_data_docs_render_offline_with_the_suites_and_the_failing_rows(march: En
         assert row["subject"] in page and row["date"].isoformat() in page
 
 
-def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: Env, data_docs: list[Outcome]):
+def test_the_brief_links_to_its_days_data_docs_by_a_path_that_opens_locally(march: Env, data_docs: list[Outcome]):
     brief = march.root / "reports" / f"brief-{DAY}.html"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -283,12 +283,69 @@ def test_the_brief_links_to_its_data_docs_by_a_path_that_opens_locally(march: En
             offline.page.click("a[data-link=data-docs]")
             offline.page.wait_for_load_state("load")
             landed, shown = offline.page.url, offline.page.inner_text("body")
+            offline.page.click("text=Every result, every day")
+            offline.page.wait_for_load_state("load")
+            index = offline.page.url
         finally:
             browser.close()
 
-    assert landed == (march.root / "reports" / "data_docs" / "index.html").as_uri()
+    # The brief's own day: each suite's result for it, and from there every result.
+    assert landed == (march.root / "reports" / "data_docs" / "days" / f"{DAY}.html").as_uri()
+    assert "Data-quality results for Monday 31 March 2025" in shown
     assert all(o.expectation.suite_name in shown for o in data_docs)
+    assert index == (march.root / "reports" / "data_docs" / "index.html").as_uri()
     assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+
+
+def test_data_docs_keep_the_days_ed_and_handover_results_after_an_opel_only_run(
+    march: Env, data_docs: list[Outcome], tmp_path: Path
+):
+    """The 07:15 run validates the day's ED and handover suites; the 12:45 run validates OPEL alone. The site each
+    builds must still show the morning's results: it merges, never replaces."""
+    reports = tmp_path / "reports"
+    # A day on which March's samples fail the ED site-volume suite (the month's validation found it).
+    [ed_volumes] = [o for o in data_docs if not o.passed and o.expectation.feed == "ed_attendances"]
+    day = ed_volumes.failing["date"].min()
+    morning = [e for e in expectations() if e.feed in ("ed_attendances", "ambulance_handovers")]
+    midday = [e for e in expectations() if e.feed == "opel_submissions"]
+    with duckdb.connect(str(march.warehouse), read_only=True) as conn:
+
+        def frames(chosen):
+            return {e: expectation_frame(conn, e, day, day, load_feed_configs(e.feed, march.feeds_dir)) for e in chosen}
+
+        at_0715 = validate(frames(morning), reports, (day, day))
+        at_1245 = validate(frames(midday), reports, (day, day))
+        # The overnight run again, for the same day: its newer results replace its own older ones, no more.
+        again = validate(frames(morning), reports, (day, day))
+    assert {o.passed for o in at_0715} == {True, False}
+    site = reports / "data_docs"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            offline = Offline(browser)
+            offline.text((site / "days" / f"{day}.html").as_uri())
+            rows = offline.page.eval_on_selector_all(
+                "tr[data-suite]", "rs => rs.map(r => [r.dataset.suite, r.dataset.passed, r.cells[2].innerText])"
+            )
+            [failed] = [o for o in again if not o.passed and o.expectation.feed == "ed_attendances"]
+            offline.page.click(f"tr[data-suite='{failed.expectation.suite_name.replace('.', '/')}'] a")
+            offline.page.wait_for_load_state("load")
+            validation = offline.page.inner_text("body")
+            index = offline.text((site / "index.html").as_uri())
+        finally:
+            browser.close()
+
+    assert offline.left_the_machine == [] and offline.failed == [] and offline.errors == []
+    # Every suite of both runs, once each, with the run's days as its name and the latest verdict.
+    expected = {o.expectation.suite_name.replace(".", "/"): str(o.passed).lower() for o in [*again, *at_1245]}
+    assert {suite: passed for suite, passed, _ in rows} == expected and len(rows) == len(expected)
+    assert {name for _, _, name in rows} == {day.isoformat()}
+    assert "Status: Failed" in " ".join(validation.split())
+    for o in [*at_0715, *at_1245]:
+        assert o.expectation.suite_name in index
+    # One result kept per suite and day: the first 07:15 run's results gave way to the second's.
+    kept = list((reports / ".data_docs_store" / "validations").rglob("*.json"))
+    assert len(kept) == len(expected)
 
 
 def _in_chromium(page_path: Path, script: str):
@@ -323,16 +380,20 @@ STEP = "2025-03-10"
 
 
 def _phase_limits(env: Env, site: str, first: str, last: str) -> tuple[float, float, float]:
-    """A site's hours lost over [first, last]: upper limit, mean, lower limit (mean +/- 2.66 x mean moving range)."""
+    """A site's hours lost from `first`: upper limit, mean, lower limit (mean +/- 2.66 x mean moving range), from the
+    phase's baseline, its first 20 recorded days up to `last`, with moving ranges of 3.267 x their mean screened out."""
     mean, mmr = env.query(
         "with days as (select date, hours_lost as v from marts.handover_rollup where period = 'day' and "
-        "level = 'site' and org_code = $site and date between $first and $last and hours_lost is not null) "
-        "select avg(v), (select avg(r) from (select abs(v - lag(v) over (order by date)) as r from days)) from days",
+        "level = 'site' and org_code = $site and date between $first and $last and hours_lost is not null "
+        "order by date limit 20), ranges as (select abs(v - lag(v) over (order by date)) as r from days) "
+        "select (select avg(v) from days), "
+        "(select avg(r) filter (where r < 3.267 * (select avg(r) from ranges)) from ranges)",
         site=site,
         first=first,
         last=last,
     ).row(0)
-    return mean + LIMIT * mmr, mean, mean - LIMIT * mmr
+    # Hours lost are never negative: a lower limit below 0 is drawn at 0.
+    return mean + LIMIT * mmr, mean, max(mean - LIMIT * mmr, 0)
 
 
 @pytest.fixture(scope="module")
@@ -552,6 +613,33 @@ def test_nothing_is_wider_than_a_phone(march: Env, chromium):
     page.screenshot(path=str(ARTIFACTS / "brief-phone.png"), full_page=True)
     assert widths[0] <= widths[1] == 390, widths
     assert outside == []
+
+
+def test_chart_labels_are_11_pixels_or_more_on_a_phone_and_on_a_screen(march: Env, chromium):
+    """Every label a chart shows (ticks, dates, units, steps, lines, icon letters) as the page draws it: its font
+    size times the drawing's scale on screen. A 720-unit chart shrunk to a phone printed 11-unit labels at ~5 px."""
+    sizes = {}
+    for width in (390, 1280):
+        page = _open(chromium, march, width)
+        sizes[width] = page.evaluate(
+            """() => [...document.querySelectorAll('#spc svg text')].filter(t => t.getClientRects().length)
+            .map(t => { const m = t.getScreenCTM();
+                        return [t.closest('svg').getAttribute('class'), t.textContent,
+                                parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b)]; })"""
+        )
+        drawn = page.eval_on_selector_all(
+            ".chart svg[data-series]",
+            "ss => ss.filter(s => s.getClientRects().length).map(s => s.getAttribute('class'))",
+        )
+        page.close()
+        # One drawing of each chart is shown: the narrow one on the phone, the wide one on a screen.
+        assert drawn == [("spc-chart-narrow" if width == 390 else "spc-chart")] * 9, (width, drawn)
+    for width, labels in sizes.items():
+        assert len(labels) > 60, width  # 9 charts of ticks, dates, units and steps, and 18 icons
+        small = [(cls, text, round(px, 1)) for cls, text, px in labels if px < 11]
+        assert small == [], (width, small[:5])
+    # Ticks are round and honest: each label is its value, and no tick reads "-0".
+    assert not [t for _, t, _ in sizes[390] if t.startswith("-0")]
 
 
 def test_no_serious_or_critical_accessibility_violations(march: Env, chromium):

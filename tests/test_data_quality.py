@@ -61,9 +61,15 @@ def test_volume_bounds_hand_worked_and_data_docs_name_the_failure(tmp_path):
     [page] = (reports / "data_docs" / "validations").rglob("*.html")
     text = page.read_text(encoding="utf-8")
     assert "SITE_A" in text and "SITE_B" not in text  # the failing row is named; the passing one is not listed
-    # Every page (the suite's too) opens with no network: tests/test_brief_browser.py renders two of them offline.
+    # Every page (the suite's and the day's too) opens with no network: tests/test_brief_browser.py renders them.
     pages = list((reports / "data_docs").rglob("*.html"))
-    assert len(pages) == 3 and [u for p in pages for u in network_loads(p.read_text(encoding="utf-8"))] == []
+    assert {p.relative_to(reports / "data_docs").parts[0] for p in pages} == {
+        "index.html",
+        "expectations",
+        "validations",
+        "days",
+    }
+    assert len(pages) == 4 and [u for p in pages for u in network_loads(p.read_text(encoding="utf-8"))] == []
 
 
 def _check(result: dg.ExecuteInProcessResult, asset: str, name: str) -> dg.AssetCheckEvaluation:

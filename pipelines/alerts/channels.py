@@ -36,8 +36,9 @@ def send_email(channel: EmailChannel, message: Message) -> None:
 
 
 def teams_payload(message: Message, kind: str) -> dict:
-    """The card Teams shows; attachments cannot travel through a webhook, so their paths are in the text."""
-    lines = list(message.lines) + [f"File: {path}" for path in message.attachments]
+    """The card Teams shows. Attachments cannot travel through a webhook; their names are given, never their paths,
+    which only the server could open (the message links them where the reports folder is served)."""
+    lines = list(message.lines) + [f"Attached to the e-mail alert: {path.name}" for path in message.attachments]
     if kind == "message_card":
         return {
             "@type": "MessageCard",

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
@@ -82,29 +83,32 @@ def _who(arrival: Arrival, label: str) -> str:
     return f"{label} from {arrival.config.provider_code} ({arrival.config.provider_name})"
 
 
-def late_or_missing(arrival: Arrival, label: str, now: datetime) -> Message:
-    """One provider's first file for one day, not in by its due time, or in but extracted after it."""
-    config, day = arrival.config, f"{arrival.day:%a %d %b %Y}"
-    who = f"{label} file from {config.provider_code} ({config.provider_name})"
-    if arrival.state == "late":
-        subject = f"{PREFIX} Late file: {_who(arrival, label)}, {day}"
-        said = (
-            f"The first {who} for {day} was extracted at {arrival.first_extract:%d %b %H:%M}, after its due time "
-            f"of {arrival.due:%d %b %H:%M}."
-        )
-    else:
-        subject = f"{PREFIX} Missing file: {_who(arrival, label)}, {day}"
-        said = f"No {who} for {day} has landed; it was due by {arrival.due:%d %b %H:%M}."
-    return Message(
-        subject,
-        (
-            said,
-            f"Feed {config.feed}, provider {config.provider_code}, activity day {arrival.day}, "
-            f"due {arrival.due:%Y-%m-%d %H:%M} London time, checked {now:%Y-%m-%d %H:%M}.",
-            "The brief marks figures from this feed provisional until the file is loaded. Once it lands, the "
-            f"landing_files sensor loads it; `uec status --date {arrival.day}` shows the day.",
-        ),
+def late_or_missing(arrivals: Sequence[Arrival], labels: dict[str, str], now: datetime) -> Message:
+    """Every file newly found late or missing at one look, in one message: twelve e-mails in one tick were read as
+    noise. Grouped by activity day, each line naming the feed, provider and due time."""
+    missing = sum(a.state == "missing" for a in arrivals)
+    late = len(arrivals) - missing
+    counts = ", ".join(part for part in (missing and f"{missing} missing", late and f"{late} late") if part)
+    days = sorted({a.day for a in arrivals})
+    span = f"{days[0]:%a %d %b}" + (f" to {days[-1]:%a %d %b %Y}" if len(days) > 1 else f" {days[0]:%Y}")
+    subject = f"{PREFIX} {len(arrivals)} file{'s' if len(arrivals) != 1 else ''} late or missing ({counts}), {span}"
+    lines = [f"Checked {now:%a %d %b %Y %H:%M} London time: {counts}."]
+    for day in days:
+        lines.append(f"Activity day {day:%a %d %b %Y}:")
+        for a in sorted((a for a in arrivals if a.day == day), key=lambda a: (a.config.feed, a.config.provider_code)):
+            label = labels.get(a.config.feed, a.config.feed)
+            state = (
+                f"late, extracted {a.first_extract:%d %b %H:%M}" if a.state == "late" else "missing, no file has landed"
+            )
+            lines.append(
+                f"- {_who(a, label)}: {state}, due {a.due:%d %b %H:%M} "
+                f"(Feed {a.config.feed}, provider {a.config.provider_code}, activity day {a.day})"
+            )
+    lines.append(
+        "The brief marks figures from these feeds provisional until the files are loaded. Once a file lands, the "
+        "landing_files sensor loads it; `uec status --date DAY` shows a day."
     )
+    return Message(subject, tuple(lines))
 
 
 def _problems(arrivals: Iterable[Arrival], labels: dict[str, str]) -> list[str]:
@@ -122,6 +126,75 @@ def _for(system: str | None) -> str:
     return f" ({system})" if system else ""
 
 
+class _BriefReader(HTMLParser):
+    """The brief's headline tiles and key messages, as the page shows them (brief.html.j2's classes and data-rule)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tiles: list[list[str]] = []  # section, organisation, figure
+        self.messages: list[str] = []
+        self.system_level: str | None = None
+        self._section = ""
+        self._into: str | None = None
+        self._depth = 0
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        classes = (attr.get("class") or "").split()
+        if self._into:
+            self._depth += 1
+            return
+        if tag == "h2":
+            self._start("section")
+        elif tag == "div" and "tile" in classes:
+            self.tiles.append([self._section, "", ""])
+        elif tag == "h3" and self.tiles and not self.tiles[-1][1]:
+            self._start("organisation")
+        elif tag == "div" and "big" in classes and self.tiles:
+            self._start("figure")
+        elif tag == "li" and attr.get("data-rule"):
+            self._start("message")
+        elif attr.get("data-figure") == "opel.system_level":
+            self._start("opel")
+
+    def _start(self, what: str) -> None:
+        self._into, self._depth, self._text = what, 0, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._into:
+            return
+        if self._depth:
+            self._depth -= 1
+            return
+        text = " ".join("".join(self._text).split())
+        if self._into == "section":
+            self._section = text
+        elif self._into == "organisation":
+            self.tiles[-1][1] = text
+        elif self._into == "figure":
+            self.tiles[-1][2] = text
+        elif self._into == "message":
+            self.messages.append(text)
+        elif self._into == "opel":
+            self.system_level = text
+        self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if self._into:
+            self._text.append(data)
+
+
+def brief_summary(html: str) -> tuple[list[str], list[str]]:
+    """The headline figures (one line per tile, as the brief prints them) and the key messages of a written brief."""
+    reader = _BriefReader()
+    reader.feed(html)
+    headline = [f"{section}, {who}: {figure}" for section, who, figure in reader.tiles if figure]
+    if reader.system_level:
+        headline.append(f"OPEL system level: {reader.system_level}")
+    return headline, reader.messages
+
+
 def brief_ready(
     day: date,
     brief: Path,
@@ -129,11 +202,25 @@ def brief_ready(
     arrivals: list[Arrival],
     labels: dict[str, str],
     system: str | None = None,
+    links: dict[Path, str] | None = None,
 ) -> Message:
-    """The morning brief for the day is written: where it is, and which files it was built without."""
-    lines = [f"The morning brief{_for(system)} for {day:%a %d %b %Y} is ready: {brief} (attached to the e-mail)."]
+    """The morning brief for the day is written: its headline figures and key messages, a link to it where the
+    reports folder is served (UEC_REPORTS_URL), and which files it was built without. Never a server path: the
+    reader's machine cannot open one."""
+    links = links or {}
+    where = f"Open it at {links[brief]}" if brief in links else f"It is attached to the e-mail as {brief.name}"
+    lines = [f"The morning brief{_for(system)} for {day:%a %d %b %Y} is ready. {where}."]
     if workbook:
-        lines.append(f"The call-pack workbook: {workbook}")
+        lines.append(
+            f"The call-pack workbook: {links[workbook]}"
+            if workbook in links
+            else f"The call-pack workbook, {workbook.name}, is beside the brief in the reports folder."
+        )
+    headline, messages = brief_summary(brief.read_text(encoding="utf-8"))
+    if headline:
+        lines += ["Headline figures:", *(f"- {line}" for line in headline)]
+    if messages:
+        lines += ["Key messages:", *(f"- {line}" for line in messages)]
     problems = _problems(arrivals, labels)
     if problems:
         lines += ["Files late or missing for the day (the brief marks figures from them provisional):", *problems]
@@ -151,7 +238,7 @@ def brief_not_ready(
     system: str | None = None,
 ) -> Message:
     """No brief for the day by the readiness time: which files have not come, and what the run did."""
-    lines = [f"There is no morning brief{_for(system)} for {day:%a %d %b %Y} yet: {brief} has not been written."]
+    lines = [f"There is no morning brief{_for(system)} for {day:%a %d %b %Y} yet: {brief.name} has not been written."]
     problems = _problems(arrivals, labels)
     if problems:
         lines += ["Files late or missing for the day:", *problems]

@@ -182,11 +182,11 @@ def build_late_file_sensor(
         name="late_file_alerts",
         minimum_interval_seconds=120,
         default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
-        description="Tells the alert channels, once per feed, provider and day, when a file is missing at its due "
-        "time or came late.",
+        description="Tells the alert channels, in one message per look and once per feed, provider and day, when a "
+        "file is missing at its due time or came late.",
     )
     def late_file_alerts(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
-        """Sends one alert per feed, provider and day whose first file is missing past its due time, or came late."""
+        """Sends one alert listing each feed, provider and day newly missing past its due time, or come late."""
         config = load_alerts_config()
         if not config.channels:
             return dg.SensorResult(skip_reason="No alert channel is configured.", cursor=context.cursor)
@@ -196,24 +196,28 @@ def build_late_file_sensor(
         oldest = (now.date() - timedelta(days=KEEP_DAYS)).isoformat()
         sent = {day: keys for day, keys in sent.items() if day >= oldest}
         told, failed = [], 0
-        for came in late_arrivals(feeds, feed_files, now):
-            day, key = came.day.isoformat(), _alert_key(came)
-            if key in sent.get(day, []):
-                continue
-            message = late_or_missing(came, labels.get(came.config.feed, came.config.feed), now)
+        new = [
+            came
+            for came in late_arrivals(feeds, feed_files, now)
+            if _alert_key(came) not in sent.get(came.day.isoformat(), [])
+        ]
+        if new:
+            # One digest for everything this look found: every file in it is sent, or none is and all wait.
+            message = late_or_missing(new, labels, now)
             if _send(context.log, config, message).reached_someone:
-                sent.setdefault(day, []).append(key)
-                told.append(f"{key} {day} {came.state}")
+                for came in new:
+                    sent.setdefault(came.day.isoformat(), []).append(_alert_key(came))
+                    told.append(f"{_alert_key(came)} {came.day} {came.state}")
             else:
-                failed += 1  # not recorded as sent, so the next tick tries again
+                failed = len(new)  # not recorded as sent, so the next tick tries again
         cursor = json.dumps({"sent": {day: sorted(keys) for day, keys in sorted(sent.items())}})
         summary = (
-            f"Sent {len(told)} late or missing file alert(s): {', '.join(told)}."
+            f"Sent one alert for {len(told)} late or missing file(s): {', '.join(told)}."
             if told
             else "Nothing new is late or missing."
         )
         if failed:
-            summary += f" {failed} alert(s) could not be sent and will be tried again (see the tick's log)."
+            summary += f" The alert for {failed} file(s) was not sent and will be tried again (see the tick's log)."
         return dg.SensorResult(skip_reason=summary, cursor=cursor)
 
     return late_file_alerts
@@ -242,7 +246,10 @@ def readiness_message(
     brief = reports.path / f"brief-{day.isoformat()}.html"
     if brief.exists():
         workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
-        return brief_ready(day, brief, workbook if workbook.exists() else None, arrivals, labels, system)
+        workbook = workbook if workbook.exists() else None
+        # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
+        links = {f: reports.link(f).value for f in (brief, workbook) if f and reports.url}
+        return brief_ready(day, brief, workbook, arrivals, labels, system, links)
     runs = runs_covering(instance, day.isoformat())
     latest = (runs[0].run_id, runs[0].job_name, runs[0].status.value.lower()) if runs else None
     return brief_not_ready(day, brief, arrivals, labels, latest, system)

@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
 from markupsafe import Markup
 
-from pipelines.brief.spc import ASSURANCE_WORDS, UNITS, VARIATION_WORDS, Chart, format_value
+from pipelines.brief.spc import (
+    ASSURANCE_WORDS,
+    RECENT_DAYS,
+    RULE_WORDS,
+    UNITS,
+    VARIATION_WORDS,
+    Chart,
+    SpecialCause,
+    format_value,
+    recent_special_causes,
+)
 
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 70, 112, 24, 44
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of a chart: its size in SVG units, margins, text size, and whether lines carry labels."""
+
+    name: str
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font: int
+    line_labels: bool
+    # About how many value-axis ticks to aim for.
+    ticks: int
+
+
+# The page shows the wide drawing on a screen and the narrow one on a phone. A 720-unit drawing shrunk to a
+# 390-pixel phone (338 pixels inside the margins) printed its 11-unit labels at about 5 pixels; the narrow one
+# is drawn near the size it is shown, so 12 units stay 12 pixels (11.9 at 338), and its lines' values are in
+# the words under the chart instead of at the right-hand edge.
+WIDE = Layout("wide", 720, 260, 70, 112, 24, 44, 11, True, 5)
+NARROW = Layout("narrow", 340, 250, 56, 10, 24, 40, 12, False, 4)
+WIDTH, HEIGHT = WIDE.width, WIDE.height
+LEFT, RIGHT, TOP, BOTTOM = WIDE.left, WIDE.right, WIDE.top, WIDE.bottom
 # Making Data Count colours: grey common cause, blue improvement, orange concern, purple where neither is better.
 POINT_COLOURS = {"common": "#768692", "improvement": "#41B6E6", "concern": "#ED8B00", "neither": "#330072"}
 ICON_COLOURS = {"common": "#768692", "improving": "#41B6E6", "concerning": "#ED8B00", "neither": "#330072"}
@@ -19,16 +55,27 @@ NHS_DARK_GREY = "#425563"
 NHS_RED = "#DA291C"
 
 
-def chart_svg(chart: Chart) -> str:
+def chart_svg(chart: Chart, layout: Layout = WIDE) -> str:
     """One XmR chart: the series with gaps where days are missing, each phase's mean and limits (broken at a step),
     the target where there is one, points coloured by signal, and the unit on the value axis."""
+    # The layout's sizes, under the names the drawing code below has always used.
+    WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = (
+        layout.width,
+        layout.height,
+        layout.left,
+        layout.right,
+        layout.top,
+        layout.bottom,
+    )
+    font = layout.font
     spc = chart.chart
     values = [p.value for p in spc.points]
     phase_lines = [(ph.chart.upper, ph.chart.mean, ph.chart.lower) for ph in spc.phases]
     extra = [v for lines in phase_lines for v in lines] + ([spc.target] if spc.target is not None else [])
     low, high = min(values + extra), max(values + extra)
     pad = (high - low) * 0.05 or 1.0
-    low, high = low - pad, high + pad
+    # A measure that cannot go below 0 gets no axis below 0 (and so no "-0" or negative tick).
+    low, high = (low - pad if low - pad >= 0 or low < 0 else 0.0), high + pad
     n = len(values)
     first, last = chart.dates[0], chart.dates[-1]
     # Placed by date, not by index: a day with no figure leaves a visible gap in the spacing.
@@ -44,11 +91,13 @@ def chart_svg(chart: Chart) -> str:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (v - low) / (high - low))
 
     label = f"{chart.title} ({unit_words(chart.unit)}), {chart.org_name}"
+    css = "spc-chart" if layout is WIDE else f"spc-chart-{layout.name}"
+    title_id = f"t-{layout.name}-{escape(chart.series)}-{escape(chart.org_code)}"
     out = [
-        f'<svg class="spc-chart" data-series="{escape(chart.series)}" data-org="{escape(chart.org_code)}" '
+        f'<svg class="{css}" data-series="{escape(chart.series)}" data-org="{escape(chart.org_code)}" '
         f'data-points="{n}" data-unit="{escape(chart.unit)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-labelledby="t-{id(chart)}" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="t-{id(chart)}">{escape(label)}: {escape(spc.variation)}</title>',
+        f'font-size="{font}" role="img" aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{title_id}">{escape(label)}: {escape(spc.variation)}</title>',
         f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" fill="#F0F4F5"/>',
     ]
     gaps = _gaps(chart.dates)
@@ -75,10 +124,11 @@ def chart_svg(chart: Chart) -> str:
         for name, value in zip(("upper", "mean", "lower"), phase_lines[k]):
             out.append(
                 f'<line class="ref-{name}" data-phase="{k}" data-from="{chart.dates[phase.start]}" '
-                f'data-to="{chart.dates[end]}" data-value="{value!r}" x1="{x1:.1f}" x2="{x2:.1f}" '
-                f'y1="{y(value):.1f}" y2="{y(value):.1f}" {styles[name]}/>'
+                f'data-to="{chart.dates[end]}" data-value="{value!r}" data-trial="{str(phase.chart.trial).lower()}" '
+                f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{y(value):.1f}" y2="{y(value):.1f}" {styles[name]}/>'
             )
-        if phase.step is not None:
+        # A phase that began before the window shows no marker: its step is not on this chart.
+        if phase.step is not None and phase.start > 0:
             # The step sits between the last day of the old process and the first of the new.
             xs = (x(phase.start - 1) + x1) / 2
             out.append(
@@ -86,13 +136,17 @@ def chart_svg(chart: Chart) -> str:
                 f'y2="{HEIGHT - BOTTOM}" stroke="{NHS_DARK_GREY}" stroke-dasharray="1 3"/>'
             )
             # Steps a few days apart would print their labels over each other: the later one drops a line.
-            row = TOP - 6 if xs - step_label_x > 80 else TOP + 10
+            row = TOP - 6 if xs - step_label_x > 7 * font else TOP + font
             step_label_x = xs if row == TOP - 6 else step_label_x
+            # Near the right-hand edge the label runs leftwards, so a late step's date stays inside the drawing.
+            anchor = "end" if xs > WIDTH - 8 * font else "start"
             out.append(
-                f'<text x="{xs + 3:.1f}" y="{row}" font-size="11" fill="{NHS_DARK_GREY}">'
+                f'<text class="step-label" x="{xs + (3 if anchor == "start" else -3):.1f}" y="{row}" '
+                f'text-anchor="{anchor}" fill="{NHS_DARK_GREY}">'
                 f"Step {phase.step.date:%d %b}<title>{escape(phase.step.reason)}</title></text>"
             )
-    lines = {"Upper limit": spc.upper, "Mean": spc.mean, "Lower limit": spc.lower}
+    trial = " (trial)" if spc.latest.trial else ""
+    lines = {f"Upper limit{trial}": spc.upper, "Mean": spc.mean, f"Lower limit{trial}": spc.lower}
     if spc.target is not None:
         lines["Target"] = spc.target
         out.append(
@@ -102,10 +156,10 @@ def chart_svg(chart: Chart) -> str:
     # Labels (the latest phase's lines) sit at their heights, pushed apart where lines are close.
     label_y, previous = {}, -1e9
     for name, value in sorted(lines.items(), key=lambda kv: -kv[1]):
-        label_y[name] = previous = max(y(value) + 4, previous + 12)
-    for name, value in lines.items():
+        label_y[name] = previous = max(y(value) + 4, previous + font + 1)
+    for name, value in lines.items() if layout.line_labels else ():
         out.append(
-            f'<text x="{WIDTH - RIGHT + 4}" y="{label_y[name]:.1f}" font-size="11" fill="{NHS_DARK_GREY}">'
+            f'<text class="line-label" x="{WIDTH - RIGHT + 4}" y="{label_y[name]:.1f}" fill="{NHS_DARK_GREY}">'
             f"{escape(name)} {escape(format_value(value, chart.unit))}</text>"
         )
     out.append(
@@ -119,23 +173,27 @@ def chart_svg(chart: Chart) -> str:
             f'r="3.2" fill="{POINT_COLOURS[signal]}"><title>{chart.dates[i]:%a %d %b %Y}: '
             f"{escape(format_value(point.value, chart.unit))}</title></circle>"
         )
-    for v in (high - pad, (high + low) / 2, low + pad):
+    values_step, ticks = nice_ticks(low, high, layout.ticks, whole=chart.unit == "count")
+    for v in ticks:
         out.append(
-            f'<text class="tick" x="{LEFT - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end" '
-            f'fill="{NHS_DARK_GREY}">{escape(_tick(v, chart.unit))}</text>'
+            f'<text class="tick" data-value="{v!r}" x="{LEFT - 6}" y="{y(v) + font / 3:.1f}" text-anchor="end" '
+            f'fill="{NHS_DARK_GREY}">{escape(tick_label(v, values_step, chart.unit))}</text>'
         )
     mid = (TOP + HEIGHT - BOTTOM) / 2
+    axis_x = font + 3
     out.append(
-        f'<text class="axis-unit" x="14" y="{mid:.1f}" font-size="11" text-anchor="middle" fill="{NHS_DARK_GREY}" '
-        f'transform="rotate(-90 14 {mid:.1f})">{escape(unit_words(chart.unit).capitalize())}</text>'
+        f'<text class="axis-unit" x="{axis_x}" y="{mid:.1f}" text-anchor="middle" fill="{NHS_DARK_GREY}" '
+        f'transform="rotate(-90 {axis_x} {mid:.1f})">{escape(unit_words(chart.unit).capitalize())}</text>'
     )
     for i in sorted({0, n // 2, n - 1}):
+        # The first and last dates sit inside the drawing: centred on the edge points they would be cut in half.
+        anchor = "start" if i == 0 else "end" if i == n - 1 and n > 1 else "middle"
         out.append(
-            f'<text x="{x(i):.1f}" y="{HEIGHT - 24}" font-size="11" text-anchor="middle" fill="{NHS_DARK_GREY}">'
-            f"{chart.dates[i]:%d %b}</text>"
+            f'<text class="day" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + font + 6}" text-anchor="{anchor}" '
+            f'fill="{NHS_DARK_GREY}">{chart.dates[i]:%d %b}</text>'
         )
     out.append(
-        f'<text class="axis-unit" x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{HEIGHT - 6}" font-size="11" '
+        f'<text class="axis-unit" x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{HEIGHT - 6}" '
         f'text-anchor="middle" fill="{NHS_DARK_GREY}">Day</text>'
     )
     out.append("</svg>")
@@ -160,9 +218,35 @@ def unit_words(unit: str) -> str:
     return UNITS[unit][0] if unit in UNITS else unit
 
 
-def _tick(value: float, unit: str) -> str:
+# Steps between ticks, as multiples of a power of ten: ticks at 0.5, 1.0, 1.5 or 20, 40, 60, never 0.4 read as "0".
+# matplotlib's MaxNLocator chooses ticks the same way, but importing it costs 0.7 s and 140 MB for these lines.
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_ticks(low: float, high: float, aim: int = 5, *, whole: bool = False) -> tuple[float, list[float]]:
+    """Round tick values inside [low, high], about `aim` of them, and the step between them; `whole` for counts,
+    whose ticks are whole numbers."""
+    if not high > low:
+        return 1.0, [low]
+    raw = (high - low) / max(aim - 1, 1)
+    # A count's ticks step by whole numbers: never 2.5, never less than 1.
+    raw = max(raw, 1.0) if whole else raw
+    power = 10 ** math.floor(math.log10(raw))
+    multiples = [m for m in NICE_STEPS if not (whole and m == 2.5)]
+    step = next(m * power for m in multiples if m * power >= raw * (1 - 1e-9))
+    first = math.ceil(low / step - 1e-9)
+    ticks = [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
+    return step, ticks
+
+
+def tick_label(value: float, step: float, unit: str) -> str:
+    """A tick as the axis writes it: as many decimals as its step needs, no "-0", and the unit's suffix."""
     suffix = {"%": "%", "hours": " h", "minutes": " min"}.get(unit, "")
-    return f"{value:,.0f}{suffix}"
+    decimals = 0
+    while abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9 and decimals < 6:
+        decimals += 1
+    # Adding 0.0 turns a rounded -0.0 into 0.0, which the format would print as "-0".
+    return f"{round(value, decimals) + 0.0:,.{decimals}f}{suffix}"
 
 
 def _icon(colour: str, letter: str, words: str, kind: str) -> Markup:
@@ -170,7 +254,7 @@ def _icon(colour: str, letter: str, words: str, kind: str) -> Markup:
     mark = (
         f'<line x1="9" x2="27" y1="18" y2="18" stroke="{colour}" stroke-width="2.5" stroke-dasharray="2 3"/>'
         if letter == "~"
-        else f'<text x="18" y="23.5" font-size="15" font-weight="bold" text-anchor="middle" fill="{colour}">'
+        else f'<text x="18" y="24.5" font-size="18" font-weight="bold" text-anchor="middle" fill="{colour}">'
         f"{escape(letter)}</text>"
     )
     return Markup(
@@ -193,9 +277,65 @@ def assurance_icon(key: str | None) -> Markup:
     return _icon(ASSURANCE_COLOURS[key], letter, ASSURANCE_WORDS[key], key or "none")
 
 
+def _days(first: date, last: date) -> str:
+    if first == last:
+        return f"{first:%a %d %b}"
+    return f"{first:%a %d}" + (f" {first:%b}" if first.month != last.month else "") + f" to {last:%a %d %b}"
+
+
+def recent_words(causes: list[SpecialCause]) -> list[str]:
+    """One chart's special causes of the last days, consecutive days of the same reading as one line."""
+    kinds = {"improvement": "improving", "concern": "concerning", "neither": "neither better nor worse"}
+    out = []
+    # A new line where the reading changes or a day between is not a special cause.
+    runs: list[list[SpecialCause]] = []
+    for cause in causes:
+        last = runs[-1][-1] if runs else None
+        if last and (last.kind, last.side) == (cause.kind, cause.side) and (cause.day - last.day).days == 1:
+            runs[-1].append(cause)
+        else:
+            runs.append([cause])
+    for group in runs:
+        kind, side = group[0].kind, group[0].side
+        rules = [r for r in RULE_WORDS if any(r in c.rules for c in group)]
+        what = f"{kinds[kind]}, {side}: {'; '.join(RULE_WORDS[r] for r in rules)}"
+        if len(group) == 1:
+            out.append(f"{group[0].day:%a %d %b} ({format_value(group[0].value, group[0].unit)}), {what}")
+        else:
+            out.append(f"{_days(group[0].day, group[-1].day)} ({len(group)} days), {what}")
+    return out
+
+
+def _baseline_words(chart: Chart) -> list[str]:
+    """How each phase shown got its limits: the baseline's days, trial or fixed, and moving ranges screened out."""
+    out = []
+    for phase in chart.chart.phases:
+        xmr = phase.chart
+        days = f"{phase.baseline_from:%d %b %Y} to {phase.baseline_to:%d %b %Y}"
+        screened = (
+            f"; {len(xmr.screened)} moving range{'s' if len(xmr.screened) > 1 else ''} of 3.267 times the mean or "
+            "more screened out"
+            if xmr.screened
+            else ""
+        )
+        limits = (
+            f"mean {format_value(xmr.mean, chart.unit)}, limits {format_value(xmr.lower, chart.unit)} to "
+            f"{format_value(xmr.upper, chart.unit)}"
+        )
+        if xmr.trial:
+            out.append(
+                f"Trial limits ({limits}) from the {xmr.baseline} days so far, {days}: fewer than 12, so they move "
+                f"with each new day until the baseline is complete{screened}."
+            )
+        else:
+            out.append(f"Limits ({limits}) fixed on the {xmr.baseline} days {days}{screened}.")
+    return out
+
+
 def chart_view(chart: Chart) -> dict:
     """What the template shows for one chart: titles, the icons with their words, the steps, and the SVG."""
     spc = chart.chart
+    recent = recent_special_causes([chart])
     return {
         "id": f"spc-{chart.series}-{chart.org_code}",
         "series": chart.series,
@@ -213,8 +353,12 @@ def chart_view(chart: Chart) -> dict:
         "assurance_words": ASSURANCE_WORDS[spc.assurance_icon],
         "variation_icon": variation_icon(spc.variation_icon),
         "assurance_icon": assurance_icon(spc.assurance_icon),
+        "trial": spc.latest.trial,
+        "recent": recent_words(recent),
+        "recent_days": RECENT_DAYS,
+        "baselines": _baseline_words(chart),
         "steps": [
-            f"Limits recalculated from {ph.step.date:%d %b %Y} ({len(ph.chart.points)} days): {ph.step.reason}"
+            f"Limits recalculated from {ph.step.date:%d %b %Y}: {ph.step.reason}"
             for ph in spc.phases
             if ph.step is not None
         ],
@@ -224,4 +368,5 @@ def chart_view(chart: Chart) -> dict:
             for a, b in _gaps(chart.dates)
         ],
         "svg": Markup(chart_svg(chart)),
+        "svg_narrow": Markup(chart_svg(chart, NARROW)),
     }

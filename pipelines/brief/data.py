@@ -12,7 +12,7 @@ import polars as pl
 
 # Chart is named here too: the brief's modules and tests know it as data.Chart.
 from pipelines.brief.spc import Chart as Chart
-from pipelines.brief.spc import Step, load_steps, spc
+from pipelines.brief.spc import StepsFile, load_spc_config, spc
 from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.record_changes import describe, record_changes
 from pipelines.resources import FeedFilesResource
@@ -22,6 +22,9 @@ from schemas import catalogue
 from schemas.registry import load_feed_configs
 
 TRAILING_DAYS = 90
+# Limits come from a fixed baseline at the start of each phase, however far back: the series is read from its
+# first day and only the trailing days are shown.
+HISTORY_START = date(1900, 1, 1)
 # Where the SPC step changes are configured (spc_steps.yaml) unless the caller says (UEC_REFERENCE_DIR).
 REFERENCE_DIR = FeedFilesResource().reference_dir
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
@@ -31,6 +34,7 @@ PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time
 # Feeds one sender sends for every organisation: a problem with its file touches every figure built from it.
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
+# Every one is a count or a share of counts: none goes below 0, and a percentage never above 100.
 SERIES = {
     "ed_four_hour": ("System 4-hour performance", "higher", "%"),
     "ed_twelve_hour": ("System share over 12 hours in A&E", "lower", "%"),
@@ -110,7 +114,7 @@ def read_brief(
         handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
         cnh=conn.sql(sql("brief_cnh_tiles"), params={"day": day}).pl(),
         opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
-        charts=_charts(conn, day, system, load_steps(reference_dir, SERIES)),
+        charts=_charts(conn, day, system, load_spc_config(reference_dir, SERIES)),
         quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
         tile_history=conn.sql(sql("brief_tile_changes"), params=params).pl(),
         resends=record_changes(conn, day).filter(~pl.col("provider_code").is_in(list(elsewhere))),
@@ -159,10 +163,9 @@ def _other_systems_providers(conn: duckdb.DuckDBPyConnection, system: str) -> se
     return {r[0] for r in rows}
 
 
-def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str, steps: list[Step]) -> list[Chart]:
-    series = conn.sql(
-        sql("brief_series"), params={"day": day, "first": day - timedelta(days=TRAILING_DAYS - 1), "system": system}
-    ).pl()
+def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str, config: StepsFile) -> list[Chart]:
+    series = conn.sql(sql("brief_series"), params={"day": day, "first": HISTORY_START, "system": system}).pl()
+    shown_from = day - timedelta(days=TRAILING_DAYS - 1)
     charts = []
     # In SERIES order: the 4-hour chart first, as the call takes it.
     order = {name: i for i, name in enumerate(SERIES)}
@@ -170,24 +173,26 @@ def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str, steps: list
     for (name, org), rows in series.filter(pl.col("value").is_not_null()).group_by(
         ["series", "org_code"], maintain_order=True
     ):
-        if rows.height < 2:
+        if rows.filter(pl.col("date") >= shown_from).height < 2:
             continue
         title, better, unit = SERIES[name]
         # The target is dated: draw the one in force on the brief's day.
         target = rows["target"][-1]
         dates = rows["date"].to_list()
-        mine = [s for s in steps if s.applies_to(name, org)]
-        charts.append(
-            Chart(
-                name,
-                title,
-                org,
-                rows["org_name"][0],
-                dates,
-                spc(dates, rows["value"].to_list(), improvement=better, target=target, steps=mine),
-                unit,
-            )
+        mine = [s for s in config.steps if s.applies_to(name, org)]
+        whole = spc(
+            dates,
+            rows["value"].to_list(),
+            improvement=better,
+            target=target,
+            steps=mine,
+            baseline_points=config.baseline_points,
+            screen=config.screen_moving_ranges,
+            floor=0.0,
+            ceiling=100.0 if unit == "%" else None,
         )
+        shown = whole.since(shown_from)
+        charts.append(Chart(name, title, org, rows["org_name"][0], shown.dates, shown, unit))
     return charts
 
 

@@ -16,6 +16,7 @@ from pipelines.brief.charts import chart_view
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import key_messages
+from pipelines.gx_suites import day_page
 from pipelines.record_changes import describe
 from schemas import catalogue
 
@@ -118,6 +119,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,
             warehouse=warehouse,
+            data_docs=f"data_docs/{day_page(data.day)}",
         )
     )
 

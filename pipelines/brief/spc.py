@@ -5,16 +5,22 @@ two sigma, two thirds of the way out. Rules, as Making Data Count states them: a
 of 7 points on one side of the mean; a trend of 7 points each rising (or each falling); 2 of 3 consecutive
 points beyond two sigma on the same side. A point on the mean breaks a run; an equal value breaks a trend.
 
+The mean and moving range come from a fixed baseline, not from whatever days a window shows: the first 20
+points of a phase (or the days a step names), so the limits stay put as days are added and move only at a
+configured step. Below 12 baseline points they are trial limits, revised with each new day. As NHSRplotthedots
+does by default, moving ranges above 3.267 times their mean are screened out before the mean moving range is
+taken (Nelson 1982); `screen_moving_ranges: false` gives the Making Data Count Excel tool's wider limits.
+
 A series is cut into phases at configured step changes (schemas/reference/spc_steps.yaml): each phase has its
-own mean, limits and rules, as Making Data Count re-baselines after a known, sustained change to the process.
+own baseline, limits and rules, as Making Data Count re-baselines after a known, sustained change to the process.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +33,13 @@ RUN = 7
 TREND = 7
 # An XmR needs a moving range: a step leaving fewer days than this on either side waits (or is ignored).
 MIN_PHASE = 2
+# Making Data Count fixes limits on a baseline of 20 points; below 12 they are trial limits (NHSRplotthedots).
+BASELINE_POINTS = 20
+TRIAL_BELOW = 12
+# A moving range this many times the mean moving range is a freak, not the process's spread (Nelson 1982).
+SCREEN = 3.267
+# How far back "recent" special causes are read for the matrix and the key messages.
+RECENT_DAYS = 7
 # d2 for ranges of two: sigma = mean moving range / 1.128, for saying how far out a point lies.
 D2 = 1.128
 STEPS_FILE = "spc_steps.yaml"
@@ -65,14 +78,28 @@ class XmR:
     mean_moving_range: float
     improvement: Direction | None
     target: float | None
+    # How many points, from the first, the mean and moving range were computed from.
+    baseline: int = 0
+    # Moving ranges screened out as freaks: each as the index of the later of its two points.
+    screened: tuple[int, ...] = ()
+    # What the measure cannot go beyond (a count is never negative, a percentage never over 100).
+    floor: float | None = None
+    ceiling: float | None = None
+
+    @property
+    def trial(self) -> bool:
+        """Limits from fewer than 12 points: Making Data Count's trial limits, revised with each new point."""
+        return self.baseline < TRIAL_BELOW
 
     @property
     def upper(self) -> float:
-        return self.mean + LIMIT * self.mean_moving_range
+        upper = self.mean + LIMIT * self.mean_moving_range
+        return upper if self.ceiling is None else min(upper, self.ceiling)
 
     @property
     def lower(self) -> float:
-        return self.mean - LIMIT * self.mean_moving_range
+        lower = self.mean - LIMIT * self.mean_moving_range
+        return lower if self.floor is None else max(lower, self.floor)
 
     def signal(self, point: Point) -> Literal["improvement", "concern", "neither", "common"]:
         side = point.side
@@ -127,13 +154,34 @@ class XmR:
         return "pass" if "passes" in words else "fail" if "fails" in words else "hit_and_miss"
 
 
-def xmr(values: list[float], improvement: Direction | None = None, target: float | None = None) -> XmR:
-    """The XmR chart of a series (oldest first), every point marked with the rules it is part of."""
+def xmr(
+    values: list[float],
+    improvement: Direction | None = None,
+    target: float | None = None,
+    *,
+    baseline: int | None = BASELINE_POINTS,
+    screen: bool = True,
+    floor: float | None = None,
+    ceiling: float | None = None,
+) -> XmR:
+    """The XmR chart of a series (oldest first), every point marked with the rules it is part of.
+
+    The mean and mean moving range come from the first `baseline` points (all of them when fewer, or None);
+    with `screen`, moving ranges of SCREEN times their mean or more are left out of the mean moving range.
+    """
     if len(values) < 2:
         raise ValueError(f"an XmR chart needs at least 2 points, got {len(values)}")
-    mean = sum(values) / len(values)
-    ranges = [abs(b - a) for a, b in zip(values, values[1:])]
+    n = len(values) if baseline is None else max(min(baseline, len(values)), 2)
+    base = values[:n]
+    mean = sum(base) / n
+    ranges = [abs(b - a) for a, b in zip(base, base[1:])]
     mmr = sum(ranges) / len(ranges)
+    screened: tuple[int, ...] = ()
+    if screen and mmr > 0:
+        # NHSRplotthedots keeps a range strictly below 3.267 x the mean: one equal to it is screened too.
+        screened = tuple(i + 1 for i, r in enumerate(ranges) if not r < SCREEN * mmr)
+        kept = [r for r in ranges if r < SCREEN * mmr]
+        mmr = sum(kept) / len(kept)
     rules: list[dict[str, Side]] = [{} for _ in values]
     upper, lower = mean + LIMIT * mmr, mean - LIMIT * mmr
     near_high, near_low = mean + NEAR * mmr, mean - NEAR * mmr
@@ -163,7 +211,9 @@ def xmr(values: list[float], improvement: Direction | None = None, target: float
                 for j in hits:
                     rules[j]["two_of_three"] = side
 
-    return XmR([Point(v, r) for v, r in zip(values, rules)], mean, mmr, improvement, target)
+    return XmR(
+        [Point(v, r) for v, r in zip(values, rules)], mean, mmr, improvement, target, n, screened, floor, ceiling
+    )
 
 
 def _runs(labels: list[str | None]) -> list[tuple[int, int, str | None]]:
@@ -203,30 +253,59 @@ class Step(BaseModel):
     # Organisation codes (site, system, ...) the step applies to; none listed means every one charted.
     orgs: tuple[str, ...] = ()
     reason: str = Field(min_length=1)
+    # The last day of the new phase's baseline, where the first BASELINE_POINTS days are not the ones to use.
+    baseline_to: Day | None = None
 
     def applies_to(self, series: str, org: str) -> bool:
         return series in self.series and (not self.orgs or org in self.orgs)
 
+    def overlaps(self, other: Step) -> bool:
+        """Whether some chart (series and organisation) is cut by both steps."""
+        return bool(set(self.series) & set(other.series)) and (
+            not self.orgs or not other.orgs or bool(set(self.orgs) & set(other.orgs))
+        )
+
 
 class StepsFile(BaseModel):
+    """schemas/reference/spc_steps.yaml: how limits are computed, and the steps at which they are recalculated."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # Points from the start of a phase its limits are fixed on (Making Data Count: 20).
+    baseline_points: int = Field(default=BASELINE_POINTS, ge=TRIAL_BELOW)
+    # True as NHSRplotthedots by default; false for the Making Data Count Excel tool's (unscreened) limits.
+    screen_moving_ranges: bool = True
     steps: list[Step] = []
 
 
-def load_steps(reference_dir: str | Path, known_series: Iterable[str]) -> list[Step]:
-    """The configured step changes in reference_dir/spc_steps.yaml (none when the file is absent)."""
+def load_spc_config(reference_dir: str | Path, known_series: Iterable[str]) -> StepsFile:
+    """The SPC settings and step changes in reference_dir/spc_steps.yaml (the defaults when the file is absent)."""
     path = Path(reference_dir) / STEPS_FILE
     if not path.is_file():
-        return []
-    steps = StepsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {}).steps
+        return StepsFile()
+    config = StepsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     known = set(known_series)
-    for step in steps:
+    for step in config.steps:
         if unknown := set(step.series) - known:
             raise ValueError(
                 f"{path}: step of {step.date} names unknown series {sorted(unknown)}; known: {sorted(known)}"
             )
-    return steps
+    ordered = sorted(config.steps, key=lambda s: s.date)
+    for i, step in enumerate(ordered):
+        for later in ordered[i + 1 :]:
+            # Limits from fewer than 12 days are trial limits for good: a phase that short is never fixed.
+            if later.date - step.date < timedelta(days=TRIAL_BELOW) and step.overlaps(later):
+                raise ValueError(
+                    f"{path}: the steps of {step.date} and {later.date} cut the same chart {TRIAL_BELOW} days or "
+                    f"fewer apart, leaving a phase too short for anything but trial limits; keep one, or name "
+                    "different orgs"
+                )
+    return config
+
+
+def load_steps(reference_dir: str | Path, known_series: Iterable[str]) -> list[Step]:
+    """The configured step changes in reference_dir/spc_steps.yaml (none when the file is absent)."""
+    return load_spc_config(reference_dir, known_series).steps
 
 
 @dataclass(frozen=True)
@@ -235,8 +314,16 @@ class Phase:
 
     start: int
     chart: XmR
-    # The step this phase begins with; None for the first phase of the window.
+    # The step this phase begins with; None for a phase that starts with the series.
     step: Step | None
+    # The days the phase's limits were computed from, first and last.
+    baseline_from: date | None = None
+    baseline_to: date | None = None
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the baseline is complete, so the limits no longer move as days are added."""
+        return not self.chart.trial
 
 
 @dataclass(frozen=True)
@@ -300,6 +387,24 @@ class SPC:
     def assurance_icon(self) -> str | None:
         return self.latest.assurance_icon
 
+    def since(self, first: date) -> SPC:
+        """The chart from `first` on, as a window shows it: the limits and rules of the whole history kept, so
+        a window never moves a baseline, and phases wholly before `first` left out."""
+        cut = next((i for i, d in enumerate(self.dates) if d >= first), len(self.dates))
+        if cut == 0:
+            return self
+        if cut >= len(self.dates) - 1:
+            raise ValueError(f"fewer than 2 days on or after {first} to show")
+        phases = []
+        for k, phase in enumerate(self.phases):
+            end = self.phases[k + 1].start if k + 1 < len(self.phases) else len(self.dates)
+            if end <= cut:
+                continue
+            skip = max(cut - phase.start, 0)
+            chart = replace(phase.chart, points=phase.chart.points[skip:])
+            phases.append(replace(phase, start=max(phase.start - cut, 0), chart=chart))
+        return SPC(self.dates[cut:], phases, [s for s in self.waiting if s.date >= first])
+
 
 def spc(
     dates: list[date],
@@ -307,29 +412,99 @@ def spc(
     improvement: Direction | None = None,
     target: float | None = None,
     steps: Iterable[Step] = (),
+    *,
+    baseline_points: int = BASELINE_POINTS,
+    screen: bool = True,
+    floor: float | None = None,
+    ceiling: float | None = None,
 ) -> SPC:
-    """The XmR chart of a dated series (oldest first), cut into phases at the steps falling inside it."""
+    """The XmR chart of a dated series (oldest first), cut into phases at the steps falling inside it.
+
+    Each phase's limits come from its first `baseline_points` days, or the days to its step's `baseline_to`. A
+    step on or before the first day cuts nothing but still sets the first phase's baseline.
+    """
     if len(dates) != len(values):
         raise ValueError(f"{len(dates)} dates for {len(values)} values")
     n = len(values)
     starts: list[tuple[int, Step]] = []
     waiting: list[Step] = []
+    first_step: Step | None = None
     previous = 0
     for step in sorted(steps, key=lambda s: s.date):
-        # The first day on or after the step; a step before the window or after its last day cuts nothing.
+        # The first day on or after the step; a step after the last day cuts nothing (yet).
         cut = next((i for i, d in enumerate(dates) if d >= step.date), n)
-        if cut == 0 or cut == n:
+        if cut == 0:
+            first_step = step
+            continue
+        if cut == n:
             continue
         if cut - previous >= MIN_PHASE and n - cut >= MIN_PHASE:
             starts.append((cut, step))
             previous = cut
         else:
             waiting.append(step)
-    bounds = [(0, None), *starts]
+    bounds = [(0, first_step), *starts]
     phases = []
     for (start, step), (end, _) in zip(bounds, [*starts, (n, None)]):
-        phases.append(Phase(start, xmr(values[start:end], improvement, target), step))
+        days = dates[start:end]
+        size = baseline_points
+        if step is not None and step.baseline_to is not None:
+            size = max(sum(1 for d in days if d <= step.baseline_to), MIN_PHASE)
+        chart = xmr(values[start:end], improvement, target, baseline=size, screen=screen, floor=floor, ceiling=ceiling)
+        phases.append(Phase(start, chart, step, days[0], days[chart.baseline - 1]))
     return SPC(list(dates), phases, waiting)
+
+
+@dataclass(frozen=True)
+class SpecialCause:
+    """A recent day that is part of a special-cause rule, in words the matrix and the key messages can use."""
+
+    series: str
+    title: str
+    org_code: str
+    org_name: str
+    unit: str
+    day: date
+    value: float
+    kind: Literal["improvement", "concern", "neither"]
+    side: Side
+    rules: tuple[str, ...]
+
+    @property
+    def words(self) -> str:
+        better = {"improvement": "improving", "concern": "concerning", "neither": "neither better nor worse"}
+        return (
+            f"{self.day:%a %d %b}: {format_value(self.value, self.unit)}, {better[self.kind]} "
+            f"({'; '.join(RULE_WORDS[r] for r in self.rules)})"
+        )
+
+
+def recent_special_causes(charts: Iterable[Chart], days: int = RECENT_DAYS) -> list[SpecialCause]:
+    """Every day in each chart's last `days` days (to its latest day) that is part of a special-cause rule,
+    oldest first within a chart: what happened this week, not only on the latest day."""
+    found = []
+    for chart in charts:
+        spc_chart = chart.chart
+        since = chart.dates[-1] - timedelta(days=days - 1)
+        for day, point in zip(chart.dates, spc_chart.points):
+            kind = spc_chart.signal(point)
+            if day < since or kind == "common":
+                continue
+            found.append(
+                SpecialCause(
+                    chart.series,
+                    chart.title,
+                    chart.org_code,
+                    chart.org_name,
+                    chart.unit,
+                    day,
+                    point.value,
+                    kind,
+                    point.side,
+                    tuple(r for r in RULE_WORDS if r in point.rules),
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)

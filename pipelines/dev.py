@@ -1,0 +1,100 @@
+"""`make dev`: the Dagster UI and daemon, with the reports folder served beside them, stopped cleanly by a signal.
+
+`make dev` used to start `dagster dev` and the reports server from a shell line. On Ctrl-C or SIGTERM the
+shell and make died at once while `dagster dev`'s code server lived on until its 45-second heartbeat ran out,
+and a signal arriving while a code location loaded could leave the whole lot up for minutes. Here one process
+owns both children, each in a process group of its own: a signal asks them to stop, and whatever is still
+running GRACE_SECONDS later (code servers, a run worker) is killed with its group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pipelines.serve_reports import DEFAULT_PORT as DEFAULT_REPORTS_PORT
+from pipelines.serve_reports import HOST_VARIABLE, bind_address
+from pipelines.serve_reports import PORT_VARIABLE as REPORTS_PORT_VARIABLE
+from pipelines.settings import load_settings
+
+UI_PORT_VARIABLE = "UEC_UI_PORT"
+DEFAULT_UI_PORT = 3000
+REPORTS_URL_VARIABLE = "UEC_REPORTS_URL"
+# Leaves room inside the 10 seconds a stop may take (tests/test_dev.py) for make and the kill itself.
+GRACE_SECONDS = 6.0
+DAGSTER = Path(sys.executable).with_name("dagster")
+
+
+def _url_host(host: str) -> str:
+    # A server bound to every interface is reached by the machine's name, not by 0.0.0.0.
+    return socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
+
+
+def _stop(process: subprocess.Popen, first: int, deadline: float) -> None:
+    """Ask a child's process group to stop with `first`, then kill what is left of the group at `deadline`."""
+    try:
+        os.killpg(process.pid, first)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        pass
+    # The group, not only the child: dagster dev's code server and any run worker are its grandchildren.
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def main() -> int:
+    load_settings()
+    host = bind_address()
+    ui_port = int(os.environ.get(UI_PORT_VARIABLE) or DEFAULT_UI_PORT)
+    reports_port = int(os.environ.get(REPORTS_PORT_VARIABLE) or DEFAULT_REPORTS_PORT)
+    environment = {
+        **os.environ,
+        HOST_VARIABLE: host,
+        REPORTS_PORT_VARIABLE: str(reports_port),
+        REPORTS_URL_VARIABLE: os.environ.get(REPORTS_URL_VARIABLE) or f"http://{_url_host(host)}:{reports_port}/",
+    }
+    stopping = threading.Event()
+    received: list[int] = []
+
+    def on_signal(number: int, _frame) -> None:
+        received.append(number)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    # Each child leads a group of its own, so Ctrl-C in the terminal reaches this process only and the stop
+    # below is done once, in order, rather than by every process racing at once.
+    reports = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.serve_reports"], env=environment, start_new_session=True
+    )
+    dagster = subprocess.Popen(
+        [str(DAGSTER), "dev", "-h", host, "-p", str(ui_port)], env=environment, start_new_session=True
+    )
+    children = [dagster, reports]
+    while not stopping.wait(0.5):
+        if any(child.poll() is not None for child in children):
+            break
+    deadline = time.monotonic() + GRACE_SECONDS
+    # dagster dev shuts its webserver, daemon and code server down on SIGINT, as on Ctrl-C.
+    _stop(dagster, signal.SIGINT, deadline)
+    _stop(reports, signal.SIGTERM, deadline)
+    if received:
+        print(f"make dev: stopped on {signal.Signals(received[0]).name}", file=sys.stderr, flush=True)
+        return 0
+    return next((c.returncode for c in children if c.returncode), 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -573,12 +573,13 @@ def test_tile_changes_equal_the_warehouses_moves(march: Env, chromium):
         for el in page.query_selector_all(".changes [data-figure]")
     }
     page.screenshot(path=str(ARTIFACTS / "brief-desktop.png"), full_page=True)
-    # 4 ED tiles (system and 3 trusts), 4 handover tiles (3 sites and the system), the hub: 2 changes each.
-    assert len(expected) == 18
+    # 5 ED tiles (the system's headline and all-providers figures and 3 trusts), 4 handover tiles (3 sites and the
+    # system), the hub: 2 changes each.
+    assert len(expected) == 20
     assert shown == expected
     # Never colour alone: every change has its arrow beside the words.
     arrows = page.eval_on_selector_all(".changes li .arrow", "as => as.map(a => a.textContent)")
-    assert len(arrows) == 18 and all(a in "▲▼▶" for a in arrows)
+    assert len(arrows) == 20 and all(a in "▲▼▶" for a in arrows)
 
 
 def test_print_puts_the_headline_on_two_a4_pages_and_keeps_each_chart_whole(march: Env, chromium):

@@ -156,3 +156,25 @@ def test_tile_changes_say_the_move_with_its_direction_and_whether_it_is_better()
     }
     assert [c.arrow for c in changes[("ed_four_hour", "QJ2")]] == ["▲", "▶"]
     assert [c.arrow for c in changes[("hours_lost", "S1")]] == ["▼", ""]
+
+
+def test_tile_changes_follow_the_figures_as_shown():
+    rows = [
+        # 84.34 and 84.26 both show as 84.3%: the raw difference 0.08 would round to "up 0.1", but the reader sees
+        # no change, so the words say none.
+        ("ed_four_hour", "QJ2", DAY, 84.34),
+        ("ed_four_hour", "QJ2", DAY - timedelta(days=1), 84.26),
+        # 84.36 a week before shows as 84.4: 84.3 - 84.4 = 0.1 down as displayed, though only 0.02 apart raw
+        # (which would round to "no change" beside two different figures).
+        ("ed_four_hour", "QJ2", DAY - timedelta(days=7), 84.36),
+        # Shown 12.3 and 10.1 (12.26 and 10.14): 12.3 - 10.1 = 2.2, where the raw 2.12 would read 2.1.
+        ("hours_lost", "S1", DAY, 12.26),
+        ("hours_lost", "S1", DAY - timedelta(days=1), 10.14),
+    ]
+    frame = pl.DataFrame(rows, schema=["measure", "org_code", "date", "value"], orient="row")
+    words = {key: [c.words for c in pair] for key, pair in tile_changes(frame, DAY).items()}
+    assert words[("ed_four_hour", "QJ2")] == [
+        "no change on yesterday",
+        "down 0.1 points on Monday last week, worse",
+    ]
+    assert words[("hours_lost", "S1")][0] == "up 2.2 hours on yesterday, worse"

@@ -542,10 +542,11 @@ def _open(browser, env: Env, width: int, height: int = 900, *, open_details: boo
 
 
 def _moved(today: float, before: float | None, against: str, unit: str, better: str) -> str:
-    """The words a tile's change should say, worked here from the two days' figures."""
+    """The words a tile's change should say, worked here from the two days' figures as the tiles show them (one
+    decimal each, then subtracted), so the words agree with the reader's own subtraction."""
     if before is None:
         return f"no figure to compare with {against}"
-    delta = round(today - before, 1)
+    delta = round(float(f"{today:.1f}") - float(f"{before:.1f}"), 1)
     if delta == 0:
         return f"no change on {against}"
     verdict = "better" if (delta > 0) == (better == "higher") else "worse"
@@ -574,12 +575,13 @@ def test_tile_changes_equal_the_warehouses_moves(march: Env, chromium):
         for el in page.query_selector_all(".changes [data-figure]")
     }
     page.screenshot(path=str(ARTIFACTS / "brief-desktop.png"), full_page=True)
-    # 4 ED tiles (system and 3 trusts), 4 handover tiles (3 sites and the system), the hub: 2 changes each.
-    assert len(expected) == 18
+    # 5 ED tiles (the system's headline and all-providers figures, 3 trusts), 4 handover tiles (3 sites and the
+    # system), the hub: 2 changes each.
+    assert len(expected) == 20
     assert shown == expected
     # Never colour alone: every change has its arrow beside the words.
     arrows = page.eval_on_selector_all(".changes li .arrow", "as => as.map(a => a.textContent)")
-    assert len(arrows) == 18 and all(a in "▲▼▶" for a in arrows)
+    assert len(arrows) == 20 and all(a in "▲▼▶" for a in arrows)
 
 
 def test_print_puts_the_headline_on_two_a4_pages_and_keeps_each_chart_whole(march: Env, chromium):

@@ -122,6 +122,32 @@ def test_tiles_show_the_hand_worked_figures(briefed: Env):
     assert '<strong class="misses">missing</strong>' in html[html.index("OPEL by provider") :]
 
 
+def test_opel_messages_say_what_cannot_be_known_on_a_day_with_no_opel_and_no_yesterday(briefed: Env):
+    html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    start = html.index('id="key-messages"')
+    messages = re.findall(
+        r'<li data-rule="(opel_(?:system|4|moves))"[^>]*>([^<]*)</li>', html[start : html.index("</section>", start)]
+    )
+    # No OPEL export at all, and only 15 January loaded: no level, so no change and no OPEL 4 all-clear can be said.
+    assert messages == [
+        (
+            "opel_system",
+            "No provider declared an OPEL level for this day: the system level and its change since yesterday cannot "
+            "be computed.",
+        ),
+        ("opel_4", "No provider declared an OPEL level, so whether any is at OPEL 4 is not known."),
+        (
+            "opel_moves",
+            "No OPEL returns loaded for yesterday: provider escalations and de-escalations cannot be computed.",
+        ),
+    ]
+    start = html.index('id="call-list"')
+    asks = re.findall(r'<li data-ask="([a-z_0-9]+)"', html[start : html.index("</section>", start)])
+    # H3's 50 minutes at Royal Derby, then the missing files (RY8's ED aggregates, the OPEL portal), then the six
+    # providers' OPEL returns, none by 11:00.
+    assert asks == ["handover_45"] + ["late_or_missing"] * 8
+
+
 def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
     start = html.index('id="data-quality"')

@@ -84,6 +84,13 @@ def test_opel_declared_against_derived_names_each_disagreement_and_its_size():
     ]
     [clear] = opel_gaps([_opel("CCC", 3, 3)])
     assert not clear.finding
+    # DDD declared but has no derived level (no parameters), EEE declared nothing: nothing compared, so no
+    # all-clear.
+    [blank] = opel_gaps([_opel("DDD", 2, None), _opel("EEE", None, 3)])
+    assert blank.text == (
+        "No provider has both a declared OPEL level and figures to score: declared against derived not compared."
+    )
+    assert blank.finding
 
 
 def test_cross_check_says_a_gap_of_a_point_or_more_and_not_rounding():
@@ -98,6 +105,9 @@ def test_cross_check_says_a_gap_of_a_point_or_more_and_not_rounding():
         "Trust CCC (CCC) submitted 4-hour performance of 81.0%; its attendances give 82.0%, 1.0 points apart.",
     ]
     assert not cross_check_gaps(rows[1:2])[0].finding
+    # Only DDD, with nothing submitted: no figure was cross-checked, so no "every figure is within" all-clear.
+    [blank] = cross_check_gaps(rows[3:])
+    assert blank.text.endswith("the cross-check was not made.") and blank.finding
 
 
 def test_late_or_missing_lists_files_then_opel_returns():

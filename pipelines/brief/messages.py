@@ -168,10 +168,13 @@ def deteriorations(charts: Iterable[Chart], shown: int = DETERIORATIONS_SHOWN) -
 
 def opel_gaps(opel: Sequence[dict]) -> list[Message]:
     """Providers whose declared OPEL level differs from the level their own submitted figures score."""
-    out = []
+    out, compared = [], 0
     for o in opel:
         declared, derived = o["declared_level"], o["derived_level"]
-        if declared is None or derived is None or declared == derived:
+        if declared is None or derived is None:
+            continue
+        compared += 1
+        if declared == derived:
             continue
         gap = declared - derived
         side = "higher" if gap > 0 else "lower"
@@ -183,18 +186,28 @@ def opel_gaps(opel: Sequence[dict]) -> list[Message]:
                 f"than the OPEL {derived} its own figures score.",
             )
         )
-    return out or [
-        Message("opel_gap", "Every provider's declared OPEL level matches the level its figures score.", False)
-    ]
+    if out:
+        return out
+    if not compared:
+        # Nothing declared, or no figures scored: agreement cannot be claimed.
+        return [
+            Message(
+                "opel_gap",
+                "No provider has both a declared OPEL level and figures to score: declared against derived not "
+                "compared.",
+            )
+        ]
+    return [Message("opel_gap", "Every provider's declared OPEL level matches the level its figures score.", False)]
 
 
 def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -> list[Message]:
     """Providers whose submitted 4-hour figure is `points` or more from the one the pipeline computes."""
-    out = []
+    out, compared = [], 0
     for o in opel:
         submitted, computed = o["ed_4h_pct_submitted"], o["ed_4h_pct_pipeline"]
         if submitted is None or computed is None:
             continue
+        compared += 1
         gap = round(abs(submitted - computed), 1)
         if gap >= points:
             out.append(
@@ -204,7 +217,17 @@ def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -
                     f"its attendances give {computed:.1f}%, {gap:.1f} points apart.",
                 )
             )
-    return out or [
+    if out:
+        return out
+    if not compared:
+        return [
+            Message(
+                "cross_check",
+                "No provider submitted a 4-hour figure beside attendances to compute one: the cross-check was not "
+                "made.",
+            )
+        ]
+    return [
         Message(
             "cross_check", f"Every submitted 4-hour figure is within {points:.1f} points of the computed one.", False
         )

@@ -544,6 +544,7 @@ SUPPORT_SQL = (
     "brief_handover_tiles",
     "brief_cnh_tiles",
     "brief_opel_tiles",
+    "brief_opel_yesterday",
     "brief_quarantine_by_provider",
     "brief_series",
     "brief_tile_changes",

@@ -1,8 +1,8 @@
--- purpose: the brief's ED tiles for one day ($day) and system ($system): the system's two figures (the board's headline trusts, then all providers) and its trusts' 4-hour and 12-hour figures for the day, month and year to date, beside the targets in force
+-- purpose: the brief's ED tiles for one day ($day) and system ($system): the system's two figures (the board's headline trusts, then all providers) and its trusts' 4-hour and 12-hour figures for the day, month and year to date, with the counts behind them (pending included), beside the targets in force
 -- tile: what names the tile on the page; the all-providers figure shares the system's code, so it gets a suffix.
 select r.level, r.org_code, case r.level when 'system' then r.org_code || '-all-providers' else r.org_code end as tile,
        coalesce(r.org_name, r.org_code) as org_name, r.coverage, r.period,
-       r.attendances, r.within_4h, r.pct_within_4h, r.target_pct_within_4h, r.meets_target,
+       r.attendances, r.within_4h, r.breaches, r.pending, r.pct_within_4h, r.target_pct_within_4h, r.meets_target,
        r.over_12h, r.pct_over_12h, t.value_pct as target_pct_over_12h
 from marts.ed_four_hour_rollup as r
 left join ref.targets as t

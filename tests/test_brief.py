@@ -10,8 +10,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pipelines.brief.data import BriefData, Problem
+from pipelines.brief.data import DRILL_DOWN, BriefData, Problem
 from pipelines.brief.exports import DAY_MARTS, DEFINITIONS_SHEET
+from pipelines.brief.render import render_brief
 from pipelines.cli.main import main
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
@@ -121,6 +122,32 @@ def test_tiles_show_the_hand_worked_figures(briefed: Env):
     assert '<strong class="misses">missing</strong>' in html[html.index("OPEL by provider") :]
 
 
+def test_opel_messages_say_what_cannot_be_known_on_a_day_with_no_opel_and_no_yesterday(briefed: Env):
+    html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    start = html.index('id="key-messages"')
+    messages = re.findall(
+        r'<li data-rule="(opel_(?:system|4|moves))"[^>]*>([^<]*)</li>', html[start : html.index("</section>", start)]
+    )
+    # No OPEL export at all, and only 15 January loaded: no level, so no change and no OPEL 4 all-clear can be said.
+    assert messages == [
+        (
+            "opel_system",
+            "No provider declared an OPEL level for this day: the system level and its change since yesterday cannot "
+            "be computed.",
+        ),
+        ("opel_4", "No provider declared an OPEL level, so whether any is at OPEL 4 is not known."),
+        (
+            "opel_moves",
+            "No OPEL returns loaded for yesterday: provider escalations and de-escalations cannot be computed.",
+        ),
+    ]
+    start = html.index('id="call-list"')
+    asks = re.findall(r'<li data-ask="([a-z_0-9]+)"', html[start : html.index("</section>", start)])
+    # H3's 50 minutes at Royal Derby, then the missing files (RY8's ED aggregates, the OPEL portal), then the six
+    # providers' OPEL returns, none by 11:00.
+    assert asks == ["handover_45"] + ["late_or_missing"] * 8
+
+
 def test_quality_strip_marks_the_affected_figures_provisional(briefed: Env):
     html = (briefed.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
     start = html.index('id="data-quality"')
@@ -160,6 +187,48 @@ def test_a_senders_problem_marks_what_it_sends_for():
         == [p.provider_code for p in data.provisional("ed")]
         == ["RFS"]
     )
+
+
+def _ed_day(**counts) -> dict:
+    """One system tile's day row as brief_ed_tiles.sql gives it; the percentages are worked from the counts."""
+    within, breaches, attendances = counts["within_4h"], counts["breaches"], counts["attendances"]
+    return {
+        "level": "system_headline", "org_code": "QJ2", "tile": "QJ2", "org_name": "Derby and Derbyshire ICB",
+        "coverage": "acute trusts, all types", "period": "day", **counts,
+        "pct_within_4h": 100 * within / (within + breaches), "target_pct_within_4h": 78.0,
+        "meets_target": 100 * within / (within + breaches) >= 78.0,
+        "over_12h": 10, "pct_over_12h": 100 * 10 / attendances, "target_pct_over_12h": None,
+    }  # fmt: skip
+
+
+def _render_ed(day: dict) -> str:
+    data = BriefData(
+        date(2025, 3, 31),
+        datetime(2025, 4, 1, 8),
+        ed=pl.DataFrame([day]),
+        handover=pl.DataFrame(),
+        cnh=pl.DataFrame(schema={"referral_source": pl.String}),
+        opel=pl.DataFrame(),
+        charts=[],
+        quality=pl.DataFrame(),
+        drill={name: pl.DataFrame() for name in DRILL_DOWN},
+    )
+    return render_brief(data, "warehouse.duckdb")
+
+
+def test_the_four_hour_tile_shows_the_counts_that_make_it_and_those_not_yet_counted():
+    # The issue's day: 673 attendances, 37 still in the department under 4 hours, so 673 - 37 = 636 counted, of which
+    # 486 within 4 hours (150 breaches): 486 / 636 = 76.4%. The page says all four, so they add up: 486 + 150 + 37.
+    figures = _figures(_render_ed(_ed_day(attendances=673, within_4h=486, breaches=150, pending=37)))
+    assert figures["ed.QJ2.day.pct_within_4h"] == "76.4%"
+    assert (figures["ed.QJ2.day.within_4h"], figures["ed.QJ2.day.counted"]) == ("486", "636")
+    assert (figures["ed.QJ2.day.attendances"], figures["ed.QJ2.day.pending"]) == ("673", "37")
+    html = _render_ed(_ed_day(attendances=673, within_4h=486, breaches=150, pending=37))
+    assert re.search(r">37</span> still in the department, not yet counted;", html)
+    # Nothing open: 486 of 636 of 636 attendances, and no "still in the department" to say.
+    closed = _render_ed(_ed_day(attendances=636, within_4h=486, breaches=150, pending=0))
+    assert "still in the department" not in closed and "ed.QJ2.day.pending" not in closed
+    assert _figures(closed)["ed.QJ2.day.counted"] == _figures(closed)["ed.QJ2.day.attendances"] == "636"
 
 
 def test_exports_carry_the_days_marts_as_csv_and_one_workbook(briefed: Env):

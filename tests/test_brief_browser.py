@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -541,10 +542,11 @@ def _open(browser, env: Env, width: int, height: int = 900, *, open_details: boo
 
 
 def _moved(today: float, before: float | None, against: str, unit: str, better: str) -> str:
-    """The words a tile's change should say, worked here from the two days' figures."""
+    """The words a tile's change should say, worked here from the two days' figures as the tiles show them (one
+    decimal each, then subtracted), so the words agree with the reader's own subtraction."""
     if before is None:
         return f"no figure to compare with {against}"
-    delta = round(today - before, 1)
+    delta = round(float(f"{today:.1f}") - float(f"{before:.1f}"), 1)
     if delta == 0:
         return f"no change on {against}"
     verdict = "better" if (delta > 0) == (better == "higher") else "worse"
@@ -697,3 +699,73 @@ def test_key_messages_come_first_and_the_drill_down_shows_the_warehouses_rows(ma
     ).rows():
         expected.setdefault(code, []).append(str(level) if level is not None else "none")
     assert history == expected
+
+
+def _section(html: str, section_id: str) -> list[tuple[str, str]]:
+    """A section's list items as (their data-rule or data-ask, their text), read from the written page."""
+    start = html.index(f'id="{section_id}"')
+    part = html[start : html.index("</section>", start)]
+    return [
+        (kind, unescape(" ".join(text.split())))
+        for kind, text in re.findall(r'<li data-(?:rule|ask)="([^"]+)"[^>]*>(.*?)</li>', part, re.S)
+    ]
+
+
+def test_the_march_brief_names_the_opel_changes_and_lists_the_asks_for_the_call(march: Env):
+    """The demo's day (31 March 2025), read from the written HTML (no browser needed): the sample OPEL returns put the
+    system at OPEL 2 on the 30th and 3 on the 31st, and EMAS at 4, and the brief must say so."""
+    html = (march.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    levels = dict(
+        march.query(
+            "select date::varchar, system_level from marts.opel_system_daily where date in ($d::date - 1, $d)", d=DAY
+        ).rows()
+    )
+    assert levels == {"2025-03-30": 2, "2025-03-31": 3}
+    at_4 = march.query("select provider_code from marts.opel_daily where date = $d and declared_level = 4", d=DAY)
+    assert at_4["provider_code"].to_list() == ["RX9"]
+
+    messages = _section(html, "key-messages")
+    # OPEL first, as the call opens on it: 2 -> 3 is a rise, and RX9's declared 4 is named.
+    assert messages[:2] == [
+        ("opel_system", "System OPEL rose from 2 yesterday to 3."),
+        ("opel_4", "East Midlands Ambulance Service NHS Trust (RX9) is at OPEL 4."),
+    ]
+    assert (
+        "opel_moves",
+        "East Midlands Ambulance Service NHS Trust (RX9) escalated from OPEL 3 yesterday to OPEL 4.",
+    ) in (messages)
+    assert '<h2 id="call-list-title">For the 09:30 call</h2>' in html
+    asks = _section(html, "call-list")
+    assert asks[0] == (
+        "opel_4",
+        "East Midlands Ambulance Service NHS Trust (RX9) is at OPEL 4: its actions and the support it needs.",
+    )
+    # Each site the handover mart counts over 45 minutes is on the list, with its count.
+    over_45 = march.query(
+        "select r.org_name, r.over_45 from marts.handover_rollup as r where r.date = $d and r.period = 'day' "
+        "and r.level = 'site' and r.over_45 > 0",
+        d=DAY,
+    ).rows()
+    assert over_45 and all(
+        ("handover_45", f"{site}: {n:,} handovers over 45 minutes (the standard is none).") in asks
+        for site, n in over_45
+    )
+
+
+def test_the_march_four_hour_tile_reconciles_its_counts(march: Env):
+    """Item 5 on the demo's day: the headline tile's within, counted, attendances and still-open counts are the mart's,
+    and they add up (within + breaches + pending = attendances)."""
+    html = (march.root / "reports" / f"brief-{DAY}.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-figure="(ed\.QJ2\.day\.[a-z_0-9]+)"[^>]*>([^<]*)<', html))
+    within, breaches, pending, attendances = march.query(
+        "select within_4h, breaches, pending, attendances from marts.ed_four_hour_rollup where date = $d "
+        "and level = 'system_headline' and org_code = 'QJ2' and period = 'day' and scope = 'all_types'",
+        d=DAY,
+    ).row(0)
+    assert within + breaches + pending == attendances and pending > 0
+    assert {k: shown[k] for k in shown if not k.endswith(("pct_within_4h", "over_12h", "pct_over_12h"))} == {
+        "ed.QJ2.day.within_4h": f"{within:,}",
+        "ed.QJ2.day.counted": f"{within + breaches:,}",
+        "ed.QJ2.day.attendances": f"{attendances:,}",
+        "ed.QJ2.day.pending": f"{pending:,}",
+    }

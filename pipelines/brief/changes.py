@@ -20,7 +20,7 @@ ARROWS = {"up": "▲", "down": "▼", "same": "▶"}
 
 @dataclass(frozen=True)
 class Change:
-    """One tile's move against one earlier day, rounded to the tile's one decimal place."""
+    """One tile's move against one earlier day: the difference of the two figures as shown (one decimal place)."""
 
     against: str  # "yesterday" or "Monday last week"
     delta: float | None  # None when the earlier day has no figure
@@ -55,9 +55,15 @@ class Change:
 
 def change(today: float | None, before: float | None, against: str, measure: str) -> Change:
     unit, better = MEASURES[measure]
-    # Rounded as the tile shows a figure, so a move too small to show is "no change", not "up 0.0".
-    delta = None if today is None or before is None else round(today - before, 1) + 0.0
+    # The change between the figures as the tiles show them: two days both shown as 84.3% read "no change", and the
+    # words never disagree with the reader's own subtraction of the two displayed figures.
+    delta = None if today is None or before is None else round(_shown(today) - _shown(before), 1) + 0.0
     return Change(against, delta, unit, better)
+
+
+def _shown(value: float) -> float:
+    # Formatted as the page's filters format a tile figure (one decimal), so rounding matches it exactly.
+    return float(f"{value:.1f}")
 
 
 def tile_changes(frame: pl.DataFrame, day: date) -> dict[tuple[str, str], tuple[Change, Change]]:

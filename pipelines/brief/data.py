@@ -74,6 +74,8 @@ class BriefData:
     # What re-sends did to the day's records: withdrawn by a full re-send, or re-sent with a fault (earlier kept).
     resends: pl.DataFrame = field(default_factory=pl.DataFrame)
     drill: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # The day before's OPEL rows, for the key messages' changes since yesterday; empty when it was never loaded.
+    opel_yesterday: pl.DataFrame = field(default_factory=pl.DataFrame)
     # The system the brief is made for: every tile and series is this system's, none another's.
     system_code: str = DEFAULT_HOME_SYSTEM
     system_name: str = "Derby and Derbyshire ICB"
@@ -114,6 +116,7 @@ def read_brief(
         handover=conn.sql(sql("brief_handover_tiles"), params=params).pl(),
         cnh=conn.sql(sql("brief_cnh_tiles"), params={"day": day}).pl(),
         opel=conn.sql(sql("brief_opel_tiles"), params=params).pl(),
+        opel_yesterday=conn.sql(sql("brief_opel_yesterday"), params=params).pl(),
         charts=_charts(conn, day, system, load_spc_config(reference_dir, SERIES)),
         quality=quality.filter(~pl.col("provider_code").is_in(list(elsewhere))),
         tile_history=conn.sql(sql("brief_tile_changes"), params=params).pl(),

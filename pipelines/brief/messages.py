@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pipelines.brief.spc import Chart, largest_deteriorations
+from pipelines.brief.charts import recent_words
+from pipelines.brief.spc import RECENT_DAYS, Chart, SpecialCause, largest_deteriorations, recent_special_causes
 
 # How many special-cause deteriorations the block names; the charts below show the rest.
 DETERIORATIONS_SHOWN = 3
@@ -16,10 +17,144 @@ CROSS_CHECK_POINTS = 1.0
 
 @dataclass(frozen=True)
 class Message:
-    rule: str  # deterioration | opel_gap | cross_check | late_or_missing | handover_45
+    # opel_system | opel_4 | opel_moves | deterioration | opel_gap | cross_check | late_or_missing | handover_45
+    rule: str
     text: str
     # False for a rule's all-clear sentence: the call hears that the rule was checked.
     finding: bool = True
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One thing to raise on the 09:30 call, with the rule that found it."""
+
+    rule: str  # opel_4 | handover_45 | late_or_missing | rejected | special_cause | no_opel
+    text: str
+
+
+def _who(o: dict) -> str:
+    return f"{o['provider_name']} ({o['provider_code']})"
+
+
+def _undeclared(rows: Sequence[dict]) -> list[str]:
+    return [o["provider_code"] for o in rows if o["declared_level"] is None]
+
+
+def opel_system_change(today: Sequence[dict], yesterday: Sequence[dict]) -> list[Message]:
+    """The system OPEL level and how it moved since yesterday (marts.opel_system_daily, both days as loaded). A day
+    with no OPEL rows, or no level, leaves the change unknown: it is said so, never "no change"."""
+    if not today:
+        return [
+            Message(
+                "opel_system",
+                "No OPEL returns loaded for this day: the system level, any provider at OPEL 4 and the changes "
+                "since yesterday cannot be computed.",
+            )
+        ]
+    level = today[0]["system_level"]
+    if level is None:
+        return [
+            Message(
+                "opel_system",
+                "No provider declared an OPEL level for this day: the system level and its change since yesterday "
+                "cannot be computed.",
+            )
+        ]
+    before = yesterday[0]["system_level"] if yesterday else None
+    if not yesterday:
+        text, finding = (
+            f"System OPEL {level}; no OPEL returns loaded for yesterday, so the change cannot be computed.",
+            True,
+        )
+    elif before is None:
+        text, finding = f"System OPEL {level}; no level was declared yesterday, so the change cannot be computed.", True
+    elif level == before:
+        text, finding = f"System OPEL {level}, no change since yesterday.", False
+    else:
+        text, finding = f"System OPEL {'rose' if level > before else 'fell'} from {before} yesterday to {level}.", True
+    # A level scored without a provider is less than the whole system's: say whose level it lacks.
+    left_out = [
+        f"{', '.join(codes)} {when}"
+        for codes, when in (
+            (_undeclared(today), "today"),
+            (_undeclared(yesterday) if before is not None else [], "yesterday"),
+        )
+        if codes
+    ]
+    if left_out:
+        text += f" Scored without {' and '.join(left_out)} (no level declared)."
+    return [Message("opel_system", text, finding)]
+
+
+def _at_4(today: Sequence[dict]) -> list[str]:
+    """Who is at OPEL 4 for the day, or moved to it after 11:00, each said as a sentence without its full stop."""
+    out = []
+    for o in today:
+        if o["declared_level"] == 4:
+            late = f" (declared late, at {o['submitted_at']:%H:%M})" if o["is_late"] and o["submitted_at"] else ""
+            out.append(f"{_who(o)} is at OPEL 4{late}")
+        elif o.get("changed_to_level") == 4:
+            out.append(
+                f"{_who(o)} moved to OPEL 4 at {o['changed_at']:%H:%M}, after the 11:00 cut-off "
+                f"(OPEL {o['declared_level']} at 11:00)"
+            )
+    return out
+
+
+def opel_at_4(today: Sequence[dict]) -> list[Message]:
+    """Each provider at OPEL 4 for the day, or moved to it after 11:00; nothing when no OPEL row was loaded (the
+    system rule says so)."""
+    if not today:
+        return []
+    out = [Message("opel_4", f"{text}.") for text in _at_4(today)]
+    if out:
+        return out
+    missing = _undeclared(today)
+    if len(missing) == len(today):
+        return [Message("opel_4", "No provider declared an OPEL level, so whether any is at OPEL 4 is not known.")]
+    if missing:
+        return [
+            Message(
+                "opel_4",
+                f"No provider that declared a level is at OPEL 4; {', '.join(missing)} declared none, so not known.",
+            )
+        ]
+    return [Message("opel_4", "No provider is at OPEL 4.", False)]
+
+
+def opel_moves(today: Sequence[dict], yesterday: Sequence[dict]) -> list[Message]:
+    """Each provider whose declared level went up (escalated) or down (de-escalated) since yesterday; a provider with
+    no level on either day is named as not compared."""
+    if not today:
+        return []
+    if not yesterday:
+        return [
+            Message(
+                "opel_moves",
+                "No OPEL returns loaded for yesterday: provider escalations and de-escalations cannot be computed.",
+            )
+        ]
+    before = {o["provider_code"]: o["declared_level"] for o in yesterday}
+    out, unknown = [], []
+    for o in today:
+        now, then = o["declared_level"], before.get(o["provider_code"])
+        if now is None or then is None:
+            unknown.append(o["provider_code"])
+        elif now != then:
+            move = "escalated" if now > then else "de-escalated"
+            out.append(Message("opel_moves", f"{_who(o)} {move} from OPEL {then} yesterday to OPEL {now}."))
+    # Provider codes are capitals, so the sentence can start with one.
+    not_compared = f"{', '.join(unknown)} not compared (no level declared on one of the two days)."
+    if out:
+        return out + ([Message("opel_moves", not_compared)] if unknown else [])
+    if unknown:
+        return [
+            Message(
+                "opel_moves",
+                f"No provider with a level on both days changed it since yesterday; {not_compared}",
+            )
+        ]
+    return [Message("opel_moves", "No provider's OPEL level changed since yesterday.", False)]
 
 
 def deteriorations(charts: Iterable[Chart], shown: int = DETERIORATIONS_SHOWN) -> list[Message]:
@@ -33,10 +168,13 @@ def deteriorations(charts: Iterable[Chart], shown: int = DETERIORATIONS_SHOWN) -
 
 def opel_gaps(opel: Sequence[dict]) -> list[Message]:
     """Providers whose declared OPEL level differs from the level their own submitted figures score."""
-    out = []
+    out, compared = [], 0
     for o in opel:
         declared, derived = o["declared_level"], o["derived_level"]
-        if declared is None or derived is None or declared == derived:
+        if declared is None or derived is None:
+            continue
+        compared += 1
+        if declared == derived:
             continue
         gap = declared - derived
         side = "higher" if gap > 0 else "lower"
@@ -48,18 +186,28 @@ def opel_gaps(opel: Sequence[dict]) -> list[Message]:
                 f"than the OPEL {derived} its own figures score.",
             )
         )
-    return out or [
-        Message("opel_gap", "Every provider's declared OPEL level matches the level its figures score.", False)
-    ]
+    if out:
+        return out
+    if not compared:
+        # Nothing declared, or no figures scored: agreement cannot be claimed.
+        return [
+            Message(
+                "opel_gap",
+                "No provider has both a declared OPEL level and figures to score: declared against derived not "
+                "compared.",
+            )
+        ]
+    return [Message("opel_gap", "Every provider's declared OPEL level matches the level its figures score.", False)]
 
 
 def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -> list[Message]:
     """Providers whose submitted 4-hour figure is `points` or more from the one the pipeline computes."""
-    out = []
+    out, compared = [], 0
     for o in opel:
         submitted, computed = o["ed_4h_pct_submitted"], o["ed_4h_pct_pipeline"]
         if submitted is None or computed is None:
             continue
+        compared += 1
         gap = round(abs(submitted - computed), 1)
         if gap >= points:
             out.append(
@@ -69,7 +217,17 @@ def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -
                     f"its attendances give {computed:.1f}%, {gap:.1f} points apart.",
                 )
             )
-    return out or [
+    if out:
+        return out
+    if not compared:
+        return [
+            Message(
+                "cross_check",
+                "No provider submitted a 4-hour figure beside attendances to compute one: the cross-check was not "
+                "made.",
+            )
+        ]
+    return [
         Message(
             "cross_check", f"Every submitted 4-hour figure is within {points:.1f} points of the computed one.", False
         )
@@ -78,6 +236,16 @@ def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -
 
 def late_or_missing(problems: Iterable, opel: Sequence[dict], feed_names: dict[str, str]) -> list[Message]:
     """Files late or missing for the day (from the data-quality strip), then OPEL returns late or missing."""
+    out = _late_or_missing(problems, opel, feed_names)
+    if out:
+        return out
+    if not opel:
+        # No OPEL row for the day: whether the returns came on time is not known, so only the files are cleared.
+        return [Message("late_or_missing", "Every expected file arrived on time; no OPEL returns loaded to check.")]
+    return [Message("late_or_missing", "Every expected file and OPEL return arrived on time.", False)]
+
+
+def _late_or_missing(problems: Iterable, opel: Sequence[dict], feed_names: dict[str, str]) -> list[Message]:
     out = [
         Message("late_or_missing", f"{feed_names.get(p.feed, p.feed)} {p.kind}: {p.detail}.")
         for p in problems
@@ -92,7 +260,7 @@ def late_or_missing(problems: Iterable, opel: Sequence[dict], feed_names: dict[s
             )
         elif o["is_missing"]:
             out.append(Message("late_or_missing", f"{who} declared no OPEL level by 11:00."))
-    return out or [Message("late_or_missing", "Every expected file and OPEL return arrived on time.", False)]
+    return out
 
 
 def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
@@ -116,9 +284,54 @@ def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
     return [Message("handover_45", text, bool(counted))]
 
 
-def key_messages(charts, opel: Sequence[dict], handover: Sequence[dict], problems, feed_names) -> list[Message]:
-    """Every rule's sentences, in the order the call takes them."""
+def call_asks(
+    charts: Iterable[Chart],
+    opel: Sequence[dict],
+    handover: Sequence[dict],
+    problems: Sequence,
+    feed_names: dict[str, str],
+    days: int = RECENT_DAYS,
+) -> list[Ask]:
+    """What to raise on the 09:30 call, in this order: providers at OPEL 4, sites with handovers over 45 minutes, late
+    or missing files and OPEL returns, rejected files, then each chart with a special cause in the last `days` days.
+    Absent data is itself an ask (no OPEL returns, no handover figures), so an empty list never hides a gap."""
+    asks = [Ask("no_opel", "No OPEL returns loaded for this day: confirm each provider's level.")] if not opel else []
+    asks += [Ask("opel_4", f"{text}: its actions and the support it needs.") for text in _at_4(opel)]
+    sites = [h for h in handover if h["level"] == "site"]
+    if not sites:
+        asks.append(Ask("handover_45", "No handover figures for this day: confirm handovers over 45 minutes."))
+    for h in sorted((h for h in sites if h["over_45"]), key=lambda h: (-h["over_45"], h["org_name"])):
+        over = "handover" if h["over_45"] == 1 else "handovers"
+        asks.append(
+            Ask("handover_45", f"{h['org_name']}: {h['over_45']:,} {over} over 45 minutes (the standard is none).")
+        )
+    asks += [Ask("late_or_missing", m.text) for m in _late_or_missing(problems, opel, feed_names)]
+    asks += [
+        Ask("rejected", f"{feed_names.get(p.feed, p.feed)}, {p.provider_code or 'no provider'}: {p.detail}.")
+        for p in problems
+        if p.kind == "rejected"
+    ]
+    by_chart: dict[tuple[str, str], list[SpecialCause]] = {}
+    for cause in recent_special_causes(charts, days=days):
+        by_chart.setdefault((cause.title, cause.org_name), []).append(cause)
+    asks += [
+        Ask(
+            "special_cause",
+            f"{title}, {org}: special cause in the last {days} days: {'; '.join(recent_words(causes))}.",
+        )
+        for (title, org), causes in by_chart.items()
+    ]
+    return asks
+
+
+def key_messages(
+    charts, opel: Sequence[dict], handover: Sequence[dict], problems, feed_names, opel_yesterday: Sequence[dict] = ()
+) -> list[Message]:
+    """Every rule's sentences, in the order the call takes them: OPEL first, as the call opens on it."""
     return [
+        *opel_system_change(opel, opel_yesterday),
+        *opel_at_4(opel),
+        *opel_moves(opel, opel_yesterday),
         *deteriorations(charts),
         *opel_gaps(opel),
         *cross_check_gaps(opel),

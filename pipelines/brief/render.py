@@ -15,7 +15,7 @@ from pipelines.brief.changes import tile_changes
 from pipelines.brief.charts import chart_view
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
-from pipelines.brief.messages import key_messages
+from pipelines.brief.messages import call_asks, key_messages
 from pipelines.gx_suites import day_page
 from pipelines.record_changes import describe
 from schemas import catalogue
@@ -114,7 +114,10 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             providers_missing=opel[0]["providers_missing"] if opel else None,
             opel_provisional=_reasons(data.provisional("opel")),
             charts=charts,
-            messages=key_messages(data.charts, opel, handover, data.problems, FEED_NAMES),
+            messages=key_messages(
+                data.charts, opel, handover, data.problems, FEED_NAMES, data.opel_yesterday.to_dicts()
+            ),
+            asks=call_asks(data.charts, opel, handover, data.problems, FEED_NAMES),
             drill={name: frame.to_dicts() for name, frame in data.drill.items()},
             opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,

@@ -7,6 +7,7 @@ Dagster start-up and peak memory is that process's own.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -74,7 +75,13 @@ def _pipeline_totals(warehouse: Path, first: str, last: str) -> dict[str, float]
 
 
 def bench(
-    label: str, first: str, last: str, landing: str | None, feeds_dir: str | None, reference_dir: str | None
+    label: str,
+    first: str,
+    last: str,
+    landing: str | None,
+    feeds_dir: str | None,
+    reference_dir: str | None,
+    home_system: str | None = None,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="uec-bench-") as tmp:
         work = Path(tmp)
@@ -87,7 +94,12 @@ def bench(
         }
         env |= {
             k: v
-            for k, v in (("UEC_LANDING", landing), ("UEC_FEEDS_DIR", feeds_dir), ("UEC_REFERENCE_DIR", reference_dir))
+            for k, v in (
+                ("UEC_LANDING", landing),
+                ("UEC_FEEDS_DIR", feeds_dir),
+                ("UEC_REFERENCE_DIR", reference_dir),
+                ("UEC_HOME_SYSTEM", home_system),
+            )
             if v
         }
         (work / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
@@ -165,10 +177,18 @@ def england_data(folder: Path = ENGLAND_DIR) -> Path:
     return folder
 
 
+def first_system(reference_dir: Path) -> str:
+    """The first system in a reference folder's sites.csv: the one an England run makes its brief for."""
+    with (reference_dir / "sites.csv").open(encoding="utf-8") as sites:
+        return next(csv.DictReader(sites))["system_code"]
+
+
 def england(days: list[int]) -> None:
     """England volume for the last N days of the generated year, for each N asked for."""
     folder = england_data()
     last = date.fromisoformat(ENGLAND_LAST)
+    # The generated systems are S01-S28: Derbyshire's QJ2, the default home system, is not among them.
+    home = first_system(folder / "reference")
     for n in days:
         first = (last - timedelta(days=n - 1)).isoformat()
         bench(
@@ -178,6 +198,7 @@ def england(days: list[int]) -> None:
             str(folder / "landing"),
             str(folder / "feeds"),
             str(folder / "reference"),
+            home,
         )
 
 

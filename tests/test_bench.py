@@ -91,3 +91,24 @@ def test_the_suite_runs_duckdb_and_polars_on_one_thread_each(env: Env):
     env.warehouse.parent.mkdir(parents=True)
     with env.resources()["warehouse"].get_connection() as conn:
         assert conn.sql("select current_setting('threads')").fetchall() == [(1,)]
+
+
+def test_the_england_bench_runs_end_to_end_on_a_small_generated_day(tmp_path, capsys):
+    # make bench-england's path on 4 generated sites and one day: the generator, the pipeline with a home system
+    # from the generated reference (not Derbyshire's QJ2, which it lacks), and the floor, as `bench.run` runs them.
+    from bench.run import bench, first_system
+
+    generate(tmp_path, sites=4, first=date(2025, 3, 10), days=1)
+    home = first_system(tmp_path / "reference")
+    assert home.startswith("S")
+    bench(
+        "England, tiny",
+        "2025-03-10",
+        "2025-03-10",
+        str(tmp_path / "landing"),
+        str(tmp_path / "feeds"),
+        str(tmp_path / "reference"),
+        home,
+    )
+    out = capsys.readouterr().out
+    assert "ratio pipeline / floor, end to end" in out and "wall time, end to end (s)" in out

@@ -23,12 +23,15 @@ from pipelines.alerts.messages import (
     plain_reason,
     run_failure,
 )
+from pipelines.brief.data import read_coverage
 from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.ingest.landing import list_folder
-from pipelines.instance import RANGE_END, RANGE_START, runs_covering
+from pipelines.instance import BRIEF_KEY, RANGE_END, RANGE_START, runs_covering
 from pipelines.jobs import daily_refresh_job
-from pipelines.resources import FeedFilesResource, ReportsResource
+from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from pipelines.settings import home_system
+from pipelines.warehouse import connect
+from schemas import catalogue
 from schemas.catalogue import Feed
 from schemas.clock import LONDON, TIMEZONE
 from schemas.registry import FeedConfig, RegistryError, load_feed_configs
@@ -233,26 +236,93 @@ def readiness_message(
     reports: ReportsResource,
     instance: dg.DagsterInstance,
     now: datetime,
+    warehouse: WarehouseResource | None = None,
 ) -> Message:
-    """Brief ready (attached), or what is missing: files not in, and what the latest run for the day did."""
-    labels = {feed.name: feed.label for feed in feeds}
+    """Ready only when a run loaded every expected feed after its last file landed and made the brief after that, and
+    every expected provider's data for the day is whole; otherwise NOT ready, with what is missing and what it holds
+    back. Both come from the coverage the brief itself is built on."""
     system, elsewhere = _home_system(feed_files.reference_dir)
-    # The brief is the home system's: another system's missing file holds none of its figures back.
-    arrivals = [
-        arrival(config, feed_files.landing, day, now)
-        for config in _layouts(feeds, feed_files.feeds_dir)
-        if config.provider_code not in elsewhere
-    ]
+    coverage = _coverage(day, feed_files, warehouse, now, elsewhere)
     brief = reports.path / f"brief-{day.isoformat()}.html"
-    if brief.exists():
-        workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
-        workbook = workbook if workbook.exists() else None
-        # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
-        links = {f: reports.link(f).value for f in (brief, workbook) if f and reports.url}
-        return brief_ready(day, brief, workbook, arrivals, labels, system, links)
+    made, run_gaps = brief_run(instance, day, coverage, feed_files)
+    workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
+    written = [f for f in (brief, workbook) if f.exists()]
+    # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
+    links = {f: reports.link(f).value for f in written if reports.url}
+    if brief.exists() and made is not None and not run_gaps and coverage.complete:
+        return brief_ready(day, brief, workbook if workbook.exists() else None, coverage, made, system, links)
     runs = runs_covering(instance, day.isoformat())
     latest = (runs[0].run_id, runs[0].job_name, runs[0].status.value.lower()) if runs else None
-    return brief_not_ready(day, brief, arrivals, labels, latest, system)
+    return brief_not_ready(
+        day, brief if brief.exists() else None, brief.name, coverage, run_gaps, latest, system, links
+    )
+
+
+def _coverage(
+    day: date, feed_files: FeedFilesResource, warehouse: WarehouseResource | None, now: datetime, elsewhere: set[str]
+):
+    kwargs = {
+        "feeds_dir": feed_files.feeds_dir,
+        "landing": feed_files.landing,
+        "now": now,
+        "system": home_system(),
+        "elsewhere": elsewhere,
+    }
+    if warehouse is None or not Path(warehouse.database).is_file():
+        return read_coverage(None, day, **kwargs)
+    with connect(warehouse.database, read_only=True) as conn:
+        return read_coverage(conn, day, **kwargs)
+
+
+def brief_run(
+    instance: dg.DagsterInstance, day: date, coverage, feed_files: FeedFilesResource
+) -> tuple[datetime | None, list[str]]:
+    """When the day's latest brief was made, and why that brief does not stand on every expected feed loaded after
+    its last file landed (empty when it does). A run for one feed (the 12:45 OPEL run) also writes the brief: the
+    file existing says nothing about what it was built from."""
+    made = None
+    for record in instance.fetch_materializations(BRIEF_KEY, limit=200).records:
+        said = record.asset_materialization.metadata.get("day")
+        if said is not None and said.value == day.isoformat():
+            made = datetime.fromtimestamp(record.timestamp, tz=LONDON)
+            break
+    if made is None:
+        return None, [f"No run has made the brief for {day}."]
+    loads: dict[str, float] = {}
+    for run in runs_covering(instance, day.isoformat()):
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            key = entry.dagster_event.asset_key
+            if key and key.path[0] == "raw":
+                loads[key.path[-1]] = max(loads.get(key.path[-1], 0.0), entry.timestamp)
+    landed = _last_landed(feed_files, day)
+    gaps = []
+    for feed in (f for f in coverage.feeds if f.providers):
+        loaded = loads.get(feed.feed)
+        if loaded is None:
+            gaps.append(f"No run has loaded {feed.label} for {day}: the brief made {made:%d %b %H:%M} is without it.")
+            continue
+        loaded_at = datetime.fromtimestamp(loaded, tz=LONDON)
+        if feed.feed in landed and landed[feed.feed] > loaded_at:
+            gaps.append(
+                f"A {feed.label} file landed {landed[feed.feed]:%d %b %H:%M}, after the last run that loaded the feed "
+                f"({loaded_at:%d %b %H:%M})."
+            )
+        elif loaded_at > made:
+            gaps.append(
+                f"{feed.label} was loaded again {loaded_at:%d %b %H:%M}, after the brief was made ({made:%H:%M})."
+            )
+    return made, gaps
+
+
+def _last_landed(feed_files: FeedFilesResource, day: date) -> dict[str, datetime]:
+    """Each feed's latest file for the day, by when it landed (its copy's modification time)."""
+    landed: dict[str, datetime] = {}
+    for feed in catalogue.feed_names():
+        for config in _layouts([catalogue.feed(feed)], feed_files.feeds_dir):
+            for file in list_folder(config, feed_files.landing).by_day.get(day, []):
+                at = file.received_at_utc.astimezone(LONDON)
+                landed[feed] = max(landed.get(feed, at), at)
+    return landed
 
 
 def _home_system(reference_dir: str) -> tuple[str, set[str]]:
@@ -285,7 +355,10 @@ def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time)
         "(attached) or what is missing; starts no run.",
     )
     def brief_readiness_alert(
-        context: dg.ScheduleEvaluationContext, feed_files: FeedFilesResource, reports: ReportsResource
+        context: dg.ScheduleEvaluationContext,
+        feed_files: FeedFilesResource,
+        reports: ReportsResource,
+        warehouse: WarehouseResource,
     ) -> dg.SkipReason:
         """Sends yesterday's brief, or what stands in its way, at the readiness time before the 09:30 call."""
         config = load_alerts_config()
@@ -293,7 +366,7 @@ def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time)
             return dg.SkipReason("No alert channel is configured.")
         now = (context.scheduled_execution_time or london_now()).astimezone(LONDON)
         day = now.date() - timedelta(days=1)
-        message = readiness_message(day, feeds, feed_files, reports, context.instance, now)
+        message = readiness_message(day, feeds, feed_files, reports, context.instance, now, warehouse)
         delivery = _send(context.log, config, message)
         if not delivery.reached_someone:
             raise AlertNotSent(f"Readiness alert for {day} not sent: {delivery.describe_failures()}")

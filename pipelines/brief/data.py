@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 # Chart is named here too: the brief's modules and tests know it as data.Chart.
+from pipelines.brief.coverage import Coverage, day_coverage
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import StepsFile, load_spc_config, spc
 from pipelines.ingest.freshness import Arrival, arrival
@@ -77,6 +78,8 @@ class BriefData:
     # The system the brief is made for: every tile and series is this system's, none another's.
     system_code: str = DEFAULT_HOME_SYSTEM
     system_name: str = "Derby and Derbyshire ICB"
+    # What was loaded per feed and provider: every assurance sentence is conditional on it.
+    coverage: Coverage | None = None
 
     def provisional(self, section: str, provider_code: str | None = None) -> list[Problem]:
         """Problems making a section's figure provisional: any in its feeds for a system figure, else the provider's."""
@@ -132,7 +135,28 @@ def read_brief(
     ]
     # Another system's late file or quarantined rows move none of this system's figures.
     data.problems = [p for p in problems if p.provider_code not in elsewhere]
+    data.coverage = day_coverage(day, quality, arrivals(feeds_dir, landing, day, now), elsewhere)
     return data
+
+
+def read_coverage(
+    conn: duckdb.DuckDBPyConnection | None,
+    day: date,
+    *,
+    feeds_dir: str,
+    landing: Path,
+    now: datetime,
+    system: str,
+    elsewhere: set[str] = frozenset(),
+) -> Coverage:
+    """The day's coverage as the brief computes it, for the readiness mail; with no warehouse, nothing is loaded
+    (and `elsewhere`, from the reference files, says which providers are other systems')."""
+    if conn is None:
+        quality = pl.DataFrame(schema={"feed": pl.Utf8, "provider_code": pl.Utf8})
+    else:
+        quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
+        elsewhere = _other_systems_providers(conn, system)
+    return day_coverage(day, quality, arrivals(feeds_dir, landing, day, now), elsewhere)
 
 
 def _params(name: str, params: dict) -> dict:

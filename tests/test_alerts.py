@@ -567,3 +567,60 @@ def test_an_old_office_365_connector_gets_a_message_card(teams, smtp):
     assert post["@type"] == "MessageCard" and post["title"] == "[UEC] Subject"
     assert post["text"] == "first line\n\nsecond line"
     assert smtp[0].received == []  # e-mail is off: nothing went to it
+
+
+def rejected_file_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
+    sensor = defs.resolve_sensor_def("rejected_file_alerts")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
+        tick = sensor.evaluate_tick(context)
+    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
+    return tick.cursor
+
+
+def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional_only_where_it_counts(
+    env: Env, alerts, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.cli_support import uec, uec_env
+
+    mailbox, webhook = alerts
+    write_whole_day(env)
+    assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+    monkeypatch.setenv("DAGSTER_HOME", uec_env(env)["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        watching = rejected_file_tick(instance, env)  # the first tick notes where the event log stands
+        # UHDB re-sends a correction that cannot be read: its first file keeps counting.
+        corrected = env.write_uhdb("20250114", "20250115T0650", [])
+        corrected.write_text("ATTENDANCE_ID;SITE\n", encoding="utf-8")
+        refreshed = uec(env, "refresh", "--date", "2025-01-14")
+        assert "REJECTED UHDB_ED_20250114_20250115T0650.csv" in refreshed.stdout, refreshed.stdout
+        after = rejected_file_tick(instance, env, watching)
+
+        [mail] = mailbox.messages
+        assert mail["Subject"] == (
+            "[UEC] File rejected: ED attendances from RTG for 2025-01-14: UHDB_ED_20250114_20250115T0650.csv"
+        )
+        assert "None of its rows count" in body(mail) and "uec refresh --date 2025-01-14" in body(mail)
+        [card] = webhook.texts()
+        assert "UHDB_ED_20250114_20250115T0650.csv" in card
+        rejected_file_tick(instance, env, after)
+        assert len(mailbox.messages) == 1  # once per file, however often the sensor looks
+
+        page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+        _, messages = brief_summary(page)
+        assert any(
+            m.startswith("ED attendances file UHDB_ED_20250114_20250115T0650.csv from RTG was rejected")
+            and "RTG's earlier data for the day still counts" in m
+            for m in messages
+        ), messages
+        assert not any("arrived on time" in m for m in messages), messages
+        ed = page[page.index("<h2>A&amp;E") : page.index("<h2>Ambulance handovers")]
+        provisional = dict(re.findall(r'data-org="([^"]+)">\s*<h3>[^<]*(<span class="tag")?', ed))
+        # UHDB's tile, the headline (RTG + RFS) and all providers count RTG; Chesterfield's does not.
+        assert provisional["RTG"] and provisional["QJ2"] and provisional["QJ2-all-providers"], provisional
+        assert not provisional["RFS"], provisional
+
+        readiness(env, instance)
+        text = body(mailbox.messages[-1])
+        assert mailbox.messages[-1]["Subject"].endswith("is NOT ready")
+        assert "- Rejected: ED attendances file UHDB_ED_20250114_20250115T0650.csv from RTG was rejected" in text
+        assert "arrived on time" not in text

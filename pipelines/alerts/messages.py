@@ -112,6 +112,33 @@ def late_or_missing(arrivals: Sequence[Arrival], labels: dict[str, str], now: da
     return Message(subject, tuple(lines))
 
 
+@dataclass(frozen=True)
+class Rejection:
+    feed: str
+    label: str
+    provider_code: str
+    day: str
+    file_name: str
+    reason: str
+
+
+def rejected_file(rejection: Rejection, run_id: str, ui_url: str | None) -> Message:
+    """One file a run refused whole: which, why, what counts instead, and how to put it right."""
+    r = rejection
+    subject = f"{PREFIX} File rejected: {r.label} from {r.provider_code} for {r.day}: {r.file_name}"
+    lines = [
+        f"The {r.label} file {r.file_name} from {r.provider_code} for activity day {r.day} was rejected: {r.reason}.",
+        f"None of its rows count. {r.provider_code}'s figures for {r.day} stay as they were before it (an earlier "
+        f"file's rows, if any, still count), and the brief marks the figures that include {r.provider_code} "
+        "provisional and names the file in its key messages.",
+        f"Run id: {run_id}",
+    ]
+    if ui_url:
+        lines.append(f"In the Dagster UI: {ui_url.rstrip('/')}/runs/{run_id}")
+    lines.append(f"Ask {r.provider_code} for a readable file, or fix its layout, then `uec refresh --date {r.day}`.")
+    return Message(subject, tuple(lines))
+
+
 def _for(system: str | None) -> str:
     return f" ({system})" if system else ""
 
@@ -191,6 +218,7 @@ def _coverage_lines(coverage: Coverage) -> list[str]:
     for gap in coverage.gaps():
         lines += [f"- {line}" for line in gap.lines()]
         lines.append(f"  Affects: {figures_affected(gap)}.")
+    lines += [f"- Rejected: {f.sentence}" for f in coverage.rejected]
     late = coverage.late()
     if late:
         lines.append("Came late, but loaded:")

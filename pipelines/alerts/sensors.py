@@ -17,10 +17,12 @@ from pipelines.alerts.config import AlertsConfig, load_alerts_config, startup_se
 from pipelines.alerts.messages import (
     FailedStep,
     Message,
+    Rejection,
     brief_not_ready,
     brief_ready,
     late_or_missing,
     plain_reason,
+    rejected_file,
     run_failure,
 )
 from pipelines.brief.data import read_coverage
@@ -61,7 +63,11 @@ def build_alerts(feeds: Iterable[Feed]) -> Alerts:
     feeds = tuple(feeds)
     switched_on, readiness_at = startup_settings()
     return Alerts(
-        sensors=[build_run_failure_sensor(feeds, switched_on), build_late_file_sensor(feeds, switched_on)],
+        sensors=[
+            build_run_failure_sensor(feeds, switched_on),
+            build_late_file_sensor(feeds, switched_on),
+            build_rejected_file_sensor(feeds, switched_on),
+        ],
         schedules=[build_readiness_schedule(feeds, switched_on, readiness_at)],
     )
 
@@ -153,6 +159,52 @@ def build_run_failure_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.Sen
             )
 
     return run_failure_alerts
+
+
+# ---- a file rejected ----------------------------------------------------------------------------------
+
+READABLE_CHECK = "every_landed_file_readable"
+
+
+def rejections_in_run(instance: dg.DagsterInstance, run_id: str, labels: dict[str, str]) -> list[Rejection]:
+    """Every file the run's raw assets refused, from their readability checks' metadata (assets/raw.py)."""
+    found = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        check = entry.dagster_event.event_specific_data
+        if check.check_name != READABLE_CHECK or check.passed or "rejected_files" not in check.metadata:
+            continue
+        for r in check.metadata["rejected_files"].value:
+            label = labels.get(r["feed"], r["feed"])
+            found.append(Rejection(r["feed"], label, r["provider_code"], r["day"], r["file_name"], r["reason"]))
+    return found
+
+
+def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.SensorDefinition:
+    labels = {feed.name: feed.label for feed in feeds}
+
+    # A rejected file does not fail its run (the other providers load), so the failure alert never hears of it.
+    @dg.run_status_sensor(
+        name="rejected_file_alerts",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitor_all_code_locations=True,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels, one message per file, of every landed file a finished run rejected.",
+    )
+    def rejected_file_alerts(context: dg.RunStatusSensorContext) -> None:
+        """Sends one alert for each file a finished run refused whole, whoever started the run."""
+        config = load_alerts_config()
+        if not config.channels:
+            return
+        run_id = context.dagster_run.run_id
+        failed = []
+        for rejection in rejections_in_run(context.instance, run_id, labels):
+            delivery = _send(context.log, config, rejected_file(rejection, run_id, config.ui_url))
+            if not delivery.reached_someone:
+                failed.append(f"{rejection.file_name}: {delivery.describe_failures()}")
+        if failed:
+            raise AlertNotSent(f"Rejected-file alert for run {run_id} not sent: {'; '.join(failed)}")
+
+    return rejected_file_alerts
 
 
 # ---- a file late or missing at its due time -----------------------------------------------------------

@@ -86,9 +86,31 @@ class FeedCoverage:
 
 
 @dataclass(frozen=True)
+class RejectedFile:
+    """A file read for the day and refused whole (unreadable, or its layout broken): none of its rows count."""
+
+    feed: str
+    label: str
+    provider_code: str
+    file_name: str
+    reason: str
+    earlier_counts: bool  # the provider's earlier rows for the day still count (a rejected re-send)
+
+    @property
+    def sentence(self) -> str:
+        kept = (
+            f"{self.provider_code}'s earlier data for the day still counts, without the correction this file carried"
+            if self.earlier_counts
+            else f"no {self.label} figures from {self.provider_code} for the day"
+        )
+        return f"{self.label} file {self.file_name} from {self.provider_code} was rejected ({self.reason}): {kept}."
+
+
+@dataclass(frozen=True)
 class Coverage:
     day: date
     feeds: tuple[FeedCoverage, ...]
+    rejected: tuple[RejectedFile, ...] = ()
 
     def feed(self, name: str) -> FeedCoverage:
         return next(f for f in self.feeds if f.feed == name)
@@ -117,7 +139,11 @@ class Coverage:
 
 
 def day_coverage(
-    day: date, quality: pl.DataFrame, arrivals: Sequence[Arrival], elsewhere: set[str] = frozenset()
+    day: date,
+    quality: pl.DataFrame,
+    arrivals: Sequence[Arrival],
+    elsewhere: set[str] = frozenset(),
+    rejected: pl.DataFrame | None = None,
 ) -> Coverage:
     """Per feed, each provider expected that day (or that sent something) and how much of its data was loaded.
 
@@ -137,7 +163,18 @@ def day_coverage(
                 continue
             providers.append(_provider(entry.name, code, came, row))
         feeds.append(FeedCoverage(entry.name, entry.label, entry.section, tuple(providers)))
-    return Coverage(day, tuple(feeds))
+    files = []
+    for r in rejected.iter_rows(named=True) if rejected is not None else []:
+        if r["provider_code"] in elsewhere:
+            continue
+        row = loaded.get((r["feed"], r["provider_code"])) or {}
+        label = catalogue.feed(r["feed"]).label
+        files.append(
+            RejectedFile(
+                r["feed"], label, r["provider_code"], r["file_name"], r["reason"], bool(row.get("rows_loaded"))
+            )
+        )
+    return Coverage(day, tuple(feeds), tuple(files))
 
 
 def _provider(feed: str, code: str, came: Arrival, row: dict | None) -> ProviderCoverage:

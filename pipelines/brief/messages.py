@@ -116,9 +116,17 @@ def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
     return [Message("handover_45", text, bool(counted))]
 
 
-def key_messages(charts, opel: Sequence[dict], handover: Sequence[dict], problems, feed_names) -> list[Message]:
+def rejected_files(coverage) -> list[Message]:
+    """Each file refused for the day, by name: a rejected correction otherwise leaves the old figure looking final."""
+    return [Message("rejected", f.sentence) for f in (coverage.rejected if coverage else ())]
+
+
+def key_messages(
+    charts, opel: Sequence[dict], handover: Sequence[dict], problems, feed_names, coverage=None
+) -> list[Message]:
     """Every rule's sentences, in the order the call takes them."""
     return [
+        *rejected_files(coverage),
         *deteriorations(charts),
         *opel_gaps(opel),
         *cross_check_gaps(opel),

@@ -50,6 +50,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _counted(level: str, org_code: str, data: BriefData) -> str | set[str] | None:
+    """The providers an A&E tile's figure counts: the headline the board's trusts, all providers everyone."""
+    if level == "system_headline":
+        return data.headline_trusts or None
+    return None if level == "system" else org_code
+
+
 def _reasons(problems: list[Problem]) -> str:
     return "; ".join(f"{p.provider_code or p.feed}: {p.kind}" for p in problems)
 
@@ -73,9 +80,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
                 "day": day,
                 "month_to_date": periods.get("month_to_date"),
                 "year_to_date": periods.get("year_to_date"),
-                "provisional": _reasons(
-                    data.provisional("ed", None if level in ("system", "system_headline") else day["org_code"])
-                ),
+                "provisional": _reasons(data.provisional("ed", _counted(level, day["org_code"], data))),
                 "changes": changes.get(("ed_four_hour", tile)),
             }
         )
@@ -114,7 +119,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             providers_missing=opel[0]["providers_missing"] if opel else None,
             opel_provisional=_reasons(data.provisional("opel")),
             charts=charts,
-            messages=key_messages(data.charts, opel, handover, data.problems, FEED_NAMES),
+            messages=key_messages(data.charts, opel, handover, data.problems, FEED_NAMES, data.coverage),
             drill={name: frame.to_dicts() for name, frame in data.drill.items()},
             opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,

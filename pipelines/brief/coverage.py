@@ -123,9 +123,12 @@ class Coverage:
         names = set(feeds) if feeds is not None else None
         return [f for f in self.feeds if f.providers and not f.complete and (names is None or f.feed in names)]
 
-    def no_figures(self, feeds: Iterable[str]) -> str | None:
-        """ "no figures for X (why)" for the named feeds that are not complete; None when all are complete."""
+    def no_figures(self, feeds: Iterable[str], beyond_not_received: bool = False) -> str | None:
+        """'no figures for X (why)' for the named feeds that are not complete; None when all are complete. With
+        `beyond_not_received`, only feeds some of whose files came and still did not load whole."""
         gaps = self.gaps(feeds)
+        if beyond_not_received:
+            gaps = [g for g in gaps if any(p.state not in (NOT_RECEIVED, COMPLETE) for p in g.providers)]
         if not gaps:
             return None
         return "; ".join(f"{'no' if g.absent else 'incomplete'} figures for {g.label} ({g.why})" for g in gaps)

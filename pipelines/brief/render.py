@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines.brief.changes import tile_changes
 from pipelines.brief.charts import chart_view
+from pipelines.brief.conditional import conditional
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import key_messages
@@ -99,7 +100,13 @@ def render_brief(data: BriefData, warehouse: str) -> str:
         else None
     )
     opel = data.opel.to_dicts()
-    charts = [chart_view(c) for c in data.charts]
+    # A chart's latest point is its latest day with a figure: when that is not the brief's day, the table says whose.
+    charts = [{**chart_view(c), "stale": c.dates[-1] != data.day} for c in data.charts]
+    coverage = data.coverage
+    gaps = {
+        section: coverage.no_figures(feeds) if coverage else None
+        for section, feeds in catalogue.section_feeds().items()
+    }
     return (
         _environment()
         .get_template("brief.html.j2")
@@ -119,7 +126,12 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             providers_missing=opel[0]["providers_missing"] if opel else None,
             opel_provisional=_reasons(data.provisional("opel")),
             charts=charts,
-            messages=key_messages(data.charts, opel, handover, data.problems, FEED_NAMES, data.coverage),
+            messages=conditional(
+                key_messages(data.charts, opel, handover, data.problems, FEED_NAMES, data.coverage), coverage
+            ),
+            gaps=gaps,
+            coverage_complete=coverage is None or coverage.complete,
+            coverage_gaps=coverage.no_figures([f.feed for f in coverage.feeds]) if coverage else "",
             drill={name: frame.to_dicts() for name, frame in data.drill.items()},
             opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,

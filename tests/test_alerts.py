@@ -624,3 +624,54 @@ def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional
         assert mailbox.messages[-1]["Subject"].endswith("is NOT ready")
         assert "- Rejected: ED attendances file UHDB_ED_20250114_20250115T0650.csv from RTG was rejected" in text
         assert "arrived on time" not in text
+
+
+def brief_revised_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
+    sensor = defs.resolve_sensor_def("brief_revised_alerts")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
+        tick = sensor.evaluate_tick(context)
+    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
+    return tick.cursor
+
+
+def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(
+    env: Env, alerts, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.cli_support import uec, uec_env
+
+    mailbox, webhook = alerts
+    write_whole_day(env)
+    # A second UHDB attendance, still open at the extract: pending, so UHDB's 4-hour figure is 1 of 1.
+    env.write_uhdb(
+        "20250114",
+        "20250115T0600",
+        [
+            uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00"),
+            uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 15:00:00"),
+        ],
+    )
+    assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+    page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+    assert 'data-figure="ed.RTG.day.pct_within_4h">50.0%<' in page and 'data-rule="revised"' not in page
+    monkeypatch.setenv("DAGSTER_HOME", uec_env(env)["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        watching = brief_revised_tick(instance, env)
+        # UHDB corrects A2's departure: it left within 4 hours after all.
+        env.write_uhdb("20250114", "20250115T0650", [uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 13:00:00")])
+        assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+        brief_revised_tick(instance, env, watching)
+
+        page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+        _, messages = brief_summary(page)
+        [revised] = [m for m in messages if m.startswith("Revised ")]
+        assert re.fullmatch(
+            r"Revised \d\d:\d\d: RTG re-sent UHDB_ED_20250114_20250115T0650\.csv: .*RTG 4-hour performance "
+            r"50\.0% → 100\.0%.*",
+            revised,
+        ), revised
+        assert "QJ2 4-hour performance" in revised and "RFS" not in revised
+        [mail] = mailbox.messages
+        assert mail["Subject"] == "[UEC] Morning brief for 2025-01-14 revised"
+        assert revised in body(mail)
+        [card] = webhook.texts()
+        assert "revised" in card and "50.0% → 100.0%" in card

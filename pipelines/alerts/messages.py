@@ -139,6 +139,18 @@ def rejected_file(rejection: Rejection, run_id: str, ui_url: str | None) -> Mess
     return Message(subject, tuple(lines))
 
 
+def brief_revised(day: str, lines: Sequence[str], run_id: str, brief_link: str | None) -> Message:
+    """A brief already made for its day was re-made and figures on it moved: which, from what to what, and why."""
+    lines = [
+        f"The morning brief for {day} was re-made and figures on it changed since it was last made:",
+        *(f"- {line}" for line in lines),
+        f"The brief lists these at the top of its key messages. Run id: {run_id}",
+    ]
+    if brief_link:
+        lines.append(f"Open it at {brief_link}")
+    return Message(f"{PREFIX} Morning brief for {day} revised", tuple(lines))
+
+
 def _for(system: str | None) -> str:
     return f" ({system})" if system else ""
 

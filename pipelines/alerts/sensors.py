@@ -20,6 +20,7 @@ from pipelines.alerts.messages import (
     Rejection,
     brief_not_ready,
     brief_ready,
+    brief_revised,
     late_or_missing,
     plain_reason,
     rejected_file,
@@ -67,6 +68,7 @@ def build_alerts(feeds: Iterable[Feed]) -> Alerts:
             build_run_failure_sensor(feeds, switched_on),
             build_late_file_sensor(feeds, switched_on),
             build_rejected_file_sensor(feeds, switched_on),
+            build_brief_revised_sensor(switched_on),
         ],
         schedules=[build_readiness_schedule(feeds, switched_on, readiness_at)],
     )
@@ -205,6 +207,37 @@ def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.S
             raise AlertNotSent(f"Rejected-file alert for run {run_id} not sent: {'; '.join(failed)}")
 
     return rejected_file_alerts
+
+
+# ---- a brief revised -----------------------------------------------------------------------------------
+
+
+def build_brief_revised_sensor(switched_on: bool) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name="brief_revised_alerts",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitor_all_code_locations=True,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels when a run re-made a day's brief and figures on it moved.",
+    )
+    def brief_revised_alerts(context: dg.RunStatusSensorContext) -> None:
+        """Sends one alert for each brief a finished run re-made with figures that moved (its 'revised' metadata)."""
+        config = load_alerts_config()
+        if not config.channels:
+            return
+        run_id = context.dagster_run.run_id
+        for entry in context.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.dagster_event.event_specific_data.materialization
+            revised = materialization.metadata.get("revised")
+            if materialization.asset_key != BRIEF_KEY or revised is None or not revised.value:
+                continue
+            link = materialization.metadata.get("brief_url")
+            served = link.value if link is not None and not str(link.value).startswith("file:") else None
+            message = brief_revised(materialization.metadata["day"].value, revised.value, run_id, served)
+            if not _send(context.log, config, message).reached_someone:
+                raise AlertNotSent(f"Brief revised alert for run {run_id} not sent")
+
+    return brief_revised_alerts
 
 
 # ---- a file late or missing at its due time -----------------------------------------------------------

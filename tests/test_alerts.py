@@ -656,8 +656,15 @@ def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(
     monkeypatch.setenv("DAGSTER_HOME", uec_env(env)["DAGSTER_HOME"])
     with dg.DagsterInstance.get() as instance:
         watching = brief_revised_tick(instance, env)
-        # UHDB corrects A2's departure: it left within 4 hours after all.
-        env.write_uhdb("20250114", "20250115T0650", [uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 13:00:00")])
+        # UHDB corrects A2's departure: it left within 4 hours after all (its files are full re-sends: A1 again).
+        env.write_uhdb(
+            "20250114",
+            "20250115T0650",
+            [
+                uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00"),
+                uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 13:00:00"),
+            ],
+        )
         assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
         brief_revised_tick(instance, env, watching)
 
@@ -675,3 +682,11 @@ def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(
         assert revised in body(mail)
         [card] = webhook.texts()
         assert "revised" in card and "50.0% → 100.0%" in card
+
+    # Two attendances, both re-sent: the strip and `uec status` count 2 records, the earlier versions apart (the
+    # files' rows add up to 4).
+    assert 'data-records="ed_attendances.RTG">2<' in page and 'data-resent="ed_attendances.RTG">2<' in page
+    status = uec(env, "status", "--date", "2025-01-14").stdout
+    [rtg] = [line for line in status.splitlines() if line.split()[:2] == ["ed_attendances", "RTG"]]
+    assert rtg.split()[-6] == "2", status
+    assert "RE-SENT: 2 earlier version(s) replaced by re-sent rows, not counted (4 rows loaded" in status

@@ -15,7 +15,7 @@ from pipelines.brief.coverage import Coverage, day_coverage
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import StepsFile, load_spc_config, spc
 from pipelines.ingest.freshness import Arrival, arrival
-from pipelines.record_changes import describe, record_changes
+from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
 from pipelines.warehouse import sql
@@ -118,7 +118,7 @@ def read_brief(
     system = system or home_system()
     params = {"day": day, "system": system}
     elsewhere = _other_systems_providers(conn, system)
-    quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
+    quality = _with_current_records(conn, day, conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl())
     data = BriefData(
         day=day,
         generated_at=now,
@@ -152,6 +152,12 @@ def read_brief(
     headline = conn.sql("select trust_code from ref.system_headline where system_code = $s", params={"s": system})
     data.headline_trusts = {r[0] for r in headline.fetchall()}
     return data
+
+
+def _with_current_records(conn: duckdb.DuckDBPyConnection, day: date, quality: pl.DataFrame) -> pl.DataFrame:
+    """The strip's rows with each record-level feed's records counted on the day and its re-sent versions apart;
+    empty (None) for a site-day or submission feed, which has no versions."""
+    return quality.join(current_records(conn, day), on=["feed", "provider_code"], how="left")
 
 
 def _rejected_files(conn: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:

@@ -59,13 +59,16 @@ def previous(path: Path) -> Previous | None:
     )
 
 
-def resent_files(conn: duckdb.DuckDBPyConnection, day, since: datetime | None) -> list[tuple[str, str, str]]:
-    """(feed, provider, file) of each file for the day that landed after the previous brief was made."""
+def resent_files(conn: duckdb.DuckDBPyConnection, day, since: datetime | None) -> list[tuple[str, str, str, bool]]:
+    """(feed, provider, file, re-sent) of each file for the day that landed after the previous brief was made;
+    re-sent when the provider had already sent a file for the feed and day before then."""
     if since is None:
         return []
     return conn.sql(
-        "select feed, provider_code, file_name from ops.source_files where partition_date = $day "
-        "and received_at_utc > $since order by received_at_utc, file_name",
+        "select f.feed, f.provider_code, f.file_name, exists (select 1 from ops.source_files as e "
+        "where e.feed = f.feed and e.provider_code = f.provider_code and e.partition_date = f.partition_date "
+        "and e.received_at_utc <= $since) from ops.source_files as f where f.partition_date = $day "
+        "and f.received_at_utc > $since order by f.received_at_utc, f.file_name",
         params={"day": day, "since": since.astimezone(UTC).replace(tzinfo=None)},
     ).fetchall()
 
@@ -78,30 +81,48 @@ def _name(key: str) -> str:
     return " ".join(p for p in (org, measure, period) if p)
 
 
-def _touches(key: str, feed: str, provider: str, system: str) -> bool:
+def _own(key: str, feed: str, provider: str) -> bool:
+    """The figure is the provider's own (its trust tile, one of its sites) in the feed's section."""
+    section, org = key.split(".")[0], key.split(".")[1]
+    return section == catalogue.feed(feed).section and org.startswith(provider)
+
+
+def _shared(key: str, feed: str, system: str) -> bool:
+    """The figure counts the file's provider among others: a system tile, or any figure of a one-sender feed."""
     entry = catalogue.feed(feed)
     section, org = key.split(".")[0], key.split(".")[1]
-    if section != entry.section:
-        return False
-    return entry.sender_covers_all or org.startswith(provider) or org.startswith(system)
+    return section == entry.section and (entry.sender_covers_all or org.startswith(system))
 
 
 def revised_lines(
-    before: Previous, html: str, files: list[tuple[str, str, str]], now: datetime, system: str
+    before: Previous, html: str, files: list[tuple[str, str, str, bool]], now: datetime, system: str
 ) -> list[str]:
-    """'Revised HH:MM: <provider> re-sent <file>: <figure> <old> → <new>', one line per file that moved a figure."""
+    """'Revised HH:MM: <provider> re-sent <file>: <figure> <old> → <new>', one line per file that moved a figure
+    (each figure said once)."""
     after = figures(html)
     moved = {k: (before.figures[k], v) for k, v in after.items() if k in before.figures and before.figures[k] != v}
     if not moved:
         return []
     at = f"{now.astimezone(LONDON):%H:%M}"
-    lines, told = [], set()
-    for feed, provider, file_name in files:
-        mine = [k for k in moved if _touches(k, feed, provider, system)]
-        if mine:
-            changes = "; ".join(f"{_name(k)} {moved[k][0]} → {moved[k][1]}" for k in mine)
-            lines.append(f"Revised {at}: {provider} re-sent {file_name}: {changes}")
-            told.update(mine)
+    # A file is blamed first for its provider's own figures; a shared figure (the system's) goes to a file whose own
+    # figures moved too, so an unchanged re-send is not named for another provider's correction.
+    blamed: dict[int, list[str]] = {}
+    told: set[str] = set()
+    for i, (feed, provider, _, _) in enumerate(files):
+        mine = [k for k in moved if k not in told and _own(k, feed, provider)]
+        blamed[i] = mine
+        told.update(mine)
+    movers = [i for i in blamed if blamed[i]]
+    for i in [*movers, *(i for i in range(len(files)) if i not in movers)]:
+        feed = files[i][0]
+        shared = [k for k in moved if k not in told and _shared(k, feed, system)]
+        blamed[i] += shared
+        told.update(shared)
+    lines = []
+    for i, (_, provider, file_name, again) in enumerate(files):
+        if blamed[i]:
+            changes = "; ".join(f"{_name(k)} {moved[k][0]} → {moved[k][1]}" for k in blamed[i])
+            lines.append(f"Revised {at}: {provider} {'re-sent' if again else 'sent'} {file_name}: {changes}")
     rest = [k for k in moved if k not in told]
     if rest:
         # Rebuilt with no new file to blame (a reference or rule change, a re-run): still said, as a rebuild.

@@ -69,6 +69,8 @@ def _morning_brief(
             "system": f"{data.system_code} {data.system_name}",
             "system_4h_pct_day": headline,
             "charts": len(data.charts),
+            # Read by the brief_revised_alerts sensor: a brief already made for the day had figures move.
+            "revised": dg.MetadataValue.json(list(files.revised)),
             "provisional_problems": dg.MetadataValue.md(
                 "\n".join(f"- {p.feed} {p.provider_code or ''}: {p.kind}: {p.detail}" for p in data.problems) or "none"
             ),

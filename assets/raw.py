@@ -559,6 +559,19 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                     metadata={
                         "files_rejected": rejected.height,
                         "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
+                        # One entry per file, for the alert each rejected file sends (pipelines/alerts/sensors.py).
+                        "rejected_files": dg.MetadataValue.json(
+                            [
+                                {
+                                    "feed": r["feed"],
+                                    "provider_code": r["provider_code"],
+                                    "day": r["partition_date"].isoformat(),
+                                    "file_name": r["file_name"],
+                                    "reason": r["reason"],
+                                }
+                                for r in rejected.iter_rows(named=True)
+                            ]
+                        ),
                         "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
                         if rejected.height
                         else "every file was read",

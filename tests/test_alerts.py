@@ -30,7 +30,7 @@ from pipelines.resources import ReportsResource
 from schemas.catalogue import FEEDS
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
-from tests.conftest import Env, uhdb_row
+from tests.conftest import Env, crh_row, dchs_row, dhu_row, emas_row, opel_row, uhdb_row
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTION = ["scc.team@example.nhs.uk", "scc.oncall@example.nhs.uk"]
@@ -301,12 +301,41 @@ def readiness(env: Env, instance: dg.DagsterInstance) -> dg.SkipReason:
         return schedule(context)
 
 
+def write_whole_day(env: Env, only: set[str] | None = None) -> None:
+    """Every expected provider's file for 14 January, each on time and clean (or only the feeds named)."""
+    writers = {
+        "ed_attendances": lambda: (
+            env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00")]),
+            env.write_crh("2025-01-14", "202501150530", [crh_row("C1", "14/01/2025 09:00", "14/01/2025 10:00")]),
+        ),
+        "ed_daily_aggregates": lambda: env.write_dchs(
+            "20250114", "20250115T0700", [dchs_row("14/01/2025", "RY8MI", 20, 0, 0)]
+        ),
+        "ambulance_handovers": lambda: env.write_emas(
+            "20250114",
+            "20250115040000",
+            [emas_row("H1", "14-Jan-2025 10:00:00", "14-Jan-2025 10:10:00", "14-Jan-2025 10:30:00")],
+        ),
+        "cnh_cases": lambda: env.write_dhu(
+            "20250114",
+            "202501150300",
+            [dhu_row("D1", "EMAS C3C4", "2025-01-14T10:00:00", "2025-01-14T10:20:00", "OWN GP")],
+        ),
+        "opel_submissions": lambda: env.write_opel(
+            "20250114", "202501141130", [opel_row("RTG", "14/01/2025", "14/01/2025 09:00:00", 3)]
+        ),
+    }
+    for feed, write in writers.items():
+        if only is None or feed in only:
+            write()
+
+
 def test_a_ready_brief_is_mailed_with_its_headline_and_key_messages_and_linked_never_by_its_path(
     env: Env, instance: dg.DagsterInstance, alerts, monkeypatch: pytest.MonkeyPatch
 ):
     mailbox, webhook = alerts
-    env.write_uhdb("20250114", "20250115T0600", [uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00")])
-    env.materialize("2025-01-14", brief=True)
+    write_whole_day(env)
+    env.materialize("2025-01-14", brief=True, instance=instance)
     reports = env.root / "reports"
     brief = reports / "brief-2025-01-14.html"
     page = brief.read_text(encoding="utf-8")
@@ -321,11 +350,11 @@ def test_a_ready_brief_is_mailed_with_its_headline_and_key_messages_and_linked_n
     text, [card] = body(mail), webhook.texts()
     # The headline tiles and the key messages, as the brief itself prints them, in the e-mail and on Teams.
     headline, messages = brief_summary(page)
-    assert any(line.endswith(": 100.0%") and "Derby and Derbyshire ICB" in line for line in headline), headline
+    assert any("Derby and Derbyshire ICB" in line for line in headline), headline
     assert messages and all(m in text and m in card for m in messages)
     assert all(line in text and line in card for line in headline)
-    # The brief was built without the other providers' files: the message says which.
-    assert "from RFS (Chesterfield Royal Hospital): no file" in text and "from RTG" not in text
+    assert "a run that loaded every expected feed for the day after its last file landed" in text
+    assert "Every expected file for the day arrived on time and was loaded whole." in text
     # No server path anywhere: with no served address the brief is attached and named; in the brief's footer too.
     for said in (text, card, page):
         assert str(env.root) not in said and "uec.duckdb" not in said
@@ -339,6 +368,67 @@ def test_a_ready_brief_is_mailed_with_its_headline_and_key_messages_and_linked_n
     text = body(mailbox.messages[-1])
     assert "Open it at http://scc.example:3001/brief-2025-01-14.html." in text
     assert "http://scc.example:3001/marts-2025-01-14.xlsx" in text and str(env.root) not in text
+
+
+def test_a_file_landing_after_the_run_makes_the_brief_not_ready_until_a_run_loads_it(
+    env: Env, instance: dg.DagsterInstance, alerts
+):
+    mailbox, _ = alerts
+    write_whole_day(env)
+    env.materialize("2025-01-14", brief=True, instance=instance)
+    # CRH re-sends after the run: the brief no longer stands on everything that landed for the day.
+    env.write_crh("2025-01-14", "202501150700", [crh_row("C1", "14/01/2025 09:00", "14/01/2025 11:00")])
+
+    readiness(env, instance)
+    text = body(mailbox.messages[-1])
+    assert mailbox.messages[-1]["Subject"].endswith("is NOT ready")
+    assert "A ED attendances file landed" in text and "after the last run that loaded the feed" in text
+
+    env.materialize("2025-01-14", brief=True, instance=instance)
+    readiness(env, instance)
+    assert mailbox.messages[-1]["Subject"].endswith("is ready")
+
+
+@pytest.mark.parametrize(
+    ("landed", "quarantine_handovers", "absent"),
+    [
+        # Only the OPEL portal's export: the 12:45 OPEL run writes a brief, which used to count as ready.
+        ({"opel_submissions"}, False, ["ED attendances", "Ambulance handovers", "CNH/SPoA cases"]),
+        # Every file, but every handover row quarantined (arrival is no date).
+        (None, True, ["Ambulance handovers"]),
+        # No Derbyshire data at all.
+        (set(), False, ["ED attendances", "Ambulance handovers", "CNH/SPoA cases", "OPEL submissions"]),
+    ],
+    ids=["opel-only", "handovers-quarantined", "no-data"],
+)
+def test_a_brief_without_every_feed_is_not_ready_and_says_what_is_missing_and_what_it_holds_back(
+    env: Env, instance: dg.DagsterInstance, alerts, landed, quarantine_handovers, absent
+):
+    mailbox, webhook = alerts
+    write_whole_day(env, landed)
+    if quarantine_handovers:
+        env.write_emas("20250114", "20250115040000", [emas_row("H1", "31-Feb-2025 10:00:00", "", "")])
+    if landed != set():
+        env.materialize("2025-01-14", brief=True, instance=instance)
+
+    readiness(env, instance)
+
+    [mail] = mailbox.messages
+    text, [card] = body(mail), webhook.texts()
+    assert mail["Subject"] == "[UEC] Morning brief for Tue 14 Jan 2025 is NOT ready", text
+    assert "is ready" not in text and "arrived on time" not in text
+    for label in absent:
+        assert re.search(rf"^- {label} (not received|quarantined) from ", text, re.M), (label, text)
+        assert label in card
+    assert "Affects: " in text
+    if quarantine_handovers:
+        assert "quarantined from RX9 (East Midlands" in text and "all 1 rows quarantined" in text
+        # The brief itself makes no assurance about the handovers it does not have.
+        assert "No handover took over 45 minutes" not in text
+    if landed == set():
+        assert "brief-2025-01-14.html has not been written" in text and not list(mail.iter_attachments())
+    else:
+        assert [a.get_filename() for a in mail.iter_attachments()] == ["brief-2025-01-14.html"]
 
 
 def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts):
@@ -357,7 +447,7 @@ def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, insta
 
     [mail] = mailbox.messages
     text = body(mail)
-    assert "There is no morning brief (QJ2 Derby and Derbyshire ICB) for Tue 14 Jan 2025" in text
+    assert "The morning brief (QJ2 Derby and Derbyshire ICB) for Tue 14 Jan 2025 is NOT ready" in text
     # Chesterfield's missing file holds the Derbyshire brief back; Tameside's is Greater Manchester's business.
     assert "from RFS (" in text and "from RMP (" not in text
 
@@ -377,8 +467,9 @@ def test_no_brief_by_the_readiness_time_says_which_files_are_missing_and_what_th
     text = body(mail)
     assert "brief-2025-01-14.html has not been written" in text
     for provider in ("RFS", "RX9", "DHU", "QJ2"):
-        assert f"from {provider} (" in text
-    assert "from RTG" not in text  # UHDB's file came, on time; its sitrep is sent only when needed
+        assert f"not received from {provider} (" in text
+    # UHDB's file came, on time, but the run failed before loading it; its sitrep is sent only when needed.
+    assert "received but not loaded from RTG (" in text and "Handover sitrep" not in text
     assert f"The latest run covering 2025-01-14: {result.run_id}" in text and "failure" in text
     [card] = webhook.texts()
     assert "NOT ready" in card and "from RX9" in card
@@ -476,3 +567,126 @@ def test_an_old_office_365_connector_gets_a_message_card(teams, smtp):
     assert post["@type"] == "MessageCard" and post["title"] == "[UEC] Subject"
     assert post["text"] == "first line\n\nsecond line"
     assert smtp[0].received == []  # e-mail is off: nothing went to it
+
+
+def rejected_file_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
+    sensor = defs.resolve_sensor_def("rejected_file_alerts")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
+        tick = sensor.evaluate_tick(context)
+    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
+    return tick.cursor
+
+
+def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional_only_where_it_counts(
+    env: Env, alerts, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.cli_support import uec, uec_env
+
+    mailbox, webhook = alerts
+    write_whole_day(env)
+    assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+    monkeypatch.setenv("DAGSTER_HOME", uec_env(env)["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        watching = rejected_file_tick(instance, env)  # the first tick notes where the event log stands
+        # UHDB re-sends a correction that cannot be read: its first file keeps counting.
+        corrected = env.write_uhdb("20250114", "20250115T0650", [])
+        corrected.write_text("ATTENDANCE_ID;SITE\n", encoding="utf-8")
+        refreshed = uec(env, "refresh", "--date", "2025-01-14")
+        assert "REJECTED UHDB_ED_20250114_20250115T0650.csv" in refreshed.stdout, refreshed.stdout
+        after = rejected_file_tick(instance, env, watching)
+
+        [mail] = mailbox.messages
+        assert mail["Subject"] == (
+            "[UEC] File rejected: ED attendances from RTG for 2025-01-14: UHDB_ED_20250114_20250115T0650.csv"
+        )
+        assert "None of its rows count" in body(mail) and "uec refresh --date 2025-01-14" in body(mail)
+        [card] = webhook.texts()
+        assert "UHDB_ED_20250114_20250115T0650.csv" in card
+        rejected_file_tick(instance, env, after)
+        assert len(mailbox.messages) == 1  # once per file, however often the sensor looks
+
+        page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+        _, messages = brief_summary(page)
+        assert any(
+            m.startswith("ED attendances file UHDB_ED_20250114_20250115T0650.csv from RTG was rejected")
+            and "RTG's earlier data for the day still counts" in m
+            for m in messages
+        ), messages
+        assert not any("arrived on time" in m for m in messages), messages
+        ed = page[page.index("<h2>A&amp;E") : page.index("<h2>Ambulance handovers")]
+        provisional = dict(re.findall(r'data-org="([^"]+)">\s*<h3>[^<]*(<span class="tag")?', ed))
+        # UHDB's tile, the headline (RTG + RFS) and all providers count RTG; Chesterfield's does not.
+        assert provisional["RTG"] and provisional["QJ2"] and provisional["QJ2-all-providers"], provisional
+        assert not provisional["RFS"], provisional
+
+        readiness(env, instance)
+        text = body(mailbox.messages[-1])
+        assert mailbox.messages[-1]["Subject"].endswith("is NOT ready")
+        assert "- Rejected: ED attendances file UHDB_ED_20250114_20250115T0650.csv from RTG was rejected" in text
+        assert "arrived on time" not in text
+
+
+def brief_revised_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
+    sensor = defs.resolve_sensor_def("brief_revised_alerts")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
+        tick = sensor.evaluate_tick(context)
+    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
+    return tick.cursor
+
+
+def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(
+    env: Env, alerts, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.cli_support import uec, uec_env
+
+    mailbox, webhook = alerts
+    write_whole_day(env)
+    # A second UHDB attendance, still open at the extract: pending, so UHDB's 4-hour figure is 1 of 1.
+    env.write_uhdb(
+        "20250114",
+        "20250115T0600",
+        [
+            uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00"),
+            uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 15:00:00"),
+        ],
+    )
+    assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+    page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+    assert 'data-figure="ed.RTG.day.pct_within_4h">50.0%<' in page and 'data-rule="revised"' not in page
+    monkeypatch.setenv("DAGSTER_HOME", uec_env(env)["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        watching = brief_revised_tick(instance, env)
+        # UHDB corrects A2's departure: it left within 4 hours after all (its files are full re-sends: A1 again).
+        env.write_uhdb(
+            "20250114",
+            "20250115T0650",
+            [
+                uhdb_row("A1", "2025-01-14 10:00:00", "2025-01-14 12:00:00"),
+                uhdb_row("A2", "2025-01-14 10:00:00", "2025-01-14 13:00:00"),
+            ],
+        )
+        assert uec(env, "refresh", "--date", "2025-01-14").returncode == 0
+        brief_revised_tick(instance, env, watching)
+
+        page = (env.root / "reports" / "brief-2025-01-14.html").read_text(encoding="utf-8")
+        _, messages = brief_summary(page)
+        [revised] = [m for m in messages if m.startswith("Revised ")]
+        assert re.fullmatch(
+            r"Revised \d\d:\d\d: RTG re-sent UHDB_ED_20250114_20250115T0650\.csv: .*RTG 4-hour performance "
+            r"50\.0% → 100\.0%.*",
+            revised,
+        ), revised
+        assert "QJ2 4-hour performance" in revised and "RFS" not in revised
+        [mail] = mailbox.messages
+        assert mail["Subject"] == "[UEC] Morning brief for 2025-01-14 revised"
+        assert revised in body(mail)
+        [card] = webhook.texts()
+        assert "revised" in card and "50.0% → 100.0%" in card
+
+    # Two attendances, both re-sent: the strip and `uec status` count 2 records, the earlier versions apart (the
+    # files' rows add up to 4).
+    assert 'data-records="ed_attendances.RTG">2<' in page and 'data-resent="ed_attendances.RTG">2<' in page
+    status = uec(env, "status", "--date", "2025-01-14").stdout
+    [rtg] = [line for line in status.splitlines() if line.split()[:2] == ["ed_attendances", "RTG"]]
+    assert rtg.split()[-6] == "2", status
+    assert "RE-SENT: 2 earlier version(s) replaced by re-sent rows, not counted (4 rows loaded" in status

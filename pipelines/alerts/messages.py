@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.brief.coverage import Coverage, figures_affected
 from pipelines.ingest.freshness import Arrival
 from pipelines.ingest.pseudonymise import scrub_nhs_numbers
 
@@ -111,15 +112,43 @@ def late_or_missing(arrivals: Sequence[Arrival], labels: dict[str, str], now: da
     return Message(subject, tuple(lines))
 
 
-def _problems(arrivals: Iterable[Arrival], labels: dict[str, str]) -> list[str]:
-    said = {"missing": "no file", "late": "late"}
-    return [
-        f"  {_who(a, labels.get(a.config.feed, a.config.feed))}: {said[a.state]}"
-        + (f", first extracted {a.first_extract:%d %b %H:%M}" if a.first_extract else "")
-        + f" (due {a.due:%d %b %H:%M})"
-        for a in arrivals
-        if a.is_problem
+@dataclass(frozen=True)
+class Rejection:
+    feed: str
+    label: str
+    provider_code: str
+    day: str
+    file_name: str
+    reason: str
+
+
+def rejected_file(rejection: Rejection, run_id: str, ui_url: str | None) -> Message:
+    """One file a run refused whole: which, why, what counts instead, and how to put it right."""
+    r = rejection
+    subject = f"{PREFIX} File rejected: {r.label} from {r.provider_code} for {r.day}: {r.file_name}"
+    lines = [
+        f"The {r.label} file {r.file_name} from {r.provider_code} for activity day {r.day} was rejected: {r.reason}.",
+        f"None of its rows count. {r.provider_code}'s figures for {r.day} stay as they were before it (an earlier "
+        f"file's rows, if any, still count), and the brief marks the figures that include {r.provider_code} "
+        "provisional and names the file in its key messages.",
+        f"Run id: {run_id}",
     ]
+    if ui_url:
+        lines.append(f"In the Dagster UI: {ui_url.rstrip('/')}/runs/{run_id}")
+    lines.append(f"Ask {r.provider_code} for a readable file, or fix its layout, then `uec refresh --date {r.day}`.")
+    return Message(subject, tuple(lines))
+
+
+def brief_revised(day: str, lines: Sequence[str], run_id: str, brief_link: str | None) -> Message:
+    """A brief already made for its day was re-made and figures on it moved: which, from what to what, and why."""
+    lines = [
+        f"The morning brief for {day} was re-made and figures on it changed since it was last made:",
+        *(f"- {line}" for line in lines),
+        f"The brief lists these at the top of its key messages. Run id: {run_id}",
+    ]
+    if brief_link:
+        lines.append(f"Open it at {brief_link}")
+    return Message(f"{PREFIX} Morning brief for {day} revised", tuple(lines))
 
 
 def _for(system: str | None) -> str:
@@ -195,59 +224,96 @@ def brief_summary(html: str) -> tuple[list[str], list[str]]:
     return headline, reader.messages
 
 
+def _coverage_lines(coverage: Coverage) -> list[str]:
+    """Each feed short of complete, provider by provider, and the figures it holds back; then files that came late."""
+    lines = []
+    for gap in coverage.gaps():
+        lines += [f"- {line}" for line in gap.lines()]
+        lines.append(f"  Affects: {figures_affected(gap)}.")
+    lines += [f"- Rejected: {f.sentence}" for f in coverage.rejected]
+    late = coverage.late()
+    if late:
+        lines.append("Came late, but loaded:")
+        lines += [f"- {p.provider_code} ({p.provider_name}), {p.feed}: {p.detail}" for p in late]
+    return lines
+
+
+def _brief_contents(brief: Path) -> list[str]:
+    headline, messages = brief_summary(brief.read_text(encoding="utf-8"))
+    lines = []
+    if headline:
+        lines += ["Headline figures:", *(f"- {line}" for line in headline)]
+    if messages:
+        lines += ["Key messages:", *(f"- {line}" for line in messages)]
+    return lines
+
+
+def _where(brief: Path, links: dict[Path, str]) -> str:
+    return f"Open it at {links[brief]}" if brief in links else f"It is attached to the e-mail as {brief.name}"
+
+
 def brief_ready(
     day: date,
     brief: Path,
     workbook: Path | None,
-    arrivals: list[Arrival],
-    labels: dict[str, str],
+    coverage: Coverage,
+    made: datetime,
     system: str | None = None,
     links: dict[Path, str] | None = None,
 ) -> Message:
-    """The morning brief for the day is written: its headline figures and key messages, a link to it where the
-    reports folder is served (UEC_REPORTS_URL), and which files it was built without. Never a server path: the
-    reader's machine cannot open one."""
+    """The brief stands on every expected feed, loaded whole after its last file landed: its headline figures and key
+    messages, a link where the reports folder is served (UEC_REPORTS_URL), never a server path."""
     links = links or {}
-    where = f"Open it at {links[brief]}" if brief in links else f"It is attached to the e-mail as {brief.name}"
-    lines = [f"The morning brief{_for(system)} for {day:%a %d %b %Y} is ready. {where}."]
+    lines = [
+        f"The morning brief{_for(system)} for {day:%a %d %b %Y} is ready. {_where(brief, links)}.",
+        f"It was made {made:%d %b %H:%M} by a run that loaded every expected feed for the day after its last file "
+        "landed, and every expected provider's data for the day was loaded whole.",
+    ]
     if workbook:
         lines.append(
             f"The call-pack workbook: {links[workbook]}"
             if workbook in links
             else f"The call-pack workbook, {workbook.name}, is beside the brief in the reports folder."
         )
-    headline, messages = brief_summary(brief.read_text(encoding="utf-8"))
-    if headline:
-        lines += ["Headline figures:", *(f"- {line}" for line in headline)]
-    if messages:
-        lines += ["Key messages:", *(f"- {line}" for line in messages)]
-    problems = _problems(arrivals, labels)
-    if problems:
-        lines += ["Files late or missing for the day (the brief marks figures from them provisional):", *problems]
-    else:
-        lines.append("Every expected file for the day arrived on time.")
+    lines += _brief_contents(brief)
+    late = _coverage_lines(coverage)
+    lines += late or ["Every expected file for the day arrived on time and was loaded whole."]
     return Message(f"{PREFIX} Morning brief for {day:%a %d %b %Y} is ready", tuple(lines), (brief,))
 
 
 def brief_not_ready(
     day: date,
-    brief: Path,
-    arrivals: list[Arrival],
-    labels: dict[str, str],
+    brief: Path | None,
+    brief_name: str,
+    coverage: Coverage,
+    run_gaps: Sequence[str],
     run: tuple[str, str, str] | None,
     system: str | None = None,
+    links: dict[Path, str] | None = None,
 ) -> Message:
-    """No brief for the day by the readiness time: which files have not come, and what the run did."""
-    lines = [f"There is no morning brief{_for(system)} for {day:%a %d %b %Y} yet: {brief.name} has not been written."]
-    problems = _problems(arrivals, labels)
-    if problems:
-        lines += ["Files late or missing for the day:", *problems]
+    """The brief is not written, or stands on less than every expected feed: what is missing, late, rejected or
+    quarantined, which figures that holds back, and what the latest run did."""
+    links = links or {}
+    head = f"The morning brief{_for(system)} for {day:%a %d %b %Y} is NOT ready"
+    if brief is None:
+        lines = [f"{head}: {brief_name} has not been written."]
     else:
-        lines.append("Every expected file for the day has arrived.")
+        lines = [
+            f"{head}: the brief that was made is built without everything the day needs, so its figures for what is "
+            f"listed below are absent or provisional. {_where(brief, links)}."
+        ]
+    lines += [f"- {gap}" for gap in run_gaps]
+    gaps = _coverage_lines(coverage)
+    if gaps:
+        lines += ["What was loaded for the day falls short:", *gaps]
+    if brief is not None:
+        lines += _brief_contents(brief)
     if run is None:
         lines.append(f"No run has covered {day} yet: check that the overnight_refresh schedule is running.")
     else:
         run_id, job, status = run
         lines.append(f"The latest run covering {day}: {run_id} (job {job}), {status}.")
     lines.append(f"To build it once the files are in: `uec refresh --date {day}`.")
-    return Message(f"{PREFIX} Morning brief for {day:%a %d %b %Y} is NOT ready", tuple(lines))
+    return Message(
+        f"{PREFIX} Morning brief for {day:%a %d %b %Y} is NOT ready", tuple(lines), (brief,) if brief else ()
+    )

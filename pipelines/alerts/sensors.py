@@ -17,18 +17,24 @@ from pipelines.alerts.config import AlertsConfig, load_alerts_config, startup_se
 from pipelines.alerts.messages import (
     FailedStep,
     Message,
+    Rejection,
     brief_not_ready,
     brief_ready,
+    brief_revised,
     late_or_missing,
     plain_reason,
+    rejected_file,
     run_failure,
 )
+from pipelines.brief.data import read_coverage
 from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.ingest.landing import list_folder
-from pipelines.instance import RANGE_END, RANGE_START, runs_covering
+from pipelines.instance import BRIEF_KEY, RANGE_END, RANGE_START, runs_covering
 from pipelines.jobs import daily_refresh_job
-from pipelines.resources import FeedFilesResource, ReportsResource
+from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from pipelines.settings import home_system
+from pipelines.warehouse import connect
+from schemas import catalogue
 from schemas.catalogue import Feed
 from schemas.clock import LONDON, TIMEZONE
 from schemas.registry import FeedConfig, RegistryError, load_feed_configs
@@ -58,7 +64,12 @@ def build_alerts(feeds: Iterable[Feed]) -> Alerts:
     feeds = tuple(feeds)
     switched_on, readiness_at = startup_settings()
     return Alerts(
-        sensors=[build_run_failure_sensor(feeds, switched_on), build_late_file_sensor(feeds, switched_on)],
+        sensors=[
+            build_run_failure_sensor(feeds, switched_on),
+            build_late_file_sensor(feeds, switched_on),
+            build_rejected_file_sensor(feeds, switched_on),
+            build_brief_revised_sensor(switched_on),
+        ],
         schedules=[build_readiness_schedule(feeds, switched_on, readiness_at)],
     )
 
@@ -152,6 +163,83 @@ def build_run_failure_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.Sen
     return run_failure_alerts
 
 
+# ---- a file rejected ----------------------------------------------------------------------------------
+
+READABLE_CHECK = "every_landed_file_readable"
+
+
+def rejections_in_run(instance: dg.DagsterInstance, run_id: str, labels: dict[str, str]) -> list[Rejection]:
+    """Every file the run's raw assets refused, from their readability checks' metadata (assets/raw.py)."""
+    found = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        check = entry.dagster_event.event_specific_data
+        if check.check_name != READABLE_CHECK or check.passed or "rejected_files" not in check.metadata:
+            continue
+        for r in check.metadata["rejected_files"].value:
+            label = labels.get(r["feed"], r["feed"])
+            found.append(Rejection(r["feed"], label, r["provider_code"], r["day"], r["file_name"], r["reason"]))
+    return found
+
+
+def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.SensorDefinition:
+    labels = {feed.name: feed.label for feed in feeds}
+
+    # A rejected file does not fail its run (the other providers load), so the failure alert never hears of it.
+    @dg.run_status_sensor(
+        name="rejected_file_alerts",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitor_all_code_locations=True,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels, one message per file, of every landed file a finished run rejected.",
+    )
+    def rejected_file_alerts(context: dg.RunStatusSensorContext) -> None:
+        """Sends one alert for each file a finished run refused whole, whoever started the run."""
+        config = load_alerts_config()
+        if not config.channels:
+            return
+        run_id = context.dagster_run.run_id
+        failed = []
+        for rejection in rejections_in_run(context.instance, run_id, labels):
+            delivery = _send(context.log, config, rejected_file(rejection, run_id, config.ui_url))
+            if not delivery.reached_someone:
+                failed.append(f"{rejection.file_name}: {delivery.describe_failures()}")
+        if failed:
+            raise AlertNotSent(f"Rejected-file alert for run {run_id} not sent: {'; '.join(failed)}")
+
+    return rejected_file_alerts
+
+
+# ---- a brief revised -----------------------------------------------------------------------------------
+
+
+def build_brief_revised_sensor(switched_on: bool) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name="brief_revised_alerts",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitor_all_code_locations=True,
+        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
+        description="Tells the alert channels when a run re-made a day's brief and figures on it moved.",
+    )
+    def brief_revised_alerts(context: dg.RunStatusSensorContext) -> None:
+        """Sends one alert for each brief a finished run re-made with figures that moved (its 'revised' metadata)."""
+        config = load_alerts_config()
+        if not config.channels:
+            return
+        run_id = context.dagster_run.run_id
+        for entry in context.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.dagster_event.event_specific_data.materialization
+            revised = materialization.metadata.get("revised")
+            if materialization.asset_key != BRIEF_KEY or revised is None or not revised.value:
+                continue
+            link = materialization.metadata.get("brief_url")
+            served = link.value if link is not None and not str(link.value).startswith("file:") else None
+            message = brief_revised(materialization.metadata["day"].value, revised.value, run_id, served)
+            if not _send(context.log, config, message).reached_someone:
+                raise AlertNotSent(f"Brief revised alert for run {run_id} not sent")
+
+    return brief_revised_alerts
+
+
 # ---- a file late or missing at its due time -----------------------------------------------------------
 
 
@@ -233,26 +321,93 @@ def readiness_message(
     reports: ReportsResource,
     instance: dg.DagsterInstance,
     now: datetime,
+    warehouse: WarehouseResource | None = None,
 ) -> Message:
-    """Brief ready (attached), or what is missing: files not in, and what the latest run for the day did."""
-    labels = {feed.name: feed.label for feed in feeds}
+    """Ready only when a run loaded every expected feed after its last file landed and made the brief after that, and
+    every expected provider's data for the day is whole; otherwise NOT ready, with what is missing and what it holds
+    back. Both come from the coverage the brief itself is built on."""
     system, elsewhere = _home_system(feed_files.reference_dir)
-    # The brief is the home system's: another system's missing file holds none of its figures back.
-    arrivals = [
-        arrival(config, feed_files.landing, day, now)
-        for config in _layouts(feeds, feed_files.feeds_dir)
-        if config.provider_code not in elsewhere
-    ]
+    coverage = _coverage(day, feed_files, warehouse, now, elsewhere)
     brief = reports.path / f"brief-{day.isoformat()}.html"
-    if brief.exists():
-        workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
-        workbook = workbook if workbook.exists() else None
-        # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
-        links = {f: reports.link(f).value for f in (brief, workbook) if f and reports.url}
-        return brief_ready(day, brief, workbook, arrivals, labels, system, links)
+    made, run_gaps = brief_run(instance, day, coverage, feed_files)
+    workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
+    written = [f for f in (brief, workbook) if f.exists()]
+    # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
+    links = {f: reports.link(f).value for f in written if reports.url}
+    if brief.exists() and made is not None and not run_gaps and coverage.complete:
+        return brief_ready(day, brief, workbook if workbook.exists() else None, coverage, made, system, links)
     runs = runs_covering(instance, day.isoformat())
     latest = (runs[0].run_id, runs[0].job_name, runs[0].status.value.lower()) if runs else None
-    return brief_not_ready(day, brief, arrivals, labels, latest, system)
+    return brief_not_ready(
+        day, brief if brief.exists() else None, brief.name, coverage, run_gaps, latest, system, links
+    )
+
+
+def _coverage(
+    day: date, feed_files: FeedFilesResource, warehouse: WarehouseResource | None, now: datetime, elsewhere: set[str]
+):
+    kwargs = {
+        "feeds_dir": feed_files.feeds_dir,
+        "landing": feed_files.landing,
+        "now": now,
+        "system": home_system(),
+        "elsewhere": elsewhere,
+    }
+    if warehouse is None or not Path(warehouse.database).is_file():
+        return read_coverage(None, day, **kwargs)
+    with connect(warehouse.database, read_only=True) as conn:
+        return read_coverage(conn, day, **kwargs)
+
+
+def brief_run(
+    instance: dg.DagsterInstance, day: date, coverage, feed_files: FeedFilesResource
+) -> tuple[datetime | None, list[str]]:
+    """When the day's latest brief was made, and why that brief does not stand on every expected feed loaded after
+    its last file landed (empty when it does). A run for one feed (the 12:45 OPEL run) also writes the brief: the
+    file existing says nothing about what it was built from."""
+    made = None
+    for record in instance.fetch_materializations(BRIEF_KEY, limit=200).records:
+        said = record.asset_materialization.metadata.get("day")
+        if said is not None and said.value == day.isoformat():
+            made = datetime.fromtimestamp(record.timestamp, tz=LONDON)
+            break
+    if made is None:
+        return None, [f"No run has made the brief for {day}."]
+    loads: dict[str, float] = {}
+    for run in runs_covering(instance, day.isoformat()):
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            key = entry.dagster_event.asset_key
+            if key and key.path[0] == "raw":
+                loads[key.path[-1]] = max(loads.get(key.path[-1], 0.0), entry.timestamp)
+    landed = _last_landed(feed_files, day)
+    gaps = []
+    for feed in (f for f in coverage.feeds if f.providers):
+        loaded = loads.get(feed.feed)
+        if loaded is None:
+            gaps.append(f"No run has loaded {feed.label} for {day}: the brief made {made:%d %b %H:%M} is without it.")
+            continue
+        loaded_at = datetime.fromtimestamp(loaded, tz=LONDON)
+        if feed.feed in landed and landed[feed.feed] > loaded_at:
+            gaps.append(
+                f"A {feed.label} file landed {landed[feed.feed]:%d %b %H:%M}, after the last run that loaded the feed "
+                f"({loaded_at:%d %b %H:%M})."
+            )
+        elif loaded_at > made:
+            gaps.append(
+                f"{feed.label} was loaded again {loaded_at:%d %b %H:%M}, after the brief was made ({made:%H:%M})."
+            )
+    return made, gaps
+
+
+def _last_landed(feed_files: FeedFilesResource, day: date) -> dict[str, datetime]:
+    """Each feed's latest file for the day, by when it landed (its copy's modification time)."""
+    landed: dict[str, datetime] = {}
+    for feed in catalogue.feed_names():
+        for config in _layouts([catalogue.feed(feed)], feed_files.feeds_dir):
+            for file in list_folder(config, feed_files.landing).by_day.get(day, []):
+                at = file.received_at_utc.astimezone(LONDON)
+                landed[feed] = max(landed.get(feed, at), at)
+    return landed
 
 
 def _home_system(reference_dir: str) -> tuple[str, set[str]]:
@@ -285,7 +440,10 @@ def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time)
         "(attached) or what is missing; starts no run.",
     )
     def brief_readiness_alert(
-        context: dg.ScheduleEvaluationContext, feed_files: FeedFilesResource, reports: ReportsResource
+        context: dg.ScheduleEvaluationContext,
+        feed_files: FeedFilesResource,
+        reports: ReportsResource,
+        warehouse: WarehouseResource,
     ) -> dg.SkipReason:
         """Sends yesterday's brief, or what stands in its way, at the readiness time before the 09:30 call."""
         config = load_alerts_config()
@@ -293,7 +451,7 @@ def build_readiness_schedule(feeds: Sequence[Feed], switched_on: bool, at: time)
             return dg.SkipReason("No alert channel is configured.")
         now = (context.scheduled_execution_time or london_now()).astimezone(LONDON)
         day = now.date() - timedelta(days=1)
-        message = readiness_message(day, feeds, feed_files, reports, context.instance, now)
+        message = readiness_message(day, feeds, feed_files, reports, context.instance, now, warehouse)
         delivery = _send(context.log, config, message)
         if not delivery.reached_someone:
             raise AlertNotSent(f"Readiness alert for {day} not sent: {delivery.describe_failures()}")

@@ -11,10 +11,11 @@ import duckdb
 import polars as pl
 
 # Chart is named here too: the brief's modules and tests know it as data.Chart.
+from pipelines.brief.coverage import Coverage, day_coverage
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import StepsFile, load_spc_config, spc
 from pipelines.ingest.freshness import Arrival, arrival
-from pipelines.record_changes import describe, record_changes
+from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
 from pipelines.warehouse import sql
@@ -30,7 +31,14 @@ REFERENCE_DIR = FeedFilesResource().reference_dir
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
 SECTION_FEEDS = catalogue.section_feeds()
 # Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
-PER_PROVIDER_CHECKS = {"rows_pass_the_contract", "every_provider_arrived_on_time", "every_expected_provider_present"}
+# A rejected file is one too: as a check it names no provider, and so marked every A&E tile, Chesterfield's too, for
+# a file from Derby.
+PER_PROVIDER_CHECKS = {
+    "rows_pass_the_contract",
+    "every_provider_arrived_on_time",
+    "every_expected_provider_present",
+    "every_landed_file_readable",
+}
 # Feeds one sender sends for every organisation: a problem with its file touches every figure built from it.
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
@@ -79,14 +87,20 @@ class BriefData:
     # The system the brief is made for: every tile and series is this system's, none another's.
     system_code: str = DEFAULT_HOME_SYSTEM
     system_name: str = "Derby and Derbyshire ICB"
+    # What was loaded per feed and provider: every assurance sentence is conditional on it.
+    coverage: Coverage | None = None
+    # The trusts the system's headline A&E figure counts (ref.system_headline): its tile waits only on theirs.
+    headline_trusts: set[str] = field(default_factory=set)
 
-    def provisional(self, section: str, provider_code: str | None = None) -> list[Problem]:
-        """Problems making a section's figure provisional: any in its feeds for a system figure, else the provider's."""
+    def provisional(self, section: str, provider_code: str | set[str] | None = None) -> list[Problem]:
+        """Problems making a figure provisional: those in its section's feeds about a provider the figure counts
+        (`provider_code`, or a set of them; None for a figure that counts every provider), or about no one provider."""
+        counts = {provider_code} if isinstance(provider_code, str) else provider_code
         return [
             p
             for p in self.problems
             if p.feed in SECTION_FEEDS[section]
-            and (provider_code is None or p.provider_code in (None, provider_code) or p.feed in SENDER_COVERS_ALL)
+            and (counts is None or p.provider_code is None or p.provider_code in counts or p.feed in SENDER_COVERS_ALL)
         ]
 
 
@@ -106,7 +120,7 @@ def read_brief(
     system = system or home_system()
     params = {"day": day, "system": system}
     elsewhere = _other_systems_providers(conn, system)
-    quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
+    quality = _with_current_records(conn, day, conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl())
     data = BriefData(
         day=day,
         generated_at=now,
@@ -135,7 +149,47 @@ def read_brief(
     ]
     # Another system's late file or quarantined rows move none of this system's figures.
     data.problems = [p for p in problems if p.provider_code not in elsewhere]
+    data.coverage = day_coverage(
+        day, quality, arrivals(feeds_dir, landing, day, now), elsewhere, _rejected_files(conn, day)
+    )
+    headline = conn.sql("select trust_code from ref.system_headline where system_code = $s", params={"s": system})
+    data.headline_trusts = {r[0] for r in headline.fetchall()}
     return data
+
+
+def _with_current_records(conn: duckdb.DuckDBPyConnection, day: date, quality: pl.DataFrame) -> pl.DataFrame:
+    """The strip's rows with each record-level feed's records counted on the day and its re-sent versions apart;
+    empty (None) for a site-day or submission feed, which has no versions."""
+    return quality.join(current_records(conn, day), on=["feed", "provider_code"], how="left")
+
+
+def _rejected_files(conn: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
+    return conn.sql(
+        "select feed, provider_code, file_name, reason from ops.rejected_files "
+        "where partition_date = $day order by all",
+        params={"day": day},
+    ).pl()
+
+
+def read_coverage(
+    conn: duckdb.DuckDBPyConnection | None,
+    day: date,
+    *,
+    feeds_dir: str,
+    landing: Path,
+    now: datetime,
+    system: str,
+    elsewhere: set[str] = frozenset(),
+) -> Coverage:
+    """The day's coverage as the brief computes it, for the readiness mail; with no warehouse, nothing is loaded
+    (and `elsewhere`, from the reference files, says which providers are other systems')."""
+    if conn is None:
+        quality, rejected = pl.DataFrame(schema={"feed": pl.Utf8, "provider_code": pl.Utf8}), None
+    else:
+        quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
+        elsewhere = _other_systems_providers(conn, system)
+        rejected = _rejected_files(conn, day)
+    return day_coverage(day, quality, arrivals(feeds_dir, landing, day, now), elsewhere, rejected)
 
 
 def _params(name: str, params: dict) -> dict:

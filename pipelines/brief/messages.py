@@ -324,11 +324,24 @@ def call_asks(
     return asks
 
 
+def rejected_files(coverage) -> list[Message]:
+    """Each file refused for the day, by name: a rejected correction otherwise leaves the old figure looking final."""
+    return [Message("rejected", f.sentence) for f in (coverage.rejected if coverage else ())]
+
+
 def key_messages(
-    charts, opel: Sequence[dict], handover: Sequence[dict], problems, feed_names, opel_yesterday: Sequence[dict] = ()
+    charts,
+    opel: Sequence[dict],
+    handover: Sequence[dict],
+    problems,
+    feed_names,
+    opel_yesterday: Sequence[dict] = (),
+    coverage=None,
 ) -> list[Message]:
-    """Every rule's sentences, in the order the call takes them: OPEL first, as the call opens on it."""
+    """Every rule's sentences, in the order the call takes them: files refused for the day, then OPEL, as the call
+    opens on it."""
     return [
+        *rejected_files(coverage),
         *opel_system_change(opel, opel_yesterday),
         *opel_at_4(opel),
         *opel_moves(opel, opel_yesterday),

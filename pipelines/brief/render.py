@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -13,9 +14,11 @@ import polars as pl
 
 from pipelines.brief.changes import tile_changes
 from pipelines.brief.charts import chart_view
+from pipelines.brief.conditional import conditional
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
-from pipelines.brief.messages import call_asks, key_messages
+from pipelines.brief.messages import Message, call_asks, key_messages
+from pipelines.brief.revisions import previous, resent_files, revised_lines
 from pipelines.gx_suites import day_page
 from pipelines.record_changes import describe
 from schemas import catalogue
@@ -30,6 +33,8 @@ class BriefFiles:
     workbook: Path
     csvs: list[Path]
     rows_exported: int
+    # This build's "Revised HH:MM: …" lines: figures that moved on a brief already made for the day.
+    revised: tuple[str, ...] = ()
 
 
 @cache
@@ -50,11 +55,18 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _counted(level: str, org_code: str, data: BriefData) -> str | set[str] | None:
+    """The providers an A&E tile's figure counts: the headline the board's trusts, all providers everyone."""
+    if level == "system_headline":
+        return data.headline_trusts or None
+    return None if level == "system" else org_code
+
+
 def _reasons(problems: list[Problem]) -> str:
     return "; ".join(f"{p.provider_code or p.feed}: {p.kind}" for p in problems)
 
 
-def render_brief(data: BriefData, warehouse: str) -> str:
+def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ()) -> str:
     """The brief's HTML: key messages, the data-quality strip, tiles, an XmR chart per series, and the drill-down."""
     changes = tile_changes(data.tile_history, data.day)
     ed = []
@@ -73,9 +85,7 @@ def render_brief(data: BriefData, warehouse: str) -> str:
                 "day": day,
                 "month_to_date": periods.get("month_to_date"),
                 "year_to_date": periods.get("year_to_date"),
-                "provisional": _reasons(
-                    data.provisional("ed", None if level in ("system", "system_headline") else day["org_code"])
-                ),
+                "provisional": _reasons(data.provisional("ed", _counted(level, day["org_code"], data))),
                 "changes": changes.get(("ed_four_hour", tile)),
             }
         )
@@ -94,7 +104,13 @@ def render_brief(data: BriefData, warehouse: str) -> str:
         else None
     )
     opel = data.opel.to_dicts()
-    charts = [chart_view(c) for c in data.charts]
+    # A chart's latest point is its latest day with a figure: when that is not the brief's day, the table says whose.
+    charts = [{**chart_view(c), "stale": c.dates[-1] != data.day} for c in data.charts]
+    coverage = data.coverage
+    gaps = {
+        section: coverage.no_figures(feeds) if coverage else None
+        for section, feeds in catalogue.section_feeds().items()
+    }
     return (
         _environment()
         .get_template("brief.html.j2")
@@ -114,10 +130,26 @@ def render_brief(data: BriefData, warehouse: str) -> str:
             providers_missing=opel[0]["providers_missing"] if opel else None,
             opel_provisional=_reasons(data.provisional("opel")),
             charts=charts,
-            messages=key_messages(
-                data.charts, opel, handover, data.problems, FEED_NAMES, data.opel_yesterday.to_dicts()
-            ),
+            messages=[
+                *(Message("revised", line) for line in revisions),
+                *conditional(
+                    key_messages(
+                        data.charts,
+                        opel,
+                        handover,
+                        data.problems,
+                        FEED_NAMES,
+                        data.opel_yesterday.to_dicts(),
+                        data.coverage,
+                    ),
+                    coverage,
+                ),
+            ],
             asks=call_asks(data.charts, opel, handover, data.problems, FEED_NAMES),
+            made=data.generated_at.isoformat(),
+            gaps=gaps,
+            coverage_complete=coverage is None or coverage.complete,
+            coverage_gaps=coverage.no_figures([f.feed for f in coverage.feeds]) if coverage else "",
             drill={name: frame.to_dicts() for name, frame in data.drill.items()},
             opel_history=_opel_history(data),
             trailing_days=TRAILING_DAYS,
@@ -142,11 +174,20 @@ def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path,
     """Write reports/brief-D.html and the day's marts (reports/marts-D/*.csv, reports/marts-D.xlsx), each atomically."""
     reports.mkdir(parents=True, exist_ok=True)
     html = reports / f"brief-{data.day.isoformat()}.html"
+    page = render_brief(data, warehouse)
+    before = previous(html)
+    revised: list[str] = []
+    if before is not None:
+        files = resent_files(conn, data.day, before.made)
+        revised = revised_lines(before, page, files, data.generated_at, data.system_code)
+        # Revisions stay on the page for the day's later builds: the call sees every figure that moved.
+        if revised or before.revisions:
+            page = render_brief(data, warehouse, [*before.revisions, *revised])
     partial = html.with_suffix(".html.partial")
-    partial.write_text(render_brief(data, warehouse), encoding="utf-8")
+    partial.write_text(page, encoding="utf-8")
     partial.replace(html)
     workbook, csvs, rows = export_marts(conn, data.day, reports)
-    return BriefFiles(html, workbook, csvs, rows)
+    return BriefFiles(html, workbook, csvs, rows, tuple(revised))
 
 
 def brief_for_day(

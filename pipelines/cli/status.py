@@ -19,7 +19,7 @@ from pipelines.instance import (
     persistent_instance,
     runs_covering,
 )
-from pipelines.record_changes import describe, record_changes
+from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.resources import default_resources
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
@@ -52,10 +52,12 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     runs = runs_covering(instance, day.isoformat())
     loaded = _loaded(day)
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
-    # Quarantined rows are whole records not loaded; "unknown": loaded with a value set to unknown (brief 7.2);
+    # "counted": records counted on the day (the latest version of each; earlier re-sent versions are listed apart),
+    # rows loaded for a feed without record versions. Quarantined rows are whole records not loaded;
+    # "unknown": loaded with a value set to unknown (brief 7.2);
     # "dup.": rows sent twice in one file, counted once (7.1).
     out(
-        f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'loaded':>8} {'quarant.':>8} "
+        f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'counted':>8} {'quarant.':>8} "
         f"{'unknown':>8} {'dup.':>5}  last run"
     )
     problems = 0
@@ -80,9 +82,15 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
             problems += late or rejected > 0
             out(
                 f"  {feed:<20} {config.provider_code:<8} {received:<30} {due:%d %b %H:%M}  "
-                f"{counts.get('loaded', 0):>8,} {counts.get('quarantined', 0):>8,} {counts.get('unknown', 0):>8,} "
+                f"{counts.get('current', counts.get('loaded', 0)):>8,} {counts.get('quarantined', 0):>8,} "
+                f"{counts.get('unknown', 0):>8,} "
                 f"{counts.get('duplicate', 0):>5,}  {run_text}"
             )
+            if counts.get("resent"):
+                out(
+                    f"      RE-SENT: {counts['resent']:,} earlier version(s) replaced by re-sent rows, not counted "
+                    f"({counts.get('loaded', 0):,} rows loaded across the day's files)"
+                )
             if rejected:
                 out(
                     f"      REJECTED {rejected} file(s): see ops.rejected_files, or `uec feeds check "
@@ -137,6 +145,10 @@ def _loaded(day: date) -> dict[tuple[str, str], dict]:
             "select feed, provider_code, count(*) from ops.rejected_files where partition_date = ? group by all", [day]
         ).fetchall():
             counts.setdefault((feed, provider), {})["rejected"] = int(n)
+        # Records counted on the day, re-sent versions apart: every file's rows summed counted a re-send twice.
+        for row in current_records(conn, day).iter_rows(named=True):
+            entry = counts.setdefault((row["feed"], row["provider_code"]), {})
+            entry["current"], entry["resent"] = row["records_current"], row["versions_resent"]
         for change in record_changes(conn, day).iter_rows(named=True):
             counts.setdefault((change["feed"], change["provider_code"]), {}).setdefault("changes", []).append(change)
     return counts

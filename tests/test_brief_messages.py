@@ -132,7 +132,8 @@ def test_late_or_missing_lists_files_then_opel_returns():
     # No OPEL rows loaded: the files are cleared, the returns are not (nothing to check them on).
     [files_only] = late_or_missing([], [], names)
     assert files_only.text == "Every expected file arrived on time; no OPEL returns loaded to check."
-    assert files_only.finding
+    # An all-clear about the files: where coverage finds a feed short, the wrapper (conditional.py) replaces it.
+    assert not files_only.finding
 
 
 def test_handovers_over_45_by_site_most_first():

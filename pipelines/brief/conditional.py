@@ -24,6 +24,8 @@ RULE_FEEDS: dict[str, tuple[str, ...]] = {
         "handover_sitrep",
     ),
     "handover_45": ("ambulance_handovers", "handover_sitrep"),
+    # The OPEL rules say themselves when no level was declared; held here too, so a return quarantined or rejected
+    # is named with why, and no all-clear ("no provider is at OPEL 4") rests on part of the day's returns.
     "opel_system": ("opel_submissions",),
     "opel_4": ("opel_submissions",),
     "opel_moves": ("opel_submissions",),
@@ -35,8 +37,8 @@ UNKNOWN = {
     "cross_check": "submitted 4-hour figures not checked against computed ones",
     "late_or_missing": "",
     "handover_45": "handovers over 45 minutes unknown",
-    "opel_system": "the system OPEL level's change since yesterday not known",
-    "opel_4": "which providers are at OPEL 4 not known",
+    "opel_system": "the system OPEL level and its change since yesterday not known",
+    "opel_4": "whether any provider is at OPEL 4 not known",
     "opel_moves": "escalations and de-escalations since yesterday not known",
 }
 # The clauses of a finding that assure about the rest ("; none at Queen's Hospital Burton").

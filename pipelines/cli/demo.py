@@ -173,7 +173,7 @@ def _print_summary(path: str, latest: date) -> None:
             f"{_pct(target):>7} {_verdict(met)}"
         )
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
-    print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'brief':>7} (78%)")
+    print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'board':>7} (78%)")
     for level, code, name, scope, attendances, pct4, pct12, met in january:
         reported = (
             _pct(BRIEF_JANUARY[code]) if scope == "all_types" and level == "trust" and code in BRIEF_JANUARY else ""
@@ -185,7 +185,7 @@ def _print_summary(path: str, latest: date) -> None:
     print("\nAmbulance handovers per acute site:")
     print(
         f"  {'site':<34} {'period':<15} {'handovers':>9} {'hours lost':>10} {'mean min':>8} {'>45 min':>7} "
-        f"{'source':<12} {'brief':>8}"
+        f"{'source':<12} {'board':>8}"
     )
     for period, site, name, arrivals, hours, mean, over_45, sources in handovers:
         brief = BRIEF_HOURS_LOST.get(site, "") if period.startswith("Jan") else ""
@@ -195,7 +195,7 @@ def _print_summary(path: str, latest: date) -> None:
             f"{over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}"
         )
     print(
-        "\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; brief: EMAS C3/4 1,277 cases, 828 "
+        "\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; board report: EMAS C3/4 1,277 cases, 828 "
         "avoided, mean 9 min):"
     )
     print(

@@ -8,27 +8,22 @@ from collections.abc import Sequence
 
 from pipelines.brief.coverage import Coverage
 from pipelines.brief.messages import Message
+from schemas import catalogue
 
-# The feeds each rule's sentences are computed from (pipelines/brief/messages.py). A rule not named here is left as
-# its function wrote it.
+# The feeds each rule's sentences are computed from (pipelines/brief/messages.py), by the brief's sections in the
+# catalogue, never a list kept here. A rule not named here is left as its function wrote it.
+_SECTION = catalogue.section_feeds()
 RULE_FEEDS: dict[str, tuple[str, ...]] = {
-    "deterioration": ("ed_attendances", "ed_daily_aggregates", "ambulance_handovers", "cnh_cases"),
-    "opel_gap": ("opel_submissions",),
-    "cross_check": ("opel_submissions", "ed_attendances"),
-    "late_or_missing": (
-        "ed_attendances",
-        "ed_daily_aggregates",
-        "ambulance_handovers",
-        "cnh_cases",
-        "opel_submissions",
-        "handover_sitrep",
-    ),
-    "handover_45": ("ambulance_handovers", "handover_sitrep"),
+    "deterioration": _SECTION["ed"] + _SECTION["handover"] + _SECTION["cnh"],
+    "opel_gap": _SECTION["opel"],
+    "cross_check": _SECTION["opel"] + _SECTION["ed"],
+    "late_or_missing": catalogue.feed_names(),
+    "handover_45": _SECTION["handover"],
     # The OPEL rules say themselves when no level was declared; held here too, so a return quarantined or rejected
     # is named with why, and no all-clear ("no provider is at OPEL 4") rests on part of the day's returns.
-    "opel_system": ("opel_submissions",),
-    "opel_4": ("opel_submissions",),
-    "opel_moves": ("opel_submissions",),
+    "opel_system": _SECTION["opel"],
+    "opel_4": _SECTION["opel"],
+    "opel_moves": _SECTION["opel"],
 }
 # What a rule cannot say without its data, after "no figures for X (why)".
 UNKNOWN = {

@@ -243,31 +243,39 @@ def test_the_daemon_runs_landed_files_and_a_queued_refresh_and_mails_a_revised_b
     before = _four_hour(brief, "RTG")
     latest = sorted((landing / UHDB).glob(f"UHDB_ED_{DAY:%Y%m%d}_*.csv"))[-1]
     (landing / UHDB / CORRECTED).write_text(_corrected(latest), encoding="utf-8-sig")
-    run = _wait_for("the corrected file's run", lambda: _file_run(instance, landing / UHDB / CORRECTED, landing), 420)
-    assert run.status == dg.DagsterRunStatus.SUCCESS, _failure(instance, run) + "\n" + log.read_text()[-3000:]
+    corrected = _wait_for(
+        "the corrected file's run", lambda: _file_run(instance, landing / UHDB / CORRECTED, landing), 420
+    )
+    assert corrected.status == dg.DagsterRunStatus.SUCCESS, (
+        _failure(instance, corrected) + "\n" + log.read_text()[-3000:]
+    )
     after = _four_hour(brief, "RTG")
     assert after != before, f"the corrected file left RTG's 4-hour figure at {before}"
     revised = [line for line in _revisions(brief) if CORRECTED in line]
     assert len(revised) == 1, _revisions(brief)
     assert re.match(r"Revised \d\d:\d\d: RTG re-sent ", revised[0]), revised[0]
     assert f"RTG 4-hour performance {before} → {after}" in revised[0]
-    # The daemon's brief_revised_alerts sensor mails the same line once it sees the run finished.
-    mail = _wait_for(
-        "the brief revised e-mail",
-        lambda: _mail(mailbox, f"Morning brief for {DAY} revised", revised[0], run.run_id),
-        timeout=180,
-    )
-    assert mail["To"] == "scc.team@example.nhs.uk"
 
     # Then a re-send with the wrong delimiter: rejected, RTG's day stays as the corrected file left it, and mailed.
     text = (landing / UHDB / CORRECTED).read_text(encoding="utf-8-sig")
     (landing / UHDB / UNREADABLE).write_text(text.replace(",", ";"), encoding="utf-8-sig")
-    run = _wait_for("the unreadable file's run", lambda: _file_run(instance, landing / UHDB / UNREADABLE, landing), 420)
-    assert run.status == dg.DagsterRunStatus.SUCCESS, _failure(instance, run) + "\n" + log.read_text()[-3000:]
+    rejected = _wait_for(
+        "the unreadable file's run", lambda: _file_run(instance, landing / UHDB / UNREADABLE, landing), 420
+    )
+    assert rejected.status == dg.DagsterRunStatus.SUCCESS, _failure(instance, rejected) + "\n" + log.read_text()[-3000:]
     assert _four_hour(brief, "RTG") == after
     mail = _wait_for(
         "the rejected file e-mail",
-        lambda: _mail(mailbox, "File rejected: ", UNREADABLE, "delimiter", run.run_id),
+        lambda: _mail(mailbox, "File rejected: ", UNREADABLE, "delimiter", rejected.run_id),
         timeout=180,
     )
     assert mail["Subject"].endswith(f"from RTG for {DAY}: {UNREADABLE}")
+
+    # The daemon's brief_revised_alerts sensor mails the corrected file's line once it sees that run finished (the
+    # run status sensors tick every 30 s: waited for after the second run, so the two waits overlap).
+    mail = _wait_for(
+        "the brief revised e-mail",
+        lambda: _mail(mailbox, f"Morning brief for {DAY} revised", revised[0], corrected.run_id),
+        timeout=180,
+    )
+    assert mail["To"] == "scc.team@example.nhs.uk"

@@ -3,33 +3,49 @@
 The suite was green while every run the daemon started failed on a key `uec` could find and the daemon could not.
 Here the test process passes no key and no UEC_* setting to Dagster: everything comes from the .env file, the way
 `make dev` finds it, and both a sensor-triggered run and a queued daily_refresh run must end in SUCCESS.
+
+The alert sensors that react to a finished run (`rejected_file_alerts`, `brief_revised_alerts`) were tested only by
+evaluating them in the test process. Here the .env file names an alerts file switching e-mail on (as
+docs/operations.md#alerts says), a local SMTP server stands in for the relay, and the daemon itself must mail a
+revised brief and a rejected file after the landing sensor's runs for a provider's corrected files.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from aiosmtpd.controller import Controller
 
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 from tests.conftest import SAMPLES, TEST_KEY
+from tests.test_alerts import Mailbox, body
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
 DAY = date(2025, 1, 15)
 TERMINAL = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+UHDB = Path("ed_attendances") / "uhdb"
+# Later than both bundled files for the day (extracted 16 and 17 January 06:00), so each is UHDB's latest.
+CORRECTED = f"UHDB_ED_{DAY:%Y%m%d}_20250117T1000.csv"
+UNREADABLE = f"UHDB_ED_{DAY:%Y%m%d}_20250117T1100.csv"
 
 
 def _free_port() -> int:
@@ -74,10 +90,80 @@ def _failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     return "; ".join(e.dagster_event.event_specific_data.error.message[:300] for e in failures) or run.status.value
 
 
+def _file_run(instance: dg.DagsterInstance, file: Path, landing: Path) -> dg.DagsterRun | None:
+    """The landing sensor's run for one landed file, once it has finished."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"uec/file": str(file.relative_to(landing))}))
+    return _finished(instance, runs[0].run_id) if runs else None
+
+
+def _mail(mailbox: Mailbox, subject: str, *words: str):
+    return next((m for m in mailbox.messages if subject in m["Subject"] and all(w in body(m) for w in words)), None)
+
+
+def _four_hour(brief: Path, org: str) -> str:
+    found = re.search(rf'data-figure="ed\.{org}\.day\.pct_within_4h"[^>]*>([^<]*)<', brief.read_text(encoding="utf-8"))
+    assert found, f"no {org} 4-hour figure on {brief.name}"
+    return unescape(found.group(1)).strip()
+
+
+def _revisions(brief: Path) -> list[str]:
+    return [unescape(r) for r in re.findall(r'<li data-rule="revised"[^>]*>([^<]*)</li>', brief.read_text("utf-8"))]
+
+
+def _corrected(latest: Path, breaches_fixed: int = 40) -> str:
+    """UHDB's latest file for the day with the first `breaches_fixed` over-4-hour attendances departing after 3
+    hours instead: the correction a provider re-sends when its departure times were wrong."""
+    rows = list(csv.DictReader(io.StringIO(latest.read_text(encoding="utf-8-sig"))))
+    stamp = "%Y-%m-%d %H:%M:%S"
+    fixed = 0
+    for row in rows:
+        arrived, departed = row["ARRIVAL_DTTM"], row["DEPARTURE_DTTM"]
+        if fixed == breaches_fixed or not departed:
+            continue
+        if datetime.strptime(departed, stamp) - datetime.strptime(arrived, stamp) > timedelta(hours=4):
+            row["DEPARTURE_DTTM"] = (datetime.strptime(arrived, stamp) + timedelta(hours=3)).strftime(stamp)
+            fixed += 1
+    assert fixed == breaches_fixed, f"{latest.name} has only {fixed} attendances over 4 hours"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 @pytest.fixture
-def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """`dagster dev` on a fresh instance, finding its settings in a .env file only."""
+def smtp_server():
+    """A local SMTP server standing in for the relay (as in tests/test_alerts.py)."""
+    mailbox, port = Mailbox(), _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server):
+    """`dagster dev` on a fresh instance, finding its settings in a .env file only, with e-mail alerts switched on."""
     home, landing = tmp_path / "dagster_home", tmp_path / "landing"
+    mailbox, smtp_port = smtp_server
+    alerts_file = tmp_path / "alerts.yaml"
+    alerts_file.write_text(
+        yaml.safe_dump(
+            {
+                "email": {
+                    "enabled": True,
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "starttls": False,
+                    "from_address": "uec.alerts@example.nhs.uk",
+                    "to": ["scc.team@example.nhs.uk"],
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     _land_the_samples_for(DAY, landing)
@@ -88,6 +174,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         f"UEC_LANDING={landing}\n"
         f"UEC_REPORTS={tmp_path / 'reports'}\n"
         "UEC_SENSOR_INTERVAL_SECONDS=5\n"
+        f"UEC_ALERTS_FILE={alerts_file}\n"
     )
     # Nothing of the test process's own settings reaches Dagster: no key, no UEC_* variable but the file's path.
     environment = {k: v for k, v in os.environ.items() if not k.startswith("UEC_") and k != "DAGSTER_HOME"}
@@ -109,7 +196,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         start_new_session=True,
     )
     try:
-        yield instance, landing, port, tmp_path / "dagster-dev.log"
+        yield instance, landing, port, tmp_path / "dagster-dev.log", mailbox
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -121,10 +208,10 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         instance.dispose()
 
 
-def test_the_daemon_runs_a_landed_file_and_a_queued_refresh_to_success(deployment):
+def test_the_daemon_runs_landed_files_and_a_queued_refresh_and_mails_a_revised_brief_and_a_rejected_file(deployment):
     from dagster_graphql import DagsterGraphQLClient
 
-    instance, landing, port, log = deployment
+    instance, landing, port, log, mailbox = deployment
     # The sensor's first tick records what is already landed and starts nothing.
     _wait_for("the landing sensor's first tick", lambda: _finished_sensor_ticks(instance), timeout=240)
 
@@ -150,3 +237,45 @@ def test_the_daemon_runs_a_landed_file_and_a_queued_refresh_to_success(deploymen
         for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
     }
     assert {"raw/ed_attendances", "marts/ed_four_hour_daily", "reports/morning_brief"} <= materialized
+
+    # UHDB re-sends the day with departure times corrected: the sensor's run re-makes the brief, which says what moved.
+    brief = landing.parent / "reports" / f"brief-{DAY.isoformat()}.html"
+    before = _four_hour(brief, "RTG")
+    latest = sorted((landing / UHDB).glob(f"UHDB_ED_{DAY:%Y%m%d}_*.csv"))[-1]
+    (landing / UHDB / CORRECTED).write_text(_corrected(latest), encoding="utf-8-sig")
+    corrected = _wait_for(
+        "the corrected file's run", lambda: _file_run(instance, landing / UHDB / CORRECTED, landing), 420
+    )
+    assert corrected.status == dg.DagsterRunStatus.SUCCESS, (
+        _failure(instance, corrected) + "\n" + log.read_text()[-3000:]
+    )
+    after = _four_hour(brief, "RTG")
+    assert after != before, f"the corrected file left RTG's 4-hour figure at {before}"
+    revised = [line for line in _revisions(brief) if CORRECTED in line]
+    assert len(revised) == 1, _revisions(brief)
+    assert re.match(r"Revised \d\d:\d\d: RTG re-sent ", revised[0]), revised[0]
+    assert f"RTG 4-hour performance {before} → {after}" in revised[0]
+
+    # Then a re-send with the wrong delimiter: rejected, RTG's day stays as the corrected file left it, and mailed.
+    text = (landing / UHDB / CORRECTED).read_text(encoding="utf-8-sig")
+    (landing / UHDB / UNREADABLE).write_text(text.replace(",", ";"), encoding="utf-8-sig")
+    rejected = _wait_for(
+        "the unreadable file's run", lambda: _file_run(instance, landing / UHDB / UNREADABLE, landing), 420
+    )
+    assert rejected.status == dg.DagsterRunStatus.SUCCESS, _failure(instance, rejected) + "\n" + log.read_text()[-3000:]
+    assert _four_hour(brief, "RTG") == after
+    mail = _wait_for(
+        "the rejected file e-mail",
+        lambda: _mail(mailbox, "File rejected: ", UNREADABLE, "delimiter", rejected.run_id),
+        timeout=180,
+    )
+    assert mail["Subject"].endswith(f"from RTG for {DAY}: {UNREADABLE}")
+
+    # The daemon's brief_revised_alerts sensor mails the corrected file's line once it sees that run finished (the
+    # run status sensors tick every 30 s: waited for after the second run, so the two waits overlap).
+    mail = _wait_for(
+        "the brief revised e-mail",
+        lambda: _mail(mailbox, f"Morning brief for {DAY} revised", revised[0], corrected.run_id),
+        timeout=180,
+    )
+    assert mail["To"] == "scc.team@example.nhs.uk"

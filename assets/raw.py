@@ -16,6 +16,7 @@ from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
+from pipelines.record_changes import resent_feeds
 from pipelines.resources import FeedFilesResource, WarehouseResource
 from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
 from schemas import catalogue
@@ -119,10 +120,17 @@ def resend_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last
         params=days,
     ).pl()
     days.pop("feed")
-    faulty = conn.sql(
-        f"select * from {quoted(names['resent_with_fault_in'])}($first, $last) order by all", params=days
-    ).pl()
-    withdrawn = conn.sql(f"select * from {quoted(names['withdrawn_in'])}($first, $last) order by all", params=days).pl()
+    # Versions are judged only where a re-send could have changed any (a window over the feed's ids costs time).
+    judged = feed.name in resent_feeds(conn, first, last)
+    faulty, withdrawn = (
+        conn.sql(f"select * from {quoted(names[macro])}($first, $last) order by all", params=days).pl()
+        if judged
+        else pl.DataFrame(schema={"partition_date": pl.Date, "provider_code": pl.Utf8, "file_name": pl.Utf8, **extra})
+        for macro, extra in (
+            ("resent_with_fault_in", {"kept_file": pl.Utf8}),
+            ("withdrawn_in", {"withdrawn_by": pl.Utf8}),
+        )
+    )
     said = [
         f"{r['provider_code']} {r['file_name']}: a full re-send whose {r['rows_read']} rows all failed validation "
         "withdrew nothing; the earlier file still counts"

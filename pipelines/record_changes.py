@@ -20,12 +20,27 @@ COLUMNS = {
 }
 
 
+def resent_feeds(conn: duckdb.DuckDBPyConnection, first: date, last: date | None = None) -> set[str]:
+    """Feeds whose versions are worth judging for re-sends in the range: a withdrawal needs a provider-day that more
+    than one file carried, and a failed re-sent row is a whole-record quarantine row. Most days have neither, and
+    judging every version of a feed costs a window over its ids."""
+    rows = conn.sql(
+        "select feed from ops.source_files where partition_date between $first and $last "
+        "group by feed, provider_code, partition_date having count(*) > 1 "
+        "union select feed from ops.quarantine where partition_date between $first and $last "
+        "and action = 'record quarantined'",
+        params={"first": first, "last": last or first},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def record_changes(conn: duckdb.DuckDBPyConnection, first: date, last: date | None = None) -> pl.DataFrame:
     """Per feed, provider, day and re-sent file: records it withdrew ('withdrawn') and rows of it that failed while
     the earlier version still counts ('resent_with_fault')."""
     parts = []
+    resent = resent_feeds(conn, first, last)
     for feed in catalogue.FEEDS:
-        if not feed.identity:
+        if not feed.identity or feed.name not in resent:
             continue
         names = feed.identity.names(feed.name)
         parts.append(
@@ -34,6 +49,8 @@ def record_changes(conn: duckdb.DuckDBPyConnection, first: date, last: date | No
             f"union all select feed, provider_code, partition_date, 'resent_with_fault', file_name, count(*) "
             f"from {quoted(names['resent_with_fault_in'])}($first, $last) group by all"
         )
+    if not parts:
+        return pl.DataFrame(schema=COLUMNS)
     frame = conn.sql(" union all ".join(parts) + " order by all", params={"first": first, "last": last or first}).pl()
     return frame.cast(COLUMNS) if frame.height else pl.DataFrame(schema=COLUMNS)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import openpyxl
 import polars as pl
 
 from pipelines.ingest.pseudonymise import scrub_text
@@ -211,6 +210,9 @@ def _as_written(frame: pl.DataFrame, data: bytes, config: FeedConfig, header: in
         styles = parts.read("xl/styles.xml") if "xl/styles.xml" in parts.namelist() else b""
         if not _DATE_ONLY_FORMAT.search(styles) and not any(_MAYBE_SPECIAL.search(parts.read(n)) for n in sheets):
             return frame
+    # Imported here: it costs a third of a second, and most runs never meet such a cell.
+    import openpyxl
+
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book[config.sheet] if config.sheet else book.worksheets[0]

@@ -302,7 +302,9 @@ CHESTERFIELD = [
 def test_real_monthly_attendances_for_chesterfield_against_a_fixed_baseline():
     import csv
 
-    with open(Path("/work/shared/reference/ae_attendances_monthly_2016_2019.csv"), encoding="utf-8") as f:
+    # shared/ sits beside the repository, wherever it is cloned (CI clones it into another folder).
+    reference = Path(__file__).resolve().parents[2] / "shared" / "reference"
+    with open(reference / "ae_attendances_monthly_2016_2019.csv", encoding="utf-8") as f:
         rows = sorted(
             (r["period"], int(r["attendances"]))
             for r in csv.DictReader(f)

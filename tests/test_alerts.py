@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -61,8 +62,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
+@contextmanager
+def local_smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 standing in for the relay, and the mailbox it fills."""
     mailbox, port = Mailbox(), _free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -70,6 +72,12 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with local_smtp() as server:
+        yield server
 
 
 class Webhook:

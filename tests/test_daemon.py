@@ -29,14 +29,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 from tests.conftest import SAMPLES, TEST_KEY
-from tests.test_alerts import Mailbox, body
+from tests.test_alerts import Mailbox, body, local_smtp
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -133,14 +132,9 @@ def _corrected(latest: Path, breaches_fixed: int = 40) -> str:
 
 @pytest.fixture
 def smtp_server():
-    """A local SMTP server standing in for the relay (as in tests/test_alerts.py)."""
-    mailbox, port = Mailbox(), _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
+    """The alert tests' local SMTP server, standing in for the relay."""
+    with local_smtp() as server:
+        yield server
 
 
 @pytest.fixture

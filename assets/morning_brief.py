@@ -6,8 +6,9 @@ from datetime import date, datetime
 import dagster as dg
 
 from pipelines.brief.render import brief_for_day
-from pipelines.instance import BRIEF_KEY, RANGE_END
+from pipelines.instance import BRIEF_KEY, RANGE_END, failed_checks_on
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
+from pipelines.settings import export_history_days, home_system
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
 from schemas.clock import LONDON
@@ -49,7 +50,9 @@ def _morning_brief(
             landing=feed_files.landing,
             now=datetime.now(LONDON),
             warehouse=warehouse.database,
-            instance=context.instance,
+            system=home_system(),
+            history_days=export_history_days(),
+            failed_checks=failed_checks_on(context.instance, day.isoformat()),
             reference_dir=feed_files.reference_dir,
         )
     system = data.ed.filter((data.ed["level"] == "system") & (data.ed["period"] == "day"))

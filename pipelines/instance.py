@@ -124,6 +124,25 @@ def check_failures_on(
     return failures
 
 
+def failed_checks_on(instance: dg.DagsterInstance, day: str) -> list:
+    """The checks that failed on the day (check_failures_on) as the brief's plain FailedCheck: the brief never
+    imports Dagster."""
+    # Imported here: the brief's modules load polars, which most users of this module never need.
+    from pipelines.brief.problems import FailedCheck
+
+    return [
+        FailedCheck(
+            failure.asset,
+            failure.check_name,
+            "ERROR" if failure.severity == dg.AssetCheckSeverity.ERROR else "WARN",
+            failure.description,
+            failure.run.tags.get(RANGE_START),
+            failure.run.tags.get(RANGE_END),
+        )
+        for failure in check_failures_on(instance, day)
+    ]
+
+
 def innermost_error(error):
     """The cause Dagster wrapped ("Error occurred while executing op …"): what the analyst needs to read."""
     while error is not None and error.cause is not None:

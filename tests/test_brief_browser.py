@@ -19,7 +19,12 @@ from pipelines.brief.exports import DAY_MARTS, export_marts
 from pipelines.brief.render import brief_for_day
 from pipelines.brief.spc import LIMIT, UNITS
 from pipelines.gx_suites import Outcome, expectation_frame, validate
-from pipelines.settings import EXPORT_HISTORY_VARIABLE
+from pipelines.settings import (
+    DEFAULT_EXPORT_HISTORY_DAYS,
+    DEFAULT_HOME_SYSTEM,
+    EXPORT_HISTORY_VARIABLE,
+    export_history_days,
+)
 from schemas.catalogue import expectations
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
@@ -237,10 +242,10 @@ def test_the_workbook_holds_the_history_days_rounded_and_to_the_minute(march: En
     # Configured history: UEC_EXPORT_HISTORY_DAYS=7 gives 25 to 31 March; nonsense is refused in words.
     monkeypatch.setenv(EXPORT_HISTORY_VARIABLE, "7")
     with duckdb.connect(str(march.warehouse), read_only=True) as conn:
-        week, _, _ = export_marts(conn, last, tmp_path)
-        monkeypatch.setenv(EXPORT_HISTORY_VARIABLE, "four weeks")
-        with pytest.raises(ValueError, match="whole number of days"):
-            export_marts(conn, last, tmp_path)
+        week, _, _ = export_marts(conn, last, tmp_path, export_history_days())
+    monkeypatch.setenv(EXPORT_HISTORY_VARIABLE, "four weeks")
+    with pytest.raises(ValueError, match="whole number of days"):
+        export_history_days()
     days = pl.read_excel(week, sheet_name="ed_four_hour_daily")["date"]
     assert (days.min(), days.max(), days.n_unique()) == (last - timedelta(days=6), last, 7)
 
@@ -413,6 +418,8 @@ def stepped(march: Env, tmp_path_factory) -> tuple[Path, list[dict]]:
             landing=march.landing,
             now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
             warehouse=str(march.warehouse),
+            system=DEFAULT_HOME_SYSTEM,
+            history_days=DEFAULT_EXPORT_HISTORY_DAYS,
             reference_dir=folder,
         )
     return files.html, _in_chromium(files.html, CHART_GEOMETRY)

@@ -301,6 +301,7 @@ def _brief_opel_rows(env: Env) -> dict[str, str]:
 
     from pipelines.brief.data import read_brief
     from pipelines.brief.render import render_brief
+    from pipelines.settings import DEFAULT_HOME_SYSTEM
 
     with duckdb.connect(str(env.warehouse), read_only=True) as conn:
         data = read_brief(
@@ -309,6 +310,7 @@ def _brief_opel_rows(env: Env) -> dict[str, str]:
             feeds_dir=env.feeds_dir,
             landing=env.landing,
             now=datetime(2025, 1, 16, 9, tzinfo=UTC),
+            system=DEFAULT_HOME_SYSTEM,
         )
         html = render_brief(data, str(env.warehouse))
     return dict(re.findall(r'<tr data-org="(\w+)">(.*?)</tr>', html, re.S))

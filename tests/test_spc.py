@@ -20,6 +20,7 @@ from pipelines.brief.spc import (
     spc,
     xmr,
 )
+from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas.clock import LONDON
 from tests.conftest import Env
 
@@ -391,6 +392,7 @@ def test_royal_derby_is_read_against_its_own_process_on_each_side_of_the_shipped
             feeds_dir=whole_samples.feeds_dir,
             landing=whole_samples.landing,
             now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
+            system=DEFAULT_HOME_SYSTEM,
         )
     (derby,) = [c for c in data.charts if (c.series, c.org_code) == ("hours_lost", "RTG01")]
     # The window shows 90 days (from 1 January); the first phase began with the samples on 1 December.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.instance import failed_checks_on
 from tests.cli_support import uec
 from tests.conftest import SAMPLES, TEST_KEY, Env
 
@@ -33,3 +35,21 @@ def test_the_other_day_of_the_range_still_shows_its_own_failure(two_days: Env):
     dirty = uec(two_days, "status", "--date", "2025-01-20")
     assert dirty.returncode == 1, dirty.stdout
     assert "CHECK FAILED raw/ed_attendances rows_pass_the_contract: failed on 2025-01-20 in a run over" in dirty.stdout
+
+
+def test_the_brief_is_handed_the_days_failed_checks_as_plain_data(two_days: Env, monkeypatch: pytest.MonkeyPatch):
+    # The instance `uec refresh` wrote to; its dagster.yaml names its storage by DAGSTER_HOME.
+    monkeypatch.setenv("DAGSTER_HOME", str(two_days.root / "dagster_home"))
+    instance = dg.DagsterInstance.from_config(str(two_days.root / "dagster_home"))
+    try:
+        failed = failed_checks_on(instance, "2025-01-20")
+        assert not failed_checks_on(instance, "2025-01-21")
+    finally:
+        instance.dispose()
+    [contract] = [f for f in failed if f.check_name == "rows_pass_the_contract"]
+    assert (contract.asset, contract.range_start, contract.range_end) == (
+        "raw/ed_attendances",
+        "2025-01-20",
+        "2025-01-21",
+    )
+    assert contract.severity in ("ERROR", "WARN")

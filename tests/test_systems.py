@@ -13,7 +13,7 @@ import pytest
 from pipelines.brief.data import read_brief
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource
-from pipelines.settings import HOME_SYSTEM_VARIABLE
+from pipelines.settings import HOME_SYSTEM_VARIABLE, home_system
 from pipelines.warehouse import sql
 from schemas.clock import LONDON
 from tests.conftest import TEST_KEY, UHDB_COLUMNS, Env, uhdb_row
@@ -162,6 +162,7 @@ def test_brief_shows_only_the_home_system(two_systems: Env):
 
 def test_home_system_is_a_setting(two_systems: Env, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(HOME_SYSTEM_VARIABLE, "QOP")
+    # The brief takes the system from its caller, which reads the setting (the asset and `uec report` alike).
     with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
         data = read_brief(
             conn,
@@ -169,6 +170,7 @@ def test_home_system_is_a_setting(two_systems: Env, monkeypatch: pytest.MonkeyPa
             feeds_dir=two_systems.feeds_dir,
             landing=two_systems.landing,
             now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
+            system=home_system(),
         )
     assert (data.system_code, data.system_name) == ("QOP", MANCHESTER)
     assert sorted(set(data.ed["org_code"])) == ["QOP", "RMP"]
@@ -189,4 +191,5 @@ def test_an_unknown_home_system_is_one_plain_error(two_systems: Env, monkeypatch
                 feeds_dir=two_systems.feeds_dir,
                 landing=two_systems.landing,
                 now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
+                system=home_system(),
             )

@@ -56,131 +56,187 @@ NHS_RED = "#DA291C"
 
 
 def chart_svg(chart: Chart, layout: Layout = WIDE) -> str:
-    """One XmR chart: the series with gaps where days are missing, each phase's mean and limits (broken at a step),
+    """One XmR chart as SVG: the series, each phase's mean and process limits with a marker at each step change,
     the target where there is one, points coloured by signal, and the unit on the value axis."""
-    # The layout's sizes, under the names the drawing code below has always used.
-    WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = (
-        layout.width,
-        layout.height,
-        layout.left,
-        layout.right,
-        layout.top,
-        layout.bottom,
+    canvas = _Canvas(chart, layout, *_value_range(chart))
+    return "\n".join(
+        [
+            *_opening(canvas),
+            *_gap_rects(canvas),
+            *_phase_lines(canvas),
+            *_latest_lines(canvas),
+            *_points(canvas),
+            *_axes(canvas),
+            "</svg>",
+        ]
     )
-    font = layout.font
+
+
+def _value_range(chart: Chart) -> tuple[float, float]:
+    """The value axis: every point, limit and target inside it, with a little room either side."""
     spc = chart.chart
     values = [p.value for p in spc.points]
-    phase_lines = [(ph.chart.upper, ph.chart.mean, ph.chart.lower) for ph in spc.phases]
-    extra = [v for lines in phase_lines for v in lines] + ([spc.target] if spc.target is not None else [])
+    extra = [v for ph in spc.phases for v in (ph.chart.upper, ph.chart.mean, ph.chart.lower)]
+    extra += [spc.target] if spc.target is not None else []
     low, high = min(values + extra), max(values + extra)
     pad = (high - low) * 0.05 or 1.0
     # A measure that cannot go below 0 gets no axis below 0 (and so no "-0" or negative tick).
-    low, high = (low - pad if low - pad >= 0 or low < 0 else 0.0), high + pad
-    n = len(values)
-    first, last = chart.dates[0], chart.dates[-1]
-    # Placed by date, not by index: a day with no figure leaves a visible gap in the spacing.
-    span = max((last - first).days, 1)
+    return (low - pad if low - pad >= 0 or low < 0 else 0.0), high + pad
 
-    def xd(day: date) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * ((day - first).days / span)
 
-    def x(i: int) -> float:
-        return xd(chart.dates[i])
+@dataclass(frozen=True)
+class _Canvas:
+    """Where a chart's days and values fall in one layout's drawing."""
 
-    def y(v: float) -> float:
-        return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (v - low) / (high - low))
+    chart: Chart
+    layout: Layout
+    low: float
+    high: float
 
+    @property
+    def n(self) -> int:
+        return len(self.chart.chart.points)
+
+    def xd(self, day: date) -> float:
+        # Placed by date, not by index: a day with no figure leaves a visible gap in the spacing.
+        lay, dates = self.layout, self.chart.dates
+        span = max((dates[-1] - dates[0]).days, 1)
+        return lay.left + (lay.width - lay.left - lay.right) * ((day - dates[0]).days / span)
+
+    def x(self, i: int) -> float:
+        return self.xd(self.chart.dates[i])
+
+    def y(self, v: float) -> float:
+        lay = self.layout
+        return lay.top + (lay.height - lay.top - lay.bottom) * (1 - (v - self.low) / (self.high - self.low))
+
+
+def _opening(c: _Canvas) -> list[str]:
+    """The svg element, its accessible title, and the plot area's background."""
+    chart, lay = c.chart, c.layout
     label = f"{chart.title} ({unit_words(chart.unit)}), {chart.org_name}"
-    css = "spc-chart" if layout is WIDE else f"spc-chart-{layout.name}"
-    title_id = f"t-{layout.name}-{escape(chart.series)}-{escape(chart.org_code)}"
-    out = [
+    css = "spc-chart" if lay is WIDE else f"spc-chart-{lay.name}"
+    title_id = f"t-{lay.name}-{escape(chart.series)}-{escape(chart.org_code)}"
+    return [
         f'<svg class="{css}" data-series="{escape(chart.series)}" data-org="{escape(chart.org_code)}" '
-        f'data-points="{n}" data-unit="{escape(chart.unit)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'font-size="{font}" role="img" aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{title_id}">{escape(label)}: {escape(spc.variation)}</title>',
-        f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" fill="#F0F4F5"/>',
+        f'data-points="{c.n}" data-unit="{escape(chart.unit)}" viewBox="0 0 {lay.width} {lay.height}" '
+        f'font-size="{lay.font}" role="img" aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{title_id}">{escape(label)}: {escape(chart.chart.variation)}</title>',
+        f'<rect x="{lay.left}" y="{lay.top}" width="{lay.width - lay.left - lay.right}" '
+        f'height="{lay.height - lay.top - lay.bottom}" fill="#F0F4F5"/>',
     ]
-    gaps = _gaps(chart.dates)
-    for before, after in gaps:
+
+
+def _gap_rects(c: _Canvas) -> list[str]:
+    """A white band, titled, over each run of days with no figure."""
+    lay, out = c.layout, []
+    for before, after in _gaps(c.chart.dates):
         missing = (after - before).days - 1
         words = f"No data {before + timedelta(days=1):%d %b}" + (
             f" to {after - timedelta(days=1):%d %b}" if missing > 1 else ""
         )
         out.append(
             f'<rect class="gap" data-from="{before + timedelta(days=1)}" data-to="{after - timedelta(days=1)}" '
-            f'x="{xd(before):.1f}" y="{TOP}" width="{xd(after) - xd(before):.1f}" height="{HEIGHT - TOP - BOTTOM}" '
-            f'fill="#FFFFFF"><title>{words}</title></rect>'
+            f'x="{c.xd(before):.1f}" y="{lay.top}" width="{c.xd(after) - c.xd(before):.1f}" '
+            f'height="{lay.height - lay.top - lay.bottom}" fill="#FFFFFF"><title>{words}</title></rect>'
         )
-    styles = {
-        "upper": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
-        "lower": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
-        "mean": f'stroke="{NHS_DARK_GREY}"',
-    }
+    return out
+
+
+LIMIT_STYLES = {
+    "upper": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
+    "lower": f'stroke="{NHS_DARK_GREY}" stroke-dasharray="6 4"',
+    "mean": f'stroke="{NHS_DARK_GREY}"',
+}
+
+
+def _phase_lines(c: _Canvas) -> list[str]:
+    """Each phase's limits and mean, and a labelled marker at each step change inside the window."""
+    chart, spc, lay, out = c.chart, c.chart.chart, c.layout, []
     # One segment per phase and line: nothing joins one phase's limits to the next (Making Data Count's break).
     step_label_x = -1e9
     for k, phase in enumerate(spc.phases):
-        end = spc.phases[k + 1].start - 1 if k + 1 < len(spc.phases) else n - 1
-        x1, x2 = x(phase.start), x(end)
-        for name, value in zip(("upper", "mean", "lower"), phase_lines[k]):
+        end = spc.phases[k + 1].start - 1 if k + 1 < len(spc.phases) else c.n - 1
+        x1, x2 = c.x(phase.start), c.x(end)
+        for name, value in zip(("upper", "mean", "lower"), (phase.chart.upper, phase.chart.mean, phase.chart.lower)):
             out.append(
                 f'<line class="ref-{name}" data-phase="{k}" data-from="{chart.dates[phase.start]}" '
                 f'data-to="{chart.dates[end]}" data-value="{value!r}" data-trial="{str(phase.chart.trial).lower()}" '
-                f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{y(value):.1f}" y2="{y(value):.1f}" {styles[name]}/>'
+                f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{c.y(value):.1f}" y2="{c.y(value):.1f}" {LIMIT_STYLES[name]}/>'
             )
         # A phase that began before the window shows no marker: its step is not on this chart.
-        if phase.step is not None and phase.start > 0:
-            # The step sits between the last day of the old process and the first of the new.
-            xs = (x(phase.start - 1) + x1) / 2
-            out.append(
-                f'<line class="step" data-date="{phase.step.date}" x1="{xs:.1f}" x2="{xs:.1f}" y1="{TOP}" '
-                f'y2="{HEIGHT - BOTTOM}" stroke="{NHS_DARK_GREY}" stroke-dasharray="1 3"/>'
-            )
-            # Steps a few days apart would print their labels over each other: the later one drops a line.
-            row = TOP - 6 if xs - step_label_x > 7 * font else TOP + font
-            step_label_x = xs if row == TOP - 6 else step_label_x
-            # Near the right-hand edge the label runs leftwards, so a late step's date stays inside the drawing.
-            anchor = "end" if xs > WIDTH - 8 * font else "start"
-            out.append(
-                f'<text class="step-label" x="{xs + (3 if anchor == "start" else -3):.1f}" y="{row}" '
-                f'text-anchor="{anchor}" fill="{NHS_DARK_GREY}">'
-                f"Step {phase.step.date:%d %b}<title>{escape(phase.step.reason)}</title></text>"
-            )
+        if phase.step is None or phase.start == 0:
+            continue
+        # The step sits between the last day of the old process and the first of the new.
+        xs = (c.x(phase.start - 1) + x1) / 2
+        out.append(
+            f'<line class="step" data-date="{phase.step.date}" x1="{xs:.1f}" x2="{xs:.1f}" y1="{lay.top}" '
+            f'y2="{lay.height - lay.bottom}" stroke="{NHS_DARK_GREY}" stroke-dasharray="1 3"/>'
+        )
+        # Steps a few days apart would print their labels over each other: the later one drops a line.
+        row = lay.top - 6 if xs - step_label_x > 7 * lay.font else lay.top + lay.font
+        step_label_x = xs if row == lay.top - 6 else step_label_x
+        # Near the right-hand edge the label runs leftwards, so a late step's date stays inside the drawing.
+        anchor = "end" if xs > lay.width - 8 * lay.font else "start"
+        out.append(
+            f'<text class="step-label" x="{xs + (3 if anchor == "start" else -3):.1f}" y="{row}" '
+            f'text-anchor="{anchor}" fill="{NHS_DARK_GREY}">'
+            f"Step {phase.step.date:%d %b}<title>{escape(phase.step.reason)}</title></text>"
+        )
+    return out
+
+
+def _latest_lines(c: _Canvas) -> list[str]:
+    """The target line, and (in a layout with line labels) the latest phase's lines and the target named."""
+    spc, lay, out = c.chart.chart, c.layout, []
     trial = " (trial)" if spc.latest.trial else ""
     lines = {f"Upper limit{trial}": spc.upper, "Mean": spc.mean, f"Lower limit{trial}": spc.lower}
     if spc.target is not None:
         lines["Target"] = spc.target
         out.append(
-            f'<line class="ref-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(spc.target):.1f}" '
-            f'y2="{y(spc.target):.1f}" stroke="{NHS_RED}" stroke-dasharray="2 3" stroke-width="2"/>'
+            f'<line class="ref-target" x1="{lay.left}" x2="{lay.width - lay.right}" y1="{c.y(spc.target):.1f}" '
+            f'y2="{c.y(spc.target):.1f}" stroke="{NHS_RED}" stroke-dasharray="2 3" stroke-width="2"/>'
         )
-    # Labels (the latest phase's lines) sit at their heights, pushed apart where lines are close.
+    # Labels sit at their lines' heights, pushed apart where lines are close.
     label_y, previous = {}, -1e9
     for name, value in sorted(lines.items(), key=lambda kv: -kv[1]):
-        label_y[name] = previous = max(y(value) + 4, previous + font + 1)
-    for name, value in lines.items() if layout.line_labels else ():
+        label_y[name] = previous = max(c.y(value) + 4, previous + lay.font + 1)
+    for name, value in lines.items() if lay.line_labels else ():
         out.append(
-            f'<text class="line-label" x="{WIDTH - RIGHT + 4}" y="{label_y[name]:.1f}" fill="{NHS_DARK_GREY}">'
-            f"{escape(name)} {escape(format_value(value, chart.unit))}</text>"
+            f'<text class="line-label" x="{lay.width - lay.right + 4}" y="{label_y[name]:.1f}" '
+            f'fill="{NHS_DARK_GREY}">{escape(name)} {escape(format_value(value, c.chart.unit))}</text>'
         )
-    out.append(
-        f'<path class="series" d="{_series_path(chart, x, y)}" fill="none" stroke="{NHS_DARK_GREY}" '
+    return out
+
+
+def _points(c: _Canvas) -> list[str]:
+    """The series' line and a point per day, coloured by its signal and titled with its day and value."""
+    chart, spc = c.chart, c.chart.chart
+    out = [
+        f'<path class="series" d="{_series_path(chart, c.x, c.y)}" fill="none" stroke="{NHS_DARK_GREY}" '
         f'stroke-width="1.5"/>'
-    )
+    ]
     for i, point in enumerate(spc.points):
         signal = spc.signal(point)
         out.append(
-            f'<circle class="point {signal}" data-date="{chart.dates[i]}" cx="{x(i):.1f}" cy="{y(point.value):.1f}" '
-            f'r="3.2" fill="{POINT_COLOURS[signal]}"><title>{chart.dates[i]:%a %d %b %Y}: '
+            f'<circle class="point {signal}" data-date="{chart.dates[i]}" cx="{c.x(i):.1f}" '
+            f'cy="{c.y(point.value):.1f}" r="3.2" fill="{POINT_COLOURS[signal]}"><title>{chart.dates[i]:%a %d %b %Y}: '
             f"{escape(format_value(point.value, chart.unit))}</title></circle>"
         )
-    values_step, ticks = nice_ticks(low, high, layout.ticks, whole=chart.unit == "count")
-    for v in ticks:
-        out.append(
-            f'<text class="tick" data-value="{v!r}" x="{LEFT - 6}" y="{y(v) + font / 3:.1f}" text-anchor="end" '
-            f'fill="{NHS_DARK_GREY}">{escape(tick_label(v, values_step, chart.unit))}</text>'
-        )
-    mid = (TOP + HEIGHT - BOTTOM) / 2
-    axis_x = font + 3
+    return out
+
+
+def _axes(c: _Canvas) -> list[str]:
+    """The value axis's ticks and unit, and the first, middle and last days under the chart."""
+    chart, lay, n = c.chart, c.layout, c.n
+    values_step, ticks = nice_ticks(c.low, c.high, lay.ticks, whole=chart.unit == "count")
+    out = [
+        f'<text class="tick" data-value="{v!r}" x="{lay.left - 6}" y="{c.y(v) + lay.font / 3:.1f}" text-anchor="end" '
+        f'fill="{NHS_DARK_GREY}">{escape(tick_label(v, values_step, chart.unit))}</text>'
+        for v in ticks
+    ]
+    mid = (lay.top + lay.height - lay.bottom) / 2
+    axis_x = lay.font + 3
     out.append(
         f'<text class="axis-unit" x="{axis_x}" y="{mid:.1f}" text-anchor="middle" fill="{NHS_DARK_GREY}" '
         f'transform="rotate(-90 {axis_x} {mid:.1f})">{escape(unit_words(chart.unit).capitalize())}</text>'
@@ -189,15 +245,14 @@ def chart_svg(chart: Chart, layout: Layout = WIDE) -> str:
         # The first and last dates sit inside the drawing: centred on the edge points they would be cut in half.
         anchor = "start" if i == 0 else "end" if i == n - 1 and n > 1 else "middle"
         out.append(
-            f'<text class="day" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + font + 6}" text-anchor="{anchor}" '
+            f'<text class="day" x="{c.x(i):.1f}" y="{lay.height - lay.bottom + lay.font + 6}" text-anchor="{anchor}" '
             f'fill="{NHS_DARK_GREY}">{chart.dates[i]:%d %b}</text>'
         )
     out.append(
-        f'<text class="axis-unit" x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{HEIGHT - 6}" '
+        f'<text class="axis-unit" x="{(lay.left + lay.width - lay.right) / 2:.1f}" y="{lay.height - 6}" '
         f'text-anchor="middle" fill="{NHS_DARK_GREY}">Day</text>'
     )
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
 
 
 def _gaps(dates: list[date]) -> list[tuple[date, date]]:

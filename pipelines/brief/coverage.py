@@ -181,30 +181,33 @@ def day_coverage(
 
 
 def _provider(feed: str, code: str, came: Arrival, row: dict | None) -> ProviderCoverage:
-    late = came.state == "late"
-    name = came.config.provider_name
-    if row is None:
-        if came.files:
-            return ProviderCoverage(
-                feed, code, name, NOT_LOADED, f"{came.files} file(s) landed, no run has loaded them"
-            )
-        due = f"due {came.due:%d %b %H:%M}"
-        return ProviderCoverage(
-            feed, code, name, NOT_RECEIVED, f"no file, {due}" if came.state == "missing" else f"no file yet, {due}"
-        )
+    state, detail = _nothing_loaded(came) if row is None else _loaded(row)
+    # Only what was loaded is marked late: with nothing loaded the state already says not received or not loaded.
+    late = row is not None and came.state == "late"
+    return ProviderCoverage(feed, code, came.config.provider_name, state, detail, late)
+
+
+def _nothing_loaded(came: Arrival) -> tuple[str, str]:
+    if came.files:
+        return NOT_LOADED, f"{came.files} file(s) landed, no run has loaded them"
+    due = f"due {came.due:%d %b %H:%M}"
+    return NOT_RECEIVED, f"no file, {due}" if came.state == "missing" else f"no file yet, {due}"
+
+
+def _loaded(row: dict) -> tuple[str, str]:
     read, kept, held, rejected = row["rows_read"], row["rows_loaded"], row["rows_quarantined"], row["files_rejected"]
     if rejected and not read:
-        return ProviderCoverage(feed, code, name, REJECTED, f"{rejected} file(s) rejected unread", late)
+        return REJECTED, f"{rejected} file(s) rejected unread"
     if read and not kept:
-        return ProviderCoverage(feed, code, name, QUARANTINED, f"all {read:,} rows quarantined", late)
+        return QUARANTINED, f"all {read:,} rows quarantined"
     faults = []
     if held:
         faults.append(f"{held:,} of {read:,} rows quarantined")
     if rejected:
         faults.append(f"{rejected} file(s) rejected unread, the earlier version still counts")
     if faults:
-        return ProviderCoverage(feed, code, name, PARTIAL, "; ".join(faults), late)
-    return ProviderCoverage(feed, code, name, COMPLETE, f"{kept:,} rows loaded", late)
+        return PARTIAL, "; ".join(faults)
+    return COMPLETE, f"{kept:,} rows loaded"
 
 
 def figures_affected(gap: FeedCoverage) -> str:

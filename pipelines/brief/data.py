@@ -2,43 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import polars as pl
 
-# Chart is named here too: the brief's modules and tests know it as data.Chart.
+from pipelines import REPO_ROOT
 from pipelines.brief.coverage import Coverage, day_coverage
+
+# Chart and Problem are named here too: the brief's modules and tests know them as data.Chart and data.Problem.
+from pipelines.brief.problems import FailedCheck, arrival_problems, arrivals, check_problems, load_problems
+from pipelines.brief.problems import Problem as Problem
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import StepsFile, load_spc_config, spc
-from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.record_changes import current_records, describe, record_changes
-from pipelines.resources import FeedFilesResource
-from pipelines.settings import DEFAULT_HOME_SYSTEM, home_system
+from pipelines.settings import DEFAULT_HOME_SYSTEM
 from pipelines.warehouse import sql
 from schemas import catalogue
-from schemas.registry import load_feed_configs
 
 TRAILING_DAYS = 90
 # Limits come from a fixed baseline at the start of each phase, however far back: the series is read from its
 # first day and only the trailing days are shown.
 HISTORY_START = date(1900, 1, 1)
 # Where the SPC step changes are configured (spc_steps.yaml) unless the caller says (UEC_REFERENCE_DIR).
-REFERENCE_DIR = FeedFilesResource().reference_dir
+REFERENCE_DIR = str(REPO_ROOT / "schemas" / "reference")
 # Which feed each part of the brief is computed from: a problem in the feed makes that part provisional.
 SECTION_FEEDS = catalogue.section_feeds()
-# Checks that restate, for a run's whole range, what the strip already lists per provider for the day itself.
-# A rejected file is one too: as a check it names no provider, and so marked every A&E tile, Chesterfield's too, for
-# a file from Derby.
-PER_PROVIDER_CHECKS = {
-    "rows_pass_the_contract",
-    "every_provider_arrived_on_time",
-    "every_expected_provider_present",
-    "every_landed_file_readable",
-}
 # Feeds one sender sends for every organisation: a problem with its file touches every figure built from it.
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
@@ -54,16 +46,6 @@ SERIES = {
 
 # The drill-down tables, each from sql/brief_<name>.sql, in the order the page opens them.
 DRILL_DOWN = ("ed_by_site_type", "ed_type_1", "cnh_by_source", "opel_parameters", "opel_history")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a feed for the day, named by provider; it makes the feed's figures provisional."""
-
-    feed: str
-    provider_code: str | None
-    kind: str  # late | missing | quarantined | rejected | check failed
-    detail: str
 
 
 @dataclass
@@ -111,13 +93,12 @@ def read_brief(
     feeds_dir: str,
     landing: Path,
     now: datetime,
-    instance: dg.DagsterInstance | None = None,
-    system: str | None = None,
+    system: str,
+    failed_checks: Sequence[FailedCheck] = (),
     reference_dir: str | Path = REFERENCE_DIR,
 ) -> BriefData:
-    """Everything the brief for `day` shows, for one system (the UEC_HOME_SYSTEM setting unless given); `now`
-    decides whether a missing file is already overdue."""
-    system = system or home_system()
+    """Everything the brief for `day` shows, for one system (the UEC_HOME_SYSTEM setting, read by the caller); `now`
+    decides whether a missing file is already overdue, and `failed_checks` are the day's from the Dagster instance."""
     params = {"day": day, "system": system}
     elsewhere = _other_systems_providers(conn, system)
     quality = _with_current_records(conn, day, conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl())
@@ -138,14 +119,14 @@ def read_brief(
         drill={name: conn.sql(sql(f"brief_{name}"), params=_params(name, params)).pl() for name in DRILL_DOWN},
     )
     problems = [
-        *_arrival_problems(feeds_dir, landing, day, now),
-        *_load_problems(data.quality),
+        *arrival_problems(feeds_dir, landing, day, now),
+        *load_problems(data.quality),
         # A failed re-sent row leaves an earlier version counting that the provider meant to correct.
         *(
             Problem(r["feed"], r["provider_code"], "re-sent with a fault", describe(r))
             for r in data.resends.filter(pl.col("kind") == "resent_with_fault").iter_rows(named=True)
         ),
-        *(_check_problems(instance, day) if instance is not None else []),
+        *check_problems(failed_checks, day),
     ]
     # Another system's late file or quarantined rows move none of this system's figures.
     data.problems = [p for p in problems if p.provider_code not in elsewhere]
@@ -251,77 +232,3 @@ def _charts(conn: duckdb.DuckDBPyConnection, day: date, system: str, config: Ste
         shown = whole.since(shown_from)
         charts.append(Chart(name, title, org, rows["org_name"][0], shown.dates, shown, unit))
     return charts
-
-
-def arrivals(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Arrival]:
-    return [
-        arrival(config, landing, day, now)
-        for feed in catalogue.feed_names()
-        for config in load_feed_configs(feed, feeds_dir)
-    ]
-
-
-def _arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Problem]:
-    return [
-        Problem(a.config.feed, a.config.provider_code, a.state, a.describe())
-        for a in arrivals(feeds_dir, landing, day, now)
-        if a.is_problem
-    ]
-
-
-def _load_problems(quality: pl.DataFrame) -> list[Problem]:
-    """Quarantined rows, values set to unknown and rejected files. Duplicate rows ignored are not problems: the
-    record counted once, so no figure waits on them; the strip's table shows them."""
-    problems = []
-    for row in quality.iter_rows(named=True):
-        if row["rows_quarantined"]:
-            problems.append(
-                Problem(
-                    row["feed"],
-                    row["provider_code"],
-                    "quarantined",
-                    f"{row['rows_quarantined']:,} of {row['rows_read']:,} rows quarantined",
-                )
-            )
-        if row["rows_with_unknown_values"]:
-            # The record counts, but a figure built on the lost value (a handover time, say) may move when
-            # the provider corrects it: provisional, like a quarantined row.
-            problems.append(
-                Problem(
-                    row["feed"],
-                    row["provider_code"],
-                    "values set to unknown",
-                    f"{row['rows_with_unknown_values']:,} of {row['rows_read']:,} rows loaded with a value set to "
-                    "unknown",
-                )
-            )
-        if row["files_rejected"]:
-            problems.append(
-                Problem(
-                    row["feed"], row["provider_code"], "rejected", f"{row['files_rejected']} file(s) rejected unread"
-                )
-            )
-    return problems
-
-
-def _check_problems(instance: dg.DagsterInstance, day: date) -> list[Problem]:
-    """Checks whose latest evaluation failed on the day itself (a range run's failures on other days are not)."""
-    from pipelines.instance import RANGE_END, RANGE_START, check_failures_on
-
-    problems = []
-    for failure in check_failures_on(instance, day.isoformat()):
-        if failure.check_name in PER_PROVIDER_CHECKS:
-            continue
-        first, last = failure.run.tags.get(RANGE_START), failure.run.tags.get(RANGE_END)
-        severity = "ERROR" if failure.severity == dg.AssetCheckSeverity.ERROR else "WARN"
-        # A range run's description covers all its days: for one of them, say only that it failed there.
-        detail = (
-            f" (failed on {day} in a run over {first} to {last})"
-            if first and first != last
-            else (f": {failure.description}" if failure.description else "")
-        )
-        feed = catalogue.feed_of_table(failure.asset.split("/")[-1])
-        problems.append(
-            Problem(feed or "", None, "check failed", f"{severity} {failure.asset}: {failure.check_name}{detail}")
-        )
-    return problems

@@ -12,7 +12,6 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from pipelines.settings import export_history_days
 from pipelines.warehouse import quoted
 from schemas import catalogue
 
@@ -125,13 +124,12 @@ def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema]) -> 
 
 
 def export_marts(
-    conn: duckdb.DuckDBPyConnection, day: date, reports: Path, history_days: int | None = None
+    conn: duckdb.DuckDBPyConnection, day: date, reports: Path, history_days: int
 ) -> tuple[Path, list[Path], int]:
     """(workbook, CSV files, rows in the CSV files); a re-run replaces the day's files whole.
 
-    history_days: how many days, ending on `day`, each workbook sheet holds (default UEC_EXPORT_HISTORY_DAYS, 28).
+    history_days: how many days, ending on `day`, each workbook sheet holds (the caller reads UEC_EXPORT_HISTORY_DAYS).
     """
-    history_days = export_history_days() if history_days is None else history_days
     folder = reports / f"marts-{day.isoformat()}"
     workbook_path = reports / f"marts-{day.isoformat()}.xlsx"
     staging = reports / f".marts-{day.isoformat()}.partial"

@@ -169,70 +169,60 @@ def deteriorations(charts: Iterable[Chart], shown: int = DETERIORATIONS_SHOWN) -
 
 def opel_gaps(opel: Sequence[dict]) -> list[Message]:
     """Providers whose declared OPEL level differs from the level their own submitted figures score."""
-    out, compared = [], 0
-    for o in opel:
-        declared, derived = o["declared_level"], o["derived_level"]
-        if declared is None or derived is None:
-            continue
-        compared += 1
+    pairs = _both(opel, "declared_level", "derived_level")
+    found = []
+    for o, declared, derived in pairs:
         if declared == derived:
             continue
         gap = declared - derived
         side = "higher" if gap > 0 else "lower"
         levels = "level" if abs(gap) == 1 else "levels"
-        out.append(
-            Message(
-                "opel_gap",
-                f"{o['provider_name']} ({o['provider_code']}) declared OPEL {declared}, {abs(gap)} {levels} {side} "
-                f"than the OPEL {derived} its own figures score.",
-            )
+        found.append(
+            f"{o['provider_name']} ({o['provider_code']}) declared OPEL {declared}, {abs(gap)} {levels} {side} "
+            f"than the OPEL {derived} its own figures score."
         )
-    if out:
-        return out
-    if not compared:
-        # Nothing declared, or no figures scored: agreement cannot be claimed.
-        return [
-            Message(
-                "opel_gap",
-                "No provider has both a declared OPEL level and figures to score: declared against derived not "
-                "compared.",
-            )
-        ]
-    return [Message("opel_gap", "Every provider's declared OPEL level matches the level its figures score.", False)]
+    # Nothing declared, or no figures scored: agreement cannot be claimed.
+    return _compared(
+        "opel_gap",
+        found,
+        pairs,
+        "No provider has both a declared OPEL level and figures to score: declared against derived not compared.",
+        "Every provider's declared OPEL level matches the level its figures score.",
+    )
 
 
 def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -> list[Message]:
     """Providers whose submitted 4-hour figure is `points` or more from the one the pipeline computes."""
-    out, compared = [], 0
-    for o in opel:
-        submitted, computed = o["ed_4h_pct_submitted"], o["ed_4h_pct_pipeline"]
-        if submitted is None or computed is None:
-            continue
-        compared += 1
+    pairs = _both(opel, "ed_4h_pct_submitted", "ed_4h_pct_pipeline")
+    found = []
+    for o, submitted, computed in pairs:
         gap = round(abs(submitted - computed), 1)
         if gap >= points:
-            out.append(
-                Message(
-                    "cross_check",
-                    f"{o['provider_name']} ({o['provider_code']}) submitted 4-hour performance of {submitted:.1f}%; "
-                    f"its attendances give {computed:.1f}%, {gap:.1f} points apart.",
-                )
+            found.append(
+                f"{o['provider_name']} ({o['provider_code']}) submitted 4-hour performance of {submitted:.1f}%; "
+                f"its attendances give {computed:.1f}%, {gap:.1f} points apart."
             )
-    if out:
-        return out
-    if not compared:
-        return [
-            Message(
-                "cross_check",
-                "No provider submitted a 4-hour figure beside attendances to compute one: the cross-check was not "
-                "made.",
-            )
-        ]
-    return [
-        Message(
-            "cross_check", f"Every submitted 4-hour figure is within {points:.1f} points of the computed one.", False
-        )
-    ]
+    return _compared(
+        "cross_check",
+        found,
+        pairs,
+        "No provider submitted a 4-hour figure beside attendances to compute one: the cross-check was not made.",
+        f"Every submitted 4-hour figure is within {points:.1f} points of the computed one.",
+    )
+
+
+def _both(opel: Sequence[dict], first: str, second: str) -> list[tuple[dict, object, object]]:
+    """The OPEL rows with both figures to compare, each with the two."""
+    return [(o, o[first], o[second]) for o in opel if o[first] is not None and o[second] is not None]
+
+
+def _compared(rule: str, found: list[str], pairs: list, none_compared: str, all_agree: str) -> list[Message]:
+    """The differences found; else that nothing could be compared (a finding), or the all-clear."""
+    if found:
+        return [Message(rule, text) for text in found]
+    if not pairs:
+        return [Message(rule, none_compared)]
+    return [Message(rule, all_agree, False)]
 
 
 def late_or_missing(problems: Iterable, opel: Sequence[dict], feed_names: dict[str, str]) -> list[Message]:

@@ -18,6 +18,7 @@ from pipelines.brief.conditional import conditional
 from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import Message, call_asks, key_messages
+from pipelines.brief.problems import FailedCheck
 from pipelines.brief.revisions import previous, resent_files, revised_lines
 from pipelines.gx_suites import day_page
 from pipelines.record_changes import describe
@@ -69,6 +70,51 @@ def _reasons(problems: list[Problem]) -> str:
 def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ()) -> str:
     """The brief's HTML: key messages, the data-quality strip, tiles, an XmR chart per series, and the drill-down."""
     changes = tile_changes(data.tile_history, data.day)
+    handover = _handover_tiles(data, changes)
+    opel = data.opel.to_dicts()
+    # A chart's latest point is its latest day with a figure: when that is not the brief's day, the table says whose.
+    charts = [{**chart_view(c), "stale": c.dates[-1] != data.day} for c in data.charts]
+    coverage = data.coverage
+    gaps = {
+        section: coverage.no_figures(feeds) if coverage else None
+        for section, feeds in catalogue.section_feeds().items()
+    }
+    return (
+        _environment()
+        .get_template("brief.html.j2")
+        .render(
+            day_long=f"{data.day:%A} {data.day.day} {data.day:%B %Y}",
+            system_code=data.system_code,
+            system_name=data.system_name,
+            generated=f"{data.generated_at:%d %b %Y %H:%M}",
+            problems=data.problems,
+            quality=data.quality.to_dicts(),
+            resends=[{**r, "text": describe(r)} for r in data.resends.iter_rows(named=True)],
+            ed=_ed_tiles(data, changes),
+            handover=handover,
+            cnh=_cnh_tile(data, changes),
+            opel=opel,
+            system_level=opel[0]["system_level"] if opel else None,
+            providers_missing=opel[0]["providers_missing"] if opel else None,
+            opel_provisional=_reasons(data.provisional("opel")),
+            charts=charts,
+            messages=_messages(data, opel, handover, revisions),
+            asks=call_asks(data.charts, opel, handover, data.problems, FEED_NAMES),
+            made=data.generated_at.isoformat(),
+            gaps=gaps,
+            coverage_complete=coverage is None or coverage.complete,
+            coverage_gaps=coverage.no_figures([f.feed for f in coverage.feeds]) if coverage else "",
+            drill={name: frame.to_dicts() for name, frame in data.drill.items()},
+            opel_history=_opel_history(data),
+            trailing_days=TRAILING_DAYS,
+            warehouse=warehouse,
+            data_docs=f"data_docs/{day_page(data.day)}",
+        )
+    )
+
+
+def _ed_tiles(data: BriefData, changes: dict) -> list[dict]:
+    """One A&E tile per system, trust and site with a figure on the day, with its month and year to date."""
     ed = []
     for (tile,), rows in data.ed.group_by(["tile"], maintain_order=True):
         periods = {r["period"]: r for r in rows.iter_rows(named=True)}
@@ -89,7 +135,11 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
                 "changes": changes.get(("ed_four_hour", tile)),
             }
         )
-    handover = [
+    return ed
+
+
+def _handover_tiles(data: BriefData, changes: dict) -> list[dict]:
+    return [
         {
             **r,
             "provisional": _reasons(data.provisional("handover", None if r["level"] == "system" else r["trust_code"])),
@@ -97,66 +147,22 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
         }
         for r in data.handover.iter_rows(named=True)
     ]
+
+
+def _cnh_tile(data: BriefData, changes: dict) -> dict | None:
+    """The hub's tile, on the whole ambulance stack; None on a day the hub sent nothing."""
     stack = data.cnh.filter(pl.col("referral_source") == "ambulance_stack_total").to_dicts()
-    cnh = (
-        {**stack[0], "provisional": _reasons(data.provisional("cnh")), "changes": changes.get(("deflection", "cnh"))}
-        if stack
-        else None
+    if not stack:
+        return None
+    return {**stack[0], "provisional": _reasons(data.provisional("cnh")), "changes": changes.get(("deflection", "cnh"))}
+
+
+def _messages(data: BriefData, opel: list[dict], handover: list[dict], revisions: Sequence[str]) -> list[Message]:
+    """The key messages: this day's revisions first, then each message as far as the data loaded supports it."""
+    found = key_messages(
+        data.charts, opel, handover, data.problems, FEED_NAMES, data.opel_yesterday.to_dicts(), data.coverage
     )
-    opel = data.opel.to_dicts()
-    # A chart's latest point is its latest day with a figure: when that is not the brief's day, the table says whose.
-    charts = [{**chart_view(c), "stale": c.dates[-1] != data.day} for c in data.charts]
-    coverage = data.coverage
-    gaps = {
-        section: coverage.no_figures(feeds) if coverage else None
-        for section, feeds in catalogue.section_feeds().items()
-    }
-    return (
-        _environment()
-        .get_template("brief.html.j2")
-        .render(
-            day_long=f"{data.day:%A} {data.day.day} {data.day:%B %Y}",
-            system_code=data.system_code,
-            system_name=data.system_name,
-            generated=f"{data.generated_at:%d %b %Y %H:%M}",
-            problems=data.problems,
-            quality=data.quality.to_dicts(),
-            resends=[{**r, "text": describe(r)} for r in data.resends.iter_rows(named=True)],
-            ed=ed,
-            handover=handover,
-            cnh=cnh,
-            opel=opel,
-            system_level=opel[0]["system_level"] if opel else None,
-            providers_missing=opel[0]["providers_missing"] if opel else None,
-            opel_provisional=_reasons(data.provisional("opel")),
-            charts=charts,
-            messages=[
-                *(Message("revised", line) for line in revisions),
-                *conditional(
-                    key_messages(
-                        data.charts,
-                        opel,
-                        handover,
-                        data.problems,
-                        FEED_NAMES,
-                        data.opel_yesterday.to_dicts(),
-                        data.coverage,
-                    ),
-                    coverage,
-                ),
-            ],
-            asks=call_asks(data.charts, opel, handover, data.problems, FEED_NAMES),
-            made=data.generated_at.isoformat(),
-            gaps=gaps,
-            coverage_complete=coverage is None or coverage.complete,
-            coverage_gaps=coverage.no_figures([f.feed for f in coverage.feeds]) if coverage else "",
-            drill={name: frame.to_dicts() for name, frame in data.drill.items()},
-            opel_history=_opel_history(data),
-            trailing_days=TRAILING_DAYS,
-            warehouse=warehouse,
-            data_docs=f"data_docs/{day_page(data.day)}",
-        )
-    )
+    return [*(Message("revised", line) for line in revisions), *conditional(found, data.coverage)]
 
 
 def _opel_history(data: BriefData) -> dict:
@@ -170,7 +176,9 @@ def _opel_history(data: BriefData) -> dict:
     return {"days": days, "providers": providers}
 
 
-def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path, warehouse: str) -> BriefFiles:
+def write_brief(
+    conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path, warehouse: str, history_days: int
+) -> BriefFiles:
     """Write reports/brief-D.html and the day's marts (reports/marts-D/*.csv, reports/marts-D.xlsx), each atomically."""
     reports.mkdir(parents=True, exist_ok=True)
     html = reports / f"brief-{data.day.isoformat()}.html"
@@ -186,7 +194,7 @@ def write_brief(conn: duckdb.DuckDBPyConnection, data: BriefData, reports: Path,
     partial = html.with_suffix(".html.partial")
     partial.write_text(page, encoding="utf-8")
     partial.replace(html)
-    workbook, csvs, rows = export_marts(conn, data.day, reports)
+    workbook, csvs, rows = export_marts(conn, data.day, reports, history_days)
     return BriefFiles(html, workbook, csvs, rows, tuple(revised))
 
 
@@ -199,11 +207,21 @@ def brief_for_day(
     landing: Path,
     now: datetime,
     warehouse: str,
-    instance=None,
+    system: str,
+    history_days: int,
+    failed_checks: Sequence[FailedCheck] = (),
     reference_dir: str | Path = REFERENCE_DIR,
 ) -> tuple[BriefData, BriefFiles]:
-    """Read, render and write one day's brief and exports."""
+    """Read, render and write one day's brief and exports; the settings and the day's failed checks come from the
+    caller, so the brief runs without Dagster."""
     data = read_brief(
-        conn, day, feeds_dir=feeds_dir, landing=landing, now=now, instance=instance, reference_dir=reference_dir
+        conn,
+        day,
+        feeds_dir=feeds_dir,
+        landing=landing,
+        now=now,
+        system=system,
+        failed_checks=failed_checks,
+        reference_dir=reference_dir,
     )
-    return data, write_brief(conn, data, reports, warehouse)
+    return data, write_brief(conn, data, reports, warehouse, history_days)

@@ -326,6 +326,11 @@ class Phase:
         return not self.chart.trial
 
 
+def _from_latest(name: str) -> property:
+    """A property of the whole chart that is its latest phase's: the limits and icons the latest day is read against."""
+    return property(lambda self: getattr(self.latest, name), doc=f"The latest phase's {name}.")
+
+
 @dataclass(frozen=True)
 class SPC:
     """A dated series' XmR chart, in phases cut at the configured step changes."""
@@ -351,41 +356,16 @@ class SPC:
         # Every phase reads better and worse the same way: the latest phase classifies any point.
         return self.latest.signal(point)
 
-    @property
-    def improvement(self) -> Direction | None:
-        return self.latest.improvement
-
-    @property
-    def target(self) -> float | None:
-        return self.latest.target
-
-    @property
-    def mean(self) -> float:
-        return self.latest.mean
-
-    @property
-    def upper(self) -> float:
-        return self.latest.upper
-
-    @property
-    def lower(self) -> float:
-        return self.latest.lower
-
-    @property
-    def variation(self) -> str:
-        return self.latest.variation
-
-    @property
-    def assurance(self) -> str | None:
-        return self.latest.assurance
-
-    @property
-    def variation_icon(self) -> str:
-        return self.latest.variation_icon
-
-    @property
-    def assurance_icon(self) -> str | None:
-        return self.latest.assurance_icon
+    # Read against the latest phase, as the day and the icons are.
+    improvement = _from_latest("improvement")
+    target = _from_latest("target")
+    mean = _from_latest("mean")
+    upper = _from_latest("upper")
+    lower = _from_latest("lower")
+    variation = _from_latest("variation")
+    assurance = _from_latest("assurance")
+    variation_icon = _from_latest("variation_icon")
+    assurance_icon = _from_latest("assurance_icon")
 
     def since(self, first: date) -> SPC:
         """The chart from `first` on, as a window shows it: the limits and rules of the whole history kept, so

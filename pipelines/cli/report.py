@@ -6,9 +6,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.brief.render import FEED_NAMES, brief_for_day
-from pipelines.instance import persistent_instance
+from pipelines.instance import failed_checks_on, persistent_instance
 from pipelines.metadata import file_url
 from pipelines.resources import default_resources
+from pipelines.settings import export_history_days, home_system
 from pipelines.warehouse import connect, quoted, warehouse_path
 from schemas import catalogue
 from schemas.clock import LONDON
@@ -72,6 +73,8 @@ def _brief(conn, day: date, resources: dict, path: str):
         landing=files.landing,
         now=datetime.now(LONDON),
         warehouse=path,
-        instance=persistent_instance(),
+        system=home_system(),
+        history_days=export_history_days(),
+        failed_checks=failed_checks_on(persistent_instance(), day.isoformat()),
         reference_dir=files.reference_dir,
     )

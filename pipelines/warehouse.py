@@ -282,7 +282,8 @@ def quoted(names: str | Sequence[str]) -> str:
 @cache
 def schema_statements() -> tuple[str, ...]:
     """The SQL that builds the warehouse, in order: views and macros come after the tables they read."""
-    texts = [sql(name) for name in catalogue.SCHEMA_PREAMBLE]
+    schemas, *preamble = catalogue.SCHEMA_PREAMBLE
+    texts = [sql(schemas), catalogue.tables_ddl(), *(sql(name) for name in preamble)]
     listed: dict[str, list[str]] = {"reused": [], "withdrawn": [], "resent_with_fault": []}
     for feed in catalogue.FEEDS:
         if feed.identity:
@@ -353,9 +354,10 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(comments)
 
 
-# Tables that lost their primary key (a key column may now be null: an ED attendance of unknown department
-# type): an older warehouse's copy is rebuilt without it, rows kept, since DuckDB cannot drop a key.
-KEYLESS = ("marts.ed_four_hour_daily",)
+def keyless() -> set[str]:
+    """Tables declared without a primary key: an older warehouse's keyed copy (every daily mart's, before its
+    key_is_unique check held the key) is rebuilt without it, rows kept, since DuckDB cannot drop a key."""
+    return {t.name for t in catalogue.tables() if not t.primary_key}
 
 
 def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -366,7 +368,7 @@ def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
         for schema, table in conn.sql(
             "select schema_name, table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
         ).fetchall()
-        if f"{schema}.{table}" in KEYLESS
+        if f"{schema}.{table}" in keyless()
     ]
     for name in keyed:
         conn.execute(f"alter table {quoted(name)} rename to {quoted(name.split('.')[1] + '__keyed')}")

@@ -19,6 +19,7 @@ import polars as pl
 
 from pipelines import REPO_ROOT
 from schemas import catalogue
+from schemas.defaults import IDENTITY_WINDOW_HOURS
 
 SQL_DIR = REPO_ROOT / "sql"
 DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
@@ -250,14 +251,18 @@ def _text(name: str) -> str:
     return (SQL_DIR / f"{name.removesuffix('.sql')}.sql").read_text(encoding="utf-8")
 
 
-def sql(name: str, **names: str | Sequence[str] | Word) -> str:
+def sql(name: str, **names: str | Sequence[str] | Word | Number) -> str:
     """The text of sql/<name>.sql, each {placeholder} filled with a quoted table or column name (or list of them).
 
     Values always travel as named parameters ($name); only identifiers are templated, taken from catalogue
     records in code and checked against the identifier shape, so nothing read from a file can reach the SQL text.
     """
     text = _text(name)
-    return text.format(**{k: v.sql if isinstance(v, Word) else quoted(v) for k, v in names.items()}) if names else text
+    return (
+        text.format(**{k: v.sql if isinstance(v, (Word, Number)) else quoted(v) for k, v in names.items()})
+        if names
+        else text
+    )
 
 
 class Word(str):
@@ -268,6 +273,14 @@ class Word(str):
         if not re.fullmatch(r"[a-z_]+( [a-z_]+)*", self):
             raise ValueError(f"not a plain lower-case word from the catalogue: {self!r}")
         return f"'{self}'"
+
+
+class Number(float):
+    """A constant from schemas/defaults.py written into a view's SQL text, where DuckDB takes no parameter."""
+
+    @property
+    def sql(self) -> str:
+        return str(int(self)) if self.is_integer() else repr(float(self))
 
 
 def quoted(names: str | Sequence[str]) -> str:
@@ -289,7 +302,10 @@ def schema_statements() -> tuple[str, ...]:
         if feed.identity:
             names = feed.identity.names(feed.name)
             words = {"feed": feed.name, "noun": feed.identity.noun, "placed": feed.identity.placed}
-            texts.append(sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}))
+            window = Number(IDENTITY_WINDOW_HOURS)
+            texts.append(
+                sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}, window_hours=window)
+            )
             for kind, selects in listed.items():
                 selects.append(f"select * from {quoted(names[kind])}")
         texts += [sql(view) for view in feed.views]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from schemas.defaults import OVER_12H_MINUTES
+
 # Percentages are 0-100, not fractions. "Window" in a rollup is period_start to date inclusive; a rollup
 # sums the numerators and denominators of the daily rows in its window and never averages percentages.
 # The trust, system and monthly views are the rollups' own rows, so their columns are described once below.
@@ -69,8 +71,8 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
             "not yet past 240 minutes, left out of pct_within_4h."
         ),
         "over_12h": (
-            "Sum of ed_four_hour_daily.over_12h in the window: attendances over 720 minutes (12 hours) from arrival, "
-            "open ones included once past 720 minutes."
+            f"Sum of ed_four_hour_daily.over_12h in the window: attendances over {OVER_12H_MINUTES} minutes (12 hours) "
+            f"from arrival, open ones included once past {OVER_12H_MINUTES} minutes."
         ),
         "pct_within_4h": (
             "4-hour performance in %: 100 x within_4h / (within_4h + breaches), pending excluded; null when that "
@@ -258,7 +260,8 @@ COLUMNS: dict[str, dict[str, str]] = {
             "in attendances but left out of pct_within_4h until they close."
         ),
         "over_12h bigint not null": (
-            "Attendances over 720 minutes (12 hours) from arrival to departure, or, if still open, to their extract's "
+            f"Attendances over {OVER_12H_MINUTES} minutes (12 hours) from arrival to departure, or, if still open, to "
+            "their extract's "
             "cut-off."
         ),
         "pct_within_4h double": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schemas.defaults import IDENTITY_WINDOW_HOURS, OVER_12H_MINUTES
 from schemas.tables import described
 
 # Local times are Europe/London wall-clock as the provider sent them; *_utc are the same instants in UTC, on
@@ -100,7 +101,8 @@ RAW: dict[str, dict[str, str]] = {
             "Of those, attendances over 4 hours (240 minutes) from arrival, as counted by the provider."
         ),
         "over_12h bigint not null": (
-            "Of those, attendances over 12 hours (720 minutes) from arrival, as counted by the provider."
+            f"Of those, attendances over 12 hours ({OVER_12H_MINUTES} minutes) from arrival, as counted by the "
+            "provider."
         ),
         **_LINEAGE,
     },
@@ -329,7 +331,7 @@ OPS: dict[str, dict[str, str]] = {
         "resend varchar default 'incremental'": (
             "'full' (a later file for the day replaces the day's set) or 'incremental' (adds and updates)."
         ),
-        "identity_window_hours double default 12": (
+        f"identity_window_hours double default {IDENTITY_WINDOW_HOURS}": (
             "Hours two versions of one id may be placed apart and still be one record."
         ),
         "rows_duplicate bigint default 0": "Rows repeating an earlier row of the file exactly (count), counted once.",

@@ -226,7 +226,7 @@ FEEDS: tuple[Feed, ...] = (
         day_from="date",
         views=("ed_daily_aggregates_current",),
         description="Daily ED counts per site and department type from providers that cannot send attendances "
-        "(brief 2.2); failing rows go to ops.quarantine.",
+        "(docs/domain.md §2.2); failing rows go to ops.quarantine.",
     ),
     Feed(
         "ambulance_handovers",
@@ -505,7 +505,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
         found.append(Relation(entry.table, "table", entry.description, entry.columns))
         if entry.identity:
             names = entry.identity.names(entry.name)
-            what = f"The current version of each record in {entry.table} (brief 7.1): what the marts count."
+            what = f"The current version of each record in {entry.table} (docs/domain.md §7.1): what the marts count."
             found.append(Relation(names["current"], "view", what, entry.columns))
             what = f"Versions in {entry.table} whose record id already names another record: never counted."
             found.append(Relation(names["reused"], "view", what, table_columns.REUSED))

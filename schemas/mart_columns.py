@@ -472,8 +472,8 @@ COLUMNS: dict[str, dict[str, str]] = {
             "Distinct submissions the provider made for the day (a copy in several exports counts once); 0 if none."
         ),
         "declared_level tinyint": (
-            "Declared OPEL level 1-4 (brief 7.3): the latest submission at or before 11:00 local time; on a late day "
-            "the latest submission of the day; null when there was none."
+            "Declared OPEL level 1-4 (docs/domain.md §7.3): the latest submission at or before 11:00 local time; on a "
+            "late day the latest submission of the day; null when there was none."
         ),
         "submitted_at timestamp": (
             "Local (Europe/London) time the submission giving declared_level was made; null when there was none."
@@ -486,7 +486,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         ),
         "changed_during_day boolean not null": (
             "True when the day's last submission came after 11:00 with a level other than the 11:00 declared_level "
-            "(brief 7.3: changed after 11:00); changes before 11:00, and late days, are false."
+            "(docs/domain.md §7.3: changed after 11:00); changes before 11:00, and late days, are false."
         ),
         "comment varchar": (
             "Free-text comment of the submission giving declared_level, with NHS numbers removed; null if none."

@@ -25,7 +25,7 @@ def _landed(placed: str = "record") -> dict[str, str]:
     return {
         "partition_date date not null": (
             f"Activity day named by the landed file the {placed} came in (its partition); a record counts on its "
-            "own day, which can be the day before (brief 7.1)."
+            "own day, which can be the day before (docs/domain.md §7.1)."
         ),
         "provider_code varchar not null": (
             "ODS code of the provider whose file carried the row, from its layout (DHU for NHS 111)."
@@ -46,7 +46,9 @@ _EVENTS = {
     "arrival": "Arrival",
     "departure": "Departure from the department; null while the patient is still there",
     "decision_to_admit": "Decision to admit; null when there was none or the value was unusable",
-    "handover": "Clinical handover to the hospital; null when unknown (not sent, or set to unknown, brief 7.2)",
+    "handover": (
+        "Clinical handover to the hospital; null when unknown (not sent, or set to unknown, docs/domain.md §7.2)"
+    ),
     "clear": "Vehicle clear; null when not sent or unusable",
     "received": "Case received by the hub",
     "first_contact": "First clinical contact; null when none yet or unusable (before received)",
@@ -63,8 +65,8 @@ RAW: dict[str, dict[str, str]] = {
     "ed_attendances": {
         **_landed("attendance"),
         "record_id varchar not null": (
-            "The provider's attendance id; with provider_code it names one attendance (brief 7.1). An id holding an "
-            "NHS number is stored as 'hashed:' and its keyed hash (that number's patient key)."
+            "The provider's attendance id; with provider_code it names one attendance (docs/domain.md §7.1). An id "
+            "holding an NHS number is stored as 'hashed:' and its keyed hash (that number's patient key)."
         ),
         "site_code varchar not null": _SITE,
         "department_code varchar": (
@@ -109,8 +111,8 @@ RAW: dict[str, dict[str, str]] = {
     "ambulance_handovers": {
         **_landed("conveyance"),
         "incident_id varchar not null": (
-            "EMAS incident number; with site_code it names one conveyance (brief 7.1). One holding an NHS number is "
-            "stored as 'hashed:' and its keyed hash."
+            "EMAS incident number; with site_code it names one conveyance (docs/domain.md §7.1). One holding an NHS "
+            "number is stored as 'hashed:' and its keyed hash."
         ),
         "site_code varchar not null": (
             "ODS code of the receiving hospital site, mapped from EMAS's hospital code (ref.sites)."
@@ -139,8 +141,8 @@ RAW: dict[str, dict[str, str]] = {
     "cnh_cases": {
         **_landed("case"),
         "case_id varchar not null": (
-            "DHU's case reference; with provider_code it names one case (brief 7.1). One holding an NHS number is "
-            "stored as 'hashed:' and its keyed hash."
+            "DHU's case reference; with provider_code it names one case (docs/domain.md §7.1). One holding an NHS "
+            "number is stored as 'hashed:' and its keyed hash."
         ),
         "referral_source varchar not null": (
             "Referral source mapped from DHU's code: emas_cat34, nhs111_online_cat34, in_hours_validation_telephony, "
@@ -196,7 +198,9 @@ OPEL_DECLARED = {
     "on_time": "True when this submission was made at or before 11:00 local time on date.",
     "submissions": "Distinct submissions the provider made for the day (a copy in several exports counts once).",
     "any_on_time": "True when any of the day's submissions was made at or before 11:00 local time.",
-    "changed_during_day": "True when the day's last submission came after 11:00 with another level (brief 7.3).",
+    "changed_during_day": (
+        "True when the day's last submission came after 11:00 with another level (docs/domain.md §7.3)."
+    ),
     "changed_to_level": "The level the day's last submission after 11:00 changed to; null unless changed_during_day.",
     "changed_at": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
 }
@@ -335,7 +339,9 @@ OPS: dict[str, dict[str, str]] = {
             "Hours two versions of one id may be placed apart and still be one record."
         ),
         "rows_duplicate bigint default 0": "Rows repeating an earlier row of the file exactly (count), counted once.",
-        "rows_with_unknown_values bigint default 0": "Loaded rows that lost a value set to unknown (count, brief 7.2).",
+        "rows_with_unknown_values bigint default 0": (
+            "Loaded rows that lost a value set to unknown (count, docs/domain.md §7.2)."
+        ),
     },
     "rejected_files": {
         **_FILE,
@@ -403,11 +409,17 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
         REPORTING_PERIODS,
     ),
     "raw.opel_declared": (
-        "Each provider's OPEL submission that counts for the day (brief 7.3), with its timeliness and any change.",
+        (
+            "Each provider's OPEL submission that counts for the day (docs/domain.md §7.3), with its timeliness and any"
+            " change."
+        ),
         OPEL_DECLARED,
     ),
     "ops.record_ids_reused": (
-        "Every feed's versions whose record id already names another record: kept, never counted (brief 7.1).",
+        (
+            "Every feed's versions whose record id already names another record: kept, never counted (docs/domain.md "
+            "§7.1)."
+        ),
         REUSED,
     ),
     "ops.records_withdrawn": (

@@ -42,13 +42,20 @@ _ED_LEVEL = (
 )
 
 
+def _window_and_org(level: str | None, level_column: str | None) -> dict[str, str]:
+    """A rollup's first columns: its window, the level column where the view has one, and the organisation."""
+    return {
+        **_PERIOD,
+        **({"level": level_column} if level_column else {}),
+        "org_code": _ORG_CODE[level],
+        "org_name": _ORG_NAME[level],
+    }
+
+
 def _ed_rollup(level: str | None) -> dict[str, str]:
     """ed_four_hour_rollup (level None), its trust view, which drops the level column, or its system view."""
     return {
-        **_PERIOD,
-        **({"level": _ED_LEVEL} if level in (None, "system") else {}),
-        "org_code": _ORG_CODE[level],
-        "org_name": _ORG_NAME[level],
+        **_window_and_org(level, _ED_LEVEL if level in (None, "system") else None),
         "scope": (
             "Department types summed: 'all_types' (types 1-4, and attendances whose type is unknown) or 'type_1' "
             "(consultant-led 24-hour major EDs only)."
@@ -100,10 +107,7 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
 def _handover_rollup(level: str | None) -> dict[str, str]:
     """handover_rollup (level None) or its trust or system view, which drops the level column."""
     return {
-        **_PERIOD,
-        **({"level": _LEVEL} if level is None else {}),
-        "org_code": _ORG_CODE[level],
-        "org_name": _ORG_NAME[level],
+        **_window_and_org(level, _LEVEL if level is None else None),
         "sources": (
             "The handover_daily sources summed, distinct and joined with '+' in alphabetical order: 'conveyances', "
             "'sitrep' or 'conveyances+sitrep'."

@@ -1,4 +1,8 @@
-"""What each mart column holds: the one source for table comments, Dagster column schemas and the data dictionary."""
+"""Each mart's columns: the one source for its DDL, table comments, Dagster column schemas and the data dictionary.
+
+A daily mart's column is keyed by its definition ("name type [not null] [default ...]", schemas/tables.py); a
+rollup view's by its name alone, its types coming from the view's SQL.
+"""
 
 from __future__ import annotations
 

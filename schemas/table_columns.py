@@ -1,4 +1,8 @@
-"""What each raw, reference and ops column holds, and the views over them: with mart_columns, the data dictionary."""
+"""The raw, reference and ops tables' columns, and the views over them: with mart_columns, the data dictionary.
+
+A table's column is keyed by its definition ("name type [not null] [default ...]"), which makes the warehouse's
+DDL (schemas/tables.py); a view's by its name alone, its types coming from the SQL that defines it.
+"""
 
 from __future__ import annotations
 

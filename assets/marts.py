@@ -12,6 +12,7 @@ from pipelines.resources import WarehouseResource
 from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
+from schemas.defaults import OVER_12H_MINUTES
 
 
 def _keys(tables: Iterable[str]) -> list[dg.AssetKey]:
@@ -33,7 +34,7 @@ def rebuild_days(conn: duckdb.DuckDBPyConnection, mart: Mart, days: list[date]) 
                 ("ops.marts_to_rebuild", "mart = $mart and day = $partition_date"),
             ],
             sql_inserts=[mart.table],
-            params={"mart": mart.table},
+            params={"mart": mart.table, "over_12h_minutes": OVER_12H_MINUTES},
         )
     return extra
 

@@ -21,7 +21,7 @@ SCHEMAS = ("ref", "raw", "marts", "ops")
 _SCHEMA_WHAT = {
     "ref": "Reference data loaded from `schemas/reference/`: sites, targets, providers, OPEL configuration.",
     "raw": "Every valid version of every record each feed landed, with its lineage, and the views that pick the "
-    "versions the marts count (brief 7.1).",
+    "versions the marts count (docs/domain.md §7.1).",
     "marts": "The daily figures and their site / trust / system rollups by day, month to date and year to date.",
     "ops": "The pipeline's bookkeeping: files loaded, rejected and duplicated, quarantined cells, days to rebuild.",
 }

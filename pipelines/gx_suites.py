@@ -63,6 +63,7 @@ def expectation_frame(
             params={
                 **window,
                 "history_start": history_start,
+                "history_days": HISTORY_DAYS,
                 "min_history_days": MIN_HISTORY_DAYS,
                 "min_band": MIN_BAND,
             },

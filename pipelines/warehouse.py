@@ -19,6 +19,7 @@ import polars as pl
 
 from pipelines import REPO_ROOT
 from schemas import catalogue
+from schemas.defaults import IDENTITY_WINDOW_HOURS
 
 SQL_DIR = REPO_ROOT / "sql"
 DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
@@ -250,14 +251,18 @@ def _text(name: str) -> str:
     return (SQL_DIR / f"{name.removesuffix('.sql')}.sql").read_text(encoding="utf-8")
 
 
-def sql(name: str, **names: str | Sequence[str] | Word) -> str:
+def sql(name: str, **names: str | Sequence[str] | Word | Number) -> str:
     """The text of sql/<name>.sql, each {placeholder} filled with a quoted table or column name (or list of them).
 
     Values always travel as named parameters ($name); only identifiers are templated, taken from catalogue
     records in code and checked against the identifier shape, so nothing read from a file can reach the SQL text.
     """
     text = _text(name)
-    return text.format(**{k: v.sql if isinstance(v, Word) else quoted(v) for k, v in names.items()}) if names else text
+    return (
+        text.format(**{k: v.sql if isinstance(v, (Word, Number)) else quoted(v) for k, v in names.items()})
+        if names
+        else text
+    )
 
 
 class Word(str):
@@ -268,6 +273,14 @@ class Word(str):
         if not re.fullmatch(r"[a-z_]+( [a-z_]+)*", self):
             raise ValueError(f"not a plain lower-case word from the catalogue: {self!r}")
         return f"'{self}'"
+
+
+class Number(float):
+    """A constant from schemas/defaults.py written into a view's SQL text, where DuckDB takes no parameter."""
+
+    @property
+    def sql(self) -> str:
+        return str(int(self)) if self.is_integer() else repr(float(self))
 
 
 def quoted(names: str | Sequence[str]) -> str:
@@ -282,13 +295,17 @@ def quoted(names: str | Sequence[str]) -> str:
 @cache
 def schema_statements() -> tuple[str, ...]:
     """The SQL that builds the warehouse, in order: views and macros come after the tables they read."""
-    texts = [sql(name) for name in catalogue.SCHEMA_PREAMBLE]
+    schemas, *preamble = catalogue.SCHEMA_PREAMBLE
+    texts = [sql(schemas), catalogue.tables_ddl(), *(sql(name) for name in preamble)]
     listed: dict[str, list[str]] = {"reused": [], "withdrawn": [], "resent_with_fault": []}
     for feed in catalogue.FEEDS:
         if feed.identity:
             names = feed.identity.names(feed.name)
             words = {"feed": feed.name, "noun": feed.identity.noun, "placed": feed.identity.placed}
-            texts.append(sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}))
+            window = Number(IDENTITY_WINDOW_HOURS)
+            texts.append(
+                sql(catalogue.IDENTITY_SQL, **names, **{k: Word(v) for k, v in words.items()}, window_hours=window)
+            )
             for kind, selects in listed.items():
                 selects.append(f"select * from {quoted(names[kind])}")
         texts += [sql(view) for view in feed.views]
@@ -353,9 +370,10 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(comments)
 
 
-# Tables that lost their primary key (a key column may now be null: an ED attendance of unknown department
-# type): an older warehouse's copy is rebuilt without it, rows kept, since DuckDB cannot drop a key.
-KEYLESS = ("marts.ed_four_hour_daily",)
+def keyless() -> set[str]:
+    """Tables declared without a primary key: an older warehouse's keyed copy (every daily mart's, before its
+    key_is_unique check held the key) is rebuilt without it, rows kept, since DuckDB cannot drop a key."""
+    return {t.name for t in catalogue.tables() if not t.primary_key}
 
 
 def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -366,7 +384,7 @@ def build_schema(conn: duckdb.DuckDBPyConnection) -> None:
         for schema, table in conn.sql(
             "select schema_name, table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
         ).fetchall()
-        if f"{schema}.{table}" in KEYLESS
+        if f"{schema}.{table}" in keyless()
     ]
     for name in keyed:
         conn.execute(f"alter table {quoted(name)} rename to {quoted(name.split('.')[1] + '__keyed')}")

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
-from schemas.checks import null_or, starts_on_day, unique_in_file
+from schemas.checks import null_or, record_id, starts_on_day
 
 # Incident, site and arrival place a conveyance (brief 7.2); a bad category, handover or clear time is unknown.
 SPEC = FeedSpec(
@@ -43,15 +43,9 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day of conveyances."""
     return pa.DataFrameSchema(
         {
-            "incident_id": pa.Column(
-                str,
-                checks=[
-                    pa.Check.str_length(min_value=1, error="empty id"),
-                    unique_in_file(
-                        ["incident_id", "site_code", "arrival_utc"],
-                        "duplicate: the same incident, site and arrival appear more than once in this file",
-                    ),
-                ],
+            "incident_id": record_id(
+                ["incident_id", "site_code", "arrival_utc"],
+                "duplicate: the same incident, site and arrival appear more than once in this file",
             ),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "call_category": pa.Column(str, pa.Check.isin([*CALL_CATEGORIES, UNKNOWN], error="call category C1-C4")),

@@ -20,6 +20,7 @@ from schemas import table_columns
 from schemas.canonical import FeedSpec, Reference
 from schemas.expectations import Expectation, no_gaps, provider_present, within_trailing_bounds
 from schemas.mart_columns import COLUMNS
+from schemas.tables import Table, described
 
 if TYPE_CHECKING:
     import pandera.polars as pa
@@ -89,7 +90,11 @@ class Feed:
     @property
     def columns(self) -> dict[str, str]:
         """raw.<name>'s columns described (empty for a feed the dictionary does not know yet)."""
-        return table_columns.RAW.get(self.name, {})
+        return described(table_columns.RAW.get(self.name, {}))
+
+    @property
+    def declared(self) -> Table:
+        return Table(self.table, table_columns.RAW[self.name])
 
     @property
     def spec(self) -> FeedSpec:
@@ -131,7 +136,13 @@ class Mart:
 
     @property
     def columns(self) -> dict[str, str]:
-        return COLUMNS[self.table]
+        return described(COLUMNS[self.table])
+
+    @property
+    def declared(self) -> Table:
+        # No primary key: the key_is_unique check holds the key, and a primary key would stop a duplicate at the
+        # insert, so the check could never fail (and department_type, part of ED's key, may be null).
+        return Table(self.name, COLUMNS[self.table])
 
 
 @dataclass(frozen=True)
@@ -163,10 +174,15 @@ class ReferenceTable:
     table: str
     source: str  # file under the reference folder
     description: str
+    key: tuple[str, ...] = ()  # the primary key: a reference file repeating it does not load
 
     @property
     def columns(self) -> dict[str, str]:
-        return table_columns.REFERENCE[self.table]
+        return described(table_columns.REFERENCE[self.table])
+
+    @property
+    def declared(self) -> Table:
+        return Table(f"ref.{self.table}", table_columns.REFERENCE[self.table], self.key)
 
 
 @dataclass(frozen=True)
@@ -210,7 +226,7 @@ FEEDS: tuple[Feed, ...] = (
         day_from="date",
         views=("ed_daily_aggregates_current",),
         description="Daily ED counts per site and department type from providers that cannot send attendances "
-        "(brief 2.2); failing rows go to ops.quarantine.",
+        "(docs/domain.md §2.2); failing rows go to ops.quarantine.",
     ),
     Feed(
         "ambulance_handovers",
@@ -437,7 +453,7 @@ MARTS: tuple[Mart | Rollup, ...] = (
 )
 
 REFERENCE: tuple[ReferenceTable, ...] = (
-    ReferenceTable("sites", "sites.csv", "Hospital sites with their trust and system (ODS codes)."),
+    ReferenceTable("sites", "sites.csv", "Hospital sites with their trust and system (ODS codes).", ("site_code",)),
     ReferenceTable(
         "targets", "targets.csv", "Dated national standards and targets (e.g. 4-hour 78% in 2024/25, 82% in 2026/27)."
     ),
@@ -445,19 +461,26 @@ REFERENCE: tuple[ReferenceTable, ...] = (
         "system_headline",
         "system_headline.csv",
         "The trusts whose sites make each system's headline ED figure (the board's: acute trusts, all types).",
+        ("system_code", "trust_code"),
     ),
     ReferenceTable(
-        "providers", "providers.csv", "Provider organisations (ODS codes), their role and whether they post OPEL."
+        "providers",
+        "providers.csv",
+        "Provider organisations (ODS codes), their role and whether they post OPEL.",
+        ("provider_code",),
     ),
     ReferenceTable(
         "opel_parameters",
         "opel.yaml",
         "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values).",
+        ("parameter",),
     ),
     ReferenceTable(
         "opel_bands", "opel.yaml", "Score bands turning a provider score or the system score into an OPEL level."
     ),
-    ReferenceTable("opel_system_weights", "opel.yaml", "Each provider's weight in the system OPEL score."),
+    ReferenceTable(
+        "opel_system_weights", "opel.yaml", "Each provider's weight in the system OPEL score.", ("provider_code",)
+    ),
 )
 
 # The pipeline's own bookkeeping: what was landed, loaded, rejected and quarantined.
@@ -482,7 +505,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
         found.append(Relation(entry.table, "table", entry.description, entry.columns))
         if entry.identity:
             names = entry.identity.names(entry.name)
-            what = f"The current version of each record in {entry.table} (brief 7.1): what the marts count."
+            what = f"The current version of each record in {entry.table} (docs/domain.md §7.1): what the marts count."
             found.append(Relation(names["current"], "view", what, entry.columns))
             what = f"Versions in {entry.table} whose record id already names another record: never counted."
             found.append(Relation(names["reused"], "view", what, table_columns.REUSED))
@@ -507,7 +530,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
             found.append(Relation(mart.name, "table", mart.description, mart.columns))
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
-    found += [Relation(f"ops.{t}", "table", what, table_columns.OPS[t]) for t, what in OPS_TABLES.items()]
+    found += [Relation(f"ops.{t}", "table", what, described(table_columns.OPS[t])) for t, what in OPS_TABLES.items()]
     for view in ("ops.record_ids_reused", "ops.records_withdrawn", "ops.records_resent_with_fault"):
         found.append(Relation(view, "view", *table_columns.VIEWS[view]))
     return tuple(found)
@@ -523,7 +546,7 @@ def comments(
             yield relation.schema, relation.table, column, description
 
 
-# Created before any feed's views: the schemas and tables, then the reporting-period macros.
+# Created before any feed's views: the schemas (then the declared tables, tables_ddl), the reporting-period macros.
 SCHEMA_PREAMBLE = ("warehouse_schema", "reporting_periods")
 
 # Rendered once per feed with an identity, after its own views' tables exist.
@@ -656,14 +679,62 @@ def sql_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
     return found
 
 
+def tables(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[Table, ...]:
+    """Every table of the warehouse as declared: the one source of its DDL, frame schemas and columns described."""
+    return (
+        *(r.declared for r in REFERENCE),
+        *(f.declared for f in feeds),
+        *(m.declared for m in daily_marts(marts)),
+        *(Table(f"ops.{t}", table_columns.OPS[t]) for t in OPS_TABLES),
+    )
+
+
+def table(name: str) -> Table:
+    """The declared table of that name (schema.table)."""
+    return next(t for t in tables() if t.name == name)
+
+
+# Columns a warehouse built by an older version lacks: added nullable, with their declared default (which older
+# rows take: a file read before layouts named a re-send rule was 'incremental', a quarantined row before values
+# could be set to unknown was a whole record, ED rows before daily aggregates were patient level).
+ADDED_LATER = {
+    "ops.source_files": (
+        "nhs_numbers_removed",
+        "resend",
+        "identity_window_hours",
+        "rows_duplicate",
+        "rows_with_unknown_values",
+    ),
+    "ops.quarantine": ("action", "record_key"),
+    "marts.ed_four_hour_daily": ("source",),
+    "marts.opel_daily": ("changed_to_level", "changed_at"),
+}
+# Columns an older warehouse holds as NOT NULL that may now be unknown (brief 7.2): an unmapped department type,
+# a hub yes/no the file gets wrong.
+NULLABLE_LATER = {
+    "raw.ed_attendances": ("department_type",),
+    "raw.cnh_cases": ("ambulance_dispatched", "automated"),
+}
+
+
+def tables_ddl(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> str:
+    """CREATE TABLE IF NOT EXISTS for every declared table, then what brings an older warehouse's tables up to the
+    declaration (safe to run every time; the schemas come first, from sql/warehouse_schema.sql)."""
+    declared = {t.name: t for t in tables(feeds, marts)}
+    statements = [t.ddl() for t in declared.values()]
+    for name, columns in ADDED_LATER.items():
+        definitions = declared[name].definitions()
+        statements += [
+            f"alter table {name} add column if not exists {c} {definitions[c].replace(' not null', '')};"
+            for c in columns
+        ]
+    statements += [f"alter table {n} alter column {c} drop not null;" for n, cs in NULLABLE_LATER.items() for c in cs]
+    return "\n".join(statements)
+
+
 def warehouse_tables(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> set[str]:
     """Every table the warehouse schema SQL should create (schema.table)."""
-    return (
-        {f.table for f in feeds}
-        | {m.name for m in daily_marts(marts)}
-        | {f"ref.{r.table}" for r in REFERENCE}
-        | {f"ops.{t}" for t in OPS_TABLES}
-    )
+    return {t.name for t in tables(feeds, marts)}
 
 
 # What a table or column name templated into SQL may look like (schema.table or a bare name).

@@ -46,3 +46,10 @@ def row_rule(rule: pl.Expr, name: str) -> pa.Check:
 def unique_in_file(columns: list[str], name: str) -> pa.Check:
     """No two rows of one file share these key columns; every copy fails, since none is known right."""
     return row_rule(~pl.struct([FILE, *columns]).is_duplicated(), name)
+
+
+def record_id(
+    key: list[str], duplicate: str = "duplicate: the same id appears more than once in this file"
+) -> pa.Column:
+    """A record id column: never empty, and its record's key (key) unique within its file."""
+    return pa.Column(str, checks=[pa.Check.str_length(min_value=1, error="empty id"), unique_in_file(key, duplicate)])

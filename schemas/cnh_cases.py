@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
-from schemas.checks import null_or, row_rule, starts_on_day, unique_in_file
+from schemas.checks import null_or, record_id, row_rule, starts_on_day
 
 # Only a case's id and received time place it (brief 7.2); any other bad value is unknown and the case counts.
 SPEC = FeedSpec(
@@ -55,13 +55,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     del reference
     return pa.DataFrameSchema(
         {
-            "case_id": pa.Column(
-                str,
-                checks=[
-                    pa.Check.str_length(min_value=1, error="empty id"),
-                    unique_in_file(["case_id"], "duplicate: the same id appears more than once in this file"),
-                ],
-            ),
+            "case_id": record_id(["case_id"]),
             "referral_source": pa.Column(str, pa.Check.isin([*REFERRAL_SOURCES, UNKNOWN], error="referral source")),
             "call_before_convey": pa.Column(bool, nullable=True),
             "received_utc": pa.Column(pl.Datetime("us", "UTC"), checks=starts_on_day(day, event="received")),

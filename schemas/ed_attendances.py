@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
-from schemas.checks import null_or, starts_on_day, unique_in_file
+from schemas.checks import null_or, record_id, starts_on_day
 
 # A fault in the id, site or arrival leaves the attendance unplaced: the record is quarantined (brief 7.2).
 # So is one in the departure, the 4-hour measure itself: an unknown departure would read as "still in the
@@ -52,13 +52,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     not_before_arrival = null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "not before arrival")
     return pa.DataFrameSchema(
         {
-            "record_id": pa.Column(
-                str,
-                checks=[
-                    pa.Check.str_length(min_value=1, error="empty id"),
-                    unique_in_file(["record_id"], "duplicate: the same id appears more than once in this file"),
-                ],
-            ),
+            "record_id": record_id(["record_id"]),
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "department_code": pa.Column(str, nullable=True),
             "department_type": pa.Column(

@@ -1,6 +1,12 @@
-"""What each mart column holds: the one source for table comments, Dagster column schemas and the data dictionary."""
+"""Each mart's columns: the one source for its DDL, table comments, Dagster column schemas and the data dictionary.
+
+A daily mart's column is keyed by its definition ("name type [not null] [default ...]", schemas/tables.py); a
+rollup view's by its name alone, its types coming from the view's SQL.
+"""
 
 from __future__ import annotations
+
+from schemas.defaults import OVER_12H_MINUTES
 
 # Percentages are 0-100, not fractions. "Window" in a rollup is period_start to date inclusive; a rollup
 # sums the numerators and denominators of the daily rows in its window and never averages percentages.
@@ -40,13 +46,20 @@ _ED_LEVEL = (
 )
 
 
+def _window_and_org(level: str | None, level_column: str | None) -> dict[str, str]:
+    """A rollup's first columns: its window, the level column where the view has one, and the organisation."""
+    return {
+        **_PERIOD,
+        **({"level": level_column} if level_column else {}),
+        "org_code": _ORG_CODE[level],
+        "org_name": _ORG_NAME[level],
+    }
+
+
 def _ed_rollup(level: str | None) -> dict[str, str]:
     """ed_four_hour_rollup (level None), its trust view, which drops the level column, or its system view."""
     return {
-        **_PERIOD,
-        **({"level": _ED_LEVEL} if level in (None, "system") else {}),
-        "org_code": _ORG_CODE[level],
-        "org_name": _ORG_NAME[level],
+        **_window_and_org(level, _ED_LEVEL if level in (None, "system") else None),
         "scope": (
             "Department types summed: 'all_types' (types 1-4, and attendances whose type is unknown) or 'type_1' "
             "(consultant-led 24-hour major EDs only)."
@@ -69,8 +82,8 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
             "not yet past 240 minutes, left out of pct_within_4h."
         ),
         "over_12h": (
-            "Sum of ed_four_hour_daily.over_12h in the window: attendances over 720 minutes (12 hours) from arrival, "
-            "open ones included once past 720 minutes."
+            f"Sum of ed_four_hour_daily.over_12h in the window: attendances over {OVER_12H_MINUTES} minutes (12 hours) "
+            f"from arrival, open ones included once past {OVER_12H_MINUTES} minutes."
         ),
         "pct_within_4h": (
             "4-hour performance in %: 100 x within_4h / (within_4h + breaches), pending excluded; null when that "
@@ -98,10 +111,7 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
 def _handover_rollup(level: str | None) -> dict[str, str]:
     """handover_rollup (level None) or its trust or system view, which drops the level column."""
     return {
-        **_PERIOD,
-        **({"level": _LEVEL} if level is None else {}),
-        "org_code": _ORG_CODE[level],
-        "org_name": _ORG_NAME[level],
+        **_window_and_org(level, _LEVEL if level is None else None),
         "sources": (
             "The handover_daily sources summed, distinct and joined with '+' in alphabetical order: 'conveyances', "
             "'sitrep' or 'conveyances+sitrep'."
@@ -232,39 +242,42 @@ def _cnh_measures(window: str) -> dict[str, str]:
 
 COLUMNS: dict[str, dict[str, str]] = {
     "ed_four_hour_daily": {
-        "date": "Activity day (Europe/London) the attendances arrived on.",
-        "trust_code": "ODS code of the trust running the site, from ref.sites.",
-        "site_code": "ODS code of the hospital site, as submitted by the provider and checked against ref.sites.",
-        "department_type": (
+        "date date not null": "Activity day (Europe/London) the attendances arrived on.",
+        "trust_code varchar not null": "ODS code of the trust running the site, from ref.sites.",
+        "site_code varchar not null": (
+            "ODS code of the hospital site, as submitted by the provider and checked against ref.sites."
+        ),
+        "department_type tinyint": (
             "ED department type (NHS Data Dictionary): 1 consultant-led 24-hour major ED, 2 single specialty, 3 other "
             "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre; null for attendances whose type is "
             "unknown (a code not in the layout's mapping), which count in the site's all types, never in type 1."
         ),
-        "attendances": (
+        "attendances bigint not null": (
             "Attendances (latest version of each record) that arrived on date at the site and department type, open "
             "or closed."
         ),
-        "within_4h": (
+        "within_4h bigint not null": (
             "Attendances whose departure was within 4 hours (240 minutes) of arrival, measured on UTC instants."
         ),
-        "breaches": (
+        "breaches bigint not null": (
             "Attendances over 240 minutes from arrival: departed after more than 4 hours, or still open more than "
             "4 hours after arrival at the cut-off of the extract they came in."
         ),
-        "pending": (
+        "pending bigint not null": (
             "Open attendances (no departure yet) at most 240 minutes after arrival at their extract's cut-off, counted "
             "in attendances but left out of pct_within_4h until they close."
         ),
-        "over_12h": (
-            "Attendances over 720 minutes (12 hours) from arrival to departure, or, if still open, to their extract's "
+        "over_12h bigint not null": (
+            f"Attendances over {OVER_12H_MINUTES} minutes (12 hours) from arrival to departure, or, if still open, to "
+            "their extract's "
             "cut-off."
         ),
-        "pct_within_4h": (
+        "pct_within_4h double": (
             "4-hour performance in %: 100 x within_4h / (within_4h + breaches), pending excluded; null when every "
             "attendance is pending."
         ),
-        "pct_over_12h": "Share of attendances over 12 hours from arrival in %: 100 x over_12h / attendances.",
-        "source": (
+        "pct_over_12h double": "Share of attendances over 12 hours from arrival in %: 100 x over_12h / attendances.",
+        "source varchar not null default 'patient_level'": (
             "Where the row's counts come from: 'patient_level' (attendances in raw.ed_attendances) or 'aggregate' (a "
             "provider's daily counts in raw.ed_daily_aggregates: within_4h = attendances - over 4 hours, breaches = "
             "over 4 hours, pending 0). A site-day sent both ways is counted from the attendances alone."
@@ -274,65 +287,83 @@ COLUMNS: dict[str, dict[str, str]] = {
     "ed_four_hour_trust": _ed_rollup("trust"),
     "ed_four_hour_system": _ed_rollup("system"),
     "handover_daily": {
-        "date": "Day (Europe/London) the ambulances arrived at hospital, or the day a sitrep row reports.",
-        "trust_code": "ODS code of the trust running the site, from ref.sites.",
-        "site_code": "ODS code of the receiving hospital site, checked against ref.sites.",
-        "source": (
+        "date date not null": (
+            "Day (Europe/London) the ambulances arrived at hospital, or the day a sitrep row reports."
+        ),
+        "trust_code varchar not null": "ODS code of the trust running the site, from ref.sites.",
+        "site_code varchar not null": "ODS code of the receiving hospital site, checked against ref.sites.",
+        "source varchar not null": (
             "Where the row comes from: 'conveyances' (EMAS patient-level records) or 'sitrep' (NHS England published "
             "daily counts, used only for a site and day with no conveyances)."
         ),
-        "arrivals": (
+        "arrivals bigint not null": (
             "Ambulance arrivals at the site on date: conveyances (latest version of each incident) or the sitrep's "
             "all-handovers count."
         ),
-        "known": "Arrivals with a handover time: counted from conveyances, or the sitrep's known count.",
-        "unknown": "Arrivals with no handover time: counted from conveyances, or the sitrep's unknown count.",
-        "over_15": "Known handovers taking strictly more than 15 minutes from arrival to clinical handover.",
-        "over_30": "Known handovers taking strictly more than 30 minutes from arrival to clinical handover.",
-        "over_45": (
+        "known bigint not null": (
+            "Arrivals with a handover time: counted from conveyances, or the sitrep's known count."
+        ),
+        "unknown bigint not null": (
+            "Arrivals with no handover time: counted from conveyances, or the sitrep's unknown count."
+        ),
+        "over_15 bigint not null": (
+            "Known handovers taking strictly more than 15 minutes from arrival to clinical handover."
+        ),
+        "over_30 bigint not null": (
+            "Known handovers taking strictly more than 30 minutes from arrival to clinical handover."
+        ),
+        "over_45 bigint": (
             "Known handovers taking strictly more than 45 minutes from arrival to clinical handover; null for a sitrep "
             "row that does not give it."
         ),
-        "over_60": "Known handovers taking strictly more than 60 minutes from arrival to clinical handover.",
-        "pct_over_15": "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when known is 0.",
-        "pct_over_30": "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when known is 0.",
-        "pct_over_45": (
+        "over_60 bigint not null": (
+            "Known handovers taking strictly more than 60 minutes from arrival to clinical handover."
+        ),
+        "pct_over_15 double": (
+            "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when known is 0."
+        ),
+        "pct_over_30 double": (
+            "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when known is 0."
+        ),
+        "pct_over_45 double": (
             "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
             "is 0."
         ),
-        "pct_over_60": "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when known is 0.",
-        "pct_unknown": (
+        "pct_over_60 double": (
+            "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when known is 0."
+        ),
+        "pct_unknown double": (
             "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."
         ),
-        "total_minutes": (
+        "total_minutes double": (
             "Sum of known handover times in minutes, or the sitrep's total hours x 60; null when there is no known "
             "handover or the sitrep gives no total."
         ),
-        "hours_lost": (
+        "hours_lost double": (
             "Sum over known handovers of minutes beyond 15 after arrival, in hours (AACE); 0 when none is known, null "
             "for a sitrep row."
         ),
-        "hours_lost_over_60": (
+        "hours_lost_over_60 double": (
             "Sum over known handovers of minutes beyond 60 after arrival, in hours; 0 when none is known, null for a "
             "sitrep row."
         ),
-        "mean_minutes": (
+        "mean_minutes double": (
             "Mean handover time in minutes over known conveyances (null when none is known), or the sitrep's mean as "
             "submitted (null if it gives none)."
         ),
-        "p90_minutes": (
+        "p90_minutes double": (
             "90th percentile of known handover times in minutes (linear interpolation); null when none is known or "
             "for a sitrep row."
         ),
-        "p95_minutes": (
+        "p95_minutes double": (
             "95th percentile of known handover times in minutes (linear interpolation); null when none is known or "
             "for a sitrep row."
         ),
-        "mean_turnaround_minutes": (
+        "mean_turnaround_minutes double": (
             "Mean of vehicle clear minus arrival in minutes over conveyances with a clear time; null when none has "
             "one or for a sitrep row."
         ),
-        "mean_handover_to_clear_minutes": (
+        "mean_handover_to_clear_minutes double": (
             "Mean of vehicle clear minus clinical handover in minutes over conveyances with both times; null when "
             "none has both or for a sitrep row."
         ),
@@ -341,59 +372,67 @@ COLUMNS: dict[str, dict[str, str]] = {
     "handover_trust": _handover_rollup("trust"),
     "handover_system": _handover_rollup("system"),
     "cnh_deflection_daily": {
-        "date": "Day (Europe/London) the hub received the cases.",
-        "referral_source": (
+        "date date not null": "Day (Europe/London) the hub received the cases.",
+        "referral_source varchar not null": (
             "Referral source as mapped from DHU's codes: emas_cat34, nhs111_online_cat34, "
             "in_hours_validation_telephony, in_hours_validation_online, hcp_falls, hcp_non_falls or emas_dos."
         ),
-        "is_ambulance_stack": (
+        "is_ambulance_stack boolean not null": (
             "True for sources whose cases come off the ambulance stack (emas_cat34, nhs111_online_cat34), to which "
             "deflection applies."
         ),
-        "cases": "Cases (latest version of each) from the source received by the hub on date.",
-        "dispatched": "Cases for which an ambulance was dispatched, as flagged by DHU.",
-        "returned_to_stack": "Cases with outcome returned to the ambulance stack, never counted as deflected.",
-        "dispatches_avoided": (
+        "cases bigint not null": "Cases (latest version of each) from the source received by the hub on date.",
+        "dispatched bigint not null": "Cases for which an ambulance was dispatched, as flagged by DHU.",
+        "returned_to_stack bigint not null": (
+            "Cases with outcome returned to the ambulance stack, never counted as deflected."
+        ),
+        "dispatches_avoided bigint": (
             "Ambulance-stack cases closed by the hub without an ambulance dispatch (not returned to the stack); null "
             "for other sources (LOCAL RULE)."
         ),
-        "deflection_rate": (
+        "deflection_rate double": (
             "Deflection rate in %: 100 x dispatches_avoided / cases; null for sources not on the ambulance stack "
             "(LOCAL RULE)."
         ),
-        "responded": "Cases with a first clinical contact time.",
-        "total_response_minutes": (
+        "responded bigint not null": "Cases with a first clinical contact time.",
+        "total_response_minutes double": (
             "Sum over responded cases of first clinical contact minus received, in minutes; null when none responded."
         ),
-        "mean_response_minutes": (
+        "mean_response_minutes double": (
             "Mean time from received to first clinical contact in minutes: total_response_minutes / responded; null "
             "when none responded."
         ),
-        "within_30_min": "Cases with first clinical contact within 30 minutes of being received (30 minutes included).",
-        "pct_within_30_min": (
+        "within_30_min bigint not null": (
+            "Cases with first clinical contact within 30 minutes of being received (30 minutes included)."
+        ),
+        "pct_within_30_min double": (
             "Share of responded cases contacted within 30 minutes in %: 100 x within_30_min / responded; null when "
             "none responded."
         ),
-        "automated": "Cases that were automated referrals, as flagged by DHU.",
-        "pct_automated": "Share of cases that were automated referrals in %: 100 x automated / cases.",
-        "call_before_convey": (
+        "automated bigint not null": "Cases that were automated referrals, as flagged by DHU.",
+        "pct_automated double": "Share of cases that were automated referrals in %: 100 x automated / cases.",
+        "call_before_convey bigint not null": (
             "Cases flagged Call Before Convey (a crew on scene calling the hub); an empty flag counts as no."
         ),
-        "to_own_gp": "Cases with outcome own GP.",
-        "to_utc_pcc": "Cases with outcome urgent treatment centre or primary care centre.",
-        "home_self_care": "Cases with outcome treated at home or self-care.",
-        "to_ed": "Cases with outcome emergency department.",
-        "community_pathway": "Cases with outcome community pathway (urgent community response, falls service).",
-        "pct_own_gp": "Share of cases with outcome own GP in %: 100 x to_own_gp / cases.",
-        "pct_utc_pcc": "Share of cases with outcome UTC or primary care centre in %: 100 x to_utc_pcc / cases.",
-        "pct_home_self_care": "Share of cases treated at home or self-care in %: 100 x home_self_care / cases.",
-        "pct_ed": "Share of cases with outcome emergency department in %: 100 x to_ed / cases.",
-        "pct_community_pathway": "Share of cases with outcome community pathway in %: 100 x community_pathway / cases.",
-        "avoided_hospital": (
+        "to_own_gp bigint not null": "Cases with outcome own GP.",
+        "to_utc_pcc bigint not null": "Cases with outcome urgent treatment centre or primary care centre.",
+        "home_self_care bigint not null": "Cases with outcome treated at home or self-care.",
+        "to_ed bigint not null": "Cases with outcome emergency department.",
+        "community_pathway bigint not null": (
+            "Cases with outcome community pathway (urgent community response, falls service)."
+        ),
+        "pct_own_gp double": "Share of cases with outcome own GP in %: 100 x to_own_gp / cases.",
+        "pct_utc_pcc double": "Share of cases with outcome UTC or primary care centre in %: 100 x to_utc_pcc / cases.",
+        "pct_home_self_care double": "Share of cases treated at home or self-care in %: 100 x home_self_care / cases.",
+        "pct_ed double": "Share of cases with outcome emergency department in %: 100 x to_ed / cases.",
+        "pct_community_pathway double": (
+            "Share of cases with outcome community pathway in %: 100 x community_pathway / cases."
+        ),
+        "avoided_hospital bigint": (
             "HCP referrals (hcp_falls, hcp_non_falls) with no ambulance dispatched and an outcome other than ambulance "
             "dispatched, ED or admission; null for other sources."
         ),
-        "pct_avoided_hospital": (
+        "pct_avoided_hospital double": (
             "Share of HCP-referral cases that avoided hospital in %: 100 x avoided_hospital / cases; null for other "
             "sources."
         ),
@@ -411,104 +450,118 @@ COLUMNS: dict[str, dict[str, str]] = {
         **_cnh_measures("From the 1st of the month to through_date"),
     },
     "opel_parameter_scores": {
-        "date": "OPEL day the submission is for.",
-        "provider_code": "ODS code of the submitting provider (the submission's org_code).",
-        "parameter": (
+        "date date not null": "OPEL day the submission is for.",
+        "provider_code varchar not null": "ODS code of the submitting provider (the submission's org_code).",
+        "parameter varchar not null": (
             "Acute OPEL parameter scored, as named in ref.opel_parameters (e.g. mean_handover_minutes, ed_4h_pct); "
             "only parameters the provider submitted a value for have a row."
         ),
-        "value": (
+        "value double not null": (
             "The parameter's value in the provider's declared submission for the day, as submitted (% or minutes, as "
             "the parameter's name says)."
         ),
-        "level": (
+        "level tinyint not null": (
             "OPEL level 1-4 the value scores against the configured inclusive bounds in ref.opel_parameters "
             "(schemas/reference/opel.yaml, placeholder values)."
         ),
-        "weight": "The parameter's configured weight in ref.opel_parameters (placeholder values).",
-        "contribution": "The parameter's contribution to the provider's derived score: level x weight.",
+        "weight double not null": "The parameter's configured weight in ref.opel_parameters (placeholder values).",
+        "contribution double not null": "The parameter's contribution to the provider's derived score: level x weight.",
     },
     "opel_daily": {
-        "date": "OPEL day the level is declared for.",
-        "provider_code": (
+        "date date not null": "OPEL day the level is declared for.",
+        "provider_code varchar not null": (
             "ODS code (DHU for NHS 111) of a provider expected to post OPEL (ref.providers.submits_opel = 'yes'); "
             "every such provider has a row, submission or not."
         ),
-        "role": "The provider's role from ref.providers: acute, ambulance, community, mental_health or nhs_111.",
-        "submissions": (
+        "role varchar not null": (
+            "The provider's role from ref.providers: acute, ambulance, community, mental_health or nhs_111."
+        ),
+        "submissions bigint not null": (
             "Distinct submissions the provider made for the day (a copy in several exports counts once); 0 if none."
         ),
-        "declared_level": (
-            "Declared OPEL level 1-4 (brief 7.3): the latest submission at or before 11:00 local time; on a late day "
-            "the latest submission of the day; null when there was none."
+        "declared_level tinyint": (
+            "Declared OPEL level 1-4 (docs/domain.md §7.3): the latest submission at or before 11:00 local time; on a "
+            "late day the latest submission of the day; null when there was none."
         ),
-        "submitted_at": (
+        "submitted_at timestamp": (
             "Local (Europe/London) time the submission giving declared_level was made; null when there was none."
         ),
-        "is_late": "True when the provider's first submission of the day came after 11:00 local time; false otherwise.",
-        "is_missing": "True when no submission was made at or before 11:00 local time, whether or not one came later.",
-        "changed_during_day": (
-            "True when the day's last submission came after 11:00 with a level other than the 11:00 declared_level "
-            "(brief 7.3: changed after 11:00); changes before 11:00, and late days, are false."
+        "is_late boolean not null": (
+            "True when the provider's first submission of the day came after 11:00 local time; false otherwise."
         ),
-        "comment": "Free-text comment of the submission giving declared_level, with NHS numbers removed; null if none.",
-        "derived_score": (
+        "is_missing boolean not null": (
+            "True when no submission was made at or before 11:00 local time, whether or not one came later."
+        ),
+        "changed_during_day boolean not null": (
+            "True when the day's last submission came after 11:00 with a level other than the 11:00 declared_level "
+            "(docs/domain.md §7.3: changed after 11:00); changes before 11:00, and late days, are false."
+        ),
+        "comment varchar": (
+            "Free-text comment of the submission giving declared_level, with NHS numbers removed; null if none."
+        ),
+        "derived_score double": (
             "Sum of the provider's opel_parameter_scores contributions, scaled by total configured weight / weight "
             "scored; null when no parameter was scored."
         ),
-        "derived_level": (
+        "derived_level tinyint": (
             "OPEL level 1-4 from banding derived_score by the configured provider bands in ref.opel_bands (placeholder "
             "values); null when there is no score."
         ),
-        "parameters_scored": (
+        "parameters_scored bigint": (
             "Number of parameters scored in opel_parameter_scores for the day; null (not 0) when none."
         ),
-        "level_gap": (
+        "level_gap tinyint": (
             "declared_level minus derived_level (positive: declared worse than derived); null when either is null."
         ),
-        "ed_4h_pct_submitted": (
+        "ed_4h_pct_submitted double": (
             "4-hour performance in % as the provider submitted it with declared_level; null if not given."
         ),
-        "ed_4h_pct_pipeline": (
+        "ed_4h_pct_pipeline double": (
             "The pipeline's all-types 4-hour performance in % for the provider as a trust on date "
             "(ed_four_hour_trust); null when it has no ED figures."
         ),
-        "pct_over_12h_submitted": (
+        "pct_over_12h_submitted double": (
             "Share of patients over 12 hours in ED in % as the provider submitted it with declared_level; null if not "
             "given."
         ),
-        "pct_over_12h_pipeline": (
+        "pct_over_12h_pipeline double": (
             "The pipeline's all-types share of attendances over 12 hours from arrival in % for the trust on date "
             "(ed_four_hour_trust); null when it has no ED figures."
         ),
-        "mean_handover_submitted": (
+        "mean_handover_submitted double": (
             "Mean ambulance handover time in minutes as the provider submitted it with declared_level; null if not "
             "given."
         ),
-        "mean_handover_pipeline": (
+        "mean_handover_pipeline double": (
             "The pipeline's mean handover time in minutes for the trust on date (handover_trust.mean_minutes); null "
             "when it has no handover figures or no mean."
         ),
-        "changed_to_level": (
+        "changed_to_level tinyint": (
             "The level the day's last submission after 11:00 changed to, shown beside declared_level (which it does "
             "not replace); null unless changed_during_day."
         ),
-        "changed_at": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
+        "changed_at timestamp": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
     },
     "opel_system_daily": {
-        "date": "OPEL day (Europe/London).",
-        "system_code": "System (ICB) code the providers belong to, from ref.providers (QJ2 for Derby and Derbyshire).",
-        "providers_expected": "Providers in the system expected to post OPEL (rows in opel_daily for the day).",
-        "providers_declared": "Of those, providers with a declared level for the day, late submissions included.",
-        "providers_missing": (
+        "date date not null": "OPEL day (Europe/London).",
+        "system_code varchar not null": (
+            "System (ICB) code the providers belong to, from ref.providers (QJ2 for Derby and Derbyshire)."
+        ),
+        "providers_expected bigint not null": (
+            "Providers in the system expected to post OPEL (rows in opel_daily for the day)."
+        ),
+        "providers_declared bigint not null": (
+            "Of those, providers with a declared level for the day, late submissions included."
+        ),
+        "providers_missing varchar": (
             "Codes of the providers with no submission by 11:00 local time, comma-separated in code order; null when "
             "none is missing."
         ),
-        "system_score": (
+        "system_score double": (
             "Weighted mean of declared levels (late ones included) by ref.opel_system_weights, over providers with a "
             "level and a weight; null when none declared."
         ),
-        "system_level": (
+        "system_level tinyint": (
             "OPEL level 1-4 from banding system_score by the configured system bands in ref.opel_bands (placeholder "
             "values); null when system_score is null."
         ),

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.clock import LONDON
+from schemas.defaults import IDENTITY_WINDOW_HOURS
 from schemas.yaml_loading import safe_load
 
 FEEDS_DIR = Path(__file__).parent / "feeds"
@@ -92,7 +93,7 @@ class FeedConfig(BaseModel):
     resend: Literal["full", "incremental"] = "incremental"
     # Brief 7.1: a later version of an id replaces the earlier one only when its arrival is this close
     # (and its site the same); further apart, the id has been reused for another record.
-    identity_window_hours: float = Field(default=12, gt=0, le=48)
+    identity_window_hours: float = Field(default=IDENTITY_WINDOW_HOURS, gt=0, le=48)
     # Brief 7.5: the provider's first and last activity days; outside them no file is expected or reported missing.
     active_from: date | None = None
     active_to: date | None = None

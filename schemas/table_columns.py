@@ -1,36 +1,48 @@
-"""What each raw, reference and ops column holds, and the views over them: with mart_columns, the data dictionary."""
+"""The raw, reference and ops tables' columns, and the views over them: with mart_columns, the data dictionary.
+
+A table's column is keyed by its definition ("name type [not null] [default ...]"), which makes the warehouse's
+DDL (schemas/tables.py); a view's by its name alone, its types coming from the SQL that defines it.
+"""
 
 from __future__ import annotations
+
+from schemas.defaults import IDENTITY_WINDOW_HOURS, OVER_12H_MINUTES
+from schemas.tables import described
 
 # Local times are Europe/London wall-clock as the provider sent them; *_utc are the same instants in UTC, on
 # which every duration is measured (brief 3). A raw table keeps every valid version of every record.
 
 _LINEAGE = {
-    "extracted_at_utc": (
+    "extracted_at_utc timestamp not null": (
         "When the provider's extract was taken, UTC timestamp (from the file name or the layout's extracted_at "
         "rule; a _v2 re-send adds microseconds so re-sends order by version)."
     ),
-    "source_file": "Name of the landed file the row came from.",
-    "source_sha256": "SHA-256 of the landed file's bytes (hex), as in ops.source_files.sha256.",
-    "source_row": "Row number in the file as a spreadsheet shows it: the header is row 1, the first data row 2.",
+    "source_file varchar not null": "Name of the landed file the row came from.",
+    "source_sha256 varchar not null": "SHA-256 of the landed file's bytes (hex), as in ops.source_files.sha256.",
+    "source_row integer not null": (
+        "Row number in the file as a spreadsheet shows it: the header is row 1, the first data row 2."
+    ),
 }
 
 
 def _landed(placed: str = "record") -> dict[str, str]:
     return {
-        "partition_date": (
+        "partition_date date not null": (
             f"Activity day named by the landed file the {placed} came in (its partition); a record counts on its "
-            "own day, which can be the day before (brief 7.1)."
+            "own day, which can be the day before (docs/domain.md §7.1)."
         ),
-        "provider_code": "ODS code of the provider whose file carried the row, from its layout (DHU for NHS 111).",
+        "provider_code varchar not null": (
+            "ODS code of the provider whose file carried the row, from its layout (DHU for NHS 111)."
+        ),
     }
 
 
-def _local(event: str) -> dict[str, str]:
-    """A local wall-clock time and its UTC instant, named <event>_at and <event>_utc."""
+def _local(event: str, required: bool = False) -> dict[str, str]:
+    """A local wall-clock time and its UTC instant, named <event>_at and <event>_utc (not null when required)."""
+    kind = "timestamp not null" if required else "timestamp"
     return {
-        f"{event}_at": f"{_EVENTS[event]}, Europe/London local timestamp as sent.",
-        f"{event}_utc": f"{_EVENTS[event]}, UTC timestamp (durations are measured on these).",
+        f"{event}_at {kind}": f"{_EVENTS[event]}, Europe/London local timestamp as sent.",
+        f"{event}_utc {kind}": f"{_EVENTS[event]}, UTC timestamp (durations are measured on these).",
     }
 
 
@@ -38,7 +50,9 @@ _EVENTS = {
     "arrival": "Arrival",
     "departure": "Departure from the department; null while the patient is still there",
     "decision_to_admit": "Decision to admit; null when there was none or the value was unusable",
-    "handover": "Clinical handover to the hospital; null when unknown (not sent, or set to unknown, brief 7.2)",
+    "handover": (
+        "Clinical handover to the hospital; null when unknown (not sent, or set to unknown, docs/domain.md §7.2)"
+    ),
     "clear": "Vehicle clear; null when not sent or unusable",
     "received": "Case received by the hub",
     "first_contact": "First clinical contact; null when none yet or unusable (before received)",
@@ -54,20 +68,28 @@ _SITE = "ODS code of the hospital site, mapped from the provider's code and chec
 RAW: dict[str, dict[str, str]] = {
     "ed_attendances": {
         **_landed("attendance"),
-        "record_id": "The provider's attendance id; with provider_code it names one attendance (brief 7.1). An id "
-        "holding an NHS number is stored as 'hashed:' and its keyed hash (that number's patient key).",
-        "site_code": _SITE,
-        "department_code": "The provider's own department or unit code as sent (e.g. AED); 'unknown' if unusable.",
-        "department_type": _DEPARTMENT_TYPE[:-1]
+        "record_id varchar not null": (
+            "The provider's attendance id; with provider_code it names one attendance (docs/domain.md §7.1). An id "
+            "holding an NHS number is stored as 'hashed:' and its keyed hash (that number's patient key)."
+        ),
+        "site_code varchar not null": _SITE,
+        "department_code varchar": (
+            "The provider's own department or unit code as sent (e.g. AED); 'unknown' if unusable."
+        ),
+        "department_type tinyint": _DEPARTMENT_TYPE[:-1]
         + "; null when unknown (a code not in the layout's mapping: the attendance still counts).",
-        **_local("arrival"),
+        **_local("arrival", required=True),
         **_local("departure"),
-        "arrival_mode": "'ambulance' or 'other' (mapped from the provider's code); 'unknown' when not understood.",
-        "acuity": "Triage acuity 1-5 as sent (1 most urgent); null when not sent or out of range.",
+        "arrival_mode varchar not null": (
+            "'ambulance' or 'other' (mapped from the provider's code); 'unknown' when not understood."
+        ),
+        "acuity tinyint": "Triage acuity 1-5 as sent (1 most urgent); null when not sent or out of range.",
         **_local("decision_to_admit"),
-        "disposal": "Where the patient went: admitted, discharged, transferred or other; 'unknown' if not mapped.",
-        "age_band": "Age band: 0-17, 18-64, 65-74, 75-84 or 85+; 'unknown' when not understood.",
-        "patient_key": (
+        "disposal varchar": (
+            "Where the patient went: admitted, discharged, transferred or other; 'unknown' if not mapped."
+        ),
+        "age_band varchar": "Age band: 0-17, 18-64, 65-74, 75-84 or 85+; 'unknown' when not understood.",
+        "patient_key varchar": (
             "Keyed hash (HMAC-SHA256) of a valid NHS number, never the number itself; null when none was sent or it "
             "failed the modulus 11 check."
         ),
@@ -75,89 +97,114 @@ RAW: dict[str, dict[str, str]] = {
     },
     "ed_daily_aggregates": {
         **_landed("row"),
-        "date": "Activity day (Europe/London) the counts are for.",
-        "site_code": _SITE,
-        "department_type": _DEPARTMENT_TYPE,
-        "attendances": "Attendances at the site and department type on date, as the provider counted them.",
-        "over_4h": "Of those, attendances over 4 hours (240 minutes) from arrival, as counted by the provider.",
-        "over_12h": "Of those, attendances over 12 hours (720 minutes) from arrival, as counted by the provider.",
+        "date date not null": "Activity day (Europe/London) the counts are for.",
+        "site_code varchar not null": _SITE,
+        "department_type tinyint not null": _DEPARTMENT_TYPE,
+        "attendances bigint not null": (
+            "Attendances at the site and department type on date, as the provider counted them."
+        ),
+        "over_4h bigint not null": (
+            "Of those, attendances over 4 hours (240 minutes) from arrival, as counted by the provider."
+        ),
+        "over_12h bigint not null": (
+            f"Of those, attendances over 12 hours ({OVER_12H_MINUTES} minutes) from arrival, as counted by the "
+            "provider."
+        ),
         **_LINEAGE,
     },
     "ambulance_handovers": {
         **_landed("conveyance"),
-        "incident_id": "EMAS incident number; with site_code it names one conveyance (brief 7.1). One holding an NHS "
-        "number is stored as 'hashed:' and its keyed hash.",
-        "site_code": "ODS code of the receiving hospital site, mapped from EMAS's hospital code (ref.sites).",
-        "call_category": "999 call category C1-C4; 'unknown' when not understood.",
-        **_local("arrival"),
+        "incident_id varchar not null": (
+            "EMAS incident number; with site_code it names one conveyance (docs/domain.md §7.1). One holding an NHS "
+            "number is stored as 'hashed:' and its keyed hash."
+        ),
+        "site_code varchar not null": (
+            "ODS code of the receiving hospital site, mapped from EMAS's hospital code (ref.sites)."
+        ),
+        "call_category varchar not null": "999 call category C1-C4; 'unknown' when not understood.",
+        **_local("arrival", required=True),
         **_local("handover"),
         **_local("clear"),
         **_LINEAGE,
     },
     "handover_sitrep": {
         **_landed("row"),
-        "date": "Day (Europe/London) the published counts are for.",
-        "site_code": _SITE,
-        "all_handovers": "Ambulance arrivals at the site on date (count); equals known + unknown.",
-        "known": "Arrivals with a known handover time (count).",
-        "unknown": "Arrivals with no handover time (count).",
-        "over_15": "Known handovers over 15 minutes (count).",
-        "over_30": "Known handovers over 30 minutes (count).",
-        "over_45": "Known handovers over 45 minutes (count); null when the sitrep does not give it.",
-        "over_60": "Known handovers over 60 minutes (count).",
-        "total_hours": "Total handover time of the known handovers, in hours; null when not given or unusable.",
-        "mean_minutes": "Mean handover time as published, in minutes; null when not given or unusable.",
+        "date date not null": "Day (Europe/London) the published counts are for.",
+        "site_code varchar not null": _SITE,
+        "all_handovers bigint not null": "Ambulance arrivals at the site on date (count); equals known + unknown.",
+        "known bigint not null": "Arrivals with a known handover time (count).",
+        "unknown bigint not null": "Arrivals with no handover time (count).",
+        "over_15 bigint not null": "Known handovers over 15 minutes (count).",
+        "over_30 bigint not null": "Known handovers over 30 minutes (count).",
+        "over_45 bigint": "Known handovers over 45 minutes (count); null when the sitrep does not give it.",
+        "over_60 bigint not null": "Known handovers over 60 minutes (count).",
+        "total_hours double": "Total handover time of the known handovers, in hours; null when not given or unusable.",
+        "mean_minutes double": "Mean handover time as published, in minutes; null when not given or unusable.",
         **_LINEAGE,
     },
     "cnh_cases": {
         **_landed("case"),
-        "case_id": "DHU's case reference; with provider_code it names one case (brief 7.1). One holding an NHS number "
-        "is stored as 'hashed:' and its keyed hash.",
-        "referral_source": (
+        "case_id varchar not null": (
+            "DHU's case reference; with provider_code it names one case (docs/domain.md §7.1). One holding an NHS "
+            "number is stored as 'hashed:' and its keyed hash."
+        ),
+        "referral_source varchar not null": (
             "Referral source mapped from DHU's code: emas_cat34, nhs111_online_cat34, in_hours_validation_telephony, "
             "in_hours_validation_online, hcp_falls, hcp_non_falls, emas_dos; 'unknown' when not mapped."
         ),
-        "call_before_convey": "True when a crew on scene called the hub (Call Before Convey); null when not sent.",
-        **_local("received"),
+        "call_before_convey boolean": (
+            "True when a crew on scene called the hub (Call Before Convey); null when not sent."
+        ),
+        **_local("received", required=True),
         **_local("first_contact"),
-        "outcome": (
+        "outcome varchar not null": (
             "Case outcome: ambulance_dispatched, returned_to_stack, ed, admission, utc_pcc, own_gp, home_self_care, "
             "community_pathway or other; 'unknown' when not mapped."
         ),
-        "ambulance_dispatched": "True when an ambulance was dispatched for the case; null when unusable.",
-        "automated": "True when the referral reached the hub automatically; null when unusable.",
-        "disposition_band": "Disposition band: '1h' or '2h'; 'unknown' when not mapped, null when not sent.",
+        "ambulance_dispatched boolean": "True when an ambulance was dispatched for the case; null when unusable.",
+        "automated boolean": "True when the referral reached the hub automatically; null when unusable.",
+        "disposition_band varchar": "Disposition band: '1h' or '2h'; 'unknown' when not mapped, null when not sent.",
         **_LINEAGE,
     },
     "opel_submissions": {
         **_landed("submission"),
-        "org_code": "ODS code of the organisation the submission is for (ref.providers).",
-        "date": "OPEL day the submission is for.",
-        **_local("submitted"),
-        "declared_level": "OPEL level declared, 1 (able to meet demand) to 4 (unable to deliver comprehensive care).",
-        "comment": "Free-text comment as submitted, with any NHS number replaced by '[NHS number removed]'.",
-        "mean_handover_minutes": "Acute parameter: mean ambulance handover time since midnight, in minutes.",
-        "ed_4h_pct": "Acute parameter: ED all-types 4-hour performance, percentage 0-100.",
-        "ed_attendance_variation_pct": (
+        "org_code varchar not null": "ODS code of the organisation the submission is for (ref.providers).",
+        "date date not null": "OPEL day the submission is for.",
+        **_local("submitted", required=True),
+        "declared_level tinyint not null": (
+            "OPEL level declared, 1 (able to meet demand) to 4 (unable to deliver comprehensive care)."
+        ),
+        "comment varchar": "Free-text comment as submitted, with any NHS number replaced by '[NHS number removed]'.",
+        "mean_handover_minutes double": "Acute parameter: mean ambulance handover time since midnight, in minutes.",
+        "ed_4h_pct double": "Acute parameter: ED all-types 4-hour performance, percentage 0-100.",
+        "ed_attendance_variation_pct double": (
             "Acute parameter: ED attendances against the expected number, percentage change (-100 to 1000)."
         ),
-        "majors_resus_occupancy_pct": "Acute parameter: majors and resus occupancy, in % 0-300 (can exceed 100).",
-        "median_time_to_treatment_minutes": "Acute parameter: median time to treatment, in minutes.",
-        "pct_over_12h_in_ed": "Acute parameter: patients over 12 hours in ED, percentage 0-100.",
-        "adult_ga_bed_occupancy_pct": "Acute parameter: adult general and acute bed occupancy, percentage 0-100.",
-        "escalation_beds_pct": "Acute parameter: open beds that are escalation beds, percentage 0-100.",
-        "no_criteria_to_reside_pct": "Acute parameter: beds occupied by patients with no criteria to reside, 0-100 %.",
+        "majors_resus_occupancy_pct double": (
+            "Acute parameter: majors and resus occupancy, in % 0-300 (can exceed 100)."
+        ),
+        "median_time_to_treatment_minutes double": "Acute parameter: median time to treatment, in minutes.",
+        "pct_over_12h_in_ed double": "Acute parameter: patients over 12 hours in ED, percentage 0-100.",
+        "adult_ga_bed_occupancy_pct double": (
+            "Acute parameter: adult general and acute bed occupancy, percentage 0-100."
+        ),
+        "escalation_beds_pct double": "Acute parameter: open beds that are escalation beds, percentage 0-100.",
+        "no_criteria_to_reside_pct double": (
+            "Acute parameter: beds occupied by patients with no criteria to reside, 0-100 %."
+        ),
         **_LINEAGE,
     },
 }
 
 # raw.opel_declared: one row per provider and day, the submission brief 7.3 declares, with its timeliness.
 OPEL_DECLARED = {
-    **RAW["opel_submissions"],
+    **described(RAW["opel_submissions"]),
     "on_time": "True when this submission was made at or before 11:00 local time on date.",
     "submissions": "Distinct submissions the provider made for the day (a copy in several exports counts once).",
     "any_on_time": "True when any of the day's submissions was made at or before 11:00 local time.",
-    "changed_during_day": "True when the day's last submission came after 11:00 with another level (brief 7.3).",
+    "changed_during_day": (
+        "True when the day's last submission came after 11:00 with another level (docs/domain.md §7.3)."
+    ),
     "changed_to_level": "The level the day's last submission after 11:00 changed to; null unless changed_during_day.",
     "changed_at": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
 }
@@ -200,51 +247,57 @@ RESENT_WITH_FAULT = {
 
 REFERENCE: dict[str, dict[str, str]] = {
     "sites": {
-        "site_code": "ODS code of the hospital site (e.g. RTG01 Royal Derby Hospital).",
-        "site_name": "Name of the site.",
-        "trust_code": "ODS code of the trust running the site.",
-        "trust_name": "Name of the trust.",
-        "system_code": "Code of the system (ICB) the trust belongs to (QJ2 for Derby and Derbyshire).",
-        "system_name": "Name of the system (ICB).",
-        "ods_checked": "'yes' when the code has been checked against the ODS register, 'no' otherwise.",
+        "site_code varchar": "ODS code of the hospital site (e.g. RTG01 Royal Derby Hospital).",
+        "site_name varchar not null": "Name of the site.",
+        "trust_code varchar not null": "ODS code of the trust running the site.",
+        "trust_name varchar not null": "Name of the trust.",
+        "system_code varchar not null": "Code of the system (ICB) the trust belongs to (QJ2 for Derby and Derbyshire).",
+        "system_name varchar not null": "Name of the system (ICB).",
+        "ods_checked varchar": "'yes' when the code has been checked against the ODS register, 'no' otherwise.",
     },
     "targets": {
-        "metric": "Name of the standard (e.g. ed_4h_operational, handover_within_15).",
-        "effective_from": "First day the value is in force.",
-        "effective_to": "Last day the value is in force; null while it still is.",
-        "value_pct": "The standard's value, percentage 0-100.",
-        "direction": "'at_least' (performance must reach it) or 'at_most' (a ceiling).",
-        "description": "What the standard is, in words.",
-        "source": "Where the standard comes from (plan, contract or constitution).",
+        "metric varchar not null": "Name of the standard (e.g. ed_4h_operational, handover_within_15).",
+        "effective_from date not null": "First day the value is in force.",
+        "effective_to date": "Last day the value is in force; null while it still is.",
+        "value_pct double not null": "The standard's value, percentage 0-100.",
+        "direction varchar not null": "'at_least' (performance must reach it) or 'at_most' (a ceiling).",
+        "description varchar": "What the standard is, in words.",
+        "source varchar": "Where the standard comes from (plan, contract or constitution).",
     },
     "system_headline": {
-        "system_code": "Code of the system (ICB) whose headline ED figure this trust is part of.",
-        "trust_code": "ODS code of a trust whose sites (all of them, all department types) make the headline.",
-        "figure_name": "What the headline counts, in words (e.g. 'acute trusts'); shown beside the figure.",
+        "system_code varchar not null": "Code of the system (ICB) whose headline ED figure this trust is part of.",
+        "trust_code varchar not null": (
+            "ODS code of a trust whose sites (all of them, all department types) make the headline."
+        ),
+        "figure_name varchar not null": (
+            "What the headline counts, in words (e.g. 'acute trusts'); shown beside the figure."
+        ),
     },
     "providers": {
-        "provider_code": "ODS code of the provider (DHU for NHS 111).",
-        "provider_name": "Name of the provider.",
-        "role": "acute, ambulance, community, mental_health or nhs_111.",
-        "system_code": "Code of the system (ICB) the provider belongs to.",
-        "submits_opel": "'yes' when the provider is expected to post OPEL daily, 'no' otherwise.",
+        "provider_code varchar": "ODS code of the provider (DHU for NHS 111).",
+        "provider_name varchar not null": "Name of the provider.",
+        "role varchar not null": "acute, ambulance, community, mental_health or nhs_111.",
+        "system_code varchar not null": "Code of the system (ICB) the provider belongs to.",
+        "submits_opel varchar not null": "'yes' when the provider is expected to post OPEL daily, 'no' otherwise.",
     },
     "opel_parameters": {
-        "parameter": "Acute OPEL parameter name (as in raw.opel_submissions).",
-        "weight": "Weight of the parameter in a provider's derived score (placeholder value).",
-        "direction": "'higher_is_worse' or 'higher_is_better': which way the bounds run.",
-        "bound_1": "Inclusive bound between level 1 and 2, in the parameter's unit (minutes or %).",
-        "bound_2": "Inclusive bound between level 2 and 3, in the parameter's unit.",
-        "bound_3": "Inclusive bound between level 3 and 4, in the parameter's unit.",
+        "parameter varchar": "Acute OPEL parameter name (as in raw.opel_submissions).",
+        "weight double not null": "Weight of the parameter in a provider's derived score (placeholder value).",
+        "direction varchar not null": "'higher_is_worse' or 'higher_is_better': which way the bounds run.",
+        "bound_1 double not null": "Inclusive bound between level 1 and 2, in the parameter's unit (minutes or %).",
+        "bound_2 double not null": "Inclusive bound between level 2 and 3, in the parameter's unit.",
+        "bound_3 double not null": "Inclusive bound between level 3 and 4, in the parameter's unit.",
     },
     "opel_bands": {
-        "scope": "'provider' (a provider's derived score) or 'system' (the system score).",
-        "level": "OPEL level 1-4 the band gives.",
-        "max_score": "Highest score (inclusive) in the band.",
+        "scope varchar not null": "'provider' (a provider's derived score) or 'system' (the system score).",
+        "level tinyint not null": "OPEL level 1-4 the band gives.",
+        "max_score double not null": "Highest score (inclusive) in the band.",
     },
     "opel_system_weights": {
-        "provider_code": "ODS code of the provider.",
-        "weight": "The provider's weight in the system OPEL score (a weighted mean of declared levels).",
+        "provider_code varchar": "ODS code of the provider.",
+        "weight double not null": (
+            "The provider's weight in the system OPEL score (a weighted mean of declared levels)."
+        ),
     },
 }
 
@@ -255,79 +308,101 @@ REPORTING_PERIODS = {
 }
 
 _FILE = {
-    "feed": "Feed the file was landed for (a raw table's name).",
-    "provider_code": "ODS code of the provider whose layout read the file.",
-    "partition_date": "Activity day named by the file.",
-    "file_name": "Name of the landed file.",
+    "feed varchar not null": "Feed the file was landed for (a raw table's name).",
+    "provider_code varchar not null": "ODS code of the provider whose layout read the file.",
+    "partition_date date not null": "Activity day named by the file.",
+    "file_name varchar not null": "Name of the landed file.",
 }
 
 OPS: dict[str, dict[str, str]] = {
     "source_files": {
         **_FILE,
-        "path": "Path of the file in the landing area when it was read.",
-        "sha256": "SHA-256 of the file's bytes (hex).",
-        "size_bytes": "Size of the file in bytes.",
-        "received_at_utc": "When the file arrived in the landing area (its modification time), UTC timestamp.",
-        "extracted_at_utc": _LINEAGE["extracted_at_utc"],
-        "rows_read": "Data rows read (count) = rows_loaded + rows_quarantined + rows_duplicate.",
-        "rows_loaded": "Rows loaded into the raw table (count), those with a value set to unknown included.",
-        "rows_quarantined": "Rows quarantined as whole records (count).",
-        "unexpected_columns": "Names of columns the layout does not map (names only, never values); null if none.",
-        "nhs_numbers_removed": "NHS numbers taken out of the file before storage (count): replaced by '[NHS number "
-        "removed]' in any mapped column but the NHS number's own, or hashed in a record id.",
-        "resend": "'full' (a later file for the day replaces the day's set) or 'incremental' (adds and updates).",
-        "identity_window_hours": "Hours two versions of one id may be placed apart and still be one record.",
-        "rows_duplicate": "Rows repeating an earlier row of the file exactly (count), counted once.",
-        "rows_with_unknown_values": "Loaded rows that lost a value set to unknown (count, brief 7.2).",
+        "path varchar not null": "Path of the file in the landing area when it was read.",
+        "sha256 varchar not null": "SHA-256 of the file's bytes (hex).",
+        "size_bytes bigint not null": "Size of the file in bytes.",
+        "received_at_utc timestamp not null": (
+            "When the file arrived in the landing area (its modification time), UTC timestamp."
+        ),
+        "extracted_at_utc timestamp not null": _LINEAGE["extracted_at_utc timestamp not null"],
+        "rows_read bigint not null": "Data rows read (count) = rows_loaded + rows_quarantined + rows_duplicate.",
+        "rows_loaded bigint not null": (
+            "Rows loaded into the raw table (count), those with a value set to unknown included."
+        ),
+        "rows_quarantined bigint not null": "Rows quarantined as whole records (count).",
+        "unexpected_columns varchar": (
+            "Names of columns the layout does not map (names only, never values); null if none."
+        ),
+        "nhs_numbers_removed bigint not null default 0": (
+            "NHS numbers taken out of the file before storage (count): replaced by '[NHS number removed]' in any "
+            "mapped column but the NHS number's own, or hashed in a record id."
+        ),
+        "resend varchar default 'incremental'": (
+            "'full' (a later file for the day replaces the day's set) or 'incremental' (adds and updates)."
+        ),
+        f"identity_window_hours double default {IDENTITY_WINDOW_HOURS}": (
+            "Hours two versions of one id may be placed apart and still be one record."
+        ),
+        "rows_duplicate bigint default 0": "Rows repeating an earlier row of the file exactly (count), counted once.",
+        "rows_with_unknown_values bigint default 0": (
+            "Loaded rows that lost a value set to unknown (count, docs/domain.md §7.2)."
+        ),
     },
     "rejected_files": {
         **_FILE,
-        "path": "Path of the file in the landing area.",
-        "sha256": "SHA-256 of the file's bytes (hex).",
-        "size_bytes": "Size of the file in bytes.",
-        "received_at_utc": "When the file arrived in the landing area (its modification time), UTC timestamp.",
-        "reason": "Why it could not be read: where and what kind of fault, never the file's content.",
+        "path varchar not null": "Path of the file in the landing area.",
+        "sha256 varchar not null": "SHA-256 of the file's bytes (hex).",
+        "size_bytes bigint not null": "Size of the file in bytes.",
+        "received_at_utc timestamp not null": (
+            "When the file arrived in the landing area (its modification time), UTC timestamp."
+        ),
+        "reason varchar not null": "Why it could not be read: where and what kind of fault, never the file's content.",
     },
     "duplicate_files": {
         **_FILE,
-        "sha256": "SHA-256 of the file's bytes (hex), the same as the file it duplicates.",
-        "duplicate_of": "Name of the earlier file with the same bytes (the one loaded).",
+        "sha256 varchar not null": "SHA-256 of the file's bytes (hex), the same as the file it duplicates.",
+        "duplicate_of varchar not null": "Name of the earlier file with the same bytes (the one loaded).",
     },
     "duplicate_rows": {
         **_FILE,
-        "sha256": "SHA-256 of the file's bytes (hex).",
-        "source_row": "Row number of the copy in the file (the header is row 1).",
-        "duplicate_of_row": "Row number of the earlier identical row, the one that counts.",
+        "sha256 varchar not null": "SHA-256 of the file's bytes (hex).",
+        "source_row integer not null": "Row number of the copy in the file (the header is row 1).",
+        "duplicate_of_row integer not null": "Row number of the earlier identical row, the one that counts.",
     },
     "quarantine": {
         **_FILE,
-        "sha256": "SHA-256 of the file's bytes (hex).",
-        "source_row": "Row number in the file as a spreadsheet shows it (the header is row 1).",
-        "column_name": "Canonical column the failing value maps to; null for a fault of the whole row.",
-        "source_column": "The provider's column name for it in the file; null for a fault of the whole row.",
-        "reason": "The rule the value broke, in words an analyst can act on.",
-        "value": "The file's value as text (identifiers shown as <redacted>); null when empty.",
-        "record": "The row's mapped columns as JSON, identifiers masked; unmapped columns named, never their values.",
-        "action": "'record quarantined' (the row was not loaded) or 'value set to unknown' (it was, without it).",
-        "record_key": (
+        "sha256 varchar not null": "SHA-256 of the file's bytes (hex).",
+        "source_row integer not null": "Row number in the file as a spreadsheet shows it (the header is row 1).",
+        "column_name varchar": "Canonical column the failing value maps to; null for a fault of the whole row.",
+        "source_column varchar": "The provider's column name for it in the file; null for a fault of the whole row.",
+        "reason varchar not null": "The rule the value broke, in words an analyst can act on.",
+        "value varchar": "The file's value as text (identifiers shown as <redacted>); null when empty.",
+        "record varchar": (
+            "The row's mapped columns as JSON, identifiers masked; unmapped columns named, never their values."
+        ),
+        "action varchar default 'record quarantined'": (
+            "'record quarantined' (the row was not loaded) or 'value set to unknown' (it was, without it)."
+        ),
+        "record_key varchar": (
             "The record's id as read from the row (feeds with record identity; ' / ' between parts), so a re-sent "
             "version that failed is matched to the earlier one it leaves standing; null when unreadable or the row "
             "is ragged."
         ),
     },
     "marts_to_rebuild": {
-        "mart": "Daily mart to rebuild (a marts table's name).",
-        "day": "Day of the mart to rebuild.",
-        "feed": "Feed whose run moved records onto that day.",
-        "partition_date": "Day of files that run loaded.",
+        "mart varchar not null": "Daily mart to rebuild (a marts table's name).",
+        "day date not null": "Day of the mart to rebuild.",
+        "feed varchar not null": "Feed whose run moved records onto that day.",
+        "partition_date date not null": "Day of files that run loaded.",
     },
     "schema_version": {
-        "sha256": "SHA-256 of the schema SQL the warehouse was last built with.",
-        "built_at": "When it was built, local timestamp with time zone.",
+        "sha256 varchar": "SHA-256 of the schema SQL the warehouse was last built with.",
+        "built_at timestamp with time zone": "When it was built, local timestamp with time zone.",
     },
     "pseudonymisation_key": {
-        "fingerprint": "HMAC of a fixed label with the key patient keys are made with (never the key itself).",
-        "recorded_at": "When the first run hashing with the key recorded it.",
+        "fingerprint varchar not null": (
+            "HMAC of a fixed label with the key patient keys are made with (never the key itself)."
+        ),
+        "recorded_at timestamp not null": "When the first run hashing with the key recorded it.",
     },
 }
 
@@ -338,11 +413,17 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
         REPORTING_PERIODS,
     ),
     "raw.opel_declared": (
-        "Each provider's OPEL submission that counts for the day (brief 7.3), with its timeliness and any change.",
+        (
+            "Each provider's OPEL submission that counts for the day (docs/domain.md §7.3), with its timeliness and any"
+            " change."
+        ),
         OPEL_DECLARED,
     ),
     "ops.record_ids_reused": (
-        "Every feed's versions whose record id already names another record: kept, never counted (brief 7.1).",
+        (
+            "Every feed's versions whose record id already names another record: kept, never counted (docs/domain.md "
+            "§7.1)."
+        ),
         REUSED,
     ),
     "ops.records_withdrawn": (

@@ -19,7 +19,7 @@ patient_level as (
         count(*) filter (where not s.is_open and s.minutes <= 240) as within_4h,
         count(*) filter (where s.minutes > 240) as breaches,
         count(*) filter (where s.is_open and s.minutes <= 240) as pending,
-        count(*) filter (where s.minutes > 720) as over_12h
+        count(*) filter (where s.minutes > $over_12h_minutes) as over_12h
     from stays as s
     group by all
 ),

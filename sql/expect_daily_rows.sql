@@ -1,4 +1,4 @@
--- purpose: rows per day for a feed over its trailing 28 days, every day listed (0 where none), from the feed's first day
+-- purpose: rows per day for a feed over its trailing history (from $history_start, or its first day if later), every day listed (0 where none)
 with first_day as (
     select greatest(min(partition_date), $history_start::date) as day
     from ops.source_files where feed = $feed

@@ -1,4 +1,4 @@
--- purpose: each day's value beside bounds learned from the same subject's trailing 28 days (the series CTE comes first)
+-- purpose: each day's value beside bounds learned from the same subject's trailing $history_days days (the series CTE comes first)
 select date, subject, value, history_days, trailing_mean, trailing_sd,
        case when history_days >= $min_history_days
             then trailing_mean - greatest(3 * coalesce(trailing_sd, 0), $min_band * trailing_mean) end as lower_bound,
@@ -11,7 +11,7 @@ from (
            stddev_samp(value) over past as trailing_sd
     from series
     window past as (partition by subject order by date
-                        range between interval 28 days preceding and interval 1 day preceding)
+                        range between to_days($history_days) preceding and interval 1 day preceding)
 )
 where date between $first and $last
 order by date, subject

@@ -22,7 +22,7 @@ versions as (
     select
         r.*,
         f.feed,
-        coalesce(f.identity_window_hours, 12) as identity_window_hours,
+        coalesce(f.identity_window_hours, {window_hours}) as identity_window_hours,
         first_value(r.{site}) over first_seen as first_site,
         first_value(r.{placed_at}) over first_seen as first_placed_at,
         first_value(r.{placed_utc}) over first_seen as first_placed_utc,

@@ -16,7 +16,7 @@ from pipelines.brief.exports import DAY_MARTS
 from pipelines.brief.render import FEED_NAMES
 from pipelines.cli.main import build_parser
 from pipelines.definitions import build_definitions, defs
-from pipelines.warehouse import SQL_DIR, ensure_schema, sql
+from pipelines.warehouse import SQL_DIR, ensure_schema
 from schemas import catalogue
 from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import unique_in_file
@@ -40,8 +40,8 @@ def test_every_sql_file_opens_with_a_purpose_line():
 
 
 def test_every_warehouse_table_has_a_catalogue_entry():
-    created = set(CREATED.findall(sql("warehouse_schema")))
-    assert created == catalogue.warehouse_tables() - {"ops.schema_version"}
+    created = set(CREATED.findall(catalogue.tables_ddl()))
+    assert created == catalogue.warehouse_tables()
 
 
 def test_every_feed_folder_and_contract_module_is_a_catalogue_feed():

@@ -24,73 +24,12 @@ from schemas.registry import BrokenLayout, FeedConfig
 
 ContractFactory = Callable[[date], pa.DataFrameSchema]
 
-FILE_COLUMNS = {
-    "feed": pl.Utf8,
-    "provider_code": pl.Utf8,
-    "partition_date": pl.Date,
-    "file_name": pl.Utf8,
-    "path": pl.Utf8,
-    "sha256": pl.Utf8,
-    "size_bytes": pl.Int64,
-    "received_at_utc": pl.Datetime("us"),
-    "extracted_at_utc": pl.Datetime("us"),
-    "rows_read": pl.Int64,
-    "rows_loaded": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    # Copies of an earlier row of the same file, identical in every field: counted once (brief 7.1).
-    "rows_duplicate": pl.Int64,
-    # Rows loaded with one or more values set to unknown (brief 7.2); they are within rows_loaded.
-    "rows_with_unknown_values": pl.Int64,
-    "unexpected_columns": pl.Utf8,
-    "nhs_numbers_removed": pl.Int64,
-    "resend": pl.Utf8,
-    "identity_window_hours": pl.Float64,
-}
-REJECTED_COLUMNS = {
-    "feed": pl.Utf8,
-    "provider_code": pl.Utf8,
-    "partition_date": pl.Date,
-    "file_name": pl.Utf8,
-    "path": pl.Utf8,
-    "sha256": pl.Utf8,
-    "size_bytes": pl.Int64,
-    "received_at_utc": pl.Datetime("us"),
-    "reason": pl.Utf8,
-}
-DUPLICATE_COLUMNS = {
-    "feed": pl.Utf8,
-    "provider_code": pl.Utf8,
-    "partition_date": pl.Date,
-    "file_name": pl.Utf8,
-    "sha256": pl.Utf8,
-    "duplicate_of": pl.Utf8,
-}
-DUPLICATE_ROW_COLUMNS = {
-    "feed": pl.Utf8,
-    "provider_code": pl.Utf8,
-    "partition_date": pl.Date,
-    "file_name": pl.Utf8,
-    "sha256": pl.Utf8,
-    "source_row": pl.Int64,
-    "duplicate_of_row": pl.Int64,
-}
-QUARANTINE_COLUMNS = {
-    "feed": pl.Utf8,
-    "provider_code": pl.Utf8,
-    "partition_date": pl.Date,
-    "file_name": pl.Utf8,
-    "sha256": pl.Utf8,
-    "source_row": pl.Int64,
-    "column_name": pl.Utf8,
-    "source_column": pl.Utf8,
-    "reason": pl.Utf8,
-    "value": pl.Utf8,
-    "record": pl.Utf8,
-    # RECORD_QUARANTINED (the row was not loaded) or VALUE_SET_TO_UNKNOWN (it was, without this value).
-    "action": pl.Utf8,
-    # The record's id as the row gave it: a failing re-sent version names the earlier one it leaves standing.
-    "record_key": pl.Utf8,
-}
+# The frames written to the ops tables, as the catalogue declares them.
+FILE_COLUMNS = catalogue.table("ops.source_files").polars_schema()
+REJECTED_COLUMNS = catalogue.table("ops.rejected_files").polars_schema()
+DUPLICATE_COLUMNS = catalogue.table("ops.duplicate_files").polars_schema()
+DUPLICATE_ROW_COLUMNS = catalogue.table("ops.duplicate_rows").polars_schema()
+QUARANTINE_COLUMNS = catalogue.table("ops.quarantine").polars_schema()
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Raw feed assets, one per catalogue feed: landed files in, validated rows and quarantine out, with their checks."""
 
-import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -14,6 +13,7 @@ from pipelines.ingest.batch import PartitionBatch, ingest_partition
 from pipelines.ingest.freshness import arrival
 from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
+from pipelines.ingest.timings import recording, stage
 from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.record_changes import resent_feeds
@@ -411,8 +411,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
         blocked: set[str] = set()
         notes = Notes()
         duplicates_seen: list[list[dict]] = []
-        seconds: Counter = Counter()
-        with warehouse.get_connection() as conn:
+        # The stages' seconds are counted where they run (pipelines/ingest/timings.py).
+        with warehouse.get_connection() as conn, recording() as seconds:
             ensure_schema(conn)
             try:
                 check_key(conn, record=True)
@@ -426,10 +426,8 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 batch = ingest_partition(
                     configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed, broken
                 )
-                seconds.update(batch.seconds)
-                write_started = time.perf_counter()
-                loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days))
-                seconds["write"] += time.perf_counter() - write_started
+                with stage("write"):
+                    loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days))
                 for copy in batch.duplicates:
                     notes.add(
                         copy["provider_code"],

@@ -1,7 +1,5 @@
 """Raw feed assets, one per catalogue feed: landed files in, validated rows and quarantine out, with their checks."""
 
-import time
-from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -10,20 +8,19 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.ingest.batch import PartitionBatch, ingest_partition
 from pipelines.ingest.freshness import arrival
-from pipelines.ingest.landing import LandedFile, list_folder
-from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
+from pipelines.ingest.landing import LandedFile
+from pipelines.ingest.load import FeedLoad, load_feed_days
+from pipelines.ingest.pseudonymise import KeyMismatchError
 from pipelines.metadata import column_schema, failing_days, preview
-from pipelines.partitions import daily_partitions, single_run_backfill
+from pipelines.partitions import daily_partitions, partition_days, single_run_backfill
 from pipelines.record_changes import resent_feeds
 from pipelines.resources import FeedFilesResource, WarehouseResource
-from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
+from pipelines.warehouse import quoted, sql
 from schemas import catalogue
-from schemas.canonical import FeedSpec, Reference
 from schemas.catalogue import Feed
 from schemas.clock import LONDON
-from schemas.registry import BrokenLayout, FeedConfig, load_feed_layouts
+from schemas.registry import FeedConfig
 
 
 def raw_check_specs(key: dg.AssetKey, entry: Feed) -> list[dg.AssetCheckSpec]:
@@ -261,103 +258,91 @@ def freshness_result(
     )
 
 
-def marts_to_rebuild(
-    conn: duckdb.DuckDBPyConnection, feed: Feed, day: date, loaded: pl.DataFrame, run_days: set[date]
-) -> pl.DataFrame:
-    """Mart days outside this run whose records the day's old or new rows name (brief 7.1), to rebuild next."""
-    marts = [m.table for m in catalogue.daily_marts() if feed.name in m.feeds]
-    touched: set[date] = set()
-    if feed.identity and marts:
-        names = feed.identity.names(feed.name)
-        columns = ["provider_code", *feed.identity.record_id, names["placed_at"]]
-        incoming = loaded.select(columns) if loaded.height else pl.DataFrame(schema={c: pl.Utf8 for c in columns})
-        conn.register("_incoming", incoming.with_columns(pl.col(names["placed_at"]).cast(pl.Datetime("us"))).to_arrow())
-        try:
-            query = sql(catalogue.DAYS_TOUCHED_SQL, **{k: names[k] for k in ("raw_table", "record_id", "placed_at")})
-            touched = {row[0] for row in conn.execute(query, {"partition_date": day}).fetchall()}
-        finally:
-            conn.unregister("_incoming")
-    # Days outside the partitions cannot be rebuilt; the run's own days are rebuilt by its mart step.
-    first, last = daily_partitions.start.date(), date.fromisoformat(daily_partitions.get_last_partition_key())
-    extra = sorted(d for d in touched - run_days if first <= d <= last)
-    return pl.DataFrame(
-        [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
-        schema={"mart": pl.Utf8, "day": pl.Date, "feed": pl.Utf8, "partition_date": pl.Date},
+def accounted_result(lost: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="rows_in_equal_loaded_plus_quarantined",
+        passed=lost.height == 0,
+        metadata={
+            "files_checked": files.height,
+            "files_not_adding_up": lost.height,
+            "detail": preview(lost) if lost.height else "all files add up",
+            **failing_days(lost["partition_date"]),
+        },
     )
 
 
-def write_feed_day(
-    conn: duckdb.DuckDBPyConnection, entry: Feed, day: date, batch: PartitionBatch, run_days: set[date]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Replace one day of a feed with the batch (delete-then-insert, one transaction); the frames written."""
-    loaded, quarantined, files = batch.frames()
-    where = "partition_date = $partition_date and not list_contains($kept::varchar[], provider_code)"
-    pending = marts_to_rebuild(conn, entry, day, loaded, run_days)
-    replace_partition(
-        conn,
-        day,
-        deletes=[
-            (entry.table, where),
-            ("ops.source_files", f"feed = $feed and {where}"),
-            ("ops.quarantine", f"feed = $feed and {where}"),
-            ("ops.rejected_files", "feed = $feed and partition_date = $partition_date"),
-            ("ops.duplicate_files", "feed = $feed and partition_date = $partition_date"),
-            ("ops.duplicate_rows", f"feed = $feed and {where}"),
-        ],
-        inserts=[
-            (entry.table, loaded),
-            ("ops.source_files", files),
-            ("ops.quarantine", quarantined),
-            ("ops.rejected_files", batch.rejected_frame()),
-            ("ops.duplicate_files", batch.duplicates_frame()),
-            ("ops.duplicate_rows", batch.duplicate_rows_frame()),
-            ("ops.marts_to_rebuild", pending),
-        ],
-        # A provider whose file was rejected keeps its previous rows for the day.
-        params={"feed": entry.name, "kept": list(batch.failed_providers)},
+def readable_result(rejected: pl.DataFrame, blocked: set[str]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="every_landed_file_readable",
+        passed=rejected.height == 0,
+        # An error while a provider's day is held back; a warning when a later file superseded it.
+        severity=dg.AssetCheckSeverity.ERROR if blocked else dg.AssetCheckSeverity.WARN,
+        description=None
+        if rejected.height == 0
+        else "Rejected: "
+        + "; ".join(f"{r['provider_code']} {r['file_name']} ({r['reason']})" for r in rejected.iter_rows(named=True)),
+        metadata={
+            "files_rejected": rejected.height,
+            "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
+            # One entry per file, for the alert each rejected file sends (pipelines/alerts/sensors.py).
+            "rejected_files": dg.MetadataValue.json(
+                [
+                    {
+                        "feed": r["feed"],
+                        "provider_code": r["provider_code"],
+                        "day": r["partition_date"].isoformat(),
+                        "file_name": r["file_name"],
+                        "reason": r["reason"],
+                    }
+                    for r in rejected.iter_rows(named=True)
+                ]
+            ),
+            "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
+            if rejected.height
+            else "every file was read",
+            **failing_days(rejected["partition_date"]),
+        },
     )
-    return loaded, quarantined, files
 
 
-def feed_configs(spec: FeedSpec, feeds_dir: str) -> tuple[list[FeedConfig], list[BrokenLayout]]:
-    """Provider layouts for a feed checked against its canonical schema: the usable ones, and the broken ones."""
-    configs, broken = load_feed_layouts(spec.feed, feeds_dir)
-    usable = []
-    for config in configs:
-        try:
-            spec.check_mapping(set(config.columns), config.config_path)
-        except ValueError as exc:
-            broken.append(BrokenLayout(spec.feed, Path(config.config_path), config.provider_code, str(exc)))
-            continue
-        usable.append(config)
-    return usable, broken
-
-
-class Notes:
-    """Warnings gathered over a run's days and said once per provider and kind, with a count.
-
-    A range run over months logged one line per file (about 200 for the demo's "columns the layout does
-    not map"), burying what mattered; the first message stands for the rest.
-    """
-
-    def __init__(self) -> None:
-        self.first: dict[tuple[str, str], str] = {}
-        self.count: Counter = Counter()
-
-    def add(self, provider: str, kind: str, message: str) -> None:
-        self.first.setdefault((provider, kind), message)
-        self.count[(provider, kind)] += 1
-
-    def log(self, warn) -> None:
-        for key, message in self.first.items():
-            more = self.count[key] - 1
-            warn(message + (f" (and {more} more like it in this run)" if more else ""))
+def load_metadata(load: FeedLoad) -> dict:
+    """The materialization's metadata: rows and files by outcome, by provider, and each stage's seconds."""
+    files, quarantined = load.files, load.quarantined
+    by_provider = (
+        files.group_by("provider_code")
+        .agg(
+            pl.len().alias("files"),
+            pl.sum("rows_read"),
+            pl.sum("rows_loaded"),
+            pl.sum("rows_quarantined"),
+            pl.sum("rows_duplicate"),
+            pl.sum("rows_with_unknown_values"),
+        )
+        .sort("provider_code")
+    )
+    top_reasons = (
+        quarantined.group_by("provider_code", "column_name", "reason", "action")
+        .agg(pl.len().alias("cells"))
+        .sort("cells", descending=True)
+    )
+    return {
+        "dagster/row_count": int(files["rows_loaded"].sum()),
+        "rows_read": int(files["rows_read"].sum()),
+        "rows_quarantined": int(files["rows_quarantined"].sum()),
+        "rows_duplicate": int(files["rows_duplicate"].sum()),
+        "rows_with_unknown_values": int(files["rows_with_unknown_values"].sum()),
+        "files": files.height,
+        "by_provider": preview(by_provider),
+        "top_quarantine_reasons": preview(top_reasons, rows=10),
+        "files_rejected": load.rejected.height,
+        "files_duplicate": load.duplicate_files.height,
+        **{f"seconds_{stage}": round(load.seconds[stage], 3) for stage in ("read", "validate", "write")},
+    }
 
 
 def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
     """The partitioned asset writing raw.<feed>, ops.source_files and ops.quarantine for each day."""
-    spec, contract, feed = entry.spec, entry.contract, entry.name
-    key = dg.AssetKey(["raw", feed])
+    key = dg.AssetKey(["raw", entry.name])
 
     @dg.asset(
         key=key,
@@ -389,206 +374,34 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
     def _raw_feed(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource
     ) -> dg.MaterializeResult:
-        configs, broken = feed_configs(spec, feed_files.feeds_dir)
-        for layout in broken:
-            context.log.error(
-                f"feed {feed}, provider {layout.provider_code}: layout {layout.path} cannot be used ({layout.reason}); "
-                "the other providers load."
-            )
-        listed = {}
-        for config in configs:
-            listing = list_folder(config, feed_files.landing)
-            listed[config.provider_code] = listing.by_day
-            if listing.unrecognised:
-                context.log.warning(
-                    f"{config.provider_code}: files in {config.landing_dir} not named as the layout expects, "
-                    f"not loaded: {listing.unrecognised}"
-                )
         days = [date.fromisoformat(k) for k in context.partition_keys]
-        files_seen: list[pl.DataFrame] = []
-        quarantined_seen: list[pl.DataFrame] = []
-        rejected_seen: list[pl.DataFrame] = []
-        blocked: set[str] = set()
-        notes = Notes()
-        duplicates_seen: list[list[dict]] = []
-        seconds: Counter = Counter()
+        first, last = days[0], days[-1]
         with warehouse.get_connection() as conn:
-            ensure_schema(conn)
             try:
-                check_key(conn, record=True)
+                load = load_feed_days(
+                    conn, entry, days, feed_files.landing, feed_files.feeds_dir, partition_days, context.log
+                )
             except KeyMismatchError as exc:
                 raise dg.Failure(str(exc)) from None
-            reference = Reference(
-                sites=[r[0] for r in conn.execute("select site_code from ref.sites").fetchall()],
-                providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
-            )
-            for day in days:
-                batch = ingest_partition(
-                    configs, spec, feed_files.landing, day, lambda d: contract(reference, d), listed, broken
-                )
-                seconds.update(batch.seconds)
-                write_started = time.perf_counter()
-                loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days))
-                seconds["write"] += time.perf_counter() - write_started
-                for copy in batch.duplicates:
-                    notes.add(
-                        copy["provider_code"],
-                        "duplicate",
-                        f"feed {feed}, provider {copy['provider_code']}, file {copy['file_name']} is byte-identical to "
-                        f"{copy['duplicate_of']} (sha256 {copy['sha256'][:12]}…): recorded in ops.duplicate_files, "
-                        "not loaded again.",
-                    )
-                for record in files.iter_rows(named=True):
-                    if record["rows_read"] == 0:
-                        notes.add(
-                            record["provider_code"],
-                            "header only",
-                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                            "header only, no rows; earlier files for the day still count.",
-                        )
-                    if record["rows_duplicate"]:
-                        notes.add(
-                            record["provider_code"],
-                            "duplicate rows",
-                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                            f"{record['rows_duplicate']} row(s) repeat an earlier row exactly; counted once, the "
-                            "copies recorded in ops.duplicate_rows.",
-                        )
-                    if record["unexpected_columns"]:
-                        notes.add(
-                            record["provider_code"],
-                            f"unmapped {record['unexpected_columns']}",
-                            f"feed {feed}, provider {record['provider_code']}, file {record['file_name']}: "
-                            f"columns the layout does not map, ignored: {record['unexpected_columns']}",
-                        )
-                files_seen.append(files)
-                quarantined_seen.append(quarantined)
-                rejected_seen.append(batch.rejected_frame())
-                duplicates_seen.append(batch.duplicates)
-                blocked |= batch.blocked
-                for rejection in batch.rejected:
-                    provider = rejection["provider_code"]
-                    outcome = (
-                        f"{provider}'s data for {day} was left as it was; the other providers loaded. Fix the file or "
-                        "its layout and re-run the day."
-                        if provider in batch.blocked
-                        else f"a later file from {provider} for {day} was read and loaded instead."
-                    )
-                    context.log.error(
-                        f"feed {feed}, provider {provider}, file {rejection['file_name']} rejected: "
-                        f"{rejection['reason']}. {outcome}"
-                    )
-                arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
-                for config in configs:
-                    if config.expects_file(day) and config.provider_code not in arrived:
-                        notes.add(
-                            config.provider_code,
-                            "no file",
-                            f"{day}: no {feed} file from {config.provider_code} ({config.provider_name})",
-                        )
-                    elif config.provider_code in arrived and not config.active_on(day):
-                        # Loaded all the same: the rows are real, and the dates are more likely out of date.
-                        notes.add(
-                            config.provider_code,
-                            "outside active dates",
-                            f"feed {feed}, provider {config.provider_code}: file(s) for {day}, outside the layout's "
-                            f"active dates ({config.active_from or '…'} to {config.active_to or '…'}), loaded; "
-                            f"check active_from / active_to in {config.config_path}",
-                        )
-            notes.log(context.log.warning)
             lost = conn.sql(
                 sql("check_rows_accounted", raw_table=entry.table),
-                params={"feed": feed, "first": days[0], "last": days[-1]},
+                params={"feed": entry.name, "first": first, "last": last},
             ).pl()
-            unique_keys = unique_keys_result(conn, entry, days[0], days[-1])
+            unique_keys = unique_keys_result(conn, entry, first, last)
             reused = (
-                [reused_ids_result(conn, entry, days[0], days[-1]), resend_result(conn, entry, days[0], days[-1])]
+                [reused_ids_result(conn, entry, first, last), resend_result(conn, entry, first, last)]
                 if entry.identity
                 else []
             )
-            fresh = freshness_result(conn, configs, feed_files.landing, days, entry, listed)
-
-        files = pl.concat(files_seen)
-        quarantined = pl.concat(quarantined_seen)
-        rejected = pl.concat(rejected_seen)
-        by_provider = (
-            files.group_by("provider_code")
-            .agg(
-                pl.len().alias("files"),
-                pl.sum("rows_read"),
-                pl.sum("rows_loaded"),
-                pl.sum("rows_quarantined"),
-                pl.sum("rows_duplicate"),
-                pl.sum("rows_with_unknown_values"),
-            )
-            .sort("provider_code")
-        )
-        top_reasons = (
-            quarantined.group_by("provider_code", "column_name", "reason", "action")
-            .agg(pl.len().alias("cells"))
-            .sort("cells", descending=True)
-        )
+            fresh = freshness_result(conn, load.configs, feed_files.landing, days, entry, load.listed)
         return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": int(files["rows_loaded"].sum()),
-                "rows_read": int(files["rows_read"].sum()),
-                "rows_quarantined": int(files["rows_quarantined"].sum()),
-                "rows_duplicate": int(files["rows_duplicate"].sum()),
-                "rows_with_unknown_values": int(files["rows_with_unknown_values"].sum()),
-                "files": files.height,
-                "by_provider": preview(by_provider),
-                "top_quarantine_reasons": preview(top_reasons, rows=10),
-                "files_rejected": rejected.height,
-                "files_duplicate": sum(len(d) for d in duplicates_seen),
-                **{f"seconds_{stage}": round(seconds[stage], 3) for stage in ("read", "validate", "write")},
-            },
+            metadata=load_metadata(load),
             check_results=[
-                dg.AssetCheckResult(
-                    check_name="rows_in_equal_loaded_plus_quarantined",
-                    passed=lost.height == 0,
-                    metadata={
-                        "files_checked": files.height,
-                        "files_not_adding_up": lost.height,
-                        "detail": preview(lost) if lost.height else "all files add up",
-                        **failing_days(lost["partition_date"]),
-                    },
-                ),
-                dg.AssetCheckResult(
-                    check_name="every_landed_file_readable",
-                    passed=rejected.height == 0,
-                    # An error while a provider's day is held back; a warning when a later file superseded it.
-                    severity=dg.AssetCheckSeverity.ERROR if blocked else dg.AssetCheckSeverity.WARN,
-                    description=None
-                    if rejected.height == 0
-                    else "Rejected: "
-                    + "; ".join(
-                        f"{r['provider_code']} {r['file_name']} ({r['reason']})" for r in rejected.iter_rows(named=True)
-                    ),
-                    metadata={
-                        "files_rejected": rejected.height,
-                        "providers_failed": ", ".join(sorted(set(rejected["provider_code"]))) or "none",
-                        # One entry per file, for the alert each rejected file sends (pipelines/alerts/sensors.py).
-                        "rejected_files": dg.MetadataValue.json(
-                            [
-                                {
-                                    "feed": r["feed"],
-                                    "provider_code": r["provider_code"],
-                                    "day": r["partition_date"].isoformat(),
-                                    "file_name": r["file_name"],
-                                    "reason": r["reason"],
-                                }
-                                for r in rejected.iter_rows(named=True)
-                            ]
-                        ),
-                        "detail": preview(rejected.select("partition_date", "provider_code", "file_name", "reason"))
-                        if rejected.height
-                        else "every file was read",
-                        **failing_days(rejected["partition_date"]),
-                    },
-                ),
+                accounted_result(lost, load.files),
+                readable_result(load.rejected, load.blocked),
                 unique_keys,
                 *reused,
-                contract_result(files, quarantined),
+                contract_result(load.files, load.quarantined),
                 fresh,
             ],
         )

@@ -1,5 +1,7 @@
 """Daily partitions: one partition is one Europe/London calendar day of activity."""
 
+from datetime import date
+
 import dagster as dg
 
 from schemas.clock import TIMEZONE
@@ -10,3 +12,8 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date="2024-12-01", timezon
 
 # A backfill of many days runs as one run: one DuckDB writer, one process start.
 single_run_backfill = dg.BackfillPolicy.single_run()
+
+
+def partition_days() -> tuple[date, date]:
+    """The first and the last day with a partition (the last moves on with the clock)."""
+    return daily_partitions.start.date(), date.fromisoformat(daily_partitions.get_last_partition_key())

@@ -1,19 +1,24 @@
-"""Ingest a feed's day as the raw asset does, without Dagster or the warehouse: the fast tier's one entry point."""
+"""Load a feed's day with the raw asset's own load function, into a warehouse of the test's own, without Dagster: the
+fast tier's one entry point."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from assets.raw import feed_configs
-from pipelines.ingest.batch import ingest_partition
-from pipelines.ingest.landing import list_folder
+from assets.reference import read_reference
+from pipelines.ingest.load import load_feed_days
+from pipelines.partitions import partition_days
+from pipelines.warehouse import ensure_schema, insert_frame
 from schemas import catalogue
-from schemas.canonical import Reference
 from tests.conftest import Env, crh_row, uhdb_row
 
 DAY = "2025-01-15"
@@ -34,7 +39,7 @@ def land_other(env: Env, other: str | None, day: str) -> None:
         )
 
 
-# --- ingest level: the frames the raw asset would write, without Dagster or the warehouse --------------------
+# --- ingest level: the frames the raw asset's load writes, without Dagster -------------------------------------
 
 
 @dataclass
@@ -86,38 +91,41 @@ class Ingested:
 
 
 @cache
-def _reference(reference_dir: str) -> Reference:
-    # The raw asset reads ref.sites and ref.providers, which the reference assets load verbatim from these files.
-    def codes(name: str, column: str) -> list[str]:
-        return pl.read_csv(Path(reference_dir) / name, infer_schema_length=0)[column].to_list()
+def _empty_warehouse() -> Path:
+    """Every table and no rows, built once per process: building the schema takes a second or more, a copy far less."""
+    folder = tempfile.mkdtemp(prefix="ingest_support_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / "empty.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        ensure_schema(conn)
+    return path
 
-    return Reference(sites=codes("sites.csv", "site_code"), providers=codes("providers.csv", "provider_code"))
+
+def _warehouse(env: Env) -> duckdb.DuckDBPyConnection:
+    """A fresh warehouse for one `ingest`, apart from the env's own, with the reference tables the raw asset reads."""
+    path = env.root / "ingest_support" / "uec.duckdb"
+    path.parent.mkdir(exist_ok=True)
+    shutil.copy(_empty_warehouse(), path)
+    conn = duckdb.connect(str(path))
+    # As the reference assets load them: verbatim from the env's reference files.
+    for table, name in (("ref.sites", "sites.csv"), ("ref.providers", "providers.csv")):
+        insert_frame(conn, table, read_reference(Path(env.reference_dir) / name))
+    return conn
 
 
-def _ingest_feed(env: Env, name: str, day: date) -> Ingested:
-    """The raw asset's calls for one feed and day (assets/raw.py), less the log lines and the warehouse write."""
-    entry = catalogue.feed(name)
-    configs, broken = feed_configs(entry.spec, env.feeds_dir)
-    listings = {config.provider_code: list_folder(config, env.landing) for config in configs}
-    reference = _reference(env.reference_dir)
-    batch = ingest_partition(
-        configs,
-        entry.spec,
-        env.landing,
-        day,
-        lambda d: entry.contract(reference, d),
-        {provider: listing.by_day for provider, listing in listings.items()},
-        broken,
+def _ingest_feed(conn: duckdb.DuckDBPyConnection, env: Env, name: str, day: date) -> Ingested:
+    """The raw asset's load of one feed and day (pipelines/ingest/load.py), less the Dagster log and checks."""
+    load = load_feed_days(
+        conn, catalogue.feed(name), [day], env.landing, env.feeds_dir, partition_days, keep_loaded=True
     )
-    loaded, quarantined, files = batch.frames()
     return Ingested(
-        loaded,
-        quarantined,
-        files,
-        batch.rejected_frame(),
-        batch.failed_providers,
-        {provider: listing.unrecognised for provider, listing in listings.items() if listing.unrecognised},
-        batch.duplicate_rows_frame(),
+        load.loaded,
+        load.quarantined,
+        load.files,
+        load.rejected,
+        load.failed_providers,
+        load.unrecognised,
+        load.duplicate_rows,
     )
 
 
@@ -127,9 +135,11 @@ def ingest(env: Env, feed: str = "ed_attendances", other: str | None = "crh", da
     ED is always ingested too, so a case in another feed still shows the other provider's file loading.
     """
     land_other(env, other, day)
-    results = {
-        name: _ingest_feed(env, name, date.fromisoformat(day)) for name in dict.fromkeys([feed, "ed_attendances"])
-    }
+    with _warehouse(env) as conn:
+        results = {
+            name: _ingest_feed(conn, env, name, date.fromisoformat(day))
+            for name in dict.fromkeys([feed, "ed_attendances"])
+        }
     for result in results.values():
         for f in result.files.iter_rows(named=True):
             assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"], f

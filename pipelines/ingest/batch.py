@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,6 +14,7 @@ import polars as pl
 from pipelines.ingest.landing import FeedFileError, LandedFile, RaggedRow, list_folder, ragged_rows, read_text_frame
 from pipelines.ingest.mapping import empty_errors, map_frame
 from pipelines.ingest.pseudonymise import MASK, remove_nhs_numbers, scrub_quarantine, scrub_text
+from pipelines.ingest.timings import stage
 from pipelines.ingest.validation import contract_errors
 from schemas import catalogue
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
@@ -47,9 +46,6 @@ class PartitionBatch:
     duplicates: list[dict] = field(default_factory=list)
     # Rows repeating an earlier row of the same file: recorded, counted once.
     duplicate_rows: list[pl.DataFrame] = field(default_factory=list)
-    # Seconds spent reading files (bytes to text columns) and validating them (mapping, contract,
-    # quarantine), so a run's metadata and the benchmark can say where the time goes.
-    seconds: Counter = field(default_factory=Counter)
 
     @property
     def failed_providers(self) -> list[str]:
@@ -120,21 +116,19 @@ def prepare_file(
     spec: FeedSpec,
     data: bytes,
     sha: str | None = None,
-    seconds: Counter | None = None,
 ) -> PreparedFile:
     """Read and map one file (`sha`: its digest, when the caller has it already)."""
-    started = time.perf_counter()
-    sha = sha or hashlib.sha256(data).hexdigest()
-    raw = read_text_frame(landed, config, data)
-    rows_read, ragged = raw.height, ragged_rows(landed, data, config, raw)
-    raw, copies = _drop_repeated_rows(raw, {r.source_row for r in ragged})
-    raw, removed = _remove_nhs_numbers(raw, config, spec)
-    read_done = time.perf_counter()
-    typed, mapping_errors = map_frame(raw, config, spec)
-    typed = typed.with_columns(pl.lit(landed.extracted_at_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc"))
-    if seconds is not None:
-        seconds["read"] += read_done - started
-        seconds["validate"] += time.perf_counter() - read_done
+    with stage("read"):
+        sha = sha or hashlib.sha256(data).hexdigest()
+        raw = read_text_frame(landed, config, data)
+        rows_read, ragged = raw.height, ragged_rows(landed, data, config, raw)
+        raw, copies = _drop_repeated_rows(raw, {r.source_row for r in ragged})
+        raw, removed = _remove_nhs_numbers(raw, config, spec)
+    with stage("validate"):
+        typed, mapping_errors = map_frame(raw, config, spec)
+        typed = typed.with_columns(
+            pl.lit(landed.extracted_at_utc).cast(pl.Datetime("us", "UTC")).alias("extracted_at_utc")
+        )
     lineage = [
         pl.lit(config.feed).alias("feed"),
         pl.lit(config.provider_code).alias("provider_code"),
@@ -180,38 +174,36 @@ def _remove_nhs_numbers(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -
     return remove_nhs_numbers(raw, text, ids)
 
 
-def check_files(
-    prepared: list[PreparedFile], contract: pa.DataFrameSchema, seconds: Counter | None = None
-) -> pl.DataFrame:
+def check_files(prepared: list[PreparedFile], contract: pa.DataFrameSchema) -> pl.DataFrame:
     """The contract's row errors for all the files at once, each tagged with its file's place in `prepared`.
 
     One pandera call per file costs ~40 ms before it looks at a row; a day of 80 trusts' files pays it once.
     """
-    started = time.perf_counter()
-    frames = [
-        p.typed.with_columns(pl.lit(i, dtype=pl.Int32).alias(FILE)) for i, p in enumerate(prepared) if p.typed.height
-    ]
-    errors = contract_errors(pl.concat(frames, how="diagonal_relaxed"), contract, {}) if frames else empty_errors()
-    if seconds is not None:
-        seconds["validate"] += time.perf_counter() - started
-    return errors
+    with stage("validate"):
+        frames = [
+            p.typed.with_columns(pl.lit(i, dtype=pl.Int32).alias(FILE))
+            for i, p in enumerate(prepared)
+            if p.typed.height
+        ]
+        return contract_errors(pl.concat(frames, how="diagonal_relaxed"), contract, {}) if frames else empty_errors()
 
 
 def finish_file(
-    prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame, seconds: Counter | None = None
+    prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Loaded rows (with lineage), quarantine rows (one per failing cell) and the file's ops record."""
-    started = time.perf_counter()
-    landed, config, data, sha, raw, typed = (
-        prepared.landed,
-        prepared.config,
-        prepared.data,
-        prepared.sha,
-        prepared.raw,
-        prepared.typed,
-    )
+    with stage("validate"):
+        errors = _with_file_values(_failing_cells(prepared, spec, row_errors), prepared, spec)
+        errors, bad_rows, loaded = _split_rows(prepared, spec, errors)
+        quarantined, found_late = _quarantine_rows(prepared, spec, errors)
+        record = _file_record(prepared, loaded, errors, bad_rows, found_late)
+    return loaded, quarantined, record
+
+
+def _failing_cells(prepared: PreparedFile, spec: FeedSpec, row_errors: pl.DataFrame) -> pl.DataFrame:
+    """Each failing cell once: the mapping's parse errors, the contract's other errors, a ragged row's field count."""
     mapping_errors = prepared.mapping_errors
-    source_names = _source_columns(config, spec)
+    source_names = _source_columns(prepared.config, spec)
     row_errors = row_errors.with_columns(
         pl.col("column_name").replace_strict(source_names, default=None).alias("source_column")
     )
@@ -221,29 +213,34 @@ def finish_file(
         mapping_errors.select("source_row", "source_column"), on=["source_row", "source_column"], how="anti"
     )
     errors = pl.concat([mapping_errors, row_errors])
-    if prepared.ragged:
-        # Its values are not in their columns, so they fail other checks too (or, shifted, pass them): the one
-        # reason worth reading is the field count, and the whole row is quarantined.
-        rows = [r.source_row for r in prepared.ragged]
-        errors = pl.concat(
-            [
-                errors.filter(~pl.col("source_row").is_in(rows)),
-                pl.DataFrame(
-                    [
-                        {
-                            "source_row": r.source_row,
-                            "column_name": "row",
-                            "source_column": None,
-                            "value": None,
-                            "reason": r.reason,
-                        }
-                        for r in prepared.ragged
-                    ],
-                    schema=errors.schema,
-                ),
-            ]
-        )
+    if not prepared.ragged:
+        return errors
+    # Its values are not in their columns, so they fail other checks too (or, shifted, pass them): the one
+    # reason worth reading is the field count, and the whole row is quarantined.
+    rows = [r.source_row for r in prepared.ragged]
+    return pl.concat(
+        [
+            errors.filter(~pl.col("source_row").is_in(rows)),
+            pl.DataFrame(
+                [
+                    {
+                        "source_row": r.source_row,
+                        "column_name": "row",
+                        "source_column": None,
+                        "value": None,
+                        "reason": r.reason,
+                    }
+                    for r in prepared.ragged
+                ],
+                schema=errors.schema,
+            ),
+        ]
+    )
 
+
+def _with_file_values(errors: pl.DataFrame, prepared: PreparedFile, spec: FeedSpec) -> pl.DataFrame:
+    """The failing cells with the value as the file gave it, the row's record, and its record id."""
+    config, raw = prepared.config, prepared.raw
     # Report what the file says, not our parsed value, so the analyst can find it; never an identifier,
     # and only the columns the layout maps: an unmapped column is named, its values never copied (7.4).
     identifiers = _identifier_columns(config, spec)
@@ -260,14 +257,19 @@ def finish_file(
     long_values = masked.unpivot(
         index="source_row", on=text_columns, variable_name="source_column", value_name="file_value"
     )
-    errors = (
+    return (
         errors.join(long_values, on=["source_row", "source_column"], how="left")
         .with_columns(pl.coalesce("file_value", "value").alias("value"))
         .drop("file_value")
         .join(records, on="source_row", how="left")
-        .join(_record_keys(typed, spec, prepared.ragged), on="source_row", how="left")
+        .join(_record_keys(prepared.typed, spec, prepared.ragged), on="source_row", how="left")
     )
 
+
+def _split_rows(
+    prepared: PreparedFile, spec: FeedSpec, errors: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+    """The failing cells with their action, the rows quarantined, and the rows that load (with their lineage)."""
     # A failing value that neither identifies nor places the record is set to unknown; any other
     # quarantines the record, and every cell listed for it says so (brief 7.2).
     fills = spec.unknown_values()
@@ -279,23 +281,29 @@ def finish_file(
         .alias("action")
     )
     loaded = _set_unknown(
-        typed.filter(~pl.col("source_row").is_in(bad_rows.to_list())),
+        prepared.typed.filter(~pl.col("source_row").is_in(bad_rows.to_list())),
         errors.filter(pl.col("action") == VALUE_SET_TO_UNKNOWN),
         fills,
     )
     lineage = {
-        "partition_date": landed.activity_date,
-        "provider_code": config.provider_code,
-        "source_file": landed.path.name,
-        "source_sha256": sha,
+        "partition_date": prepared.landed.activity_date,
+        "provider_code": prepared.config.provider_code,
+        "source_file": prepared.landed.path.name,
+        "source_sha256": prepared.sha,
     }
     loaded = _naive_utc(loaded.with_columns([pl.lit(v).alias(k) for k, v in lineage.items()]))
+    return errors, bad_rows, loaded
+
+
+def _quarantine_rows(prepared: PreparedFile, spec: FeedSpec, errors: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The ops.quarantine rows for the failing cells, and how many NHS numbers were found in them this late."""
+    config, landed = prepared.config, prepared.landed
     quarantined = errors.sort("source_row", "column_name").select(
         pl.lit(config.feed).alias("feed"),
         pl.lit(config.provider_code).alias("provider_code"),
         pl.lit(landed.activity_date).alias("partition_date"),
         pl.lit(landed.path.name).alias("file_name"),
-        pl.lit(sha).alias("sha256"),
+        pl.lit(prepared.sha).alias("sha256"),
         "source_row",
         "column_name",
         "source_column",
@@ -306,17 +314,24 @@ def finish_file(
         "record_key",
     )
     # The file's columns were scrubbed before mapping; this catches a quarantine row built any other way.
-    quarantined, found_late = scrub_quarantine(quarantined, _record_id_columns(config, spec))
+    return scrub_quarantine(quarantined, _record_id_columns(config, spec))
+
+
+def _file_record(
+    prepared: PreparedFile, loaded: pl.DataFrame, errors: pl.DataFrame, bad_rows: pl.Series, found_late: int
+) -> dict:
+    """The file's ops.source_files row."""
+    config, landed = prepared.config, prepared.landed
     expected = set(config.source_columns)
-    unexpected = ", ".join(c for c in raw.columns if c not in expected and c != "source_row")
-    file_record = {
+    unexpected = ", ".join(c for c in prepared.raw.columns if c not in expected and c != "source_row")
+    return {
         "feed": config.feed,
         "provider_code": config.provider_code,
         "partition_date": landed.activity_date,
         "file_name": landed.path.name,
         "path": str(landed.path),
-        "sha256": sha,
-        "size_bytes": len(data),
+        "sha256": prepared.sha,
+        "size_bytes": len(prepared.data),
         "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
         "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None),
         "rows_read": prepared.rows_read,
@@ -330,9 +345,6 @@ def finish_file(
         "resend": config.resend,
         "identity_window_hours": config.identity_window_hours,
     }
-    if seconds is not None:
-        seconds["validate"] += time.perf_counter() - started
-    return loaded, quarantined, file_record
 
 
 def _record_keys(typed: pl.DataFrame, spec: FeedSpec, ragged: list[RaggedRow]) -> pl.DataFrame:
@@ -401,9 +413,8 @@ def ingest_partition(
             else listed[config.provider_code].get(day, [])
         )
         for landed in found:
-            started = time.perf_counter()
-            data = landed.path.read_bytes()
-            batch.seconds["read"] += time.perf_counter() - started
+            with stage("read"):
+                data = landed.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             if digest in seen:
                 batch.duplicates.append(
@@ -419,7 +430,7 @@ def ingest_partition(
                 continue
             seen[digest] = landed.path.name
             try:
-                provider.append(prepare_file(landed, config, spec, data, digest, batch.seconds))
+                provider.append(prepare_file(landed, config, spec, data, digest))
                 latest_readable = True
             except FeedFileError as exc:
                 rejected.append(_rejection(landed, config, str(exc)))
@@ -433,9 +444,9 @@ def ingest_partition(
         # An unreadable file followed by a readable later one (an empty 06:00 file, a good 08:00 one) is
         # recorded, and the later file loads: it supersedes what the bad one would have said.
         prepared.extend(provider)
-    errors = check_files(prepared, contract(day), batch.seconds)
+    errors = check_files(prepared, contract(day))
     for index, file in enumerate(prepared):
-        loaded, quarantined, record = finish_file(file, spec, _errors_of(errors, index), batch.seconds)
+        loaded, quarantined, record = finish_file(file, spec, _errors_of(errors, index))
         batch.duplicate_rows.append(file.duplicate_rows)
         batch.loaded.append(loaded)
         batch.quarantined.append(quarantined)

@@ -43,7 +43,7 @@ def marts_to_rebuild(
     extra = sorted(d for d in touched - run_days if first <= d <= last)
     return pl.DataFrame(
         [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
-        schema={"mart": pl.Utf8, "day": pl.Date, "feed": pl.Utf8, "partition_date": pl.Date},
+        schema=catalogue.table("ops.marts_to_rebuild").polars_schema(),
     )
 
 

@@ -18,40 +18,13 @@ import numpy as np
 import polars as pl
 import yaml
 
+from data_samples.hourly_profile import HOURLY
+
 REPO = Path(__file__).resolve().parents[1]
 LAYOUTS = REPO / "schemas" / "feeds"
 # England, per day (UEC brief, section 5 scale): ED attendances and handovers; hub cases in Derbyshire's
 # proportion to ED (128 cases to 1,124 attendances).
 ED_PER_DAY, HANDOVERS_PER_DAY, HUB_SHARE = 75_000, 15_000, 128 / 1_124
-HOURLY = np.array(
-    [
-        2.2,
-        1.8,
-        1.5,
-        1.3,
-        1.2,
-        1.3,
-        2.0,
-        3.2,
-        4.8,
-        6.0,
-        6.6,
-        6.6,
-        6.4,
-        6.2,
-        6.0,
-        5.9,
-        5.8,
-        5.6,
-        5.3,
-        4.8,
-        4.2,
-        3.6,
-        3.0,
-        2.6,
-    ]
-)
-HOURLY = HOURLY / HOURLY.sum()
 
 
 def _plan(sites: int, seed: int) -> pl.DataFrame:

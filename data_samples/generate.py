@@ -23,41 +23,14 @@ import nhs_number
 import numpy as np
 import polars as pl
 
+# This file runs as a script (`make samples`), so its own folder is on sys.path and the profile is found beside it.
+from hourly_profile import HOURLY
+
 SEED = 20250101
 FIRST, LAST = date(2024, 12, 1), date(2025, 3, 31)
 LONDON = ZoneInfo("Europe/London")
 OUT = Path(__file__).parent / "landing"
 
-# Arrivals by local hour (relative weights): quiet overnight, busiest late morning to evening.
-HOURLY = np.array(
-    [
-        2.2,
-        1.8,
-        1.5,
-        1.3,
-        1.2,
-        1.3,
-        2.0,
-        3.2,
-        4.8,
-        6.0,
-        6.6,
-        6.6,
-        6.4,
-        6.2,
-        6.0,
-        5.9,
-        5.8,
-        5.8,
-        5.6,
-        5.2,
-        4.6,
-        4.0,
-        3.4,
-        2.8,
-    ]
-)
-HOURLY = HOURLY / HOURLY.sum()
 # 4-hour performance drifts through the winter; January is the calibration month.
 MONTH_SHIFT = {12: -0.02, 1: 0.0, 2: 0.015, 3: 0.03}
 WEEKDAY_VOLUME = [1.10, 1.02, 0.99, 0.98, 0.98, 0.96, 0.97]  # Monday busiest

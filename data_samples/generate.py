@@ -284,6 +284,17 @@ class HubSource:
     automated: float = 0.0
 
 
+# HCP non-falls calls end alike whether they come straight to the hub or through Call Before Convey (HCP CBC).
+HCP_NONFALLS_OUTCOMES = {
+    "AMB DISPATCH": 0.05,
+    "ED": 0.06,
+    "ADMISSION": 0.028,
+    "HOME/SELF CARE": 0.413,
+    "UCR": 0.25,
+    "OWN GP": 0.15,
+    "OTHER": 0.049,
+}
+
 # EMAS C3/4: about two thirds deflected; of the rest about 70% dispatched by the hub, 30% returned to
 # the stack and dispatched there. 111 Online: 98.5% avoid an ambulance, 20.4% to their own GP.
 # Validation by telephony: 36.3% to UTC/PCC, 24% own GP. HCP non-falls: 8 of 58 reach hospital,
@@ -328,36 +339,8 @@ HUB_SOURCES = [
         0.0,
     ),
     HubSource("HCP FALLS", 11 / 31, False, {"AMB DISPATCH": 0.18, "FALLS SERVICE": 0.62, "UCR": 0.20}, 12.0),
-    HubSource(
-        "HCP NONFALLS",
-        27 / 31,
-        False,
-        {
-            "AMB DISPATCH": 0.05,
-            "ED": 0.06,
-            "ADMISSION": 0.028,
-            "HOME/SELF CARE": 0.413,
-            "UCR": 0.25,
-            "OWN GP": 0.15,
-            "OTHER": 0.049,
-        },
-        12.0,
-    ),
-    HubSource(
-        "HCP CBC",
-        31 / 31,
-        False,
-        {
-            "AMB DISPATCH": 0.05,
-            "ED": 0.06,
-            "ADMISSION": 0.028,
-            "HOME/SELF CARE": 0.413,
-            "UCR": 0.25,
-            "OWN GP": 0.15,
-            "OTHER": 0.049,
-        },
-        12.0,
-    ),
+    HubSource("HCP NONFALLS", 27 / 31, False, HCP_NONFALLS_OUTCOMES, 12.0),
+    HubSource("HCP CBC", 31 / 31, False, HCP_NONFALLS_OUTCOMES, 12.0),
     HubSource(
         "EMAS DOS",
         230 / 31,

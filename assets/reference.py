@@ -46,6 +46,14 @@ def _replace_table(
     )
 
 
+def _replace_unique(
+    warehouse: WarehouseResource, feed_files: FeedFilesResource, table: str, key: list[str], also_required: list[str]
+) -> dg.MaterializeResult:
+    """A reference table whose rule is one row per key, with the key and the also_required columns never blank."""
+    path = Path(feed_files.reference_dir) / f"{table}.csv"
+    return _replace_table(warehouse, f"ref.{table}", path, lambda f: check_unique(f, path, key, key + also_required))
+
+
 def _same_key(conn) -> None:
     # A run with another key must stop before it writes anything, reference tables included.
     try:
@@ -64,13 +72,7 @@ def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.Mat
 @dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference", metadata=_columns("targets"))
 def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Dated national standards and targets (e.g. 4-hour 78% in 2024/25), from schemas/reference/targets.csv."""
-    path = Path(feed_files.reference_dir) / "targets.csv"
-    return _replace_table(
-        warehouse,
-        "ref.targets",
-        path,
-        lambda f: check_unique(f, path, ["metric", "effective_from"], ["metric", "effective_from", "value_pct"]),
-    )
+    return _replace_unique(warehouse, feed_files, "targets", ["metric", "effective_from"], ["value_pct"])
 
 
 @dg.asset(
@@ -88,13 +90,7 @@ def system_headline(warehouse: WarehouseResource, feed_files: FeedFilesResource)
 @dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", metadata=_columns("providers"))
 def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
     """Provider organisations (ODS codes), their role and whether they post OPEL, from providers.csv."""
-    path = Path(feed_files.reference_dir) / "providers.csv"
-    return _replace_table(
-        warehouse,
-        "ref.providers",
-        path,
-        lambda f: check_unique(f, path, ["provider_code"], ["provider_code", "role", "system_code"]),
-    )
+    return _replace_unique(warehouse, feed_files, "providers", ["provider_code"], ["role", "system_code"])
 
 
 @dg.multi_asset(

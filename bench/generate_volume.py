@@ -18,40 +18,13 @@ import numpy as np
 import polars as pl
 import yaml
 
+from data_samples.hourly_profile import HOURLY
+
 REPO = Path(__file__).resolve().parents[1]
 LAYOUTS = REPO / "schemas" / "feeds"
 # England, per day (UEC brief, section 5 scale): ED attendances and handovers; hub cases in Derbyshire's
 # proportion to ED (128 cases to 1,124 attendances).
 ED_PER_DAY, HANDOVERS_PER_DAY, HUB_SHARE = 75_000, 15_000, 128 / 1_124
-HOURLY = np.array(
-    [
-        2.2,
-        1.8,
-        1.5,
-        1.3,
-        1.2,
-        1.3,
-        2.0,
-        3.2,
-        4.8,
-        6.0,
-        6.6,
-        6.6,
-        6.4,
-        6.2,
-        6.0,
-        5.9,
-        5.8,
-        5.6,
-        5.3,
-        4.8,
-        4.2,
-        3.6,
-        3.0,
-        2.6,
-    ]
-)
-HOURLY = HOURLY / HOURLY.sum()
 
 
 def _plan(sites: int, seed: int) -> pl.DataFrame:
@@ -82,47 +55,53 @@ def _layout(name: str, **changes) -> dict:
     return layout
 
 
+def _copy_layout(feeds: Path, template: str, code: str, name: str, stem: str, extracted: str, sites=None) -> None:
+    """A real provider's layout (template, under schemas/feeds/) as a synthetic provider's: its own code, landing
+    folder and file names (CODE_stem_YYYYMMDD_extracted.csv) and, for a feed with sites, its own site codes."""
+    feed = template.split("/")[0]
+    layout = _layout(
+        template,
+        provider_code=code,
+        provider_name=name,
+        landing_dir=f"{feed}/{code.lower()}",
+        file_pattern=rf"^{code}_{stem}_(?P<activity_date>\d{{8}})_(?P<extracted_at>{extracted})\.csv$",
+    )
+    if sites is not None:
+        layout["columns"]["site_code"]["values"] = sites
+    _dump(feeds / feed / f"{code.lower()}.yaml", layout)
+
+
+def _providers(frame: pl.DataFrame, code: pl.Expr, name: pl.Expr, role: str, submits_opel: str) -> pl.DataFrame:
+    """Rows of reference/providers.csv, one per row of frame."""
+    return frame.select(
+        code.alias("provider_code"),
+        name.alias("provider_name"),
+        pl.lit(role).alias("role"),
+        "system_code",
+        pl.lit(submits_opel).alias("submits_opel"),
+    )
+
+
 def _write_config(out: Path, feeds: Path, plan: pl.DataFrame) -> None:
     """Provider layouts (copies of the real ones with their own codes and folders) and reference tables."""
-    for trust, rows in plan.group_by("trust_code", maintain_order=True):
-        code = trust[0]
-        layout = _layout(
-            "ed_attendances/uhdb.yaml",
-            provider_code=code,
-            provider_name=f"Synthetic trust {code}",
-            landing_dir=f"ed_attendances/{code.lower()}",
-            file_pattern=rf"^{code}_ED_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{8}}T\d{{4}})\.csv$",
-        )
-        layout["columns"]["site_code"]["values"] = dict(zip(rows["local_code"], rows["site_code"]))
-        _dump(feeds / "ed_attendances" / f"{code.lower()}.yaml", layout)
-    for service, rows in plan.group_by("ambulance_code", maintain_order=True):
-        code = service[0]
-        layout = _layout(
-            "ambulance_handovers/emas.yaml",
-            provider_code=code,
-            provider_name=f"Synthetic ambulance service {code}",
-            landing_dir=f"ambulance_handovers/{code.lower()}",
-            file_pattern=rf"^{code}_Handovers_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{14}})\.csv$",
-        )
-        layout["columns"]["site_code"]["values"] = {s: s for s in rows["site_code"]}
-        _dump(feeds / "ambulance_handovers" / f"{code.lower()}.yaml", layout)
+    for (code,), rows in plan.group_by("trust_code", maintain_order=True):
+        sites = dict(zip(rows["local_code"], rows["site_code"]))
+        _copy_layout(feeds, "ed_attendances/uhdb.yaml", code, f"Synthetic trust {code}", "ED", r"\d{8}T\d{4}", sites)
+    for (code,), rows in plan.group_by("ambulance_code", maintain_order=True):
+        sites = {s: s for s in rows["site_code"]}
+        name = f"Synthetic ambulance service {code}"
+        _copy_layout(feeds, "ambulance_handovers/emas.yaml", code, name, "Handovers", r"\d{14}", sites)
     for system in plan["system_code"].unique(maintain_order=True):
         code = f"H{system[1:]}"
-        _dump(
-            feeds / "cnh_cases" / f"{code.lower()}.yaml",
-            _layout(
-                "cnh_cases/dhu.yaml",
-                provider_code=code,
-                provider_name=f"Synthetic hub {code}",
-                landing_dir=f"cnh_cases/{code.lower()}",
-                file_pattern=rf"^{code}_CNH_(?P<activity_date>\d{{8}})_(?P<extracted_at>\d{{12}})\.csv$",
-            ),
-        )
+        _copy_layout(feeds, "cnh_cases/dhu.yaml", code, f"Synthetic hub {code}", "CNH", r"\d{12}")
     _dump(
         feeds / "opel_submissions" / "portal.yaml",
         _layout("opel_submissions/scc_portal.yaml", provider_code="ENG", provider_name="Synthetic OPEL portal"),
     )
-    reference = out / "reference"
+    _write_reference(out / "reference", plan)
+
+
+def _write_reference(reference: Path, plan: pl.DataFrame) -> None:
     reference.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "schemas" / "reference" / "targets.csv", reference / "targets.csv")
     plan.select(
@@ -139,26 +118,20 @@ def _write_config(out: Path, feeds: Path, plan: pl.DataFrame) -> None:
     hubs = plan.unique("system_code", maintain_order=True)
     pl.concat(
         [
-            trusts.select(
-                pl.col("trust_code").alias("provider_code"),
-                pl.format("Synthetic trust {}", "trust_code").alias("provider_name"),
-                pl.lit("acute").alias("role"),
-                "system_code",
-                pl.lit("yes").alias("submits_opel"),
+            _providers(trusts, pl.col("trust_code"), pl.format("Synthetic trust {}", "trust_code"), "acute", "yes"),
+            _providers(
+                services,
+                pl.col("ambulance_code"),
+                pl.format("Synthetic ambulance service {}", "ambulance_code"),
+                "ambulance",
+                "no",
             ),
-            services.select(
-                pl.col("ambulance_code").alias("provider_code"),
-                pl.format("Synthetic ambulance service {}", "ambulance_code").alias("provider_name"),
-                pl.lit("ambulance").alias("role"),
-                "system_code",
-                pl.lit("no").alias("submits_opel"),
-            ),
-            hubs.select(
-                pl.format("H{}", pl.col("system_code").str.slice(1)).alias("provider_code"),
-                pl.format("Synthetic hub {}", "system_code").alias("provider_name"),
-                pl.lit("nhs_111").alias("role"),
-                "system_code",
-                pl.lit("no").alias("submits_opel"),
+            _providers(
+                hubs,
+                pl.format("H{}", pl.col("system_code").str.slice(1)),
+                pl.format("Synthetic hub {}", "system_code"),
+                "nhs_111",
+                "no",
             ),
         ]
     ).write_csv(reference / "providers.csv")
@@ -199,6 +172,13 @@ def _fmt(values: np.ndarray, fmt: str) -> pl.Series:
     return pl.Series(values.astype("datetime64[ms]")).dt.strftime(fmt)
 
 
+def _landing_file(landing: Path, feed: str, code: str, name: str) -> Path:
+    """Where a provider's file lands: the folder its layout reads (landing_dir), made when missing."""
+    path = landing / feed / code.lower() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _ed_day(rng: np.random.Generator, day: date, sites: pl.DataFrame, per_site: float, landing: Path) -> int:
     cutoff = np.datetime64(day + timedelta(days=1), "s") + np.timedelta64(5 * 3600 + 30 * 60, "s")
     rows = 0
@@ -229,14 +209,10 @@ def _ed_day(rng: np.random.Generator, day: date, sites: pl.DataFrame, per_site: 
                 "NHS_NUMBER": _nhs_numbers(rng, n),
             }
         )
-        path = (
-            landing
-            / "ed_attendances"
-            / trust[0].lower()
-            / f"{trust[0]}_ED_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}T0530.csv"
+        name = f"{trust[0]}_ED_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}T0530.csv"
+        _landing_file(landing, "ed_attendances", trust[0], name).write_bytes(
+            b"\xef\xbb\xbf" + frame.write_csv().encode("utf-8")
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv().encode("utf-8"))
         rows += n
     return rows
 
@@ -259,14 +235,8 @@ def _handover_day(rng: np.random.Generator, day: date, sites: pl.DataFrame, per_
                 "Vehicle Clear": _fmt(clear, "%d-%b-%Y %H:%M:%S"),
             }
         )
-        path = (
-            landing
-            / "ambulance_handovers"
-            / service[0].lower()
-            / f"{service[0]}_Handovers_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}040000.csv"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(path)
+        name = f"{service[0]}_Handovers_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}040000.csv"
+        frame.write_csv(_landing_file(landing, "ambulance_handovers", service[0], name))
         rows += n
     return rows
 
@@ -297,11 +267,8 @@ def _hub_day(rng: np.random.Generator, day: date, systems: list[str], per_hub: f
                 "DispositionBand": "",
             }
         )
-        path = (
-            landing / "cnh_cases" / code.lower() / f"{code}_CNH_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}0300.csv"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(path)
+        name = f"{code}_CNH_{day:%Y%m%d}_{day + timedelta(days=1):%Y%m%d}0300.csv"
+        frame.write_csv(_landing_file(landing, "cnh_cases", code, name))
         rows += n
     return rows
 
@@ -325,9 +292,8 @@ def _opel_day(rng: np.random.Generator, day: date, trusts: list[str], landing: P
         name = column if isinstance(column, str) else column["column"]
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit("").alias(name))
-    path = landing / "opel_submissions" / "scc_portal" / f"OPEL_Submissions_{day:%Y%m%d}_{day:%Y%m%d}1200.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path)
+    name = f"OPEL_Submissions_{day:%Y%m%d}_{day:%Y%m%d}1200.csv"
+    frame.write_csv(_landing_file(landing, "opel_submissions", "scc_portal", name))
     return frame.height
 
 

@@ -23,41 +23,14 @@ import nhs_number
 import numpy as np
 import polars as pl
 
+# This file runs as a script (`make samples`), so its own folder is on sys.path and the profile is found beside it.
+from hourly_profile import HOURLY
+
 SEED = 20250101
 FIRST, LAST = date(2024, 12, 1), date(2025, 3, 31)
 LONDON = ZoneInfo("Europe/London")
 OUT = Path(__file__).parent / "landing"
 
-# Arrivals by local hour (relative weights): quiet overnight, busiest late morning to evening.
-HOURLY = np.array(
-    [
-        2.2,
-        1.8,
-        1.5,
-        1.3,
-        1.2,
-        1.3,
-        2.0,
-        3.2,
-        4.8,
-        6.0,
-        6.6,
-        6.6,
-        6.4,
-        6.2,
-        6.0,
-        5.9,
-        5.8,
-        5.8,
-        5.6,
-        5.2,
-        4.6,
-        4.0,
-        3.4,
-        2.8,
-    ]
-)
-HOURLY = HOURLY / HOURLY.sum()
 # 4-hour performance drifts through the winter; January is the calibration month.
 MONTH_SHIFT = {12: -0.02, 1: 0.0, 2: 0.015, 3: 0.03}
 WEEKDAY_VOLUME = [1.10, 1.02, 0.99, 0.98, 0.98, 0.96, 0.97]  # Monday busiest
@@ -311,6 +284,17 @@ class HubSource:
     automated: float = 0.0
 
 
+# HCP non-falls calls end alike whether they come straight to the hub or through Call Before Convey (HCP CBC).
+HCP_NONFALLS_OUTCOMES = {
+    "AMB DISPATCH": 0.05,
+    "ED": 0.06,
+    "ADMISSION": 0.028,
+    "HOME/SELF CARE": 0.413,
+    "UCR": 0.25,
+    "OWN GP": 0.15,
+    "OTHER": 0.049,
+}
+
 # EMAS C3/4: about two thirds deflected; of the rest about 70% dispatched by the hub, 30% returned to
 # the stack and dispatched there. 111 Online: 98.5% avoid an ambulance, 20.4% to their own GP.
 # Validation by telephony: 36.3% to UTC/PCC, 24% own GP. HCP non-falls: 8 of 58 reach hospital,
@@ -355,36 +339,8 @@ HUB_SOURCES = [
         0.0,
     ),
     HubSource("HCP FALLS", 11 / 31, False, {"AMB DISPATCH": 0.18, "FALLS SERVICE": 0.62, "UCR": 0.20}, 12.0),
-    HubSource(
-        "HCP NONFALLS",
-        27 / 31,
-        False,
-        {
-            "AMB DISPATCH": 0.05,
-            "ED": 0.06,
-            "ADMISSION": 0.028,
-            "HOME/SELF CARE": 0.413,
-            "UCR": 0.25,
-            "OWN GP": 0.15,
-            "OTHER": 0.049,
-        },
-        12.0,
-    ),
-    HubSource(
-        "HCP CBC",
-        31 / 31,
-        False,
-        {
-            "AMB DISPATCH": 0.05,
-            "ED": 0.06,
-            "ADMISSION": 0.028,
-            "HOME/SELF CARE": 0.413,
-            "UCR": 0.25,
-            "OWN GP": 0.15,
-            "OTHER": 0.049,
-        },
-        12.0,
-    ),
+    HubSource("HCP NONFALLS", 27 / 31, False, HCP_NONFALLS_OUTCOMES, 12.0),
+    HubSource("HCP CBC", 31 / 31, False, HCP_NONFALLS_OUTCOMES, 12.0),
     HubSource(
         "EMAS DOS",
         230 / 31,
@@ -683,6 +639,26 @@ def generate(out: Path = OUT) -> dict[str, int]:
     hub_rng = np.random.default_rng(SEED + 2)
     opel_rng = np.random.default_rng(SEED + 3)
     dchs_rng = np.random.default_rng(SEED + 4)
+    _empty_folders(out)
+    counts = {"files": 0, "rows": 0}
+    # Each provider's day draws from its stream in this order: reordering the calls changes the files.
+    for day in _days():
+        by_provider: dict[str, list[dict]] = {"UHDB": [], "CRH": []}
+        for unit in UNITS:
+            by_provider[unit.provider].extend(_attendances(rng, unit, day))
+        uhdb, crh = by_provider["UHDB"], by_provider["CRH"]
+        _uhdb_day(rng, day, uhdb, out, counts)
+        _crh_day(rng, day, crh, out, counts)
+        conveyances = _emas_day(emas_rng, day, uhdb + crh, out, counts)
+        _hub_day(hub_rng, day, out, counts)
+        dchs = _dchs_rows(dchs_rng, day)
+        _write_dchs(dchs, day, datetime.combine(day + timedelta(days=1), time(7, 0)), out)
+        _counted(counts, len(dchs))
+        _opel_day(opel_rng, day, uhdb, crh, conveyances, out, counts)
+    return counts
+
+
+def _empty_folders(out: Path) -> None:
     for feed, provider in (
         ("ed_attendances", "uhdb"),
         ("ed_attendances", "crh"),
@@ -696,101 +672,107 @@ def generate(out: Path = OUT) -> dict[str, int]:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*"):
             old.unlink()
-    counts = {"files": 0, "rows": 0}
-    for day in _days():
-        by_provider: dict[str, list[dict]] = {"UHDB": [], "CRH": []}
-        for unit in UNITS:
-            by_provider[unit.provider].extend(_attendances(rng, unit, day))
-        next_day = day + timedelta(days=1)
 
-        uhdb = by_provider["UHDB"]
-        nhs = _nhs_numbers(rng, len(uhdb))
-        # The newest day's extract ran just after midnight, so its late arrivals are still open:
-        # the pending rule (brief 3.1) has something to show until tomorrow's extract replaces it.
-        first = datetime.combine(next_day, time(0, 45) if day == LAST else time(6, 0))
-        frame = _inject_mess("UHDB", day, _uhdb_frame(uhdb, _utc(first), nhs))
-        _write_uhdb(frame, day, first, out)
-        counts["files"] += 1
-        counts["rows"] += frame.height
-        if day == WITHDRAWAL_DAY:
-            # A registration made in error is deleted and the day re-sent at 06:15: the 06:00 rows less that one.
-            # No open attendance passes 4 or 12 hours by 06:15, so the withdrawal is all the later file changes.
-            frame = frame.filter(pl.col("ATTENDANCE_ID") != WITHDRAWN_ID)
-            _write_uhdb(frame, day, first + timedelta(minutes=15), out)
-            counts["files"] += 1
-            counts["rows"] += frame.height
-        # About a third of days UHDB re-sends the whole day next morning, with late departures filled in.
-        if rng.random() < 0.35 and day != LAST:
-            resend = first + timedelta(days=1)
-            _write_uhdb(_uhdb_frame(uhdb, _utc(resend), nhs), day, resend, out)
-            counts["files"] += 1
-            counts["rows"] += len(uhdb)
 
-        crh = by_provider["CRH"]
-        first = datetime.combine(next_day, time(5, 30))
-        frame = _inject_mess("CRH", day, _crh_frame(crh, _utc(first)))
-        _write_crh(frame, day, first, out)
-        counts["files"] += 1
-        counts["rows"] += frame.height
-        # Most days CRH sends a workbook correcting only the attendances that were still open.
-        still_open = [r for r in crh if r["departure"] > _utc(first)]
-        if still_open and rng.random() < 0.8:
-            fix = datetime.combine(next_day + timedelta(days=1), time(9, 15))
-            _write_crh_corrections(_crh_frame(still_open, _utc(fix)), day, fix, out)
-            counts["files"] += 1
-            counts["rows"] += len(still_open)
+def _counted(counts: dict[str, int], rows: int) -> None:
+    """One file written, holding rows rows."""
+    counts["files"] += 1
+    counts["rows"] += rows
 
-        conveyances = _conveyances(emas_rng, day, uhdb + crh)
-        all_conveyances = list(conveyances)
-        if day in SITREP_DAYS:
-            burton = [c for c in conveyances if c["site"] == "QHB"]
-            conveyances = [c for c in conveyances if c["site"] != "QHB"]
-            _write_sitrep(_sitrep_row(day, burton), day, datetime.combine(next_day, time(9, 0)), out)
-            counts["files"] += 1
-        extract = datetime.combine(next_day, time(4, 0))
-        frame = _emas_mess(day, _emas_frame(conveyances))
-        _write_emas(frame, day, extract, out)
-        counts["files"] += 1
-        counts["rows"] += frame.height
-        # Every few days EMAS re-sends the day after reconciling handover times it was missing.
-        if emas_rng.random() < 0.2:
-            _write_emas(_emas_frame(conveyances, reconciled=True), day, extract + timedelta(days=2), out)
-            counts["files"] += 1
-            counts["rows"] += len(conveyances)
 
-        cases = _hub_cases(hub_rng, day)
-        extract = datetime.combine(next_day, time(3, 0))
-        frame = _hub_mess(day, _hub_frame(cases, day))
-        _write_hub(frame, day, extract, out)
-        counts["files"] += 1
-        counts["rows"] += frame.height
-        # Now and then DHU re-sends a day once missing first-contact times have been keyed in.
-        if hub_rng.random() < 0.1:
-            _write_hub(_hub_frame(cases, day, reconciled=True), day, extract + timedelta(days=1), out)
-            counts["files"] += 1
-            counts["rows"] += len(cases)
+def _uhdb_day(rng: np.random.Generator, day: date, uhdb: list[dict], out: Path, counts: dict[str, int]) -> None:
+    next_day = day + timedelta(days=1)
+    nhs = _nhs_numbers(rng, len(uhdb))
+    # The newest day's extract ran just after midnight, so its late arrivals are still open:
+    # the pending rule (brief 3.1) has something to show until tomorrow's extract replaces it.
+    first = datetime.combine(next_day, time(0, 45) if day == LAST else time(6, 0))
+    frame = _inject_mess("UHDB", day, _uhdb_frame(uhdb, _utc(first), nhs))
+    _write_uhdb(frame, day, first, out)
+    _counted(counts, frame.height)
+    if day == WITHDRAWAL_DAY:
+        # A registration made in error is deleted and the day re-sent at 06:15: the 06:00 rows less that one.
+        # No open attendance passes 4 or 12 hours by 06:15, so the withdrawal is all the later file changes.
+        frame = frame.filter(pl.col("ATTENDANCE_ID") != WITHDRAWN_ID)
+        _write_uhdb(frame, day, first + timedelta(minutes=15), out)
+        _counted(counts, frame.height)
+    # About a third of days UHDB re-sends the whole day next morning, with late departures filled in.
+    if rng.random() < 0.35 and day != LAST:
+        resend = first + timedelta(days=1)
+        _write_uhdb(_uhdb_frame(uhdb, _utc(resend), nhs), day, resend, out)
+        _counted(counts, len(uhdb))
 
-        dchs = _dchs_rows(dchs_rng, day)
-        _write_dchs(dchs, day, datetime.combine(next_day, time(7, 0)), out)
-        counts["files"] += 1
-        counts["rows"] += len(dchs)
 
-        acute = {
-            "RTG": _acute_parameters(opel_rng, day, uhdb, [c for c in all_conveyances if c["site"] in ("RDH", "QHB")]),
-            "RFS": _acute_parameters(opel_rng, day, crh, [c for c in all_conveyances if c["site"] == "CRH"]),
-        }
-        rows = _opel_mess(day, _opel_rows(opel_rng, day, acute))
-        # The portal export runs at 12:00; submissions after that wait for the 16:00 export.
-        noon = datetime.combine(day, time(12, 0))
-        before_noon = [r for r in rows if datetime.strptime(r["Submitted"], OPEL_FORMAT) <= noon]
-        _write_opel(before_noon, day, noon, out)
+def _crh_day(rng: np.random.Generator, day: date, crh: list[dict], out: Path, counts: dict[str, int]) -> None:
+    next_day = day + timedelta(days=1)
+    first = datetime.combine(next_day, time(5, 30))
+    frame = _inject_mess("CRH", day, _crh_frame(crh, _utc(first)))
+    _write_crh(frame, day, first, out)
+    _counted(counts, frame.height)
+    # Most days CRH sends a workbook correcting only the attendances that were still open.
+    still_open = [r for r in crh if r["departure"] > _utc(first)]
+    if still_open and rng.random() < 0.8:
+        fix = datetime.combine(next_day + timedelta(days=1), time(9, 15))
+        _write_crh_corrections(_crh_frame(still_open, _utc(fix)), day, fix, out)
+        _counted(counts, len(still_open))
+
+
+def _emas_day(
+    emas_rng: np.random.Generator, day: date, attendances: list[dict], out: Path, counts: dict[str, int]
+) -> list[dict]:
+    """Writes the day's EMAS files (and Burton's sitrep on its days); every conveyance, Burton's included."""
+    next_day = day + timedelta(days=1)
+    conveyances = _conveyances(emas_rng, day, attendances)
+    all_conveyances = list(conveyances)
+    if day in SITREP_DAYS:
+        burton = [c for c in conveyances if c["site"] == "QHB"]
+        conveyances = [c for c in conveyances if c["site"] != "QHB"]
+        _write_sitrep(_sitrep_row(day, burton), day, datetime.combine(next_day, time(9, 0)), out)
         counts["files"] += 1
-        counts["rows"] += len(before_noon)
-        if len(before_noon) < len(rows):
-            _write_opel(rows, day, datetime.combine(day, time(16, 0)), out)
-            counts["files"] += 1
-            counts["rows"] += len(rows)
-    return counts
+    extract = datetime.combine(next_day, time(4, 0))
+    frame = _emas_mess(day, _emas_frame(conveyances))
+    _write_emas(frame, day, extract, out)
+    _counted(counts, frame.height)
+    # Every few days EMAS re-sends the day after reconciling handover times it was missing.
+    if emas_rng.random() < 0.2:
+        _write_emas(_emas_frame(conveyances, reconciled=True), day, extract + timedelta(days=2), out)
+        _counted(counts, len(conveyances))
+    return all_conveyances
+
+
+def _hub_day(hub_rng: np.random.Generator, day: date, out: Path, counts: dict[str, int]) -> None:
+    cases = _hub_cases(hub_rng, day)
+    extract = datetime.combine(day + timedelta(days=1), time(3, 0))
+    frame = _hub_mess(day, _hub_frame(cases, day))
+    _write_hub(frame, day, extract, out)
+    _counted(counts, frame.height)
+    # Now and then DHU re-sends a day once missing first-contact times have been keyed in.
+    if hub_rng.random() < 0.1:
+        _write_hub(_hub_frame(cases, day, reconciled=True), day, extract + timedelta(days=1), out)
+        _counted(counts, len(cases))
+
+
+def _opel_day(
+    opel_rng: np.random.Generator,
+    day: date,
+    uhdb: list[dict],
+    crh: list[dict],
+    conveyances: list[dict],
+    out: Path,
+    counts: dict[str, int],
+) -> None:
+    acute = {
+        "RTG": _acute_parameters(opel_rng, day, uhdb, [c for c in conveyances if c["site"] in ("RDH", "QHB")]),
+        "RFS": _acute_parameters(opel_rng, day, crh, [c for c in conveyances if c["site"] == "CRH"]),
+    }
+    rows = _opel_mess(day, _opel_rows(opel_rng, day, acute))
+    # The portal export runs at 12:00; submissions after that wait for the 16:00 export.
+    noon = datetime.combine(day, time(12, 0))
+    before_noon = [r for r in rows if datetime.strptime(r["Submitted"], OPEL_FORMAT) <= noon]
+    _write_opel(before_noon, day, noon, out)
+    _counted(counts, len(before_noon))
+    if len(before_noon) < len(rows):
+        _write_opel(rows, day, datetime.combine(day, time(16, 0)), out)
+        _counted(counts, len(rows))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -95,23 +96,15 @@ def expectation_frame(
 
 def _gx_expectations(gx, expectation: Expectation) -> list:
     if expectation.kind == "within_trailing_bounds":
-        pair = gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB
         # A day without enough history has no bounds yet: it is listed, not judged.
+        pair = partial(
+            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        )
         return [
-            pair(
-                column_A="value",
-                column_B="lower_bound",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta={"notes": "at or above the lower bound"},
-            ),
-            pair(
-                column_A="upper_bound",
-                column_B="value",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta={"notes": "at or below the upper bound"},
-            ),
+            pair(column_A="value", column_B="lower_bound", meta={"notes": "at or above the lower bound"}),
+            pair(column_A="upper_bound", column_B="value", meta={"notes": "at or below the upper bound"}),
         ]
     column = "files" if expectation.kind == "provider_present" else "rows"
     return [gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1)]

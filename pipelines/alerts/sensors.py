@@ -181,23 +181,35 @@ def rejections_in_run(instance: dg.DagsterInstance, run_id: str, labels: dict[st
     return found
 
 
-def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.SensorDefinition:
-    labels = {feed.name: feed.label for feed in feeds}
+def _alert_after_each_successful_run(
+    name: str,
+    description: str,
+    switched_on: bool,
+    alert: Callable[[dg.RunStatusSensorContext, AlertsConfig, str], None],
+) -> dg.SensorDefinition:
+    """A sensor that reads each run that succeeded, whoever started it (the daemon or `uec`): alert is given the
+    run's id only while the alerts file has a channel."""
 
-    # A rejected file does not fail its run (the other providers load), so the failure alert never hears of it.
     @dg.run_status_sensor(
-        name="rejected_file_alerts",
+        name=name,
         run_status=dg.DagsterRunStatus.SUCCESS,
         monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
-        description="Tells the alert channels, one message per file, of every landed file a finished run rejected.",
+        description=description,
     )
-    def rejected_file_alerts(context: dg.RunStatusSensorContext) -> None:
-        """Sends one alert for each file a finished run refused whole, whoever started the run."""
+    def after_run(context: dg.RunStatusSensorContext) -> None:
         config = load_alerts_config()
-        if not config.channels:
-            return
-        run_id = context.dagster_run.run_id
+        if config.channels:
+            alert(context, config, context.dagster_run.run_id)
+
+    return after_run
+
+
+def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.SensorDefinition:
+    labels = {feed.name: feed.label for feed in feeds}
+
+    def alert(context: dg.RunStatusSensorContext, config: AlertsConfig, run_id: str) -> None:
+        """Sends one alert for each file a finished run refused whole, whoever started the run."""
         failed = []
         for rejection in rejections_in_run(context.instance, run_id, labels):
             delivery = _send(context.log, config, rejected_file(rejection, run_id, config.ui_url))
@@ -206,38 +218,39 @@ def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.S
         if failed:
             raise AlertNotSent(f"Rejected-file alert for run {run_id} not sent: {'; '.join(failed)}")
 
-    return rejected_file_alerts
+    # A rejected file does not fail its run (the other providers load), so the failure alert never hears of it.
+    return _alert_after_each_successful_run(
+        "rejected_file_alerts",
+        "Tells the alert channels, one message per file, of every landed file a finished run rejected.",
+        switched_on,
+        alert,
+    )
 
 
 # ---- a brief revised -----------------------------------------------------------------------------------
 
 
-def build_brief_revised_sensor(switched_on: bool) -> dg.SensorDefinition:
-    @dg.run_status_sensor(
-        name="brief_revised_alerts",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        monitor_all_code_locations=True,
-        default_status=dg.DefaultSensorStatus.RUNNING if switched_on else dg.DefaultSensorStatus.STOPPED,
-        description="Tells the alert channels when a run re-made a day's brief and figures on it moved.",
-    )
-    def brief_revised_alerts(context: dg.RunStatusSensorContext) -> None:
-        """Sends one alert for each brief a finished run re-made with figures that moved (its 'revised' metadata)."""
-        config = load_alerts_config()
-        if not config.channels:
-            return
-        run_id = context.dagster_run.run_id
-        for entry in context.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-            materialization = entry.dagster_event.event_specific_data.materialization
-            revised = materialization.metadata.get("revised")
-            if materialization.asset_key != BRIEF_KEY or revised is None or not revised.value:
-                continue
-            link = materialization.metadata.get("brief_url")
-            served = link.value if link is not None and not str(link.value).startswith("file:") else None
-            message = brief_revised(materialization.metadata["day"].value, revised.value, run_id, served)
-            if not _send(context.log, config, message).reached_someone:
-                raise AlertNotSent(f"Brief revised alert for run {run_id} not sent")
+def _alert_brief_revised(context: dg.RunStatusSensorContext, config: AlertsConfig, run_id: str) -> None:
+    """Sends one alert for each brief a finished run re-made with figures that moved (its 'revised' metadata)."""
+    for entry in context.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = entry.dagster_event.event_specific_data.materialization
+        revised = materialization.metadata.get("revised")
+        if materialization.asset_key != BRIEF_KEY or revised is None or not revised.value:
+            continue
+        link = materialization.metadata.get("brief_url")
+        served = link.value if link is not None and not str(link.value).startswith("file:") else None
+        message = brief_revised(materialization.metadata["day"].value, revised.value, run_id, served)
+        if not _send(context.log, config, message).reached_someone:
+            raise AlertNotSent(f"Brief revised alert for run {run_id} not sent")
 
-    return brief_revised_alerts
+
+def build_brief_revised_sensor(switched_on: bool) -> dg.SensorDefinition:
+    return _alert_after_each_successful_run(
+        "brief_revised_alerts",
+        "Tells the alert channels when a run re-made a day's brief and figures on it moved.",
+        switched_on,
+        _alert_brief_revised,
+    )
 
 
 # ---- a file late or missing at its due time -----------------------------------------------------------

@@ -113,51 +113,33 @@ def _print_brief(result: dg.ExecuteInProcessResult) -> None:
 
 def _print_summary(path: str, latest: date) -> None:
     with connect(path, read_only=True) as conn:
-        files = conn.sql(
-            "select feed, provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded, "
-            "sum(rows_quarantined) quarantined, sum(rows_with_unknown_values) unknown, sum(rows_duplicate) duplicate "
-            "from ops.source_files group by all order by 1, 2"
-        ).fetchall()
-        day = conn.sql(
-            "select org_code, coalesce(coverage, org_name), attendances, pending, pct_within_4h, pct_over_12h, "
-            "target_pct_within_4h, meets_target from marts.ed_four_hour_rollup where date = $d and period = 'day' "
-            f"and scope = 'all_types' and level in ('trust', 'system_headline', 'system') order by {_LEVEL_ORDER}, "
-            "org_code",
-            params={"d": latest},
-        ).fetchall()
-        january = conn.sql(
-            "select level, org_code, coalesce(coverage, org_name), scope, attendances, pct_within_4h, pct_over_12h, "
-            "meets_target from marts.ed_four_hour_rollup where date = date '2025-01-31' and period = 'month_to_date' "
-            f"and level in ('trust', 'system_headline', 'system') order by {_LEVEL_ORDER}, org_code, scope",
-        ).fetchall()
-        handovers = conn.sql(
-            "select case when date = $d then 'latest day' else 'January 2025' end, r.org_code, s.site_name, "
-            "r.arrivals, r.hours_lost, r.mean_minutes, r.over_45, r.sources "
-            "from marts.handover_rollup as r join ref.sites as s on s.site_code = r.org_code "
-            "where r.level = 'site' and ((r.date = date '2025-01-31' and r.period = 'month_to_date') "
-            "or (r.date = $d and r.period = 'day')) order by r.date, r.org_code",
-            params={"d": latest},
-        ).fetchall()
-        hub = conn.sql(
-            "select referral_source, cases, dispatches_avoided, deflection_rate, mean_response_minutes, "
-            "pct_within_30_min, pct_automated, pct_own_gp from marts.cnh_deflection_monthly "
-            "where month = date '2025-01-01' and is_ambulance_stack order by referral_source = "
-            "'ambulance_stack_total', referral_source"
-        ).fetchall()
-        opel = conn.sql(
-            "select provider_code, declared_level, derived_level, derived_score, is_late, is_missing, "
-            "changed_during_day, changed_to_level, ed_4h_pct_submitted, ed_4h_pct_pipeline from marts.opel_daily "
-            "where date = $d order by provider_code",
-            params={"d": latest},
-        ).fetchall()
-        system = conn.sql(
-            "select o.system_code || coalesce(' ' || n.system_name, ''), o.system_score, o.system_level, "
-            "o.providers_missing from marts.opel_system_daily as o left join (select system_code, "
-            "any_value(system_name) as system_name from ref.sites group by all) as n using (system_code) "
-            "where o.date = $d order by o.system_code",
-            params={"d": latest},
-        ).fetchall()
-    print(f"\nWarehouse: {path}")
+        print(f"\nWarehouse: {path}")
+        _print_files(conn)
+        _print_latest_day(conn, latest)
+        _print_january(conn)
+        _print_handovers(conn, latest)
+        _print_hub(conn)
+        _print_opel(conn, latest)
+    # The readers' copy, never the warehouse: a query left open on the warehouse would hold up the next run.
+    folder = default_resources()["reports"].published / "current"
+    print("\nNext: `make dev` opens the Dagster UI on this instance. Query the published marts (never waits on a run):")
+    print(
+        f"  .venv/bin/python -c \"import duckdb; c = duckdb.connect('{folder}/uec_marts.duckdb', read_only=True); "
+        f"c.execute(\\\"set file_search_path = '{folder}'\\\"); "
+        "print(c.sql('from marts.ed_four_hour_system limit 5'))\""
+    )
+
+
+def _print_files(conn) -> None:
+    files = conn.sql(
+        """
+        select feed, provider_code, count(*) files, sum(rows_read) read, sum(rows_loaded) loaded,
+            sum(rows_quarantined) quarantined, sum(rows_with_unknown_values) unknown, sum(rows_duplicate) duplicate
+        from ops.source_files
+        group by all
+        order by 1, 2
+        """
+    ).fetchall()
     print("\nFiles loaded (rows read = loaded + quarantined + duplicate rows ignored):")
     for feed, provider, n, read, loaded, quarantined, unknown, duplicate in files:
         print(
@@ -165,6 +147,19 @@ def _print_summary(path: str, latest: date) -> None:
             f"set to unknown), {quarantined:,} quarantined (see ops.quarantine), {duplicate:,} duplicate "
             f"row{'' if duplicate == 1 else 's'} ignored"
         )
+
+
+def _print_latest_day(conn, latest: date) -> None:
+    day = conn.sql(
+        f"""
+        select org_code, coalesce(coverage, org_name), attendances, pending, pct_within_4h, pct_over_12h,
+            target_pct_within_4h, meets_target
+        from marts.ed_four_hour_rollup
+        where date = $d and period = 'day' and scope = 'all_types' and level in ('trust', 'system_headline', 'system')
+        order by {_LEVEL_ORDER}, org_code
+        """,
+        params={"d": latest},
+    ).fetchall()
     print(f"\nYesterday's position: {latest} (the samples end here; on live feeds this is yesterday)")
     print(f"  {'organisation':<66} {'attend.':>7} {'pending':>7} {'4-hour':>7} {'>12h':>7} {'target':>7}")
     for code, name, attendances, pending, pct4, pct12, target, met in day:
@@ -172,6 +167,18 @@ def _print_summary(path: str, latest: date) -> None:
             f"  {(code + ' ' + name)[:66]:<66} {attendances:>7,} {pending:>7} {_pct(pct4):>7} {_pct(pct12):>7} "
             f"{_pct(target):>7} {_verdict(met)}"
         )
+
+
+def _print_january(conn) -> None:
+    january = conn.sql(
+        f"""
+        select level, org_code, coalesce(coverage, org_name), scope, attendances, pct_within_4h, pct_over_12h,
+            meets_target
+        from marts.ed_four_hour_rollup
+        where date = date '2025-01-31' and period = 'month_to_date' and level in ('trust', 'system_headline', 'system')
+        order by {_LEVEL_ORDER}, org_code, scope
+        """,
+    ).fetchall()
     print("\nJanuary 2025, 4-hour performance (month to date at 31 January):")
     print(f"  {'organisation':<66} {'scope':<9} {'attend.':>7} {'4-hour':>7} {'>12h':>7} {'board':>7} (78%)")
     for level, code, name, scope, attendances, pct4, pct12, met in january:
@@ -182,6 +189,20 @@ def _print_summary(path: str, latest: date) -> None:
             f"  {(code + ' ' + name)[:66]:<66} {scope:<9} {attendances:>7,} {_pct(pct4):>7} {_pct(pct12):>7} "
             f"{reported:>7} {_verdict(met)}"
         )
+
+
+def _print_handovers(conn, latest: date) -> None:
+    handovers = conn.sql(
+        """
+        select case when date = $d then 'latest day' else 'January 2025' end, r.org_code, s.site_name,
+            r.arrivals, r.hours_lost, r.mean_minutes, r.over_45, r.sources
+        from marts.handover_rollup as r join ref.sites as s on s.site_code = r.org_code
+        where r.level = 'site'
+            and ((r.date = date '2025-01-31' and r.period = 'month_to_date') or (r.date = $d and r.period = 'day'))
+        order by r.date, r.org_code
+        """,
+        params={"d": latest},
+    ).fetchall()
     print("\nAmbulance handovers per acute site:")
     print(
         f"  {'site':<34} {'period':<15} {'handovers':>9} {'hours lost':>10} {'mean min':>8} {'>45 min':>7} "
@@ -194,6 +215,18 @@ def _print_summary(path: str, latest: date) -> None:
             f"  {(site + ' ' + name)[:34]:<34} {period:<15} {arrivals:>9,} {hours_text:>10} {mean:>8.1f} "
             f"{over_45 if over_45 is not None else 'n/a':>7} {sources:<12} {brief:>8}"
         )
+
+
+def _print_hub(conn) -> None:
+    hub = conn.sql(
+        """
+        select referral_source, cases, dispatches_avoided, deflection_rate, mean_response_minutes,
+            pct_within_30_min, pct_automated, pct_own_gp
+        from marts.cnh_deflection_monthly
+        where month = date '2025-01-01' and is_ambulance_stack
+        order by referral_source = 'ambulance_stack_total', referral_source
+        """
+    ).fetchall()
     print(
         "\nCare Navigation Hub / SPoA, January 2025 (ambulance-stack sources; board report: EMAS C3/4 1,277 cases, 828 "
         "avoided, mean 9 min):"
@@ -207,6 +240,30 @@ def _print_summary(path: str, latest: date) -> None:
             f"  {source:<22} {cases:>6,} {avoided:>8,} {_pct(rate):>10} {mean:>7.1f} m {_pct(within):>8} "
             f"{_pct(automated):>9} {_pct(own_gp):>7}"
         )
+
+
+def _print_opel(conn, latest: date) -> None:
+    opel = conn.sql(
+        """
+        select provider_code, declared_level, derived_level, derived_score, is_late, is_missing,
+            changed_during_day, changed_to_level, ed_4h_pct_submitted, ed_4h_pct_pipeline
+        from marts.opel_daily
+        where date = $d
+        order by provider_code
+        """,
+        params={"d": latest},
+    ).fetchall()
+    system = conn.sql(
+        """
+        select o.system_code || coalesce(' ' || n.system_name, ''), o.system_score, o.system_level, o.providers_missing
+        from marts.opel_system_daily as o
+            left join (select system_code, any_value(system_name) as system_name from ref.sites group by all) as n
+            using (system_code)
+        where o.date = $d
+        order by o.system_code
+        """,
+        params={"d": latest},
+    ).fetchall()
     print(f"\nOPEL on {latest} (derived levels use placeholder thresholds: schemas/reference/opel.yaml):")
     print(
         f"  {'provider':<9} {'declared':>8} {'derived':>7} {'score':>6}  {'timeliness':<22} "
@@ -222,14 +279,6 @@ def _print_summary(path: str, latest: date) -> None:
         )
     for code, score, level, missing in system:
         print(f"  System {code}: OPEL {level} (weighted score {score:.2f}); missing by 11:00: {missing or 'none'}")
-    # The readers' copy, never the warehouse: a query left open on the warehouse would hold up the next run.
-    folder = default_resources()["reports"].published / "current"
-    print("\nNext: `make dev` opens the Dagster UI on this instance. Query the published marts (never waits on a run):")
-    print(
-        f"  .venv/bin/python -c \"import duckdb; c = duckdb.connect('{folder}/uec_marts.duckdb', read_only=True); "
-        f"c.execute(\\\"set file_search_path = '{folder}'\\\"); "
-        "print(c.sql('from marts.ed_four_hour_system limit 5'))\""
-    )
 
 
 if __name__ == "__main__":

@@ -36,15 +36,29 @@ def build_parser() -> argparse.ArgumentParser:
         "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # In this order in `uec --help`.
+    _add_refresh(commands)
+    _add_status(commands)
+    _add_backup_and_restore(commands)
+    _add_report(commands)
+    _add_rekey(commands)
+    _add_feeds(commands)
+    return parser
 
+
+def _add_day_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
+
+
+def _add_refresh(commands) -> None:
     refresh = commands.add_parser(
         "refresh",
         help="load and rebuild a day (default yesterday) or a range of days",
-        description="Materialise every feed and mart (or one feed and what is built from it) for yesterday, a "
-        "date, or a date range run as one Dagster run. Shows each step as it finishes, then rows "
-        "loaded and quarantined per provider, failed checks and the headline figures. If another run "
-        "is writing the warehouse, waits for it. Exit status: 0 when every step ran and no ERROR "
-        "check failed; 1 otherwise, with the reason; 2 for a usage error.",
+        description="""Materialise every feed and mart (or one feed and what is built from it) for yesterday, a
+        date, or a date range run as one Dagster run. Shows each step as it finishes, then rows loaded and
+        quarantined per provider, failed checks and the headline figures. If another run is writing the warehouse,
+        waits for it. Exit status: 0 when every step ran and no ERROR check failed; 1 otherwise, with the reason; 2
+        for a usage error.""",
     )
     when = refresh.add_mutually_exclusive_group()
     when.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="one day (default: yesterday, London time)")
@@ -54,24 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument("--feed", choices=feed_names(), help="only this feed and the marts built from it")
 
+
+def _add_status(commands) -> None:
     status = commands.add_parser(
         "status",
         help="what arrived for a day, what is late, what loaded, and failing checks",
-        description="For one day (default yesterday): per feed and provider, files received (first extract "
-        "time) against when they are due (arrives_by in the provider's layout), rows loaded and "
-        "quarantined, the last run covering the day and its outcome, and failing checks. Exit status "
-        "1 when a file is late, missing, rejected or a check failed; 0 otherwise.",
+        description="""For one day (default yesterday): per feed and provider, files received (first extract time)
+        against when they are due (arrives_by in the provider's layout), rows loaded and quarantined, the last run
+        covering the day and its outcome, and failing checks. Exit status 1 when a file is late, missing, rejected
+        or a check failed; 0 otherwise.""",
     )
-    status.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
+    _add_day_option(status)
 
+
+def _add_backup_and_restore(commands) -> None:
     backup = commands.add_parser(
         "backup",
         help="copy the warehouse to a backup file, safely while runs may be going",
-        description="Copy every table and view of the warehouse (UEC_WAREHOUSE) into a new DuckDB file, then "
-        "check each one's row count against the warehouse. A run that is writing is waited for, and "
-        "no run can write until the copy is done, so the copy is one consistent state. The file "
-        "appears only when complete. Exit status: 0 when the copy is written and checked; 2 when "
-        "there is no warehouse, it is damaged, the disk is full, or the target exists already.",
+        description="""Copy every table and view of the warehouse (UEC_WAREHOUSE) into a new DuckDB file, then check
+        each one's row count against the warehouse. A run that is writing is waited for, and no run can write until
+        the copy is done, so the copy is one consistent state. The file appears only when complete. Exit status: 0
+        when the copy is written and checked; 2 when there is no warehouse, it is damaged, the disk is full, or the
+        target exists already.""",
     )
     backup.add_argument(
         "--to",
@@ -80,41 +98,45 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the new file (default: backups/uec-YYYYMMDD-HHMM.duckdb beside warehouse/)",
     )
-
     restore = commands.add_parser(
         "restore",
         help="put a backup back in place of a damaged warehouse",
-        description="Check that FILE (a `uec backup` copy) opens, holds the warehouse's schemas and reads back "
-        "whole, then put it in place of the warehouse (UEC_WAREHOUSE) in one step. The file it replaces is kept "
-        "beside it as <name>.damaged-YYYYMMDD-HHMMSS (or <name>.replaced-… when it was not damaged), with its "
-        "write-ahead log, which would otherwise be replayed into the backup. Refused while any process has the "
-        "warehouse open. Exit status: 0 when restored; 1 when refused (the backup is unusable or the warehouse "
-        "is in use); 2 when FILE is not a file.",
+        description="""Check that FILE (a `uec backup` copy) opens, holds the warehouse's schemas and reads back
+        whole, then put it in place of the warehouse (UEC_WAREHOUSE) in one step. The file it replaces is kept
+        beside it as <name>.damaged-YYYYMMDD-HHMMSS (or <name>.replaced-… when it was not damaged), with its
+        write-ahead log, which would otherwise be replayed into the backup. Refused while any process has the
+        warehouse open. Exit status: 0 when restored; 1 when refused (the backup is unusable or the warehouse is in
+        use); 2 when FILE is not a file.""",
     )
     restore.add_argument("backup_file", metavar="FILE", type=Path, help="the backup to restore")
 
+
+def _add_report(commands) -> None:
     report = commands.add_parser(
         "report",
         help="write the SCC morning brief and the day's marts for the system call pack",
-        description="Write reports/brief-YYYY-MM-DD.html (one self-contained page: headline tiles, XmR charts over "
-        "the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as "
-        "CSV in reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the "
-        "warehouse as it stands (it does not load files: run `uec refresh` first). Exit status: 0 when "
-        "written; 1 when the warehouse has no figures for the day; 2 for a usage error.",
+        description="""Write reports/brief-YYYY-MM-DD.html (one self-contained page: headline tiles, XmR charts over
+        the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as CSV in
+        reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the warehouse as it stands
+        (it does not load files: run `uec refresh` first). Exit status: 0 when written; 1 when the warehouse has no
+        figures for the day; 2 for a usage error.""",
     )
-    report.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the day (default: yesterday, London time)")
+    _add_day_option(report)
 
+
+def _add_rekey(commands) -> None:
     commands.add_parser(
         "rekey",
         help="adopt a new pseudonymisation key for the warehouse, where that is possible",
-        description="A warehouse keeps one pseudonymisation key for life: runs with another key stop. Keyed "
-        "hashes cannot be turned into hashes under a new key without the NHS numbers, which are never "
-        "stored, so rekey adopts the key now set only while the warehouse holds no patient keys; "
-        "otherwise it refuses, says how many it holds, and how to rebuild the warehouse from the landing "
-        "files under the new key. Exit status: 0 when the key was adopted (or already the warehouse's); "
-        "1 when refused.",
+        description="""A warehouse keeps one pseudonymisation key for life: runs with another key stop. Keyed hashes
+        cannot be turned into hashes under a new key without the NHS numbers, which are never stored, so rekey
+        adopts the key now set only while the warehouse holds no patient keys; otherwise it refuses, says how many
+        it holds, and how to rebuild the warehouse from the landing files under the new key. Exit status: 0 when the
+        key was adopted (or already the warehouse's); 1 when refused.""",
     )
 
+
+def _add_feeds(commands) -> None:
     feeds = commands.add_parser(
         "feeds",
         help="work with provider layouts",
@@ -124,11 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = feed_commands.add_parser(
         "check",
         help="dry-run a provider's layout over a file, writing nothing",
-        description="Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show "
-        "what would load, what would be quarantined and why (by column, with row numbers as a "
-        "spreadsheet shows them), or why the whole file would be rejected. Writes nothing. Exit "
-        "status: 0 when every row would load; 1 when rows would be quarantined or the file rejected; "
-        "2 when no layout of PROVIDER recognises the file name.",
+        description="""Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show
+        what would load, what would be quarantined and why (by column, with row numbers as a spreadsheet shows
+        them), or why the whole file would be rejected. Writes nothing. Exit status: 0 when every row would load; 1
+        when rows would be quarantined or the file rejected; 2 when no layout of PROVIDER recognises the file name.""",
     )
     check.add_argument(
         "provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)"
@@ -137,18 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     init = feed_commands.add_parser(
         "init",
         help="draft a provider layout from a sample file",
-        description="Read FILE and write a draft layout for PROVIDER (schemas/feeds/<feed>/<provider>.yaml, or "
-        "--out): encoding, delimiter, workbook or CSV, header row, date and time formats, a file_pattern from "
-        "the file's name, source columns matched to the feed's canonical columns by name, and the codes seen in "
-        "coded columns. What it cannot decide is left as TODO, and a layout with a TODO left never loads: fill "
-        "them, then run `uec feeds check PROVIDER FILE`. Never overwrites a layout. Exit status: 0 when written; "
-        "2 when the layout exists or the feed cannot be told (give --feed).",
+        description="""Read FILE and write a draft layout for PROVIDER (schemas/feeds/<feed>/<provider>.yaml, or
+        --out): encoding, delimiter, workbook or CSV, header row, date and time formats, a file_pattern from the
+        file's name, source columns matched to the feed's canonical columns by name, and the codes seen in coded
+        columns. What it cannot decide is left as TODO, and a layout with a TODO left never loads: fill them, then
+        run `uec feeds check PROVIDER FILE`. Never overwrites a layout. Exit status: 0 when written; 2 when the
+        layout exists or the feed cannot be told (give --feed).""",
     )
     init.add_argument("provider", metavar="PROVIDER", help="ODS code (e.g. RK5) or short name (e.g. sfh)")
     init.add_argument("file", metavar="FILE", type=Path, help="a sample file from the provider")
     init.add_argument("--feed", choices=feed_names(), help="the feed (default: from the folder, else the columns)")
     init.add_argument("--out", type=Path, metavar="PATH", help="where to write the draft (default: the feeds folder)")
-    return parser
 
 
 def _key_fits() -> bool:

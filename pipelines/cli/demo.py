@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import warnings
 from datetime import date
@@ -16,6 +15,7 @@ from pipelines.ingest.pseudonymise import use_local_key
 from pipelines.instance import PUBLISHED_KEY, data_docs_url, written_brief, written_report
 from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
+from pipelines.settings import settings
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.registry import load_feed_configs
@@ -65,7 +65,7 @@ def main() -> None:
     resources = default_resources()
     first, last = _sample_window(resources["feed_files"])
     print(f"Running every asset for {first} to {last} as one run...")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = dg.DagsterInstance.get() if settings().dagster_home else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],
         resources=resources,

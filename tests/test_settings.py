@@ -122,5 +122,33 @@ def test_only_the_settings_module_touches_the_environment():
     assert not found, "read settings through pipelines.settings.settings(), not os.environ"
 
 
+def _ignores_every_warning(tree: ast.AST) -> list[int]:
+    """Lines that ignore warnings without naming a category: they would hide the next deprecation too."""
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        # The category's place among the positional arguments: filterwarnings(action, message, category, ...).
+        place = {"filterwarnings": 2, "simplefilter": 1}.get(node.func.attr)
+        if place is None or not node.args or not isinstance(node.args[0], ast.Constant):
+            continue
+        named = len(node.args) > place or any(k.arg == "category" for k in node.keywords)
+        if node.args[0].value == "ignore" and not named:
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_no_warning_filter_ignores_every_category():
+    found = {
+        f"{path.relative_to(REPO_ROOT)}:{line}"
+        for path in SOURCES
+        for line in _ignores_every_warning(ast.parse(path.read_text(), str(path)))
+    }
+    assert not found, "name the warning's category (and module) to ignore"
+
+
 def test_the_scans_find_what_they_look_for():
     assert _reads_environment(ast.parse("import os\nos.environ.get('X')\nfrom os import getenv")) == [2, 3]
+    assert _ignores_every_warning(ast.parse("import warnings\nwarnings.filterwarnings('ignore')")) == [2]
+    assert not _ignores_every_warning(ast.parse("warnings.filterwarnings('ignore', category=DeprecationWarning)"))
+    assert _ignores_every_warning(ast.parse("warnings.simplefilter('ignore')")) == [1]

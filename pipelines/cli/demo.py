@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.cli.notices import hide_dagster_notices
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
 from pipelines.instance import PUBLISHED_KEY, data_docs_url, written_brief, written_report
@@ -58,7 +58,7 @@ def _level(value: int | None) -> str:
 def main() -> None:
     # Dagster's beta and preview notices are for developers (as in `uec`): the demo shows progress and results.
     # They are raised as the definitions load, so those are imported after.
-    warnings.filterwarnings("ignore")
+    hide_dagster_notices()
     from pipelines.definitions import defs
 
     _ensure_key()

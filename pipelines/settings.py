@@ -4,8 +4,8 @@
 `.env` file (UEC_ENV_FILE, else `.env` in the project root), then each setting's default. The file is merged into
 the environment once per process (`load_settings()`), where variables already set are kept: the processes `make dev`
 starts inherit it, and the libraries that read the environment themselves find what it holds (DagsterInstance.get()
-reads DAGSTER_HOME, an SMTP password is in the variable its password_env names). The Settings object is made again
-only when the environment changed since, so a test's monkeypatch.setenv or delenv is seen at the next call.
+reads DAGSTER_HOME, an SMTP password is in the variable its password_env names). Settings reads that environment as
+it is when a setting is asked for, so a test's monkeypatch.setenv or delenv is seen at the next read.
 
 This module is the one writer of os.environ: that merge, and DAGSTER_HOME, GX_ANALYTICS_ENABLED and a newly made
 pseudonymisation key below. Production sets real environment variables, which always win.
@@ -64,7 +64,8 @@ class Settings:
     mistyped setting fails only what uses it (a bad UEC_UI_PORT must not stop the code location loading)."""
 
     env_file: Path
-    # The environment with the .env file merged in. Hidden from repr: it holds the key and any password.
+    # The process's environment with the .env file merged in (or a plain mapping, to try values out). Hidden from
+    # repr: it holds the key and any password.
     environment: Mapping[str, str] = field(repr=False)
 
     def get(self, name: str) -> str | None:
@@ -170,7 +171,6 @@ class Settings:
         return int(text)
 
 
-_cached: Settings | None = None
 # The .env files merged into this process's environment: each once, so a variable a test deletes stays deleted.
 _loaded: set[Path] = set()
 
@@ -181,20 +181,18 @@ def env_file() -> Path:
 
 
 def settings() -> Settings:
-    """The settings now: the .env file merged in on first use, then read again only when the environment changed."""
-    global _cached
+    """The settings: the .env file merged into the environment on first use, then the environment as it is now.
+
+    Cheap enough to call wherever a setting is needed (a microsecond): nothing is copied or parsed until read.
+    """
     path = env_file()
     if path not in _loaded:
         load_settings()
-    if _cached is None or _cached.env_file != path or _cached.environment != os.environ:
-        _cached = Settings(env_file=path, environment=dict(os.environ))
-    return _cached
+    return Settings(env_file=path, environment=os.environ)
 
 
-def clear_settings_cache() -> None:
-    """Forget the settings read and the .env files merged, so the next `settings()` reads the file again."""
-    global _cached
-    _cached = None
+def forget_loaded_env_files() -> None:
+    """Forget which .env files were merged, so the next `settings()` merges the file again (for tests)."""
     _loaded.clear()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import REPO_ROOT
 from pipelines import settings as settings_module
-from pipelines.settings import settings
+from pipelines.settings import Settings, settings
 
 FILE_HOLDS = {
     "UEC_WAREHOUSE": "/from/file/uec.duckdb",
@@ -29,7 +29,6 @@ def env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             # Recorded as they are, so what merging the file adds is taken away again at the end.
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(settings_module, "_loaded", set())
-    monkeypatch.setattr(settings_module, "_cached", None)
     path = tmp_path / ".env"
     monkeypatch.setenv("UEC_ENV_FILE", str(path))
     return path
@@ -82,6 +81,15 @@ def test_a_changed_environment_is_read_at_the_next_call(env_file: Path, monkeypa
     # A variable a test deletes stays deleted: the file is merged once, not at every read.
     monkeypatch.delenv("UEC_HOME_SYSTEM")
     assert settings().home_system == "QJ2" and settings().get("UEC_HOME_SYSTEM") is None
+
+
+def test_settings_can_be_tried_on_plain_values():
+    config = Settings(env_file=Path("unused"), environment={"UEC_PUBLISHED_KEEP": "5", "UEC_LANDING": ""})
+    assert (config.published_keep, config.landing_dir, config.feeds_dir) == (
+        5,
+        "",
+        str(REPO_ROOT / "schemas" / "feeds"),
+    )
 
 
 def test_a_mistyped_number_fails_only_where_it_is_read(env_file: Path, monkeypatch: pytest.MonkeyPatch):

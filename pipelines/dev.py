@@ -18,14 +18,10 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines.serve_reports import DEFAULT_PORT as DEFAULT_REPORTS_PORT
 from pipelines.serve_reports import HOST_VARIABLE, bind_address
 from pipelines.serve_reports import PORT_VARIABLE as REPORTS_PORT_VARIABLE
-from pipelines.settings import load_settings
+from pipelines.settings import REPORTS_URL_VARIABLE, child_environment, load_settings, settings
 
-UI_PORT_VARIABLE = "UEC_UI_PORT"
-DEFAULT_UI_PORT = 3000
-REPORTS_URL_VARIABLE = "UEC_REPORTS_URL"
 # Leaves room inside the 10 seconds a stop may take (tests/test_dev.py) for make and the kill itself.
 GRACE_SECONDS = 6.0
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -57,14 +53,15 @@ def _stop(process: subprocess.Popen, first: int, deadline: float) -> None:
 def main() -> int:
     load_settings()
     host = bind_address()
-    ui_port = int(os.environ.get(UI_PORT_VARIABLE) or DEFAULT_UI_PORT)
-    reports_port = int(os.environ.get(REPORTS_PORT_VARIABLE) or DEFAULT_REPORTS_PORT)
-    environment = {
-        **os.environ,
-        HOST_VARIABLE: host,
-        REPORTS_PORT_VARIABLE: str(reports_port),
-        REPORTS_URL_VARIABLE: os.environ.get(REPORTS_URL_VARIABLE) or f"http://{_url_host(host)}:{reports_port}/",
-    }
+    config = settings()
+    ui_port, reports_port = config.ui_port, config.reports_port
+    environment = child_environment(
+        {
+            HOST_VARIABLE: host,
+            REPORTS_PORT_VARIABLE: str(reports_port),
+            REPORTS_URL_VARIABLE: config.reports_url or f"http://{_url_host(host)}:{reports_port}/",
+        }
+    )
     stopping = threading.Event()
     received: list[int] = []
 

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from pipelines.data_docs_offline import make_offline
+from pipelines.settings import disable_gx_analytics
 from pipelines.warehouse import sql
 from schemas.expectations import HISTORY_DAYS, MIN_BAND, MIN_HISTORY_DAYS, Expectation
 from schemas.registry import FeedConfig
@@ -138,7 +139,7 @@ def validate(
 ) -> list[Outcome]:
     """Run one GX suite per expectation and rebuild the Data Docs site in <reports_dir>/data_docs, offline-ready,
     with every earlier run's latest result per suite and day kept beside this run's."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    disable_gx_analytics()
     import great_expectations as gx  # slow to import (about 12 s): only runs that check pay for it
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -10,14 +10,12 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import REPO_ROOT
+from pipelines.settings import export_dagster_home
 
 
 def persistent_instance() -> dg.DagsterInstance:
     """The instance in DAGSTER_HOME, defaulting to .dagster/ linked to the repo's dagster.yaml."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        home = str(REPO_ROOT / ".dagster")
-        os.environ["DAGSTER_HOME"] = home
+    home = export_dagster_home()
     config = Path(home) / "dagster.yaml"
     if not config.exists():
         config.parent.mkdir(parents=True, exist_ok=True)

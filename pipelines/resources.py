@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -12,8 +11,15 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipelines import REPO_ROOT
 from pipelines.metadata import file_url
+from pipelines.settings import (
+    DEFAULT_FEEDS_DIR,
+    DEFAULT_LANDING,
+    DEFAULT_PUBLISHED_KEEP,
+    DEFAULT_REFERENCE_DIR,
+    DEFAULT_REPORTS,
+    settings,
+)
 from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
 
 
@@ -74,9 +80,9 @@ class WarehouseResource(DuckDBResource):
 class FeedFilesResource(dg.ConfigurableResource):
     """Where provider layouts, landed files and reference tables are read from."""
 
-    feeds_dir: str = str(REPO_ROOT / "schemas" / "feeds")
-    landing_dir: str = str(REPO_ROOT / "data_samples" / "landing")
-    reference_dir: str = str(REPO_ROOT / "schemas" / "reference")
+    feeds_dir: str = str(DEFAULT_FEEDS_DIR)
+    landing_dir: str = str(DEFAULT_LANDING)
+    reference_dir: str = str(DEFAULT_REFERENCE_DIR)
 
     @property
     def landing(self) -> Path:
@@ -87,11 +93,11 @@ class ReportsResource(dg.ConfigurableResource):
     """Where reports are written: the great-expectations Data Docs site and its stores, and the readers' snapshots
     of the marts (docs/reading-the-marts.md)."""
 
-    directory: str = str(REPO_ROOT / "reports")
+    directory: str = str(DEFAULT_REPORTS)
     # Empty: published/ inside the reports folder.
     published_dir: str = ""
     # Snapshots kept: a reader that opened an older one keeps it until this many newer ones have been published.
-    published_keep: int = 3
+    published_keep: int = DEFAULT_PUBLISHED_KEEP
     # Where a web server serves this folder (`make dev` serves it at http://127.0.0.1:3001/): the UI's links to the
     # brief and Data Docs then open with a click, where browsers refuse a web page's file:// links. Empty: file://.
     url: str = ""
@@ -116,20 +122,18 @@ class ReportsResource(dg.ConfigurableResource):
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
+    """Resources from the settings: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
     UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_REPORTS_URL, UEC_DUCKDB_MEMORY_LIMIT, UEC_DUCKDB_THREADS."""
-    files = FeedFilesResource()
+    config = settings()
     return {
         "reports": ReportsResource(
-            directory=os.environ.get("UEC_REPORTS", ReportsResource().directory),
-            published_dir=os.environ.get("UEC_PUBLISHED", ""),
-            published_keep=int(os.environ.get("UEC_PUBLISHED_KEEP") or ReportsResource().published_keep),
-            url=os.environ.get("UEC_REPORTS_URL", ""),
+            directory=config.reports_dir,
+            published_dir=config.published_dir,
+            published_keep=config.published_keep,
+            url=config.reports_url,
         ),
         "warehouse": WarehouseResource(database=warehouse_path(), connection_config=duckdb_settings()),
         "feed_files": FeedFilesResource(
-            feeds_dir=os.environ.get("UEC_FEEDS_DIR", files.feeds_dir),
-            landing_dir=os.environ.get("UEC_LANDING", files.landing_dir),
-            reference_dir=os.environ.get("UEC_REFERENCE_DIR", files.reference_dir),
+            feeds_dir=config.feeds_dir, landing_dir=config.landing_dir, reference_dir=config.reference_dir
         ),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +11,7 @@ import dagster as dg
 from pipelines.ingest.landing import list_folder
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource
+from pipelines.settings import settings
 from schemas.registry import load_feed_configs
 
 
@@ -51,7 +51,7 @@ def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefiniti
         name="landing_files",
         jobs=list(jobs.values()),
         # Once a minute by default; UEC_SENSOR_INTERVAL_SECONDS shortens it (the daemon test uses 5).
-        minimum_interval_seconds=int(os.environ.get("UEC_SENSOR_INTERVAL_SECONDS", "60")),
+        minimum_interval_seconds=settings().sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Re-materialises a feed's day when a provider lands a new or corrected file for it.",
     )

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 
 from pipelines.resources import default_resources
-from pipelines.settings import load_settings
+from pipelines.settings import (
+    DEFAULT_REPORTS_PORT,
+    DEFAULT_UI_HOST,
+    REPORTS_PORT_VARIABLE,
+    UI_HOST_VARIABLE,
+    load_settings,
+    settings,
+)
 
-PORT_VARIABLE = "UEC_REPORTS_PORT"
-DEFAULT_PORT = 3001
-HOST_VARIABLE = "UEC_UI_HOST"
-DEFAULT_HOST = "127.0.0.1"
+PORT_VARIABLE = REPORTS_PORT_VARIABLE
+DEFAULT_PORT = DEFAULT_REPORTS_PORT
+HOST_VARIABLE = UI_HOST_VARIABLE
+DEFAULT_HOST = DEFAULT_UI_HOST
 
 
 def bind_address() -> str:
     """The address the UI and this server listen on (UEC_UI_HOST): loopback unless a host is set."""
-    return os.environ.get(HOST_VARIABLE) or DEFAULT_HOST
+    return settings().ui_host
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -34,7 +40,7 @@ def main() -> None:
     load_settings()
     folder = default_resources()["reports"].path
     folder.mkdir(parents=True, exist_ok=True)
-    port = int(os.environ.get(PORT_VARIABLE) or DEFAULT_PORT)
+    port = settings().reports_port
     host = bind_address()
     handler = functools.partial(_QuietHandler, directory=str(folder))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:

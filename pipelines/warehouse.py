@@ -18,16 +18,16 @@ import duckdb
 import polars as pl
 
 from pipelines import REPO_ROOT
+from pipelines.settings import settings as current_settings
 from schemas import catalogue
 from schemas.defaults import IDENTITY_WINDOW_HOURS
 
 SQL_DIR = REPO_ROOT / "sql"
-DEFAULT_WAREHOUSE = "warehouse/uec.duckdb"
 
 
 def warehouse_path() -> str:
     """UEC_WAREHOUSE, or warehouse/uec.duckdb under the repo."""
-    return os.environ.get("UEC_WAREHOUSE") or str(REPO_ROOT / DEFAULT_WAREHOUSE)
+    return current_settings().warehouse
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
@@ -424,8 +424,9 @@ def duckdb_settings() -> dict[str, str]:
     where several processes share the cores (other services, or the test suite's three workers on two cores)
     each one's threads wait on the others', and one thread each spends less CPU for the same work.
     """
-    names = {"memory_limit": "UEC_DUCKDB_MEMORY_LIMIT", "threads": "UEC_DUCKDB_THREADS"}
-    return {setting: os.environ[name] for setting, name in names.items() if os.environ.get(name)}
+    config = current_settings()
+    values = {"memory_limit": config.duckdb_memory_limit, "threads": config.duckdb_threads}
+    return {setting: value for setting, value in values.items() if value}
 
 
 def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -10,11 +9,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipelines import REPO_ROOT
+from pipelines.settings import ALERTS_FILE_VARIABLE, settings
 from schemas.yaml_loading import safe_load
 
-ALERTS_FILE_ENV = "UEC_ALERTS_FILE"
-DEFAULT_ALERTS_FILE = REPO_ROOT / "alerts.yaml"
+ALERTS_FILE_ENV = ALERTS_FILE_VARIABLE
 
 
 class AlertsConfigError(ValueError):
@@ -64,7 +62,7 @@ class EmailChannel(BaseModel):
         return self
 
     def password(self) -> str:
-        value = os.environ.get(self.password_env or "")
+        value = settings().get(self.password_env or "")
         if not value:
             raise AlertsConfigError(f"the SMTP password variable {self.password_env} is not set")
         return value
@@ -89,7 +87,7 @@ class TeamsChannel(BaseModel):
         return self
 
     def url(self) -> str:
-        value = self.webhook_url or os.environ.get(self.webhook_url_env or "")
+        value = self.webhook_url or settings().get(self.webhook_url_env or "")
         if not value:
             raise AlertsConfigError(f"the Teams webhook variable {self.webhook_url_env} is not set")
         return value
@@ -121,7 +119,7 @@ class AlertsConfig(BaseModel):
 
 def alerts_file() -> Path:
     """UEC_ALERTS_FILE, or alerts.yaml in the project root."""
-    return Path(os.environ.get(ALERTS_FILE_ENV) or DEFAULT_ALERTS_FILE)
+    return settings().alerts_file
 
 
 def load_alerts_config(path: Path | None = None) -> AlertsConfig:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.cli.notices import hide_dagster_notices
 from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import use_local_key
 from pipelines.instance import PUBLISHED_KEY, data_docs_url, written_brief, written_report
 from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
+from pipelines.settings import settings
 from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.registry import load_feed_configs
@@ -58,14 +58,14 @@ def _level(value: int | None) -> str:
 def main() -> None:
     # Dagster's beta and preview notices are for developers (as in `uec`): the demo shows progress and results.
     # They are raised as the definitions load, so those are imported after.
-    warnings.filterwarnings("ignore")
+    hide_dagster_notices()
     from pipelines.definitions import defs
 
     _ensure_key()
     resources = default_resources()
     first, last = _sample_window(resources["feed_files"])
     print(f"Running every asset for {first} to {last} as one run...")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = dg.DagsterInstance.get() if settings().dagster_home else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],
         resources=resources,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import warnings
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -195,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
 
     load_settings()
     # Dagster's beta notices and debug log are for developers; the analyst sees progress and results.
-    warnings.filterwarnings("ignore")
+    from pipelines.cli.notices import hide_dagster_notices
+
+    hide_dagster_notices()
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("dagster").setLevel(logging.ERROR)
     from pipelines import warehouse

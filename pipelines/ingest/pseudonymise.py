@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import unicodedata
@@ -16,9 +15,9 @@ import polars as pl
 from nhs_number.constants import REGION_SCOTLAND
 
 from pipelines import REPO_ROOT
-from pipelines.settings import file_setting, load_settings, write_setting
+from pipelines.settings import KEY_VARIABLE, export_setting, file_setting, load_settings, settings, write_setting
 
-KEY_ENV = "UEC_PSEUDONYMISATION_KEY"
+KEY_ENV = KEY_VARIABLE
 MASK = "<redacted>"
 REMOVED = "[NHS number removed]"
 # A record id holding an NHS number is stored as this prefix and the keyed hash (the patient key's function).
@@ -69,7 +68,7 @@ def use_local_key(create: bool) -> str | None:
     Returns a message for the user when it did something, so a local key is never used silently.
     """
     load_settings()
-    if os.environ.get(KEY_ENV):
+    if settings().pseudonymisation_key:
         return None
     legacy = REPO_ROOT / ".uec_secret"
     if legacy.is_file():
@@ -77,12 +76,12 @@ def use_local_key(create: bool) -> str | None:
         # so the warehouse keeps its key.
         path = write_setting(KEY_ENV, legacy.read_text().strip())
         legacy.unlink()
-        os.environ[KEY_ENV] = file_setting(KEY_ENV) or ""
+        export_setting(KEY_ENV, file_setting(KEY_ENV) or "")
         return f"Moved the local pseudonymisation key from {legacy} into {path}, where every process reads it."
     if not create:
         return None
     path = write_setting(KEY_ENV, secrets.token_hex(32))
-    os.environ[KEY_ENV] = file_setting(KEY_ENV) or ""
+    export_setting(KEY_ENV, file_setting(KEY_ENV) or "")
     return (
         f"Generated a local pseudonymisation key in {path} (git ignores it); every process reads it from there. "
         f"In production set {KEY_ENV} from your secret store instead."
@@ -95,7 +94,7 @@ MIN_KEY_LENGTH = 16
 
 def key_is_set() -> bool:
     """Whether a usable key is in the environment (without raising, for callers that can do without one)."""
-    return len(os.environ.get(KEY_ENV, "")) >= MIN_KEY_LENGTH
+    return len(settings().pseudonymisation_key) >= MIN_KEY_LENGTH
 
 
 def key_from_env() -> bytes:
@@ -106,7 +105,7 @@ def key_from_env() -> bytes:
             "and they must be hashed with a secret before anything is stored. Set it in the environment or in "
             "the .env file (docs/data-protection.md); `make demo` creates a local one."
         )
-    return os.environ[KEY_ENV].encode()
+    return settings().pseudonymisation_key.encode()
 
 
 def _keyed_hash(keyed: hmac.HMAC, digits: str) -> str:

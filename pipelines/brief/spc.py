@@ -109,11 +109,14 @@ class XmR:
             return "neither"
         return "improvement" if (side == "high") == (self.improvement == "higher") else "concern"
 
+    def _latest_signal(self) -> tuple[Point, str]:
+        last = self.points[-1]
+        return last, self.signal(last)
+
     @property
     def variation(self) -> str:
         """The variation icon's meaning in words, read from the latest point."""
-        last = self.points[-1]
-        kind = self.signal(last)
+        last, kind = self._latest_signal()
         if kind == "common":
             return "Common cause variation: the latest day is within what this process normally does."
         side = "high" if last.side == "high" else "low"
@@ -139,8 +142,7 @@ class XmR:
     @property
     def variation_icon(self) -> str:
         """The Making Data Count variation icon of the latest point: common, or improving/concerning/neither + side."""
-        last = self.points[-1]
-        kind = self.signal(last)
+        last, kind = self._latest_signal()
         if kind == "common":
             return "common"
         return {"improvement": "improving", "concern": "concerning", "neither": "neither"}[kind] + f"_{last.side}"

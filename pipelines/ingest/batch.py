@@ -325,14 +325,7 @@ def _file_record(
     expected = set(config.source_columns)
     unexpected = ", ".join(c for c in prepared.raw.columns if c not in expected and c != "source_row")
     return {
-        "feed": config.feed,
-        "provider_code": config.provider_code,
-        "partition_date": landed.activity_date,
-        "file_name": landed.path.name,
-        "path": str(landed.path),
-        "sha256": prepared.sha,
-        "size_bytes": len(prepared.data),
-        "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+        **_landed_file(landed, config, prepared.sha, len(prepared.data)),
         "extracted_at_utc": landed.extracted_at_utc.replace(tzinfo=None),
         "rows_read": prepared.rows_read,
         "rows_loaded": loaded.height,
@@ -470,17 +463,24 @@ def _layout_rejection(layout: BrokenLayout, day: date) -> dict:
     }
 
 
-def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:
-    data = landed.path.read_bytes()
+def _landed_file(landed: LandedFile, config: FeedConfig, sha256: str, size_bytes: int) -> dict:
+    """Which file of which feed, provider and day: the columns a loaded file and a rejected one share."""
     return {
         "feed": config.feed,
         "provider_code": config.provider_code,
         "partition_date": landed.activity_date,
         "file_name": landed.path.name,
         "path": str(landed.path),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
+        "sha256": sha256,
+        "size_bytes": size_bytes,
         "received_at_utc": landed.received_at_utc.replace(tzinfo=None),
+    }
+
+
+def _rejection(landed: LandedFile, config: FeedConfig, reason: str) -> dict:
+    data = landed.path.read_bytes()
+    return {
+        **_landed_file(landed, config, hashlib.sha256(data).hexdigest(), len(data)),
         # Readers describe where and what kind of fault, never content; this holds to it whatever a reader says.
         "reason": scrub_text(reason)[0],
     }

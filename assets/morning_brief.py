@@ -2,10 +2,13 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from pipelines.brief.render import brief_for_day
+from pipelines.brief.data import BriefData, read_brief
+from pipelines.brief.render import BriefFiles, write_brief
 from pipelines.instance import BRIEF_KEY, RANGE_END, failed_checks_on
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from pipelines.settings import export_history_days, home_system
@@ -18,6 +21,28 @@ def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
     """The run's day (the last of a range), else the latest day in the marts: one brief per run, not per day."""
     key = tags.get("dagster/partition") or tags.get(RANGE_END)
     return date.fromisoformat(key) if key else latest
+
+
+def make_brief(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    feed_files: FeedFilesResource,
+    reports_dir: Path,
+    warehouse_path: str,
+    instance: dg.DagsterInstance,
+) -> tuple[BriefData, BriefFiles]:
+    """Read and write the brief for `day`; the asset and `uec report` both make it here, from their resources."""
+    data = read_brief(
+        conn,
+        day,
+        feeds_dir=feed_files.feeds_dir,
+        landing=feed_files.landing,
+        now=datetime.now(LONDON),
+        system=home_system(),
+        failed_checks=failed_checks_on(instance, day.isoformat()),
+        reference_dir=feed_files.reference_dir,
+    )
+    return data, write_brief(conn, data, reports_dir, warehouse_path, export_history_days())
 
 
 def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.AssetsDefinition:
@@ -42,19 +67,7 @@ def _morning_brief(
         day = brief_day(context.run.tags, latest)
         if day is None:
             raise dg.Failure("No day to brief: the marts are empty. Run a refresh first.")
-        data, files = brief_for_day(
-            conn,
-            day,
-            reports=reports.path,
-            feeds_dir=feed_files.feeds_dir,
-            landing=feed_files.landing,
-            now=datetime.now(LONDON),
-            warehouse=warehouse.database,
-            system=home_system(),
-            history_days=export_history_days(),
-            failed_checks=failed_checks_on(context.instance, day.isoformat()),
-            reference_dir=feed_files.reference_dir,
-        )
+        data, files = make_brief(conn, day, feed_files, reports.path, warehouse.database, context.instance)
     system = data.ed.filter((data.ed["level"] == "system") & (data.ed["period"] == "day"))
     headline = (
         f"{system['pct_within_4h'][0]:.1f}%" if system.height and system["pct_within_4h"][0] is not None else "no data"

@@ -39,6 +39,17 @@ def _clear_in_range() -> pl.Expr:
     return in_range.fill_null(False)
 
 
+def _after_arrival(event: str, max_hours: int) -> list[pa.Check]:
+    """A handover or clear time comes at or after the arrival and within `max_hours` of it."""
+    return [
+        null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), f"{event} not before arrival"),
+        null_or(
+            lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=max_hours),
+            f"{event} within {max_hours} hours of arrival",
+        ),
+    ]
+
+
 def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
     """The row contract for one partition day of conveyances."""
     return pa.DataFrameSchema(
@@ -56,11 +67,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 UTC,
                 nullable=True,
                 checks=[
-                    null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "handover not before arrival"),
-                    null_or(
-                        lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_HANDOVER_HOURS),
-                        f"handover within {MAX_HANDOVER_HOURS} hours of arrival",
-                    ),
+                    *_after_arrival("handover", MAX_HANDOVER_HOURS),
                     null_or(
                         lambda c: ~_clear_in_range() | (pl.col(c) <= pl.col("clear_utc")),
                         "handover not after the vehicle cleared",
@@ -70,13 +77,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "clear_utc": pa.Column(
                 UTC,
                 nullable=True,
-                checks=[
-                    null_or(lambda c: pl.col(c) >= pl.col("arrival_utc"), "clear not before arrival"),
-                    null_or(
-                        lambda c: pl.col(c) - pl.col("arrival_utc") <= pl.duration(hours=MAX_TURNAROUND_HOURS),
-                        f"clear within {MAX_TURNAROUND_HOURS} hours of arrival",
-                    ),
-                ],
+                checks=_after_arrival("clear", MAX_TURNAROUND_HOURS),
             ),
             "extracted_at_utc": pa.Column(UTC),
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -15,10 +15,9 @@ import polars as pl
 from pipelines.brief.changes import tile_changes
 from pipelines.brief.charts import chart_view
 from pipelines.brief.conditional import conditional
-from pipelines.brief.data import REFERENCE_DIR, TRAILING_DAYS, BriefData, Problem, read_brief
+from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import Message, call_asks, key_messages
-from pipelines.brief.problems import FailedCheck
 from pipelines.brief.revisions import previous, resent_files, revised_lines
 from pipelines.gx_suites import day_page
 from pipelines.record_changes import describe
@@ -196,32 +195,3 @@ def write_brief(
     partial.replace(html)
     workbook, csvs, rows = export_marts(conn, data.day, reports, history_days)
     return BriefFiles(html, workbook, csvs, rows, tuple(revised))
-
-
-def brief_for_day(
-    conn: duckdb.DuckDBPyConnection,
-    day: date,
-    *,
-    reports: Path,
-    feeds_dir: str,
-    landing: Path,
-    now: datetime,
-    warehouse: str,
-    system: str,
-    history_days: int,
-    failed_checks: Sequence[FailedCheck] = (),
-    reference_dir: str | Path = REFERENCE_DIR,
-) -> tuple[BriefData, BriefFiles]:
-    """Read, render and write one day's brief and exports; the settings and the day's failed checks come from the
-    caller, so the brief runs without Dagster."""
-    data = read_brief(
-        conn,
-        day,
-        feeds_dir=feeds_dir,
-        landing=landing,
-        now=now,
-        system=system,
-        failed_checks=failed_checks,
-        reference_dir=reference_dir,
-    )
-    return data, write_brief(conn, data, reports, warehouse, history_days)

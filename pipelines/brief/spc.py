@@ -438,8 +438,8 @@ def spc(
 
 
 @dataclass(frozen=True)
-class SpecialCause:
-    """A recent day that is part of a special-cause rule, in words the matrix and the key messages can use."""
+class ChartDay:
+    """One day of one organisation's chart: what a special cause or a deterioration is said about."""
 
     series: str
     title: str
@@ -448,6 +448,12 @@ class SpecialCause:
     unit: str
     day: date
     value: float
+
+
+@dataclass(frozen=True)
+class SpecialCause(ChartDay):
+    """A recent day that is part of a special-cause rule, in words the matrix and the key messages can use."""
+
     kind: Literal["improvement", "concern", "neither"]
     side: Side
     rules: tuple[str, ...]
@@ -490,16 +496,9 @@ def recent_special_causes(charts: Iterable[Chart], days: int = RECENT_DAYS) -> l
 
 
 @dataclass(frozen=True)
-class Deterioration:
+class Deterioration(ChartDay):
     """A measure whose latest day is a special cause concerning, with how far from its phase's mean it lies."""
 
-    series: str
-    title: str
-    org_code: str
-    org_name: str
-    unit: str
-    day: date
-    value: float
     mean: float
     lower: float
     upper: float

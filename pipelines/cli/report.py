@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from pipelines.brief.render import FEED_NAMES, brief_for_day
-from pipelines.instance import failed_checks_on, persistent_instance
+from assets.morning_brief import make_brief
+from pipelines.brief.render import FEED_NAMES
+from pipelines.instance import persistent_instance
 from pipelines.metadata import file_url
 from pipelines.resources import default_resources
-from pipelines.settings import export_history_days, home_system
 from pipelines.warehouse import connect, quoted, warehouse_path
 from schemas import catalogue
-from schemas.clock import LONDON
 
 
 def report(day: date, out=print) -> int:
@@ -64,17 +63,4 @@ def figures_on(conn, day: date) -> dict[str, int]:
 
 
 def _brief(conn, day: date, resources: dict, path: str):
-    files = resources["feed_files"]
-    return brief_for_day(
-        conn,
-        day,
-        reports=resources["reports"].path,
-        feeds_dir=files.feeds_dir,
-        landing=files.landing,
-        now=datetime.now(LONDON),
-        warehouse=path,
-        system=home_system(),
-        history_days=export_history_days(),
-        failed_checks=failed_checks_on(persistent_instance(), day.isoformat()),
-        reference_dir=files.reference_dir,
-    )
+    return make_brief(conn, day, resources["feed_files"], resources["reports"].path, path, persistent_instance())

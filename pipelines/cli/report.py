@@ -8,7 +8,7 @@ from pathlib import Path
 from pipelines.brief.render import FEED_NAMES, brief_for_day
 from pipelines.instance import persistent_instance
 from pipelines.metadata import file_url
-from pipelines.resources import default_resources
+from pipelines.resources import DefaultResources, default_resources
 from pipelines.warehouse import connect, quoted, warehouse_path
 from schemas import catalogue
 from schemas.clock import LONDON
@@ -62,7 +62,7 @@ def figures_on(conn, day: date) -> dict[str, int]:
     }
 
 
-def _brief(conn, day: date, resources: dict, path: str):
+def _brief(conn, day: date, resources: DefaultResources, path: str):
     files = resources["feed_files"]
     return brief_for_day(
         conn,

@@ -5,6 +5,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import duckdb
@@ -86,6 +87,7 @@ def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date,
 
 
 def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
+    assert feed.identity is not None  # asked only for a feed with record identity
     reused = conn.sql(
         f"select * from {quoted(feed.identity.names(feed.name)['reused_in'])}($first, $last) order by all",
         params={"first": first, "last": last},
@@ -110,6 +112,7 @@ def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, 
 
 def resend_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
     """Full re-sends refused whole, re-sent rows that failed (earlier version kept), and records withdrawn."""
+    assert feed.identity is not None  # asked only for a feed with record identity
     names, days = feed.identity.names(feed.name), {"first": first, "last": last, "feed": feed.name}
     refused = conn.sql(
         "select partition_date, provider_code, file_name, rows_read from ops.source_files as f "
@@ -278,7 +281,10 @@ def marts_to_rebuild(
         finally:
             conn.unregister("_incoming")
     # Days outside the partitions cannot be rebuilt; the run's own days are rebuilt by its mart step.
-    first, last = daily_partitions.start.date(), date.fromisoformat(daily_partitions.get_last_partition_key())
+    first, last = (
+        daily_partitions.start.date(),
+        date.fromisoformat(cast(str, daily_partitions.get_last_partition_key())),
+    )
     extra = sorted(d for d in touched - run_days if first <= d <= last)
     return pl.DataFrame(
         [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
@@ -429,7 +435,7 @@ def build_raw_feed_asset(entry: Feed) -> dg.AssetsDefinition:
                 seconds.update(batch.seconds)
                 write_started = time.perf_counter()
                 loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days))
-                seconds["write"] += time.perf_counter() - write_started
+                seconds["write"] += time.perf_counter() - write_started  # type: ignore[assignment]
                 for copy in batch.duplicates:
                     notes.add(
                         copy["provider_code"],

@@ -13,7 +13,7 @@ import polars as pl
 # Chart is named here too: the brief's modules and tests know it as data.Chart.
 from pipelines.brief.coverage import Coverage, day_coverage
 from pipelines.brief.spc import Chart as Chart
-from pipelines.brief.spc import StepsFile, load_spc_config, spc
+from pipelines.brief.spc import Direction, StepsFile, load_spc_config, spc
 from pipelines.ingest.freshness import Arrival, arrival
 from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.resources import FeedFilesResource
@@ -43,7 +43,7 @@ PER_PROVIDER_CHECKS = {
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
 # Every one is a count or a share of counts: none goes below 0, and a percentage never above 100.
-SERIES = {
+SERIES: dict[str, tuple[str, Direction, str]] = {
     "ed_four_hour": ("System 4-hour performance", "higher", "%"),
     "ed_twelve_hour": ("System share over 12 hours in A&E", "lower", "%"),
     "hours_lost": ("Handover hours lost", "lower", "hours"),
@@ -179,7 +179,7 @@ def read_coverage(
     landing: Path,
     now: datetime,
     system: str,
-    elsewhere: set[str] = frozenset(),
+    elsewhere: set[str] | frozenset[str] = frozenset(),
 ) -> Coverage:
     """The day's coverage as the brief computes it, for the readiness mail; with no warehouse, nothing is loaded
     (and `elsewhere`, from the reference files, says which providers are other systems')."""

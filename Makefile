@@ -43,10 +43,12 @@ browser:
 test: install browser lint
 	$(BIN)/python -m pytest -q
 
-## ruff: lint and check formatting (what `make test` and CI run); `make format` rewrites the files.
+## ruff: lint and check formatting, then mypy: type-check pipelines/, assets/ and schemas/ (what `make test` and CI
+## run); `make format` rewrites the files. mypy's settings and file list are in pyproject.toml, its cache in .venv.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -1,6 +1,6 @@
 """The SCC morning brief: one HTML page and the day's marts as CSV and a workbook, for the 09:30 system call."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from schemas.catalogue import Mart, Rollup
 from schemas.clock import LONDON
 
 
-def brief_day(tags: dict[str, str], latest: date | None) -> date | None:
+def brief_day(tags: Mapping[str, str], latest: date | None) -> date | None:
     """The run's day (the last of a range), else the latest day in the marts: one brief per run, not per day."""
     key = tags.get("dagster/partition") or tags.get(RANGE_END)
     return date.fromisoformat(key) if key else latest

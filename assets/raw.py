@@ -83,6 +83,7 @@ def unique_keys_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date,
 
 
 def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
+    assert feed.identity is not None  # asked only for a feed with record identity
     reused = conn.sql(
         f"select * from {quoted(feed.identity.names(feed.name)['reused_in'])}($first, $last) order by all",
         params={"first": first, "last": last},
@@ -107,6 +108,7 @@ def reused_ids_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, 
 
 def resend_result(conn: duckdb.DuckDBPyConnection, feed: Feed, first: date, last: date) -> dg.AssetCheckResult:
     """Full re-sends refused whole, re-sent rows that failed (earlier version kept), and records withdrawn."""
+    assert feed.identity is not None  # asked only for a feed with record identity
     names, days = feed.identity.names(feed.name), {"first": first, "last": last, "feed": feed.name}
     refused = conn.sql(
         "select partition_date, provider_code, file_name, rows_read from ops.source_files as f "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote
 
 import duckdb
@@ -59,6 +60,7 @@ def expectation_frame(
     window = {"first": first, "last": last}
     history_start = first - timedelta(days=HISTORY_DAYS)
     if expectation.kind == "within_trailing_bounds":
+        assert expectation.series_sql is not None  # within_trailing_bounds() names its series
         query = f"with series as ({sql(expectation.series_sql)}) {sql('expect_within_trailing_bounds')}"
         return conn.sql(
             query,
@@ -151,7 +153,7 @@ def validate(
         # The run's days name its results; without them, the days the frames hold.
         dated = [d for f in frames.values() for d in (f["date"].min(), f["date"].max()) if d is not None]
         first, last = days or ((min(dated), max(dated)) if dated else (None, None))
-        name = run_name(first, last) if first else None
+        name = run_name(cast(date, first), cast(date, last)) if first else None  # dates: from date columns
         context, outcomes = _validate(gx, ProgressBarsConfig, frames, Path(project), name)
         site = reports_dir / "data_docs"
         # Two runs finishing together take turns from here: each merges the other's results, never drops them.
@@ -278,7 +280,7 @@ def _publish(built: Path, site: Path) -> None:
 
 def _validate(
     gx, progress_bars, frames: dict[Expectation, pl.DataFrame], reports_dir: Path, name: str | None = None
-) -> tuple[object, list[Outcome]]:
+) -> tuple[Any, list[Outcome]]:
     context = gx.get_context(mode="file", project_root_dir=str(reports_dir))
     context.variables.progress_bars = progress_bars(globally=False)
     context.update_data_docs_site(

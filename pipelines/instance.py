@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 
@@ -57,7 +58,7 @@ def data_docs_url(result: dg.ExecuteInProcessResult) -> str | None:
     URL); None if they did not run."""
     for evaluation in result.get_asset_check_evaluations():
         if "data_docs" in evaluation.metadata:
-            return evaluation.metadata["data_docs"].value
+            return cast(str, evaluation.metadata["data_docs"].value)
     return None
 
 
@@ -106,17 +107,17 @@ def check_failures_on(
     """
     from pipelines.metadata import FAILING_DAYS
 
-    latest: dict[tuple[str, str], tuple[object, dg.DagsterRun]] = {}
+    latest: dict[tuple[str, str], tuple[dg.AssetCheckEvaluation, dg.DagsterRun]] = {}
     for run in runs if runs is not None else runs_covering(instance, day):  # newest first: the first seen wins
         for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-            check = entry.dagster_event.event_specific_data
+            check = entry.get_dagster_event().asset_check_evaluation_data
             latest.setdefault((check.asset_key.to_user_string(), check.check_name), (check, run))
     failures = []
     for (asset, name), (check, run) in sorted(latest.items()):
         if check.passed:
             continue
         named = check.metadata.get(FAILING_DAYS)
-        if named is not None and named.value and day not in named.value.split(", "):
+        if named is not None and named.value and day not in cast(str, named.value).split(", "):
             continue
         failures.append(CheckFailure(asset, name, check.severity, check.description or "", run))
     return failures

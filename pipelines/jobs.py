@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from schemas import catalogue
 from schemas.catalogue import Feed
+
+if TYPE_CHECKING:  # what define_asset_job returns; dagster does not export the class
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 REFERENCE = dg.AssetSelection.groups("reference")
 
@@ -25,7 +29,7 @@ daily_refresh_job = dg.define_asset_job(
 )
 
 
-def build_feed_refresh_jobs(feeds: Iterable[Feed] = catalogue.FEEDS) -> dict[str, dg.JobDefinition]:
+def build_feed_refresh_jobs(feeds: Iterable[Feed] = catalogue.FEEDS) -> dict[str, UnresolvedAssetJobDefinition]:
     """One job per feed, for the landing sensor, the midday OPEL schedule and `uec refresh --feed`."""
     return {
         entry.name: dg.define_asset_job(

@@ -1,6 +1,7 @@
 """Daily partitions: one partition is one Europe/London calendar day of activity."""
 
 from datetime import date
+from typing import cast
 
 import dagster as dg
 
@@ -16,4 +17,4 @@ single_run_backfill = dg.BackfillPolicy.single_run()
 
 def partition_days() -> tuple[date, date]:
     """The first and the last day with a partition (the last moves on with the clock)."""
-    return daily_partitions.start.date(), date.fromisoformat(daily_partitions.get_last_partition_key())
+    return daily_partitions.start.date(), date.fromisoformat(cast(str, daily_partitions.get_last_partition_key()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import quote
 
 import dagster as dg
@@ -121,7 +122,15 @@ class ReportsResource(dg.ConfigurableResource):
         return Path(self.published_dir) if self.published_dir else self.path / "published"
 
 
-def default_resources() -> dict[str, dg.ConfigurableResource]:
+class DefaultResources(TypedDict):
+    """What default_resources() returns, each resource with its own class for the type checker."""
+
+    reports: ReportsResource
+    warehouse: WarehouseResource
+    feed_files: FeedFilesResource
+
+
+def default_resources() -> DefaultResources:
     """Resources from the settings: UEC_WAREHOUSE, UEC_LANDING, UEC_FEEDS_DIR, UEC_REFERENCE_DIR, UEC_REPORTS,
     UEC_PUBLISHED, UEC_PUBLISHED_KEEP, UEC_REPORTS_URL, UEC_DUCKDB_MEMORY_LIMIT, UEC_DUCKDB_THREADS."""
     config = settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -13,6 +14,9 @@ from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import settings
 from schemas.registry import load_feed_configs
+
+if TYPE_CHECKING:  # what define_asset_job returns; dagster does not export the class
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def landed_versions(feed_files: FeedFilesResource, feeds: list[str]) -> list[Lan
     return sorted(found, key=lambda f: f.relative_path)
 
 
-def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefinition:
+def build_landing_sensor(jobs: dict[str, UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
     """The landing sensor over the given feeds' refresh jobs."""
 
     @dg.sensor(
@@ -62,7 +66,7 @@ def build_landing_sensor(jobs: dict[str, dg.JobDefinition]) -> dg.SensorDefiniti
 
 
 def _evaluate(
-    context: dg.SensorEvaluationContext, feed_files: FeedFilesResource, jobs: dict[str, dg.JobDefinition]
+    context: dg.SensorEvaluationContext, feed_files: FeedFilesResource, jobs: dict[str, UnresolvedAssetJobDefinition]
 ) -> dg.SensorResult:
     # The cursor maps each file to the version last acted on, so each version triggers exactly one run.
     seen: dict[str, str] | None = json.loads(context.cursor) if context.cursor else None
@@ -74,6 +78,7 @@ def _evaluate(
             skip_reason=f"Started watching {len(current)} landed files; new ones will trigger runs.", cursor=cursor
         )
     first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+    assert first is not None and last is not None  # the partitions start on a past day: never empty
     requests, outside = [], []
     for landed in current:
         if seen.get(landed.relative_path) == landed.version:

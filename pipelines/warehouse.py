@@ -444,8 +444,8 @@ def replace_partition(
     conn: duckdb.DuckDBPyConnection,
     day: date,
     deletes: list[tuple[str, str]],
-    inserts: list[tuple[str, pl.DataFrame]] = (),
-    sql_inserts: list[str] = (),
+    inserts: Sequence[tuple[str, pl.DataFrame]] = (),
+    sql_inserts: Sequence[str] = (),
     params: dict | None = None,
 ) -> None:
     """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent.

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from schemas import table_columns
 from schemas.canonical import FeedSpec, Reference
@@ -38,8 +38,9 @@ class Identity:
     placed: str  # the event whose local date is the record's day: arrival, received
     noun: str  # what one record is, in the quarantine's words: "record id reused for a different <noun>"
 
-    def names(self, feed: str) -> dict[str, str | tuple[str, ...]]:
+    def names(self, feed: str) -> dict[str, Any]:
         """The identifiers sql/record_versions.sql is rendered with for this feed."""
+        # Any: each is a name (str), but record_id is a tuple of them; each caller knows which it asks for.
         return {
             "raw_table": f"raw.{feed}",
             "versions": f"raw.{feed}_versions",

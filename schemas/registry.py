@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from schemas.clock import LONDON
 from schemas.defaults import IDENTITY_WINDOW_HOURS
@@ -173,11 +174,13 @@ class FeedConfig(BaseModel):
             return None
         rule = self.extracted_at
         if rule.source == "file_name":
+            assert self.extracted_at_format is not None  # _extract_rule_fits: reading from the name needs it
             try:
                 extracted = datetime.strptime(m["extracted_at"], self.extracted_at_format)
             except ValueError:
                 return None
         elif rule.source == "fixed":
+            assert rule.at is not None  # ExtractRule._fixed_has_a_time
             extracted = datetime.combine(activity + timedelta(days=rule.days_after), rule.at)
         elif isinstance(file, str) and os.path.basename(file) == file:
             raise ValueError(f"{self.provider_code}: the extract time is the file's arrival; give its path, not {file}")
@@ -233,7 +236,7 @@ def draft_todos(raw: Any, where: str = "") -> list[str]:
     return [where.rstrip(".")] if isinstance(raw, str) and raw.strip() == TODO else []
 
 
-def _what_is_wrong(error: dict[str, Any]) -> str:
+def _what_is_wrong(error: ErrorDetails) -> str:
     """One pydantic error as '<field>: <what is expected>', without pydantic's type tags, input dump or URL."""
     field = ".".join(str(part) for part in error["loc"])
     kind, message = error["type"], re.sub(r"^(Value|Assertion) error, ", "", error["msg"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import polars as pl
+    from polars._typing import PolarsDataType
 
 
 def described(columns: dict[str, str]) -> dict[str, str]:
@@ -46,11 +46,11 @@ class Table:
             lines.append(f"    primary key ({', '.join(self.primary_key)})")
         return f"create table if not exists {self.name} (\n" + ",\n".join(lines) + "\n);"
 
-    def polars_schema(self) -> dict[str, pl.DataType]:
+    def polars_schema(self) -> dict[str, PolarsDataType]:
         """The frame the pipeline writes to this table (integers of any width as Int64, timestamps naive, in µs)."""
         import polars as pl  # only the writers need it, not `uec --help`
 
-        kinds = {
+        kinds: dict[str, PolarsDataType] = {
             "VARCHAR": pl.Utf8,
             "DATE": pl.Date,
             "BIGINT": pl.Int64,

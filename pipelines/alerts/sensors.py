@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import dagster as dg
 
@@ -172,10 +172,10 @@ def rejections_in_run(instance: dg.DagsterInstance, run_id: str, labels: dict[st
     """Every file the run's raw assets refused, from their readability checks' metadata (assets/raw.py)."""
     found = []
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        check = entry.dagster_event.event_specific_data
+        check = entry.get_dagster_event().asset_check_evaluation_data
         if check.check_name != READABLE_CHECK or check.passed or "rejected_files" not in check.metadata:
             continue
-        for r in check.metadata["rejected_files"].value:
+        for r in cast(list[dict[str, str]], check.metadata["rejected_files"].value):
             label = labels.get(r["feed"], r["feed"])
             found.append(Rejection(r["feed"], label, r["provider_code"], r["day"], r["file_name"], r["reason"]))
     return found
@@ -233,13 +233,18 @@ def build_rejected_file_sensor(feeds: Sequence[Feed], switched_on: bool) -> dg.S
 def _alert_brief_revised(context: dg.RunStatusSensorContext, config: AlertsConfig, run_id: str) -> None:
     """Sends one alert for each brief a finished run re-made with figures that moved (its 'revised' metadata)."""
     for entry in context.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        materialization = entry.dagster_event.event_specific_data.materialization
+        materialization = entry.get_dagster_event().materialization
         revised = materialization.metadata.get("revised")
         if materialization.asset_key != BRIEF_KEY or revised is None or not revised.value:
             continue
         link = materialization.metadata.get("brief_url")
         served = link.value if link is not None and not str(link.value).startswith("file:") else None
-        message = brief_revised(materialization.metadata["day"].value, revised.value, run_id, served)
+        message = brief_revised(
+            cast(str, materialization.metadata["day"].value),
+            cast(list[str], revised.value),
+            run_id,
+            cast(str | None, served),
+        )
         if not _send(context.log, config, message).reached_someone:
             raise AlertNotSent(f"Brief revised alert for run {run_id} not sent")
 
@@ -346,7 +351,7 @@ def readiness_message(
     workbook = reports.path / f"marts-{day.isoformat()}.xlsx"
     written = [f for f in (brief, workbook) if f.exists()]
     # Links only where the reports folder is served: a file:// URL or a path names the server's disk.
-    links = {f: reports.link(f).value for f in written if reports.url}
+    links = {f: cast(str, reports.link(f).value) for f in written if reports.url}
     if brief.exists() and made is not None and not run_gaps and coverage.complete:
         return brief_ready(day, brief, workbook if workbook.exists() else None, coverage, made, system, links)
     runs = runs_covering(instance, day.isoformat())
@@ -359,7 +364,7 @@ def readiness_message(
 def _coverage(
     day: date, feed_files: FeedFilesResource, warehouse: WarehouseResource | None, now: datetime, elsewhere: set[str]
 ):
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "feeds_dir": feed_files.feeds_dir,
         "landing": feed_files.landing,
         "now": now,
@@ -380,6 +385,7 @@ def brief_run(
     file existing says nothing about what it was built from."""
     made = None
     for record in instance.fetch_materializations(BRIEF_KEY, limit=200).records:
+        assert record.asset_materialization is not None  # a materialization's record holds it
         said = record.asset_materialization.metadata.get("day")
         if said is not None and said.value == day.isoformat():
             made = datetime.fromtimestamp(record.timestamp, tz=LONDON)
@@ -389,7 +395,7 @@ def brief_run(
     loads: dict[str, float] = {}
     for run in runs_covering(instance, day.isoformat()):
         for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-            key = entry.dagster_event.asset_key
+            key = entry.get_dagster_event().asset_key
             if key and key.path[0] == "raw":
                 loads[key.path[-1]] = max(loads.get(key.path[-1], 0.0), entry.timestamp)
     landed = _last_landed(feed_files, day)

@@ -58,6 +58,7 @@ def conditional(messages: Sequence[Message], coverage: Coverage | None) -> list[
         if gaps is None:
             out.append(m)
             continue
+        assert feeds is not None  # gaps is None for a rule without feeds
         absent = all(g.absent for g in coverage.gaps(feeds))
         last_of_rule = all(later.rule != m.rule for later in messages[i + 1 :])
         if m.rule == "late_or_missing" and m.finding:

@@ -145,7 +145,7 @@ def day_coverage(
     day: date,
     quality: pl.DataFrame,
     arrivals: Sequence[Arrival],
-    elsewhere: set[str] = frozenset(),
+    elsewhere: set[str] | frozenset[str] = frozenset(),
     rejected: pl.DataFrame | None = None,
 ) -> Coverage:
     """Per feed, each provider expected that day (or that sent something) and how much of its data was loaded.

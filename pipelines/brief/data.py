@@ -17,7 +17,7 @@ from pipelines.brief.coverage import Coverage, day_coverage
 from pipelines.brief.problems import FailedCheck, arrival_problems, arrivals, check_problems, load_problems
 from pipelines.brief.problems import Problem as Problem
 from pipelines.brief.spc import Chart as Chart
-from pipelines.brief.spc import StepsFile, load_spc_config, spc
+from pipelines.brief.spc import Direction, StepsFile, load_spc_config, spc
 from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.settings import DEFAULT_HOME_SYSTEM
 from pipelines.warehouse import sql
@@ -35,7 +35,7 @@ SECTION_FEEDS = catalogue.section_feeds()
 SENDER_COVERS_ALL = {f.name for f in catalogue.FEEDS if f.sender_covers_all}
 # How each charted series is read: its title, which way is better, and its unit (on the chart's axis).
 # Every one is a count or a share of counts: none goes below 0, and a percentage never above 100.
-SERIES = {
+SERIES: dict[str, tuple[str, Direction, str]] = {
     "ed_four_hour": ("System 4-hour performance", "higher", "%"),
     "ed_twelve_hour": ("System share over 12 hours in A&E", "lower", "%"),
     "hours_lost": ("Handover hours lost", "lower", "hours"),
@@ -160,7 +160,7 @@ def read_coverage(
     landing: Path,
     now: datetime,
     system: str,
-    elsewhere: set[str] = frozenset(),
+    elsewhere: set[str] | frozenset[str] = frozenset(),
 ) -> Coverage:
     """The day's coverage as the brief computes it, for the readiness mail; with no warehouse, nothing is loaded
     (and `elsewhere`, from the reference files, says which providers are other systems')."""

@@ -153,7 +153,7 @@ def export_marts(
                 worksheet=mart,
                 autofit=True,
                 table_style="Table Style Light 9",
-                column_formats=formats or None,
+                column_formats=formats or None,  # type: ignore[arg-type]  # str keys: polars' key type is invariant
                 dtype_formats={pl.Date: EXCEL_DATE, pl.Datetime: EXCEL_DATETIME},
                 freeze_panes=(1, 0),
             )

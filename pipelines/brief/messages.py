@@ -211,7 +211,7 @@ def cross_check_gaps(opel: Sequence[dict], points: float = CROSS_CHECK_POINTS) -
     )
 
 
-def _both(opel: Sequence[dict], first: str, second: str) -> list[tuple[dict, object, object]]:
+def _both(opel: Sequence[dict], first: str, second: str) -> list[tuple[dict, float, float]]:
     """The OPEL rows with both figures to compare, each with the two."""
     return [(o, o[first], o[second]) for o in opel if o[first] is not None and o[second] is not None]
 

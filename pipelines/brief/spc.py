@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -192,33 +192,35 @@ def xmr(
         if v > upper or v < lower:
             rules[i]["beyond_limit"] = "high" if v > mean else "low"
 
-    sides = [("high" if v > mean else "low" if v < mean else None) for v in values]
+    sides: list[Side | None] = [("high" if v > mean else "low" if v < mean else None) for v in values]
     for start, end, side in _runs(sides):
         if side is not None and end - start >= RUN:
             for i in range(start, end):
                 rules[i]["run"] = side
 
-    steps = [None] + [("high" if b > a else "low" if b < a else None) for a, b in zip(values, values[1:])]
+    steps: list[Side | None] = [None] + [
+        ("high" if b > a else "low" if b < a else None) for a, b in zip(values, values[1:])
+    ]
     for start, end, side in _runs(steps):
         # A run of n rising steps spans n + 1 points, counting the one it rose from.
         if side is not None and end - start + 1 >= TREND:
             for i in range(start - 1, end):
                 rules[i]["trend"] = side
 
-    near = [("high" if v > near_high else "low" if v < near_low else None) for v in values]
+    near: list[Side | None] = [("high" if v > near_high else "low" if v < near_low else None) for v in values]
     for i in range(len(values) - 2):
         for side in ("high", "low"):
             hits = [j for j in range(i, i + 3) if near[j] == side]
             if len(hits) >= 2:
                 for j in hits:
-                    rules[j]["two_of_three"] = side
+                    rules[j]["two_of_three"] = cast(Side, side)  # "high" or "low" here, never None
 
     return XmR(
         [Point(v, r) for v, r in zip(values, rules)], mean, mmr, improvement, target, n, screened, floor, ceiling
     )
 
 
-def _runs(labels: list[str | None]) -> list[tuple[int, int, str | None]]:
+def _runs(labels: list[Side | None]) -> list[tuple[int, int, Side | None]]:
     """Maximal stretches of equal labels as (start, end exclusive, label)."""
     out, start = [], 0
     for i in range(1, len(labels) + 1):
@@ -354,7 +356,7 @@ class SPC:
     def phase_of(self, index: int) -> Phase:
         return next(ph for ph in reversed(self.phases) if ph.start <= index)
 
-    def signal(self, point: Point) -> str:
+    def signal(self, point: Point) -> Literal["improvement", "concern", "neither", "common"]:
         # Every phase reads better and worse the same way: the latest phase classifies any point.
         return self.latest.signal(point)
 
@@ -412,6 +414,7 @@ def spc(
     waiting: list[Step] = []
     first_step: Step | None = None
     previous = 0
+    step: Step | None  # None in the phases' loop below: a first phase that no step begins
     for step in sorted(steps, key=lambda s: s.date):
         # The first day on or after the step; a step after the last day cuts nothing (yet).
         cut = next((i for i, d in enumerate(dates) if d >= step.date), n)
@@ -478,6 +481,7 @@ def recent_special_causes(charts: Iterable[Chart], days: int = RECENT_DAYS) -> l
             kind = spc_chart.signal(point)
             if day < since or kind == "common":
                 continue
+            assert point.side is not None  # signal() is "common" for a point no rule marks
             found.append(
                 SpecialCause(
                     chart.series,

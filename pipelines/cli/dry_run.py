@@ -51,6 +51,7 @@ def _why_not(config: FeedConfig, file_name: str) -> str:
         return "the name does not fit the pattern"
     for group, fmt in (("activity_date", config.activity_date_format), ("extracted_at", config.extracted_at_format)):
         if group in config.pattern.groupindex and found[group] is not None:
+            assert fmt is not None  # FeedConfig._extract_rule_fits: an extracted_at group needs its format
             try:
                 datetime.strptime(found[group], fmt)
             except ValueError:

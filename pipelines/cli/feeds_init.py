@@ -117,7 +117,7 @@ def guess_feed(path: Path, sources: list[str]) -> str | None:
         if parent.name in catalogue.feed_names():
             return parent.name
     fits = {name: len(match_columns(catalogue.feed(name).spec, sources)) for name in catalogue.feed_names()}
-    best = max(fits, key=fits.get)
+    best = max(fits, key=fits.__getitem__)
     return best if fits[best] and list(fits.values()).count(fits[best]) == 1 else None
 
 
@@ -170,7 +170,7 @@ def _code_lines(column: Canonical, source: str, seen: list[str], allowed: list |
             "it the right column?"
         )
         return []
-    one_of = "true or false" if column.kind == "boolean" else ", ".join(map(str, allowed))
+    one_of = "true or false" if column.kind == "boolean" else ", ".join(map(str, allowed or ()))  # never None here
     lines = [f"    # TODO: map each code seen in the sample to one of: {one_of[:200]}", "    values:"]
     by_lower = {str(k).lower(): v for k, v in targets.items()}
     for code in seen:

@@ -9,14 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from pipelines.ingest.landing import LandedFile, read_text_frame
 from schemas.registry import FeedConfig
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsTemporalType
 
 DELIMITERS = [",", ";", "\t", "|"]
 # Day-first before month-first: an NHS file's 03/04/2025 is 3 April. A month-first format is chosen only
@@ -79,7 +84,7 @@ def delimiter_of(text: str) -> str:
     return max(DELIMITERS, key=lambda d: (min(fields(d), default=0), -len(set(fields(d)))))
 
 
-def header_index(rows: list[list[object]]) -> int:
+def header_index(rows: Sequence[Sequence[object]]) -> int:
     """The first row that looks like names: as wide as the widest row, and no cell a number or a date."""
     widths = [sum(1 for v in row if v not in (None, "")) for row in rows]
     widest = max(widths, default=0)
@@ -156,7 +161,7 @@ def _reading_config(feed: str, found: Sniffed, names: list[str]) -> FeedConfig:
     )
 
 
-def formats_for(values: pl.Series, candidates: list[str], kind: pl.DataType) -> tuple[list[str], int]:
+def formats_for(values: pl.Series, candidates: list[str], kind: PolarsTemporalType) -> tuple[list[str], int]:
     """The fewest candidate formats, most used first, that read the values; and how many values none reads."""
     values = values.drop_nulls().unique()
     readable = {fmt: values.str.strptime(kind, fmt, strict=False).is_not_null() for fmt in candidates}

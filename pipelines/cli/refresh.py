@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 
@@ -45,7 +46,7 @@ class Progress:
         while True:
             page = instance.get_records_for_run(self.run_id, cursor=self.cursor, of_type=PROGRESS_EVENTS)
             for record in page.records:
-                self._show(record.event_log_entry.dagster_event)
+                self._show(record.event_log_entry.get_dagster_event())
             self.cursor = page.cursor
             if not page.has_more:
                 return
@@ -54,7 +55,7 @@ class Progress:
         step = event.step_key or ""
         kind = event.event_type
         if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            materialization = event.event_specific_data.materialization
+            materialization = event.materialization
             name = materialization.asset_key.to_user_string()
             if "rebuilt_by_the_run_for" in materialization.metadata:
                 # Brief 7.1: this run's files carry records placed on another day, so that day moved too.
@@ -64,15 +65,15 @@ class Progress:
                 self.assets_in_step[step].append(name)
             rows = materialization.metadata.get("dagster/row_count")
             if rows is not None and name.startswith("raw/"):
-                self.rows_in_step[step] = rows.value
+                self.rows_in_step[step] = cast(int, rows.value)
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             names = ", ".join(self.assets_in_step.get(step, [])) or step
-            rows = f", {self.rows_in_step[step]:,} rows loaded" if step in self.rows_in_step else ""
-            self.out(f"  ok  {names} ({event.event_specific_data.duration_ms / 1000:.1f} s{rows})")
+            loaded = f", {self.rows_in_step[step]:,} rows loaded" if step in self.rows_in_step else ""
+            self.out(f"  ok  {names} ({event.step_success_data.duration_ms / 1000:.1f} s{loaded})")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
-            self.out(f"  FAILED {step}: {plain_reason(event.event_specific_data.error) or 'see the Dagster UI'}")
-        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
-            check = event.event_specific_data
+            self.out(f"  FAILED {step}: {plain_reason(event.step_failure_data.error) or 'see the Dagster UI'}")
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.asset_check_evaluation_data.passed:
+            check = event.asset_check_evaluation_data
             line = f"  CHECK FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}"
             self.out(line.rstrip(": "))
 
@@ -131,7 +132,7 @@ def _verdict(result: dg.ExecuteInProcessResult, failed_checks: list[dg.AssetChec
     if not result.success:
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         first = failures[0] if failures else None
-        reason = plain_reason(first.event_specific_data.error if first else None) or "see the run in the Dagster UI"
+        reason = plain_reason(first.step_failure_data.error if first else None) or "see the run in the Dagster UI"
         out(f"\nRefresh FAILED at {first.step_key if first else 'start-up'}: {reason}")
         out(
             "Steps after it did not run for these days; what had already finished is kept. Fix the cause and run "

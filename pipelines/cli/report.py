@@ -9,7 +9,7 @@ from assets.morning_brief import make_brief
 from pipelines.brief.render import FEED_NAMES
 from pipelines.instance import persistent_instance
 from pipelines.metadata import file_url
-from pipelines.resources import default_resources
+from pipelines.resources import DefaultResources, default_resources
 from pipelines.warehouse import connect, quoted, warehouse_path
 from schemas import catalogue
 
@@ -62,5 +62,5 @@ def figures_on(conn, day: date) -> dict[str, int]:
     }
 
 
-def _brief(conn, day: date, resources: dict, path: str):
+def _brief(conn, day: date, resources: DefaultResources, path: str):
     return make_brief(conn, day, resources["feed_files"], resources["reports"].path, path, persistent_instance())

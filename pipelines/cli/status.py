@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -37,9 +38,9 @@ def _last_run(instance: dg.DagsterInstance, runs: list[dg.DagsterRun], feed: str
 def _run_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     """Which step failed and why, in the error's own first line (the innermost cause)."""
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        error = innermost_error(entry.dagster_event.event_specific_data.error)
+        error = innermost_error(entry.get_dagster_event().step_failure_data.error)
         reason = error.message.strip().splitlines()[0] if error and error.message.strip() else "see the Dagster UI"
-        return f"step {entry.dagster_event.step_key}: {reason}"
+        return f"step {entry.get_dagster_event().step_key}: {reason}"
     failure = next(iter(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)), None)
     return (failure.message if failure else None) or run.status.value.lower()
 
@@ -128,7 +129,7 @@ def _loaded(day: date) -> dict[tuple[str, str], dict]:
     path = warehouse_path()
     if not Path(path).exists():
         return {}
-    counts: dict[tuple[str, str], dict[str, int]] = {}
+    counts: dict[tuple[str, str], dict[str, Any]] = {}
     with connect(path, read_only=True, timeout_seconds=600) as conn:
         for feed, provider, loaded, quarantined, unknown, duplicate in conn.execute(
             "select feed, provider_code, sum(rows_loaded), sum(rows_quarantined), sum(rows_with_unknown_values), "

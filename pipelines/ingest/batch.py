@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandera.polars as pa
 import polars as pl
@@ -20,6 +21,9 @@ from schemas import catalogue
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
 from schemas.checks import FILE
 from schemas.registry import BrokenLayout, FeedConfig
+
+if TYPE_CHECKING:
+    pass
 
 ContractFactory = Callable[[date], pa.DataFrameSchema]
 
@@ -85,7 +89,7 @@ def _source_columns(config: FeedConfig, spec: FeedSpec) -> dict[str, str | None]
 
 def _identifier_columns(config: FeedConfig, spec: FeedSpec) -> list[str]:
     return [
-        config.columns[c.name].column
+        cast(str, config.columns[c.name].column)  # not None: the condition below
         for c in spec.columns
         if c.kind == "nhs_number" and c.name in config.columns and config.columns[c.name].column
     ]
@@ -384,7 +388,7 @@ def ingest_partition(
     day: date,
     contract: ContractFactory,
     listed: dict[str, dict[date, list[LandedFile]]] | None = None,
-    broken: list[BrokenLayout] = (),
+    broken: Sequence[BrokenLayout] = (),
 ) -> PartitionBatch:
     """All providers' files for one day; a provider whose latest file is unreadable contributes only the rejection.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal, cast
 
 import polars as pl
 
@@ -53,6 +54,7 @@ def empty_errors() -> pl.DataFrame:
 def _source(mapping: ColumnMapping) -> pl.Expr:
     if mapping.constant is not None:
         return pl.lit(mapping.constant, dtype=pl.Utf8)
+    assert mapping.column is not None  # ColumnMapping: exactly one of column and constant
     text = pl.col(mapping.column).str.strip_chars()
     return pl.when(text.str.len_chars() > 0).then(text)
 
@@ -68,7 +70,7 @@ class _Failure:
     value: pl.Expr | None = None
 
 
-def _to_utc(local: pl.Expr, ambiguous: str) -> pl.Expr:
+def _to_utc(local: pl.Expr, ambiguous: Literal["earliest", "latest"]) -> pl.Expr:
     return local.dt.replace_time_zone(LOCAL_TZ, ambiguous=ambiguous, non_existent="null").dt.convert_time_zone("UTC")
 
 
@@ -124,8 +126,9 @@ def _plan(config: FeedConfig, spec: FeedSpec) -> _Plan:
         [
             pl.col("source_row"),
             *typed,
-            *(f.flag.fill_null(False).alias(name) for f, name in zip(failures, plan.flags)),
-            *(f.value.cast(pl.Utf8).alias(name) for f, name in zip(failures, plan.values)),
+            # Each of a plan's failures has its flag and value: only map_frame's NHS number one has neither.
+            *(cast(pl.Expr, f.flag).fill_null(False).alias(name) for f, name in zip(failures, plan.flags)),
+            *(cast(pl.Expr, f.value).cast(pl.Utf8).alias(name) for f, name in zip(failures, plan.values)),
         ]
     )
     _PLANS[(id(config), spec.feed)] = (config, plan)

@@ -8,7 +8,7 @@ import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import nhs_number
 import polars as pl
@@ -281,12 +281,12 @@ def _scrub_json(value) -> tuple[object, int]:
         parts = [_scrub_json(v) for v in value]
         return [p for p, _ in parts], sum(n for _, n in parts)
     if isinstance(value, dict):
-        parts = {k: _scrub_json(v) for k, v in value.items()}
-        return {k: p for k, (p, _) in parts.items()}, sum(n for _, n in parts.values())
+        fields = {k: _scrub_json(v) for k, v in value.items()}
+        return {k: p for k, (p, _) in fields.items()}, sum(n for _, n in fields.values())
     return value, 0
 
 
-def scrub_quarantine(quarantined: pl.DataFrame, ids: list[str] = ()) -> tuple[pl.DataFrame, int]:
+def scrub_quarantine(quarantined: pl.DataFrame, ids: Sequence[str] = ()) -> tuple[pl.DataFrame, int]:
     """Quarantine rows with any NHS number left in `value` or in the JSON `record`'s strings removed; and how many.
 
     The file's columns are scrubbed before anything is mapped; this is the last look before storage, for

@@ -21,7 +21,7 @@ def stage(name: str) -> Iterator[None]:
     yield
     seconds = _seconds.get()
     if seconds is not None:
-        seconds[name] += time.perf_counter() - started
+        seconds[name] += time.perf_counter() - started  # type: ignore[assignment]  # Counter is typed for ints
 
 
 @contextmanager

@@ -20,7 +20,7 @@ def _keys(tables: Iterable[str]) -> list[dg.AssetKey]:
 
 
 def rebuild_days(conn: duckdb.DuckDBPyConnection, mart: Mart, days: list[date]) -> list[date]:
-    """Rebuild the mart for `days` and for the days raw runs left waiting (brief 7.1); those extra days."""
+    """Rebuild the mart for `days` and for the days raw runs left waiting (docs/domain.md §7.1); those extra days."""
     pending = conn.execute(
         "select distinct day from ops.marts_to_rebuild where mart = $mart order by day", {"mart": mart.table}
     ).fetchall()
@@ -71,7 +71,9 @@ def build_daily_mart_asset(mart: Mart) -> dg.AssetsDefinition:
                     dg.AssetMaterialization(
                         asset_key=asset_key,
                         partition=day.isoformat(),
-                        description="Rebuilt because another day's files carry records placed on this day (brief 7.1).",
+                        description=(
+                            "Rebuilt: another day's files carry records placed on this day (docs/domain.md §7.1)."
+                        ),
                         metadata={
                             "rebuilt_by_the_run_for": f"{context.partition_keys[0]}..{context.partition_keys[-1]}"
                         },

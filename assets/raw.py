@@ -29,7 +29,7 @@ def raw_check_specs(key: dg.AssetKey, entry: Feed) -> list[dg.AssetCheckSpec]:
             dg.AssetCheckSpec(
                 "every_record_id_names_one_record",
                 asset=key,
-                description="No version sends a known id for a different record (brief 7.1); such versions are "
+                description="No version sends a known id for a different record (domain.md §7.1); such versions are "
                 "listed in ops.record_ids_reused and never counted.",
             ),
             dg.AssetCheckSpec(
@@ -211,7 +211,7 @@ def freshness_result(
     problems = [f"{a.state.upper()}: {a.describe()}" for a in arrivals if a.is_problem]
     problem_days = [a.day for a in arrivals if a.is_problem]
     if feed.deadline_sql:
-        # The export is the file; each provider's own deadline is its declaration (OPEL by 11:00, brief 2.1).
+        # The export is the file; each provider's own deadline is its declaration (OPEL by 11:00, docs/domain.md §2.1).
         declared = conn.sql(sql(feed.deadline_sql), params={"first": days[0], "last": days[-1]}).pl()
         for row in declared.filter(~pl.col("by_cutoff")).iter_rows(named=True):
             when = (

@@ -22,7 +22,7 @@ from data_samples.hourly_profile import HOURLY
 
 REPO = Path(__file__).resolve().parents[1]
 LAYOUTS = REPO / "schemas" / "feeds"
-# England, per day (UEC brief, section 5 scale): ED attendances and handovers; hub cases in Derbyshire's
+# England, per day (docs/domain.md §5 scale): ED attendances and handovers; hub cases in Derbyshire's
 # proportion to ED (128 cases to 1,124 attendances).
 ED_PER_DAY, HANDOVERS_PER_DAY, HUB_SHARE = 75_000, 15_000, 128 / 1_124
 

@@ -244,7 +244,7 @@ def _write_sitrep(row: dict[str, str], day: date, extracted: datetime, out: Path
     path.write_bytes(pl.DataFrame([row]).write_csv().encode("utf-8"))
 
 
-# DCHS's minor injury units (type 3) send daily counts, not attendances (brief 2.2): unit -> mean a day.
+# DCHS's minor injury units (type 3) send daily counts, not attendances (docs/domain.md §2.2): unit -> mean a day.
 # They see minor injuries by appointment and walk-in, so a stay over 4 hours is rare and over 12 hours rarer.
 DCHS_UNITS = {"RY8MI": 95.0, "RY8MR": 70.0, "RY8MB": 80.0, "RY8MW": 55.0}
 DCHS_OVER_4H, DCHS_OVER_12H_OF_4H = 0.012, 0.05
@@ -604,7 +604,7 @@ def _write_crh_corrections(frame: pl.DataFrame, day: date, extracted: datetime, 
         typed.write_excel(book, worksheet="Attendances", dtype_formats={pl.Datetime: "dd/mm/yyyy hh:mm"})
 
 
-# Brief 7.1 cases planted in UHDB's files (docs/sample-data.md gives the figures they move). UHDB's layout
+# docs/domain.md §7.1 cases planted in UHDB's files (docs/sample-data.md gives the figures they move). UHDB's layout
 # says its re-sends are full, so the later 19 February file without RDH250219UTC0051 withdraws it.
 REUSED_ID_DAY = date(2025, 2, 12)
 WITHDRAWAL_DAY, WITHDRAWN_ID = date(2025, 2, 19), "RDH250219UTC0051"
@@ -622,7 +622,7 @@ def _inject_mess(provider: str, day: date, frame: pl.DataFrame) -> pl.DataFrame:
     if provider == "UHDB" and day == date(2025, 3, 5):
         rows[3]["ARRIVAL_DTTM"] = "31/02/2025 10:00"  # not a date at all
     if provider == "UHDB" and day == REUSED_ID_DAY:
-        # A walk-in on 12 February sent under the id of a 5 February attendance (brief 7.1: a reused id).
+        # A walk-in on 12 February sent under the id of a 5 February attendance (docs/domain.md §7.1: a reused id).
         (row,) = (r for r in rows if r["ATTENDANCE_ID"] == "RDH250212AED0040")
         row["ATTENDANCE_ID"] = "RDH250205AED0040"
     if provider == "CRH" and day == date(2025, 1, 22):
@@ -684,7 +684,7 @@ def _uhdb_day(rng: np.random.Generator, day: date, uhdb: list[dict], out: Path, 
     next_day = day + timedelta(days=1)
     nhs = _nhs_numbers(rng, len(uhdb))
     # The newest day's extract ran just after midnight, so its late arrivals are still open:
-    # the pending rule (brief 3.1) has something to show until tomorrow's extract replaces it.
+    # the pending rule (docs/domain.md §3.1) has something to show until tomorrow's extract replaces it.
     first = datetime.combine(next_day, time(0, 45) if day == LAST else time(6, 0))
     frame = _inject_mess("UHDB", day, _uhdb_frame(uhdb, _utc(first), nhs))
     _write_uhdb(frame, day, first, out)

@@ -75,7 +75,7 @@ def expectation_frame(
     if expectation.kind == "provider_present":
         files = conn.sql(sql("expect_provider_files"), params={**window, "feed": expectation.feed}).pl()
         days = pl.date_range(first, last, "1d", eager=True).to_list()
-        # Only the days each layout expects a file: not before its active_from, after its active_to (brief 7.5).
+        # Only the days each layout expects a file: not before its active_from, after its active_to (domain.md §7.5).
         expected = pl.DataFrame(
             [(day, c.provider_code) for c in layouts for day in days if c.expects_file(day)],
             schema={"date": pl.Date, "subject": pl.Utf8},

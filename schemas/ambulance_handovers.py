@@ -10,7 +10,7 @@ import polars as pl
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, record_id, starts_on_day
 
-# Incident, site and arrival place a conveyance (brief 7.2); a bad category, handover or clear time is unknown.
+# Incident, site and arrival place a conveyance (domain.md §7.2); a bad category, handover or clear time is unknown.
 SPEC = FeedSpec(
     feed="ambulance_handovers",
     key=("incident_id", "site_code", "arrival_utc"),
@@ -61,7 +61,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
             "site_code": pa.Column(str, pa.Check.isin(reference.sites, error="known site code (ref.sites)")),
             "call_category": pa.Column(str, pa.Check.isin([*CALL_CATEGORIES, UNKNOWN], error="call category C1-C4")),
             "arrival_utc": pa.Column(UTC, checks=starts_on_day(day)),
-            # A bad handover time is an unknown handover (brief 7.2, as in NHS England's sitrep); the
+            # A bad handover time is an unknown handover (docs/domain.md §7.2, as in NHS England's sitrep); the
             # conveyance counts. Where handover and clear disagree, the handover is the one set to unknown.
             "handover_utc": pa.Column(
                 UTC,

@@ -7,7 +7,7 @@ from typing import Literal
 
 Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number"]
 
-# What a coded text value becomes when the file's code is not understood (brief 7.2): the record still
+# What a coded text value becomes when the file's code is not understood (docs/domain.md §7.2): the record still
 # counts, under "unknown" for that field. Numbers, times and yes/no values become null instead.
 UNKNOWN = "unknown"
 RECORD_QUARANTINED = "record quarantined"
@@ -24,14 +24,14 @@ class Canonical:
     required: bool = False
     # For a wall-clock time in the repeated autumn hour: pick the reading not before this column.
     not_before: str | None = None
-    # Typed by a person (a comment, a note): NHS numbers in it are removed before it is stored (brief 7.4).
+    # Typed by a person (a comment, a note): NHS numbers in it are removed before it is stored (docs/domain.md §7.4).
     # Every other mapped column is scrubbed the same way (a number slides into one from a short row); the
     # flag says a removal there is expected, not a fault.
     free_text: bool = False
     # Names the record (attendance id, incident, case): an id holding an NHS number is stored as its keyed
     # hash instead of the marker, so a re-send still finds the version it replaces.
     identifies_record: bool = False
-    # A failing value here is set to unknown and the record still loads (brief 7.2). Left False, a failing
+    # A failing value here is set to unknown and the record still loads (docs/domain.md §7.2). Left False, a failing
     # value quarantines the whole record: right for what identifies or places a record (id, site, arrival),
     # and the safe default for a new feed until someone decides which of its values may be unknown.
     unknown_on_fault: bool = False

@@ -31,7 +31,7 @@ Section = Literal["ed", "handover", "cnh", "opel"]
 
 @dataclass(frozen=True)
 class Identity:
-    """How a record-level feed's versions are judged under brief 7.1 (sql/record_versions.sql, rendered per feed)."""
+    """How a record-level feed's versions are judged (docs/domain.md §7.1), by sql/record_versions.sql per feed."""
 
     record_id: tuple[str, ...]  # with provider_code, what names one record
     site: str  # must be the same in every version of a record (provider_code where a feed has no site)
@@ -77,7 +77,7 @@ class Feed:
     day_from: str
     description: str
     views: tuple[str, ...] = ()  # sql/<view>.sql files defining views over raw.<name>
-    # Record-level feeds: which versions count (brief 7.1); None for site-day or submission feeds.
+    # Record-level feeds: which versions count (docs/domain.md §7.1); None for site-day or submission feeds.
     identity: Identity | None = None
     # Warehouse expectations that every expected provider sent a file and the series has no gaps.
     watched: bool = True
@@ -710,7 +710,7 @@ ADDED_LATER = {
     "marts.ed_four_hour_daily": ("source",),
     "marts.opel_daily": ("changed_to_level", "changed_at"),
 }
-# Columns an older warehouse holds as NOT NULL that may now be unknown (brief 7.2): an unmapped department type,
+# Columns an older warehouse holds as NOT NULL that may now be unknown (domain.md §7.2): an unmapped department type,
 # a hub yes/no the file gets wrong.
 NULLABLE_LATER = {
     "raw.ed_attendances": ("department_type",),

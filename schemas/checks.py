@@ -17,7 +17,7 @@ def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
     """For an `<event>_utc` column: its local date (`<event>_at`) is the file's day or the day before, not later
     than the extract.
 
-    A file for 11 February may hold an attendance that arrived at 23:40 on 10 February (brief 7.1): it is
+    A file for 11 February may hold an attendance that arrived at 23:40 on 10 February (docs/domain.md §7.1): it is
     loaded, and counted on its own day. Anything older is not a record this file can carry.
     """
     before = day - timedelta(days=1)

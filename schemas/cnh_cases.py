@@ -10,7 +10,7 @@ import polars as pl
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, record_id, row_rule, starts_on_day
 
-# Only a case's id and received time place it (brief 7.2); any other bad value is unknown and the case counts.
+# Only a case's id and received time place it (docs/domain.md §7.2); any other bad value is unknown and the case counts.
 SPEC = FeedSpec(
     feed="cnh_cases",
     key=("case_id",),
@@ -27,7 +27,7 @@ SPEC = FeedSpec(
     ),
 )
 
-# Sources whose cases came off the ambulance stack: deflection applies to these (brief 3.3).
+# Sources whose cases came off the ambulance stack: deflection applies to these (docs/domain.md §3.3).
 AMBULANCE_STACK_SOURCES = ["emas_cat34", "nhs111_online_cat34"]
 HCP_SOURCES = ["hcp_falls", "hcp_non_falls"]
 REFERRAL_SOURCES = AMBULANCE_STACK_SOURCES + [

@@ -8,6 +8,6 @@ rendered by pipelines.warehouse.sql as a number.
 # cut-off while still open).
 OVER_12H_MINUTES = 720
 
-# How far apart two versions of one record id may be placed and still be one record (brief 7.1), where a
+# How far apart two versions of one record id may be placed and still be one record (docs/domain.md §7.1), where a
 # layout does not say otherwise.
 IDENTITY_WINDOW_HOURS = 12

@@ -10,7 +10,7 @@ import polars as pl
 from schemas.canonical import UNKNOWN, Canonical, FeedSpec, Reference
 from schemas.checks import null_or, record_id, starts_on_day
 
-# A fault in the id, site or arrival leaves the attendance unplaced: the record is quarantined (brief 7.2).
+# A fault in the id, site or arrival leaves the attendance unplaced: the record is quarantined (docs/domain.md §7.2).
 # So is one in the departure, the 4-hour measure itself: an unknown departure would read as "still in the
 # department" and breach at the extract. A fault anywhere else loses the value (`unknown_on_fault`): an
 # unmapped department type leaves the type unknown, and the attendance counts in its site's all-types figure.

@@ -1,4 +1,4 @@
-"""ED daily aggregates (brief 2.2): a provider that cannot send attendances sends counts per site, day and type."""
+"""ED daily aggregates (domain.md §2.2): a provider that cannot send attendances sends counts per site, day and type."""
 
 from __future__ import annotations
 

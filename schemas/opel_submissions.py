@@ -10,7 +10,7 @@ import polars as pl
 from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import unique_in_file
 
-# The acute parameters behind a declared level (brief 2.1); minutes or percentages.
+# The acute parameters behind a declared level (docs/domain.md §2.1); minutes or percentages.
 MINUTES = ["mean_handover_minutes", "median_time_to_treatment_minutes"]
 SHARES = [
     "ed_4h_pct",

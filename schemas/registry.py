@@ -41,7 +41,7 @@ class ColumnMapping(BaseModel):
 
 
 class ExtractRule(BaseModel):
-    """Where a file's extract time comes from (brief 7.5): many providers' file names carry none.
+    """Where a file's extract time comes from (docs/domain.md §7.5): many providers' file names carry none.
 
     The extract time is the cut-off an open attendance is measured to, and orders a day's files (later wins).
     """
@@ -89,13 +89,13 @@ class FeedConfig(BaseModel):
     # When the day's first file is due: London time, this many days after the activity day.
     arrives_by: time = time(7, 0)
     arrives_days_after: int = Field(default=1, ge=0)
-    # Brief 7.1: a later file for the same activity day either replaces that day's set ("full": a record
+    # docs/domain.md §7.1: a later file for the same activity day either replaces that day's set ("full": a record
     # absent from it is withdrawn) or adds and updates records ("incremental", never withdraws).
     resend: Literal["full", "incremental"] = "incremental"
-    # Brief 7.1: a later version of an id replaces the earlier one only when its arrival is this close
+    # docs/domain.md §7.1: a later version of an id replaces the earlier one only when its arrival is this close
     # (and its site the same); further apart, the id has been reused for another record.
     identity_window_hours: float = Field(default=IDENTITY_WINDOW_HOURS, gt=0, le=48)
-    # Brief 7.5: the provider's first and last activity days; outside them no file is expected or reported missing.
+    # domain.md §7.5: the provider's first and last activity days; outside them no file is expected or reported missing.
     active_from: date | None = None
     active_to: date | None = None
     config_path: str = ""
@@ -203,7 +203,7 @@ class FeedConfig(BaseModel):
         return number if number < 1_000_000 else None
 
     def active_on(self, day: date) -> bool:
-        """Whether the day is within the provider's active dates (brief 7.5)."""
+        """Whether the day is within the provider's active dates (docs/domain.md §7.5)."""
         return (self.active_from or day) <= day <= (self.active_to or day)
 
     def expects_file(self, day: date) -> bool:

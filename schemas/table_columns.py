@@ -10,7 +10,7 @@ from schemas.defaults import IDENTITY_WINDOW_HOURS, OVER_12H_MINUTES
 from schemas.tables import described
 
 # Local times are Europe/London wall-clock as the provider sent them; *_utc are the same instants in UTC, on
-# which every duration is measured (brief 3). A raw table keeps every valid version of every record.
+# which every duration is measured (docs/domain.md §3). A raw table keeps every valid version of every record.
 
 _LINEAGE = {
     "extracted_at_utc timestamp not null": (
@@ -196,7 +196,7 @@ RAW: dict[str, dict[str, str]] = {
     },
 }
 
-# raw.opel_declared: one row per provider and day, the submission brief 7.3 declares, with its timeliness.
+# raw.opel_declared: one row per provider and day, the submission docs/domain.md §7.3 declares, with its timeliness.
 OPEL_DECLARED = {
     **described(RAW["opel_submissions"]),
     "on_time": "True when this submission was made at or before 11:00 local time on date.",
@@ -209,7 +209,7 @@ OPEL_DECLARED = {
     "changed_at": "Local time of the submission giving changed_to_level; null unless changed_during_day.",
 }
 
-# raw.<feed>_reused and ops.record_ids_reused: versions whose id already names another record (brief 7.1).
+# raw.<feed>_reused and ops.record_ids_reused: versions whose id already names another record (docs/domain.md §7.1).
 REUSED = {
     "feed": "Feed the version came in (a raw table's name).",
     "provider_code": "ODS code of the provider whose file carried the version.",
@@ -221,7 +221,7 @@ REUSED = {
     "action": "Always 'record id reused: not counted': the version is kept as history, the first record counts.",
 }
 
-# raw.<feed>_withdrawn and ops.records_withdrawn: versions a later full re-send no longer holds (brief 7.1).
+# raw.<feed>_withdrawn and ops.records_withdrawn: versions a later full re-send no longer holds (docs/domain.md §7.1).
 WITHDRAWN = {
     "feed": "Feed the version came in (a raw table's name).",
     "provider_code": "ODS code of the provider whose file carried the version.",

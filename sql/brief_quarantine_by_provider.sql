@@ -2,9 +2,9 @@
 with files as (
     select feed, provider_code, sum(rows_read)::bigint as rows_read, sum(rows_loaded)::bigint as rows_loaded,
            sum(rows_quarantined)::bigint as rows_quarantined,
-           -- Within rows_loaded: records that count, without one or more values (brief 7.2).
+           -- Within rows_loaded: records that count, without one or more values (docs/domain.md §7.2).
            sum(coalesce(rows_with_unknown_values, 0))::bigint as rows_with_unknown_values,
-           -- Rows sent twice in one file, counted once (brief 7.1): not quarantine.
+           -- Rows sent twice in one file, counted once (docs/domain.md §7.1): not quarantine.
            sum(coalesce(rows_duplicate, 0))::bigint as rows_duplicate
     from ops.source_files
     where partition_date = $day

@@ -9,15 +9,15 @@ with cases as (
         ambulance_dispatched,
         automated,
         coalesce(call_before_convey, false) as call_before_convey,
-        -- LOCAL RULE (brief 3.3): deflected = closed by the hub without a dispatch. A case returned to
+        -- LOCAL RULE (docs/domain.md §3.3): deflected = closed by the hub without a dispatch. A case returned to
         -- the stack was not closed by the hub, so it is never deflected, dispatched later or not. A case
-        -- whose outcome or dispatch is unknown (brief 7.2) counts as a case, never as deflected: the
+        -- whose outcome or dispatch is unknown (docs/domain.md §7.2) counts as a case, never as deflected: the
         -- comparisons below are null for an unknown dispatch, and a null is not counted.
         not ambulance_dispatched and outcome not in ('returned_to_stack', 'unknown') as deflected,
         -- Summed as whole seconds and divided once: a sum of doubles depends on the order a parallel
         -- scan delivers rows, and a day's figures must not.
         date_diff('second', received_utc, first_contact_utc) as response_seconds
-    from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
+    from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
 ),
 counts as (
     select

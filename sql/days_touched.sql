@@ -1,4 +1,4 @@
--- purpose: the local days whose counts may move when one day's files of a record-level feed are replaced (brief 7.1)
+-- purpose: the local days whose counts may move when one day's files of a record-level feed are replaced (docs/domain.md §7.1)
 -- Every version of every record the day's old or incoming rows name: a correction can move a record to another
 -- day, a re-send can withdraw it, a reused id can stop or start counting elsewhere. _incoming holds the new rows.
 with ids as (

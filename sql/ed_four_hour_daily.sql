@@ -6,9 +6,9 @@ with stays as (
         a.site_code,
         a.department_type,
         a.departure_utc is null as is_open,
-        -- An open attendance is measured to the cut-off of the extract it came in (brief 3.1).
+        -- An open attendance is measured to the cut-off of the extract it came in (docs/domain.md §3.1).
         date_diff('second', a.arrival_utc, coalesce(a.departure_utc, a.extracted_at_utc)) / 60.0 as minutes
-    from raw.ed_attendances_current_on($partition_date) as a  -- placed on its own day, whichever file carried it (brief 7.1)
+    from raw.ed_attendances_current_on($partition_date) as a  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
 ),
 patient_level as (
     select

@@ -9,7 +9,7 @@ with conveyances as (
         handover_seconds / 60.0 as handover_minutes,
         date_diff('second', arrival_utc, clear_utc) as turnaround_seconds,
         date_diff('second', handover_utc, clear_utc) as handover_to_clear_seconds
-    from raw.ambulance_handovers_current_on($partition_date)  -- placed on its own day, whichever file carried it (brief 7.1)
+    from raw.ambulance_handovers_current_on($partition_date)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
 ),
 patient_level as (
     select

@@ -30,7 +30,7 @@ select
     coalesce(d.submissions, 0) as submissions,
     d.declared_level,
     d.submitted_at,
-    -- Brief 7.3. Late: the first submission came after 11:00. Missing: nothing by 11:00, late or not.
+    -- docs/domain.md §7.3. Late: the first submission came after 11:00. Missing: nothing by 11:00, late or not.
     coalesce(not d.any_on_time, false) as is_late,
     coalesce(not d.any_on_time, true) as is_missing,
     coalesce(d.changed_during_day, false) as changed_during_day,

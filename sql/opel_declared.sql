@@ -1,4 +1,4 @@
--- purpose: each provider's OPEL per day (brief 7.3): the level at 11:00 (else the latest late one), its timeliness, and any different level the day ended on after 11:00
+-- purpose: each provider's OPEL per day (docs/domain.md §7.3): the level at 11:00 (else the latest late one), its timeliness, and any different level the day ended on after 11:00
 create or replace view raw.opel_declared as
 with submissions as (
     -- One submission can appear in several exports: keep one copy, from the latest export.
@@ -12,7 +12,7 @@ with submissions as (
 flagged as (
     select
         *,
-        -- Providers post by 11:00 local time (brief 2.1); 11:00:00 itself is on time. Wall-clock
+        -- Providers post by 11:00 local time (docs/domain.md §2.1); 11:00:00 itself is on time. Wall-clock
         -- comparison is right here: the cut-off is a local time on either side of a clock change.
         submitted_at <= date + interval 11 hour as on_time,
         count(*) over provider_day as submissions,
@@ -29,7 +29,7 @@ declared as (
 )
 select
     * exclude (last_level, last_submitted_at),
-    -- Brief 7.3: only a level the day ends on after 11:00 is a change; earlier ones are history, and
+    -- docs/domain.md §7.3: only a level the day ends on after 11:00 is a change; earlier ones are history, and
     -- a late day has no 11:00 level to change from (its declared level is already the last one).
     coalesce(any_on_time and last_level <> declared_level, false) as changed_during_day,
     case when any_on_time and last_level <> declared_level then last_level end as changed_to_level,

@@ -1,4 +1,4 @@
--- purpose: a feed's record versions judged under brief 7.1 (current, superseded, reused id, withdrawn), and the counted ones
+-- purpose: a feed's record versions judged under docs/domain.md §7.1 (current, superseded, reused id, withdrawn), and the counted ones
 -- Rendered once per record-level feed from its catalogue identity: {record_id} identifies a record within a
 -- provider, {site} must match between versions, {placed_at}/{placed_utc} is the time that places it on a day.
 -- Versions are taken in extract order. A later one replaces the first only when it has the same site and a
@@ -6,7 +6,7 @@
 -- otherwise the id was reused for another record and that version is kept as history, never counted. The
 -- latest version is withdrawn when its provider sent a later "full" re-send for the same activity day that no
 -- longer holds it, and whose rows were accepted: a re-send whose rows all failed withdraws nothing, and a record
--- whose re-sent row failed keeps its earlier valid version (brief 7.1, 7.2). All of it is a function of what the
+-- whose re-sent row failed keeps its earlier valid version (docs/domain.md §7.1, 7.2). All of it is a function of what the
 -- warehouse holds, not of the order files were loaded in.
 -- near_first/near_last: only the ids with a version placed within two days of those days (windows are at most
 -- 48 h), so a daily mart's cost follows the day, not the whole table; with no days, every id.
@@ -114,7 +114,7 @@ where v.standing = 'reused';
 create or replace view {reused} as
 select * from {reused_in}(null, null);
 
--- Versions a later full re-send no longer holds: kept as history, no longer counted (brief 7.1). The
+-- Versions a later full re-send no longer holds: kept as history, no longer counted (docs/domain.md §7.1). The
 -- _withdrawn_in(first, last) macro lists those in the files of those days; with no days, all.
 create or replace macro {withdrawn_in}(first_day, last_day) as table
 select
@@ -138,7 +138,7 @@ create or replace view {withdrawn} as
 select * from {withdrawn_in}(null, null);
 
 -- Rows of a later file that failed validation for a record whose earlier valid version still counts: the
--- re-send's fault leaves the record as it was (brief 7.2), and the analyst is told so.
+-- re-send's fault leaves the record as it was (docs/domain.md §7.2), and the analyst is told so.
 create or replace macro {resent_with_fault_in}(first_day, last_day) as table
 select
     q.feed,

@@ -20,8 +20,8 @@ from pipelines.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 
-BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # UEC brief, section 5
-BRIEF_HOURS_LOST = {"RTG01": "1,655", "RFSDA": "over 41"}  # UEC brief, section 5 (January 2025)
+BRIEF_JANUARY = {"RFS": 78.2, "RTG": 72.9}  # docs/domain.md §5
+BRIEF_HOURS_LOST = {"RTG01": "1,655", "RFSDA": "over 41"}  # docs/domain.md §5 (January 2025)
 # The board's system figure (the headline trusts) first, then all providers beside it, then the trusts.
 _LEVEL_ORDER = "case level when 'system_headline' then 0 when 'system' then 1 else 2 end"
 

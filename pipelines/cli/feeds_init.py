@@ -248,7 +248,7 @@ def draft_layout(provider: str, path: Path, feed: str, sniffed: Sniffed, referen
         if group in named.groups:
             draft.lines.append(f"{key}: {_quote(named.groups[group])}")
         elif group == "extracted_at":
-            # Many providers' names carry only the day (brief 7.5): take the extract time from the file's arrival.
+            # Many providers' names carry only the day (domain.md §7.5): take the extract time from the file's arrival.
             draft.lines += [
                 "# The name carries no extract time: it is taken from the file's arrival in the landing area (or use",
                 "# {from: fixed, at: 'HH:MM', days_after: 1} for the provider's known extract time).",
@@ -275,7 +275,9 @@ def draft_layout(provider: str, path: Path, feed: str, sniffed: Sniffed, referen
             f"arrives_by: '{min(due, datetime.combine(extracted.date(), datetime.max.time())):%H:%M}'",
             f"arrives_days_after: {max((extracted.date() - activity.date()).days, 0)}",
         ]
-    draft.lines.append("# resend: full when each later file for a day is the provider's whole day (brief 7.1)")
+    draft.lines.append(
+        "# resend: full when each later file for a day is the provider's whole day (docs/domain.md §7.1)"
+    )
     return draft
 
 

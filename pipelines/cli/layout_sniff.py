@@ -203,12 +203,14 @@ def name_pattern(file_name: str) -> NamePattern:
         else:
             notes.append(f"the digits {text!r} in the name are kept as any {len(text)} digits: check they vary")
             parts.append(shape)
-    # Re-sends of a day often add a version suffix (_v2, brief 7.5): allow one before the extension.
+    # Re-sends of a day often add a version suffix (_v2, docs/domain.md §7.5): allow one before the extension.
     rest = file_name[at:]
     stem, dot, extension = rest.rpartition(".") if "." in rest else (rest, "", "")
     parts += [_literal(stem), r"(?P<version>_v\d+)?", _literal(dot + extension), "$"]
     if "extracted_at" not in groups:
-        notes.append("the name carries no second date or time for extracted_at: the layout needs one (brief 7.5)")
+        notes.append(
+            "the name carries no second date or time for extracted_at: the layout needs one (docs/domain.md §7.5)"
+        )
     elif values["extracted_at"] < values["activity_date"]:
         notes.append("the second date in the name is before the first: check which is the activity day")
     return NamePattern("".join(parts), groups, values, notes)

@@ -58,7 +58,7 @@ class Progress:
             materialization = event.materialization
             name = materialization.asset_key.to_user_string()
             if "rebuilt_by_the_run_for" in materialization.metadata:
-                # Brief 7.1: this run's files carry records placed on another day, so that day moved too.
+                # docs/domain.md §7.1: this run's files carry records placed on another day, so that day moved too.
                 self.out(f"  also rebuilt {name} for {materialization.partition}: this run's files carry its records")
                 return
             if name not in self.assets_in_step.setdefault(step, []):

@@ -55,7 +55,7 @@ def status(day: date, out: Print = print, now: datetime | None = None) -> int:
     out(f"Status for {day} (at {now:%Y-%m-%d %H:%M} London time; warehouse {warehouse_path()})")
     # "counted": records counted on the day (the latest version of each; earlier re-sent versions are listed apart),
     # rows loaded for a feed without record versions. Quarantined rows are whole records not loaded;
-    # "unknown": loaded with a value set to unknown (brief 7.2);
+    # "unknown": loaded with a value set to unknown (docs/domain.md §7.2);
     # "dup.": rows sent twice in one file, counted once (7.1).
     out(
         f"  {'feed':<20} {'provider':<8} {'received':<30} {'due by':<12} {'counted':>8} {'quarant.':>8} "

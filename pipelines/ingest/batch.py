@@ -149,7 +149,7 @@ def prepare_file(
 def _drop_repeated_rows(raw: pl.DataFrame, ragged: set[int]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The file's rows with each repeat of an earlier row removed, and the repeats (source_row, duplicate_of_row).
 
-    Two rows identical in every field, unmapped ones included, are one record sent twice (brief 7.1): the
+    Two rows identical in every field, unmapped ones included, are one record sent twice (docs/domain.md §7.1): the
     first counts, the copy is recorded. A ragged row (short, long or truncated) is never a copy, whatever its
     fields say: its values are not in their columns.
     """
@@ -275,7 +275,7 @@ def _split_rows(
 ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
     """The failing cells with their action, the rows quarantined, and the rows that load (with their lineage)."""
     # A failing value that neither identifies nor places the record is set to unknown; any other
-    # quarantines the record, and every cell listed for it says so (brief 7.2).
+    # quarantines the record, and every cell listed for it says so (docs/domain.md §7.2).
     fills = spec.unknown_values()
     bad_rows = errors.filter(~pl.col("column_name").is_in(list(fills)).fill_null(False))["source_row"].unique()
     errors = errors.with_columns(

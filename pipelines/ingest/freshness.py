@@ -42,7 +42,7 @@ def arrival(
 ) -> Arrival:
     """A file counts as arrived at the extract time in its name (the provider's clock, not our copy's).
 
-    A layout whose extract time is a rule (brief 7.5) has no such clock: its files count as arrived when they
+    A layout whose extract time is a rule (docs/domain.md §7.5) has no such clock: its files count as arrived when they
     landed, since a fixed extract time would make every file on time, or every file late.
     """
     files = list_folder(config, landing).by_day.get(day, []) if files is None else files

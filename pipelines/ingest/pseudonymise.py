@@ -221,7 +221,7 @@ def _replace(text: pl.Series, in_an_id: bool, replace: Callable[[str], tuple[str
 def scrub_nhs_numbers(values: pl.Series) -> tuple[pl.Series, int]:
     """Text with every NHS number (ten digits, however spaced or written, passing the check) replaced; and how many.
 
-    Brief 7.4: a comment or note is stored, but an NHS number typed into it never is; nor one that slid into
+    docs/domain.md §7.4: a comment or note is stored, but an NHS number typed into it never is; nor one that slid into
     another column. Ten digits that fail the modulus 11 check (a reference) are left as they are.
     """
     return _replace(values.cast(pl.Utf8), False, scrub_text)

@@ -22,7 +22,7 @@ def marts_to_rebuild(
     run_days: set[date],
     partition_days: Callable[[], tuple[date, date]],
 ) -> pl.DataFrame:
-    """Mart days outside this run whose records the day's old or new rows name (brief 7.1), to rebuild next.
+    """Mart days outside this run whose records the day's old or new rows name (docs/domain.md §7.1), to rebuild next.
 
     `partition_days`: the first and last days with a partition, asked for each day as a long run may pass midnight.
     """

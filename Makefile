@@ -56,18 +56,18 @@ format: install
 
 ## Rewrite docs/data-dictionary.md from the catalogue (tests/test_dictionary.py fails while it is out of date).
 dictionary: install
-	$(BIN)/python -m pipelines.dictionary
+	$(BIN)/python -m pipelines.storage.dictionary
 
 ## Start the Dagster UI and daemon against the persistent instance in .dagster/.
 # The instance's storage is created (or migrated) first: the webserver, daemon and code server start
 # together and would otherwise race to create a fresh SQLite schema.
 # The reports folder is served beside the UI, so its links to the brief and Data Docs open with a click.
-# pipelines/dev.py owns both servers and stops them within seconds of Ctrl-C or SIGTERM; the UI's port and
+# pipelines/servers/dev.py owns both servers and stops them within seconds of Ctrl-C or SIGTERM; the UI's port and
 # bind address are settings (UEC_UI_PORT, UEC_UI_HOST), like the reports server's port (UEC_REPORTS_PORT,
 # or `make dev REPORTS_PORT=...`).
 dev: install
 	$(BIN)/dagster instance migrate > /dev/null
-	$(if $(REPORTS_PORT),UEC_REPORTS_PORT=$(REPORTS_PORT)) exec $(BIN)/python -m pipelines.dev
+	$(if $(REPORTS_PORT),UEC_REPORTS_PORT=$(REPORTS_PORT)) exec $(BIN)/python -m pipelines.servers.dev
 
 validate: install
 	$(BIN)/dagster definitions validate

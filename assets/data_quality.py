@@ -53,7 +53,7 @@ def _validate(
     reports: ReportsResource,
     expectations: list[Expectation],
 ) -> Iterator[dg.AssetCheckResult]:
-    from pipelines.gx_suites import expectation_frame, validate
+    from pipelines.quality.gx_suites import expectation_frame, validate
 
     keys = context.partition_keys
     first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])

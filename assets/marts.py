@@ -9,7 +9,7 @@ import duckdb
 from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
-from pipelines.warehouse import ensure_schema, quoted, replace_partition, sql
+from pipelines.storage.warehouse import ensure_schema, quoted, replace_partition, sql
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
 from schemas.defaults import OVER_12H_MINUTES

@@ -7,9 +7,9 @@ import polars as pl
 
 from pipelines.instance import PUBLISHED_KEY
 from pipelines.metadata import preview
-from pipelines.publish import CURRENT, READER_DB, READER_STORAGE_VERSION, publish
 from pipelines.resources import ReportsResource, WarehouseResource
-from pipelines.warehouse import ensure_schema
+from pipelines.storage.publish import CURRENT, READER_DB, READER_STORAGE_VERSION, publish
+from pipelines.storage.warehouse import ensure_schema
 from schemas import catalogue
 from schemas.catalogue import Mart, Rollup
 

@@ -14,9 +14,9 @@ from pipelines.ingest.load import FeedLoad, load_feed_days
 from pipelines.ingest.pseudonymise import KeyMismatchError
 from pipelines.metadata import column_schema, failing_days, preview
 from pipelines.partitions import daily_partitions, partition_days, single_run_backfill
-from pipelines.record_changes import resent_feeds
 from pipelines.resources import FeedFilesResource, WarehouseResource
-from pipelines.warehouse import quoted, sql
+from pipelines.storage.record_changes import resent_feeds
+from pipelines.storage.warehouse import quoted, sql
 from schemas import catalogue
 from schemas.catalogue import Feed
 from schemas.clock import LONDON

@@ -9,7 +9,7 @@ import polars as pl
 from pipelines.ingest.pseudonymise import KeyMismatchError, check_key
 from pipelines.metadata import column_schema, preview
 from pipelines.resources import FeedFilesResource, WarehouseResource
-from pipelines.warehouse import ensure_schema, insert_frame, transaction
+from pipelines.storage.warehouse import ensure_schema, insert_frame, transaction
 from schemas import catalogue
 from schemas.opel_config import load_opel_config
 from schemas.reference_checks import ReferenceError, check_headline, check_sites, check_unique

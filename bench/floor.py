@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines.ingest.landing import list_folder
-from pipelines.warehouse import duckdb_settings
+from pipelines.storage.warehouse import duckdb_settings
 from schemas.registry import load_feed_configs
 
 REPO = Path(__file__).resolve().parents[1]

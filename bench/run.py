@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import duckdb_settings
+from pipelines.storage.warehouse import duckdb_settings
 
 REPO = Path(__file__).resolve().parents[1]
 

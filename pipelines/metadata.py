@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipelines.dictionary import column_types
+from pipelines.storage.dictionary import column_types
 
 
 def preview(frame: pl.DataFrame, rows: int = 20) -> dg.MetadataValue:

@@ -21,12 +21,12 @@ from pipelines.settings import (
     DEFAULT_REPORTS,
     settings,
 )
-from pipelines.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
+from pipelines.storage.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
 
 
 class WarehouseResource(DuckDBResource):
     """DuckDB warehouse file; its folder is created on first use, a busy file is waited for, and a damaged file or a
-    full disk fails the step with a plain message (pipelines.warehouse.InfrastructureFault)."""
+    full disk fails the step with a plain message (pipelines.storage.warehouse.InfrastructureFault)."""
 
     # Long enough for an overnight step to finish; a run that still cannot write then fails plainly.
     lock_timeout_seconds: float = 1800

@@ -128,7 +128,7 @@ class Mart:
     feeds: tuple[str, ...]  # source feeds; the first is the one its problems are reported under
     deps: tuple[str, ...]  # other tables it reads (schema.table)
     exported: bool = True  # in the day's call-pack CSV files and workbook
-    published: bool = True  # copied to the readers' Parquet snapshot after each run (pipelines/publish.py)
+    published: bool = True  # copied to the readers' Parquet snapshot after each run (pipelines/storage/publish.py)
     bounds: tuple[Bounds, ...] = ()
 
     @property
@@ -653,7 +653,7 @@ def feed_of_table(table: str, feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mar
 
 
 def schema_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
-    """The SQL files the warehouse schema is built from; pipelines.warehouse.schema_statements renders them in
+    """The SQL files the warehouse schema is built from; pipelines.storage.warehouse.schema_statements renders them in
     order, with IDENTITY_SQL once per feed that has an identity."""
     return (*SCHEMA_PREAMBLE, *(v for f in feeds for v in f.views), *(r.name for r in rollups(marts)))
 

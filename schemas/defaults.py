@@ -1,7 +1,7 @@
 """Thresholds and windows that SQL, checks, layouts and column descriptions share: each written here once.
 
 SQL reads them as named parameters ($over_12h_minutes), or, in a view's text where DuckDB takes no parameter,
-rendered by pipelines.warehouse.sql as a number.
+rendered by pipelines.storage.warehouse.sql as a number.
 """
 
 # The ED 12-hour measure: an attendance over this many minutes from arrival to departure (or to its extract's

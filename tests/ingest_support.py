@@ -17,7 +17,7 @@ import polars as pl
 from assets.reference import read_reference
 from pipelines.ingest.load import load_feed_days
 from pipelines.partitions import partition_days
-from pipelines.warehouse import ensure_schema, insert_frame
+from pipelines.storage.warehouse import ensure_schema, insert_frame
 from schemas import catalogue
 from tests.conftest import Env, crh_row, uhdb_row
 

@@ -18,7 +18,7 @@ from pipelines.brief.data import SERIES, read_brief
 from pipelines.brief.exports import DAY_MARTS, export_marts
 from pipelines.brief.render import write_brief
 from pipelines.brief.spc import LIMIT, UNITS
-from pipelines.gx_suites import Outcome, expectation_frame, validate
+from pipelines.quality.gx_suites import Outcome, expectation_frame, validate
 from pipelines.settings import (
     DEFAULT_EXPORT_HISTORY_DAYS,
     DEFAULT_HOME_SYSTEM,

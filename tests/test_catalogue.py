@@ -16,7 +16,7 @@ from pipelines.brief.exports import DAY_MARTS
 from pipelines.brief.render import FEED_NAMES
 from pipelines.cli.main import build_parser
 from pipelines.definitions import build_definitions, defs
-from pipelines.warehouse import SQL_DIR, ensure_schema
+from pipelines.storage.warehouse import SQL_DIR, ensure_schema
 from schemas import catalogue
 from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import unique_in_file

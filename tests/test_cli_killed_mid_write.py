@@ -14,7 +14,7 @@ from tests.conftest import Env, uhdb_row
 
 KILL_MID_WRITE = """
 import pathlib, sys, time
-import pipelines.warehouse as warehouse
+import pipelines.storage.warehouse as warehouse
 
 insert_frame, marker = warehouse.insert_frame, pathlib.Path(sys.argv[1])
 

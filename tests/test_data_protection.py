@@ -18,7 +18,7 @@ import xlsxwriter
 from pipelines.brief.exports import spreadsheet_safe
 from pipelines.ingest import pseudonymise
 from pipelines.ingest.pseudonymise import HASHED, KEY_ENV, REMOVED, scrub_nhs_numbers
-from pipelines.publish import READER_DB, current
+from pipelines.storage.publish import READER_DB, current
 from tests.cli_support import DAY, uec
 from tests.conftest import CRH_COLUMNS, TEST_KEY, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
 from tests.ingest_support import ingest

@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.data_docs_offline import network_loads
-from pipelines.gx_suites import expectation_frame, validate
 from pipelines.metadata import file_url
+from pipelines.quality.data_docs_offline import network_loads
+from pipelines.quality.gx_suites import expectation_frame, validate
 from schemas.catalogue import expectations
 from tests.conftest import Env, uhdb_row
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import duckdb
 
-from pipelines.warehouse import build_schema, ensure_schema, sql
+from pipelines.storage.warehouse import build_schema, ensure_schema, sql
 from schemas import catalogue
 
 

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
-from pipelines.dictionary import PAGE, SCHEMAS, render
-from pipelines.warehouse import ensure_schema
+from pipelines.storage.dictionary import PAGE, SCHEMAS, render
+from pipelines.storage.warehouse import ensure_schema
 from schemas import catalogue
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def test_every_raw_mart_and_reference_asset_lists_its_columns_for_the_ui(warehou
 
 def test_the_committed_data_dictionary_page_is_up_to_date_and_lists_every_column(warehouse):
     page = PAGE.read_text(encoding="utf-8")
-    assert page == render(), "docs/data-dictionary.md is out of date: run `python -m pipelines.dictionary`"
+    assert page == render(), "docs/data-dictionary.md is out of date: run `python -m pipelines.storage.dictionary`"
     # Read the page as an analyst would, independently of render(): every warehouse column with its type.
     listed, relation = set(), None
     for line in page.splitlines():

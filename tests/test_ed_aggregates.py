@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pipelines.warehouse import sql
+from pipelines.storage.warehouse import sql
 from tests.conftest import Env, dchs_row, uhdb_row
 from tests.ingest_support import ingest
 

@@ -17,7 +17,14 @@ import duckdb
 import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
-from pipelines.warehouse import DiskFull, WarehouseDamaged, _highest_block_named, connect, plain_fault, transaction
+from pipelines.storage.warehouse import (
+    DiskFull,
+    WarehouseDamaged,
+    _highest_block_named,
+    connect,
+    plain_fault,
+    transaction,
+)
 from tests.cli_support import DAY, UEC, three_uhdb_attendances, three_uhdb_rows, uec, uec_env
 from tests.conftest import TEST_KEY, Env, uhdb_row
 
@@ -163,7 +170,9 @@ def test_a_dagster_run_on_a_damaged_warehouse_fails_with_the_plain_message(built
         # `uec refresh` reports the innermost cause of a step's failure: it must be the plain message.
         while error.cause is not None:
             error = error.cause
-        assert error.message.startswith(f"pipelines.warehouse.WarehouseDamaged: The warehouse file {path} is damaged")
+        assert error.message.startswith(
+            f"pipelines.storage.warehouse.WarehouseDamaged: The warehouse file {path} is damaged"
+        )
     assert sha256(path) == digest
 
 

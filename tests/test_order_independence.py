@@ -22,7 +22,7 @@ from assets.marts import rebuild_days
 from pipelines.ingest.load import load_feed_days
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.partitions import partition_days
-from pipelines.warehouse import sql
+from pipelines.storage.warehouse import sql
 from schemas import catalogue
 from tests.conftest import TEST_KEY, Env, uhdb_row
 

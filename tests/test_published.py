@@ -17,8 +17,8 @@ import pytest
 from assets.published import build_published_marts
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.instance import PUBLISHED_KEY
-from pipelines.publish import CURRENT, POINTER, READER_DB, SNAPSHOTS, current, publish
-from pipelines.warehouse import ensure_schema
+from pipelines.storage.publish import CURRENT, POINTER, READER_DB, SNAPSHOTS, current, publish
+from pipelines.storage.warehouse import ensure_schema
 from schemas import catalogue
 from tests.conftest import SAMPLES, TEST_KEY, Env
 

@@ -27,7 +27,7 @@ def test_the_served_reports_folder_answers_the_links_the_ui_shows(tmp_path: Path
     (reports / "data_docs" / "index.html").write_text("<h1>Data Docs</h1>", encoding="utf-8")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.serve_reports"],
+        [sys.executable, "-m", "pipelines.servers.serve_reports"],
         env={**os.environ, "UEC_REPORTS": str(reports), "UEC_REPORTS_PORT": str(port)},
         stdout=subprocess.PIPE,
         text=True,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.warehouse import ensure_schema
+from pipelines.storage.warehouse import ensure_schema
 
 SITES = [
     ("A1", "Site A", "TA", "Trust A", "SYS", "System", "no"),

@@ -14,7 +14,7 @@ from pipelines.brief.data import read_brief
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import HOME_SYSTEM_VARIABLE, home_system
-from pipelines.warehouse import sql
+from pipelines.storage.warehouse import sql
 from schemas.clock import LONDON
 from tests.conftest import TEST_KEY, UHDB_COLUMNS, Env, uhdb_row
 

@@ -33,7 +33,7 @@ from pipelines.instance import BRIEF_KEY, RANGE_END, RANGE_START, runs_covering
 from pipelines.jobs import daily_refresh_job
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
 from pipelines.settings import home_system
-from pipelines.warehouse import connect
+from pipelines.storage.warehouse import connect
 from schemas import catalogue
 from schemas.catalogue import Feed
 from schemas.clock import LONDON, TIMEZONE

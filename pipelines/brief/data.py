@@ -18,9 +18,9 @@ from pipelines.brief.problems import FailedCheck, arrival_problems, arrivals, ch
 from pipelines.brief.problems import Problem as Problem
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import Direction, StepsFile, load_spc_config, spc
-from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.settings import DEFAULT_HOME_SYSTEM
-from pipelines.warehouse import sql
+from pipelines.storage.record_changes import current_records, describe, record_changes
+from pipelines.storage.warehouse import sql
 from schemas import catalogue
 
 TRAILING_DAYS = 90

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from pipelines.warehouse import quoted
+from pipelines.storage.warehouse import quoted
 from schemas import catalogue
 
 # The marts a day's pack carries; the rollups hold the day, month-to-date and year-to-date rows ending that day.

@@ -19,8 +19,8 @@ from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import Message, call_asks, key_messages
 from pipelines.brief.revisions import previous, resent_files, revised_lines
-from pipelines.gx_suites import day_page
-from pipelines.record_changes import describe
+from pipelines.quality.gx_suites import day_page
+from pipelines.storage.record_changes import describe
 from schemas import catalogue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

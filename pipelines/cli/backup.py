@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import backups_dir, wait_while_locked, warehouse_path
+from pipelines.storage.warehouse import backups_dir, wait_while_locked, warehouse_path
 from schemas.clock import LONDON
 
 Print = Callable[[str], None]

@@ -16,7 +16,7 @@ from pipelines.instance import PUBLISHED_KEY, data_docs_url, written_brief, writ
 from pipelines.metadata import file_url
 from pipelines.resources import FeedFilesResource, default_resources
 from pipelines.settings import settings
-from pipelines.warehouse import connect, warehouse_path
+from pipelines.storage.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 

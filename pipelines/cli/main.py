@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     hide_dagster_notices()
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("dagster").setLevel(logging.ERROR)
-    from pipelines import warehouse
+    from pipelines.storage import warehouse
 
     try:
         if args.command in OPENS_WAREHOUSE:

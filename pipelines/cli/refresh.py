@@ -16,9 +16,9 @@ import dagster as dg
 from pipelines.ingest.landing import list_folder
 from pipelines.instance import data_docs_url, innermost_error, persistent_instance, process_tags
 from pipelines.metadata import file_url
-from pipelines.record_changes import describe, record_changes
 from pipelines.resources import default_resources
-from pipelines.warehouse import connect, sql, warehouse_path
+from pipelines.storage.record_changes import describe, record_changes
+from pipelines.storage.warehouse import connect, sql, warehouse_path
 from schemas import catalogue
 from schemas.registry import load_feed_layouts
 

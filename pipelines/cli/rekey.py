@@ -14,7 +14,7 @@ from pipelines.ingest.pseudonymise import (
     mismatch_message,
     recorded_fingerprint,
 )
-from pipelines.warehouse import connect, ensure_schema, quoted, transaction, warehouse_path
+from pipelines.storage.warehouse import connect, ensure_schema, quoted, transaction, warehouse_path
 from schemas import catalogue
 
 Print = Callable[[str], None]

@@ -10,7 +10,7 @@ from pipelines.brief.render import FEED_NAMES
 from pipelines.instance import persistent_instance
 from pipelines.metadata import file_url
 from pipelines.resources import DefaultResources, default_resources
-from pipelines.warehouse import connect, quoted, warehouse_path
+from pipelines.storage.warehouse import connect, quoted, warehouse_path
 from schemas import catalogue
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import (
+from pipelines.storage.warehouse import (
     InfrastructureFault,
     WarehouseDamaged,
     check_openable,

@@ -20,9 +20,9 @@ from pipelines.instance import (
     persistent_instance,
     runs_covering,
 )
-from pipelines.record_changes import current_records, describe, record_changes
 from pipelines.resources import default_resources
-from pipelines.warehouse import connect, warehouse_path
+from pipelines.storage.record_changes import current_records, describe, record_changes
+from pipelines.storage.warehouse import connect, warehouse_path
 from schemas import catalogue
 from schemas.clock import LONDON
 from schemas.registry import load_feed_layouts

@@ -19,7 +19,7 @@ from pipelines.ingest.notes import Notes, note_arrivals, note_files
 from pipelines.ingest.pseudonymise import check_key
 from pipelines.ingest.timings import recording, stage
 from pipelines.ingest.write import write_feed_day
-from pipelines.warehouse import ensure_schema
+from pipelines.storage.warehouse import ensure_schema
 from schemas.canonical import FeedSpec, Reference
 from schemas.catalogue import Feed
 from schemas.registry import BrokenLayout, FeedConfig, load_feed_layouts

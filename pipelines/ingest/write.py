@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.ingest.batch import PartitionBatch
-from pipelines.warehouse import replace_partition, sql
+from pipelines.storage.warehouse import replace_partition, sql
 from schemas import catalogue
 from schemas.catalogue import Feed
 

@@ -20,9 +20,9 @@ from urllib.parse import quote
 import duckdb
 import polars as pl
 
-from pipelines.data_docs_offline import make_offline
+from pipelines.quality.data_docs_offline import make_offline
 from pipelines.settings import disable_gx_analytics
-from pipelines.warehouse import sql
+from pipelines.storage.warehouse import sql
 from schemas.expectations import HISTORY_DAYS, MIN_BAND, MIN_HISTORY_DAYS, Expectation
 from schemas.registry import FeedConfig
 

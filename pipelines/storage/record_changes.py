@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import quoted
+from pipelines.storage.warehouse import quoted
 from schemas import catalogue
 
 COLUMNS = {

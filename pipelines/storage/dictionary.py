@@ -1,8 +1,9 @@
 """The data dictionary rendered from the catalogue: docs/data-dictionary.md and each relation's column types.
 
-`python -m pipelines.dictionary` (or `make dictionary`) rewrites the page; `--check` exits 1 when it is out of date.
-The descriptions themselves live in the catalogue (schemas/catalogue.py `relations()` and `comments()`); the
-warehouse carries them as COMMENT ON (pipelines/warehouse.py `ensure_schema`), the Dagster UI as column schemas.
+`python -m pipelines.storage.dictionary` (or `make dictionary`) rewrites the page; `--check` exits 1 when it is out
+of date. The descriptions themselves live in the catalogue (schemas/catalogue.py `relations()` and `comments()`);
+the warehouse carries them as COMMENT ON (pipelines/storage/warehouse.py `ensure_schema`), the Dagster UI as column
+schemas.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import cache
 import duckdb
 
 from pipelines import REPO_ROOT
-from pipelines.warehouse import build_schema
+from pipelines.storage.warehouse import build_schema
 from schemas import catalogue
 
 PAGE = REPO_ROOT / "docs" / "data-dictionary.md"
@@ -57,7 +58,7 @@ def render() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "<!-- Generated from schemas/catalogue.py by `python -m pipelines.dictionary` (`make dictionary`): "
+        "<!-- Generated from schemas/catalogue.py by `python -m pipelines.storage.dictionary` (`make dictionary`): "
         "do not edit by hand. -->",
         "",
         "Every table and view in the warehouse, and every column, as the catalogue (`schemas/catalogue.py`, with",
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--check" in argv:
         current = PAGE.read_text(encoding="utf-8") if PAGE.is_file() else ""
         if current != text:
-            print(f"{PAGE} is out of date: run `python -m pipelines.dictionary`.")
+            print(f"{PAGE} is out of date: run `python -m pipelines.storage.dictionary`.")
             return 1
         print(f"{PAGE} is up to date.")
         return 0

@@ -18,8 +18,8 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines.serve_reports import HOST_VARIABLE, bind_address
-from pipelines.serve_reports import PORT_VARIABLE as REPORTS_PORT_VARIABLE
+from pipelines.servers.serve_reports import HOST_VARIABLE, bind_address
+from pipelines.servers.serve_reports import PORT_VARIABLE as REPORTS_PORT_VARIABLE
 from pipelines.settings import REPORTS_URL_VARIABLE, child_environment, load_settings, settings
 
 # Leaves room inside the 10 seconds a stop may take (tests/test_dev.py) for make and the kill itself.
@@ -74,7 +74,7 @@ def main() -> int:
     # Each child leads a group of its own, so Ctrl-C in the terminal reaches this process only and the stop
     # below is done once, in order, rather than by every process racing at once.
     reports = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.serve_reports"], env=environment, start_new_session=True
+        [sys.executable, "-m", "pipelines.servers.serve_reports"], env=environment, start_new_session=True
     )
     dagster = subprocess.Popen(
         [str(DAGSTER), "dev", "-h", host, "-p", str(ui_port)], env=environment, start_new_session=True

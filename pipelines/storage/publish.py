@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import comment_statements, literal, quoted, transaction
+from pipelines.storage.warehouse import comment_statements, literal, quoted, transaction
 from schemas import catalogue
 
 READER_DB = "uec_marts.duckdb"

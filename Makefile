@@ -82,7 +82,7 @@ bench-england: install
 
 ## Regenerate the bundled sample files (deterministic: same seed, same bytes).
 samples: install
-	$(BIN)/python data_samples/generate.py
+	$(BIN)/python -m data_samples.generate
 
 clean:
 	rm -rf $(VENV) .dagster warehouse reports .bench-data

@@ -8,7 +8,7 @@ conveyance is an ambulance arrival in the ED files, at the same site within a fe
 follow the brief's January volumes: about 1,277 EMAS category 3/4 cases, two thirds deflected, mean
 response near 9 minutes; about 505 111 Online category 3/4 cases, 98.5% avoiding an ambulance. OPEL
 submissions for every provider each day, the acute trusts' parameters taken from the same samples.
-Usage: python data_samples/generate.py [OUTPUT_DIR]
+Usage: python -m data_samples.generate [OUTPUT_DIR]  (from the repository root, as `make samples` runs it)
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import nhs_number
 import numpy as np
 import polars as pl
 
-# This file runs as a script (`make samples`), so its own folder is on sys.path and the profile is found beside it.
-from hourly_profile import HOURLY
+from data_samples.hourly_profile import HOURLY
 
 SEED = 20250101
 FIRST, LAST = date(2024, 12, 1), date(2025, 3, 31)

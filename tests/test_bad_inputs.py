@@ -20,8 +20,9 @@ import pytest
 import xlsxwriter
 
 from schemas.registry import load_feed_configs, load_feed_layouts
-from tests.conftest import CRH_COLUMNS, OPEL_COLUMNS, UHDB_COLUMNS, Env, crh_row, opel_row, uhdb_row
 from tests.ingest_support import OTHER_PROVIDER, ingest, land_other
+from tests.support.rows import CRH_COLUMNS, OPEL_COLUMNS, UHDB_COLUMNS, crh_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 DAY = "2025-01-15"
 RAW_ED = dg.AssetSelection.assets(["raw", "ed_attendances"]).upstream()

@@ -16,8 +16,9 @@ from pipelines.brief.render import render_brief
 from pipelines.cli.main import main
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
-from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
-from tests.xlsx_support import number_formats
+from tests.support.rows import crh_row, dhu_row, emas_row, uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
+from tests.support.xlsx import number_formats
 
 DAY = "2025-01-15"
 

@@ -27,7 +27,8 @@ from pipelines.brief.coverage import (
 from pipelines.brief.messages import key_messages
 from pipelines.cli.main import main
 from schemas import catalogue
-from tests.conftest import Env, emas_row, opel_row, uhdb_row
+from tests.support.rows import emas_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 # Each expected provider per feed, as the shipped layouts have them (the sitrep is sent only when needed).
 EXPECTED = {

@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 
 from schemas import catalogue
-from tests.cli_support import DAY, three_uhdb_attendances, three_uhdb_rows, uec
-from tests.conftest import Env, crh_row, uhdb_row
+from tests.support.cli import DAY, three_uhdb_attendances, three_uhdb_rows, uec
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 
 def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Env, dhu_row
+from tests.support.rows import dhu_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.cnh_cases", "ops.source_files", "ops.quarantine", "marts.cnh_deflection_daily"]
 

@@ -15,8 +15,8 @@ from pipelines.ingest.landing import LandedFile
 from pipelines.resources import FeedFilesResource
 from schemas import catalogue
 from schemas.registry import TODO, FeedConfig, draft_todos, load_feed_layouts
-from tests.cli_support import uec
-from tests.conftest import Env
+from tests.support.cli import uec
+from tests.support.warehouse import Env
 
 SHIPPED = FeedFilesResource()
 LANDING = Path(__file__).parents[1] / "data_samples" / "landing"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from tests.conftest import Env, emas_row
+from tests.support.rows import emas_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.ambulance_handovers", "ops.source_files", "ops.quarantine", "marts.handover_daily"]
 

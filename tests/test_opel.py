@@ -14,7 +14,8 @@ import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource
-from tests.conftest import TEST_KEY, Env, emas_row, opel_row, uhdb_row
+from tests.support.rows import emas_row, opel_row, uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
 
 SMALL_CONFIG = """
 parameters:

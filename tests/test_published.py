@@ -20,7 +20,8 @@ from pipelines.instance import PUBLISHED_KEY
 from pipelines.publish import CURRENT, POINTER, READER_DB, SNAPSHOTS, current, publish
 from pipelines.warehouse import ensure_schema
 from schemas import catalogue
-from tests.conftest import SAMPLES, TEST_KEY, Env
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import TEST_KEY, Env
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = "2025-03-03"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tests.conftest import Env, crh_row, uhdb_row
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.ed_attendances", "ops.source_files", "ops.quarantine", "marts.ed_four_hour_daily"]
 

@@ -11,8 +11,9 @@ from datetime import datetime
 
 import polars as pl
 
-from tests.conftest import Env, crh_row, dhu_row, emas_row, opel_row, uhdb_row
 from tests.ingest_support import ingest
+from tests.support.rows import crh_row, dhu_row, emas_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 UNKNOWN, RECORD = "value set to unknown", "record quarantined"
 

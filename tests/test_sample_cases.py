@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 import pytest
 
-from tests.conftest import SAMPLES, Env
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import Env
 
 
 def test_a_row_sent_twice_counts_once(whole_samples: Env):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tests.conftest import SAMPLES, Env
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import Env
 
 # UEC brief, section 5 (January 2025): attendances a day and 4-hour performance (all types).
 BRIEF = {"RFS": (218 + 185, 78.2), "RTG": (203 + 84 + 133 + 170 + 42, 72.9)}

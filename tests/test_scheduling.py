@@ -11,7 +11,8 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.partitions import daily_partitions
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
-from tests.conftest import Env, dhu_row, uhdb_row
+from tests.support.rows import dhu_row, uhdb_row
+from tests.support.warehouse import Env
 
 landing_files = defs.get_sensor_def("landing_files")
 LONDON = ZoneInfo("Europe/London")

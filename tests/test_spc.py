@@ -21,7 +21,7 @@ from pipelines.brief.spc import (
     xmr,
 )
 from schemas.clock import LONDON
-from tests.conftest import Env
+from tests.support.warehouse import Env
 
 JAN = [date(2025, 1, 1) + timedelta(days=i) for i in range(31)]
 

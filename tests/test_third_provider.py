@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.resources import FeedFilesResource
-from tests.conftest import Env
+from tests.support.warehouse import Env
 
 SFH_CONFIG = """
 feed: ed_attendances

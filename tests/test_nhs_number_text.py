@@ -29,6 +29,7 @@ from pipelines.ingest.pseudonymise import (
     scrub_nhs_numbers,
     scrub_text,
 )
+from schemas import catalogue
 from schemas.registry import load_feed_layouts
 
 KEY = b"a-test-key-of-32-characters-long"
@@ -115,7 +116,7 @@ def test_the_polars_pre_filter_never_hides_what_the_exact_check_finds(parts: lis
 
 def _layout_formats() -> set[str]:
     formats: set[str] = set()
-    for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions", "ed_daily_aggregates"):
+    for feed in catalogue.feed_names():
         configs, _ = load_feed_layouts(feed, "schemas/feeds")
         for config in configs:
             formats |= set(config.datetime_formats) | set(config.date_formats)

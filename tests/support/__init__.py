@@ -7,4 +7,5 @@
 - servers: local SMTP relay and Teams webhook stand-ins, free_port
 - second_system: a provider of another ICB (Tameside, RMP) to add to copied configuration
 - xlsx: the number formats Excel would show in a workbook
+- duckdb_1x: Pythons with DuckDB 1.x, synced from tests/duckdb_1x/<version>/uv.lock, to read the published marts
 """

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import email
 import json
 import re
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
 from pipelines.alerts.channels import deliver
 from pipelines.alerts.config import ALERTS_FILE_ENV, AlertsConfig, AlertsConfigError, load_alerts_config
@@ -31,47 +23,15 @@ from pipelines.resources import ReportsResource
 from schemas.catalogue import FEEDS
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
-from tests.conftest import Env, crh_row, dchs_row, dhu_row, emas_row, opel_row, uhdb_row
+from tests.support.cli import uec, uec_env
+from tests.support.rows import crh_row, dchs_row, dhu_row, emas_row, opel_row, uhdb_row
+from tests.support.second_system import add_tameside
+from tests.support.servers import Mailbox, Webhook, body, free_port, local_smtp, local_webhook
+from tests.support.warehouse import Env
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTION = ["scc.team@example.nhs.uk", "scc.oncall@example.nhs.uk"]
 TEAMS_URL_ENV = "UEC_TEST_TEAMS_WEBHOOK"
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps every message the server accepts."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append(
-            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=default_policy))
-        )
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [m for _, m in self.received]
-
-
-def _free_port() -> int:
-    # aiosmtpd's controller checks it is up by connecting to its port, so it cannot be given port 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def local_smtp() -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1 standing in for the relay, and the mailbox it fills."""
-    mailbox, port = Mailbox(), _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -80,43 +40,10 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
         yield server
 
 
-class Webhook:
-    def __init__(self) -> None:
-        self.posts: list[dict] = []
-        self.status = 202  # what Teams Workflows answer
-
-    def texts(self) -> list[str]:
-        """Each post's card as one string: the subject and every line."""
-        return ["\n".join(block["text"] for block in post["attachments"][0]["content"]["body"]) for post in self.posts]
-
-
 @pytest.fixture
 def teams() -> Iterator[tuple[Webhook, str]]:
-    hook = Webhook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            # Refused like Teams would, so a wrong content type fails the sender, not just this thread.
-            if self.headers["Content-Type"] != "application/json":
-                self.send_response(415)
-                self.end_headers()
-                return
-            hook.posts.append(json.loads(body))
-            self.send_response(hook.status)
-            self.end_headers()
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook, f"http://127.0.0.1:{server.server_address[1]}/webhook/scc"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_webhook() as server:
+        yield server
 
 
 def write_alerts(path: Path, smtp_port: int, ui_url: str | None = None, **overrides) -> Path:
@@ -143,10 +70,6 @@ def alerts(tmp_path: Path, smtp, teams, monkeypatch: pytest.MonkeyPatch) -> tupl
     monkeypatch.setenv(TEAMS_URL_ENV, teams[1])
     monkeypatch.setenv(ALERTS_FILE_ENV, str(write_alerts(tmp_path / "alerts.yaml", smtp[1], "http://scc-host:3000/")))
     return smtp[0], teams[0]
-
-
-def body(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 @pytest.fixture
@@ -276,7 +199,7 @@ def test_an_alert_no_channel_took_is_tried_again_and_one_channel_down_does_not_s
     env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts, monkeypatch: pytest.MonkeyPatch
 ):
     mailbox, webhook = alerts
-    closed = _free_port()  # nothing listens here: the mail server is "down"
+    closed = free_port()  # nothing listens here: the mail server is "down"
     monkeypatch.setenv(ALERTS_FILE_ENV, str(write_alerts(tmp_path / "down.yaml", closed)))
     sensor = build_late_file_sensor(FEEDS, switched_on=True, clock=lambda: NOW)
     webhook.status = 500
@@ -440,16 +363,9 @@ def test_a_brief_without_every_feed_is_not_ready_and_says_what_is_missing_and_wh
 
 
 def test_the_readiness_alert_is_the_home_systems(env: Env, tmp_path: Path, instance: dg.DagsterInstance, alerts):
-    from tests.test_systems import RMP_LAYOUT, RMP_PROVIDER, RMP_SITE
-
     mailbox, _ = alerts
     # A second system's provider (Tameside, Greater Manchester) whose file has not come either.
-    feeds, reference = env.own_configuration(tmp_path)
-    (feeds / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
-    with (reference / "sites.csv").open("a") as sites:
-        sites.write(RMP_SITE)
-    with (Path(env.reference_dir) / "providers.csv").open("a") as providers:
-        providers.write(RMP_PROVIDER)
+    add_tameside(*env.own_configuration(tmp_path))
 
     readiness(env, instance)
 
@@ -588,7 +504,6 @@ def rejected_file_tick(instance: dg.DagsterInstance, env: Env, cursor: str | Non
 def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional_only_where_it_counts(
     env: Env, alerts, monkeypatch: pytest.MonkeyPatch
 ):
-    from tests.cli_support import uec, uec_env
 
     mailbox, webhook = alerts
     write_whole_day(env)
@@ -645,7 +560,6 @@ def brief_revised_tick(instance: dg.DagsterInstance, env: Env, cursor: str | Non
 def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(
     env: Env, alerts, monkeypatch: pytest.MonkeyPatch
 ):
-    from tests.cli_support import uec, uec_env
 
     mailbox, webhook = alerts
     write_whole_day(env)

@@ -20,8 +20,9 @@ import pytest
 import xlsxwriter
 
 from schemas.registry import load_feed_configs, load_feed_layouts
-from tests.conftest import CRH_COLUMNS, OPEL_COLUMNS, UHDB_COLUMNS, Env, crh_row, opel_row, uhdb_row
-from tests.ingest_support import OTHER_PROVIDER, ingest, land_other
+from tests.support.ingest import OTHER_PROVIDER, ingest, land_other
+from tests.support.rows import CRH_COLUMNS, OPEL_COLUMNS, UHDB_COLUMNS, crh_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 DAY = "2025-01-15"
 RAW_ED = dg.AssetSelection.assets(["raw", "ed_attendances"]).upstream()
@@ -253,7 +254,7 @@ def test_unexpected_extra_column(env: Env):
 
 
 def test_duplicate_rows_within_a_file(env: Env):
-    # Brief 7.1: a row sent twice is one record, counted once; the copy is recorded, not quarantined.
+    # docs/domain.md §7.1: a row sent twice is one record, counted once; the copy is recorded, not quarantined.
     row = uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")
     _uhdb_path(env).write_bytes(_uhdb_bytes([row, row, uhdb_row("A2", "2025-01-15 10:00:00")]))
     result = ingest(env)
@@ -266,7 +267,7 @@ def test_duplicate_rows_within_a_file(env: Env):
 
 
 def test_two_different_rows_with_one_id_in_a_file(env: Env):
-    # Not a copy: the departures differ, and nothing says which is right, so both are held (brief 7.1).
+    # Not a copy: the departures differ, and nothing says which is right, so both are held (docs/domain.md §7.1).
     rows = [
         uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00"),
         uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 12:00:00"),
@@ -388,7 +389,7 @@ def test_negative_and_absurd_durations(env: Env):
 
 
 def test_a_file_for_a_different_day_than_its_name(env: Env):
-    # Two days before the name's day: further back than a record across midnight can be (brief 7.1).
+    # Two days before the name's day: further back than a record across midnight can be (docs/domain.md §7.1).
     env.write_uhdb(
         "20250115",
         "20250116T0600",

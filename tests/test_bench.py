@@ -10,7 +10,8 @@ import pytest
 from bench.generate_volume import generate
 from bench.run import ENGLAND_FIRST, ENGLAND_LAST, _stages
 from pipelines.partitions import daily_partitions
-from tests.conftest import Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 
 def test_stages_split_the_wall_time_without_gaps_or_double_counting():

@@ -16,8 +16,9 @@ from pipelines.brief.render import render_brief
 from pipelines.cli.main import main
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
-from tests.conftest import TEST_KEY, Env, crh_row, dhu_row, emas_row, uhdb_row
-from tests.xlsx_support import number_formats
+from tests.support.rows import crh_row, dhu_row, emas_row, uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
+from tests.support.xlsx import number_formats
 
 DAY = "2025-01-15"
 
@@ -56,7 +57,7 @@ def _write_day(env: Env) -> None:
         "202501160300",
         [
             dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),  # deflected, 20 min
-            # D1 sent twice: counted once, "duplicate rows ignored" in the strip, not a problem (brief 7.1).
+            # D1 sent twice: counted once, "duplicate rows ignored" in the strip, not a problem (docs/domain.md §7.1).
             dhu_row("D1", "EMAS C3C4", "2025-01-15T10:00:00", "2025-01-15T10:20:00", "OWN GP"),
             dhu_row(
                 "D2", "EMAS C3C4", "2025-01-15T11:00:00", "2025-01-15T11:10:00", "AMB DISPATCH", "Y"

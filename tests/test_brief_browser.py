@@ -28,7 +28,8 @@ from pipelines.settings import (
 from schemas.catalogue import expectations
 from schemas.clock import LONDON
 from schemas.registry import load_feed_configs
-from tests.conftest import Env, sample_env
+from tests.support.samples import sample_env
+from tests.support.warehouse import Env
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("UEC_CHROMIUM", "/usr/bin/chromium")

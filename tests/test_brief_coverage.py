@@ -27,16 +27,13 @@ from pipelines.brief.coverage import (
 from pipelines.brief.messages import key_messages
 from pipelines.cli.main import main
 from schemas import catalogue
-from tests.conftest import Env, emas_row, opel_row, uhdb_row
+from schemas.registry import load_feed_configs
+from tests.support.rows import emas_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 # Each expected provider per feed, as the shipped layouts have them (the sitrep is sent only when needed).
 EXPECTED = {
-    "ed_attendances": ("RTG", "RFS"),
-    "ed_daily_aggregates": ("RY8",),
-    "ambulance_handovers": ("RX9",),
-    "cnh_cases": ("DHU",),
-    "opel_submissions": ("QJ2",),
-    "handover_sitrep": (),
+    feed: tuple(c.provider_code for c in load_feed_configs(feed) if c.expected_daily) for feed in catalogue.feed_names()
 }
 STATES = (COMPLETE, PARTIAL, QUARANTINED, REJECTED, NOT_RECEIVED, NOT_LOADED)
 # Words that tell the call all is well with data: only about data the day has whole.

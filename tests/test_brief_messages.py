@@ -237,7 +237,7 @@ def test_providers_at_opel_4_and_what_cannot_be_known():
     today = _day(3, RTG=3, RX9=4)
     today[1]["provider_name"] = "East Midlands Ambulance Service"
     assert [m.text for m in opel_at_4(today)] == ["East Midlands Ambulance Service (RX9) is at OPEL 4."]
-    # Declared 3 by 11:00 and 4 at 14:05: the day's level stays 3 (brief 7.3), but the move to 4 is said.
+    # Declared 3 by 11:00 and 4 at 14:05: the day's level stays 3 (docs/domain.md §7.3), but the move to 4 is said.
     moved = _day(3, RFS=3)
     moved[0] |= {"changed_to_level": 4, "changed_at": datetime(2025, 3, 31, 14, 5)}
     assert [m.text for m in opel_at_4(moved)] == [

@@ -21,7 +21,7 @@ from schemas import catalogue
 from schemas.canonical import Canonical, FeedSpec, Reference
 from schemas.checks import unique_in_file
 from schemas.registry import FEEDS_DIR
-from tests.conftest import Env
+from tests.support.warehouse import Env
 
 REPO = Path(__file__).resolve().parents[1]
 CREATED = re.compile(r"create table if not exists (\w+\.\w+)", re.IGNORECASE)

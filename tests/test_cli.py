@@ -8,14 +8,15 @@ import dagster as dg
 import pytest
 
 from schemas import catalogue
-from tests.cli_support import DAY, three_uhdb_attendances, three_uhdb_rows, uec
-from tests.conftest import Env, crh_row, uhdb_row
+from tests.support.cli import DAY, three_uhdb_attendances, three_uhdb_rows, uec
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 
 def test_refresh_shows_progress_summary_and_lands_in_the_instance(env: Env):
     three_uhdb_attendances(env)
     # UHDB's 07:00 re-send of the 15th (its whole day again: resend: full) also carries A0, which arrived 23:40 on
-    # the 14th: it counts on the 14th (brief 7.1), so the 15th's refresh rebuilds the 14th too and says so.
+    # the 14th: it counts on the 14th (docs/domain.md §7.1), so the 15th's refresh rebuilds the 14th too and says so.
     env.write_uhdb(
         "20250115",
         "20250116T0700",

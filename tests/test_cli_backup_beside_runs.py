@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.cli_support import DAY, hold_the_warehouse, three_uhdb_attendances, uec
-from tests.conftest import Env
+from tests.support.cli import DAY, hold_the_warehouse, three_uhdb_attendances, uec
+from tests.support.warehouse import Env
 
 
 def test_backup_waits_for_a_writer_and_copies_every_table_and_view(env: Env):

@@ -9,8 +9,9 @@ import time
 
 import duckdb
 
-from tests.cli_support import DAY, uec, uec_env
-from tests.conftest import Env, uhdb_row
+from tests.support.cli import DAY, uec, uec_env
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 KILL_MID_WRITE = """
 import pathlib, sys, time

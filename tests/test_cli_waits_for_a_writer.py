@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.cli_support import DAY, UEC, hold_the_warehouse, three_uhdb_attendances, uec, uec_env
-from tests.conftest import Env
+from tests.support.cli import DAY, UEC, hold_the_warehouse, three_uhdb_attendances, uec, uec_env
+from tests.support.warehouse import Env
 
 
 def test_refresh_waits_for_another_writer_instead_of_failing(env: Env):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Env, dhu_row
+from tests.support.rows import dhu_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.cnh_cases", "ops.source_files", "ops.quarantine", "marts.cnh_deflection_daily"]
 
@@ -54,7 +55,7 @@ def test_deflection_hand_worked(env: Env):
     _write_day(env)
     env.materialize("2025-01-15")
     emas = _source(env, "emas_cat34")
-    # EMAS cases: C1, C2, C3, C4, C5, C9, C10 = 7 (C5's outcome and C10's dispatch are unknown, brief 7.2;
+    # EMAS cases: C1, C2, C3, C4, C5, C9, C10 = 7 (C5's outcome and C10's dispatch are unknown, docs/domain.md §7.2;
     # each counts as a case, neither as dispatched nor deflected). Dispatched: C2, C3 = 2. Deflected: C1,
     # C4 = 2 (C2 and C9 went back to the stack, so the hub did not close them). Deflection 2 / 7.
     assert (emas["cases"], emas["dispatched"], emas["returned_to_stack"]) == (7, 2, 2)

@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,8 +33,9 @@ from pipelines.ingest.landing import list_folder
 from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
 from schemas.registry import load_feed_configs
-from tests.conftest import SAMPLES, TEST_KEY
-from tests.test_alerts import Mailbox, body, local_smtp
+from tests.support.samples import SAMPLES
+from tests.support.servers import Mailbox, body, free_port, local_smtp
+from tests.support.warehouse import TEST_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -45,12 +45,6 @@ UHDB = Path("ed_attendances") / "uhdb"
 # Later than both bundled files for the day (extracted 16 and 17 January 06:00), so each is UHDB's latest.
 CORRECTED = f"UHDB_ED_{DAY:%Y%m%d}_20250117T1000.csv"
 UNREADABLE = f"UHDB_ED_{DAY:%Y%m%d}_20250117T1100.csv"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _land_the_samples_for(day: date, landing: Path) -> None:
@@ -179,7 +173,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server):
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     instance = dg.DagsterInstance.get()
     instance.get_runs(limit=1)
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "dagster-dev.log").open("w")
     process = subprocess.Popen(
         [str(DAGSTER), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],

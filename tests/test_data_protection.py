@@ -1,4 +1,4 @@
-"""Nothing identifying leaves ingestion, nothing executable reaches a spreadsheet, one key per warehouse (brief 7.4)."""
+"""Nothing identifying leaves ingestion, no formula reaches a spreadsheet, one key per warehouse (domain §7.4)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from pipelines.brief.exports import spreadsheet_safe
 from pipelines.ingest import pseudonymise
 from pipelines.ingest.pseudonymise import HASHED, KEY_ENV, REMOVED, scrub_nhs_numbers
 from pipelines.storage.publish import READER_DB, current
-from tests.cli_support import DAY, uec
-from tests.conftest import CRH_COLUMNS, TEST_KEY, UHDB_COLUMNS, Env, crh_row, dhu_row, opel_row, uhdb_row
-from tests.ingest_support import ingest
+from tests.support.cli import DAY, uec
+from tests.support.ingest import ingest
+from tests.support.rows import CRH_COLUMNS, UHDB_COLUMNS, crh_row, dhu_row, opel_row, uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
 
 
 def nhs(nine: str) -> str:

@@ -14,7 +14,8 @@ from pipelines.metadata import file_url
 from pipelines.quality.data_docs_offline import network_loads
 from pipelines.quality.gx_suites import expectation_frame, validate
 from schemas.catalogue import expectations
-from tests.conftest import Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 VOLUME = next(e for e in expectations() if e.suite_name == "ed_four_hour_daily.site_volumes_within_trailing_bounds")
 DAY = date(2025, 1, 15)

@@ -19,14 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _descendants(pid: int) -> set[int]:
@@ -80,7 +76,7 @@ def test_make_dev_serves_on_its_settings_and_stops_within_ten_seconds(tmp_path: 
     home.mkdir()
     # A copy newer than the repo's file: make finds the instance's dagster.yaml up to date and leaves it.
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    ui_port, reports_port = _free_port(), _free_port()
+    ui_port, reports_port = free_port(), free_port()
     (tmp_path / ".env").write_text(
         f"UEC_UI_PORT={ui_port}\nUEC_UI_HOST=127.0.0.1\nUEC_REPORTS_PORT={reports_port}\n"
         f"UEC_REPORTS={tmp_path / 'reports'}\nUEC_WAREHOUSE={tmp_path / 'warehouse' / 'uec.duckdb'}\n"

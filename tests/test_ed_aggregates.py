@@ -1,4 +1,4 @@
-"""ED daily aggregates (brief 2.2): the same mart row as the attendances they summarise; clashes and bad counts."""
+"""ED daily aggregates (domain §2.2): the same mart row as the attendances they summarise; clashes and bad counts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 
 from pipelines.storage.warehouse import sql
-from tests.conftest import Env, dchs_row, uhdb_row
-from tests.ingest_support import ingest
+from tests.support.ingest import ingest
+from tests.support.rows import dchs_row, uhdb_row
+from tests.support.warehouse import Env
 
 DAY, FILE_DAY = "2025-01-15", "20250115"
 CHECK = "attendances_equal_within_plus_breaches_plus_pending"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 
 def _daily(env: Env, day: str):

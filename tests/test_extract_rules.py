@@ -1,4 +1,4 @@
-"""Brief 7.5: a provider whose file names carry no extract time, its `_v2` re-sends, and its active dates."""
+"""docs/domain.md §7.5: a provider whose file names carry no extract time, its `_v2` re-sends, and its active dates."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from pipelines.ingest.landing import list_folder
 from pipelines.resources import FeedFilesResource
 from schemas.clock import LONDON
 from schemas.registry import FeedConfig, RegistryError, _parse_config, load_feed_configs
-from tests.conftest import UHDB_COLUMNS, Env, uhdb_row
-from tests.ingest_support import ingest
+from tests.support.ingest import ingest
+from tests.support.rows import UHDB_COLUMNS, uhdb_row
+from tests.support.warehouse import Env
 
 # Tameside and Glossop's own names: the activity day only, and `_v2` on a re-send (issue 20).
 TGICFT = """

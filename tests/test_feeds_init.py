@@ -15,8 +15,8 @@ from pipelines.ingest.landing import LandedFile
 from pipelines.resources import FeedFilesResource
 from schemas import catalogue
 from schemas.registry import TODO, FeedConfig, draft_todos, load_feed_layouts
-from tests.cli_support import uec
-from tests.conftest import Env
+from tests.support.cli import uec
+from tests.support.warehouse import Env
 
 SHIPPED = FeedFilesResource()
 LANDING = Path(__file__).parents[1] / "data_samples" / "landing"
@@ -109,7 +109,7 @@ def test_the_draft_decides_what_the_sample_shows_and_leaves_the_rest_as_todos(tm
     sample = sorted((LANDING / "ed_attendances" / "uhdb").iterdir())[0]
     written, said = _draft(tmp_path, "uhdb", sample)
     draft = yaml.safe_load(written.read_text())
-    # A version suffix is allowed before the extension, for a re-send of the day (brief 7.5).
+    # A version suffix is allowed before the extension, for a re-send of the day (docs/domain.md §7.5).
     assert draft["file_pattern"] == (
         r"^UHDB_ED_(?P<activity_date>\d{8})_(?P<extracted_at>\d{8}T\d{4})(?P<version>_v\d+)?\.csv$"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from tests.conftest import Env, emas_row
+from tests.support.rows import emas_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.ambulance_handovers", "ops.source_files", "ops.quarantine", "marts.handover_daily"]
 
@@ -77,7 +78,7 @@ def test_bad_conveyances_are_quarantined_or_counted_with_an_unknown_handover(env
     )
     env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files where feed = 'ambulance_handovers'").row(0, named=True)
-    # Brief 7.2: a bad handover time is an unknown handover, the conveyance counts. 7 read = 4 loaded (G1;
+    # docs/domain.md §7.2: a bad handover time is an unknown handover, the conveyance counts. 7 read = 4 loaded (G1;
     # B1, B2, B4 with the handover unknown) + 3 quarantined (B3 has no known site; the two different D1 rows).
     counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_with_unknown_values")
     assert tuple(files[c] for c in counts) == (7, 4, 3, 3)

@@ -25,8 +25,9 @@ from pipelines.storage.warehouse import (
     plain_fault,
     transaction,
 )
-from tests.cli_support import DAY, UEC, three_uhdb_attendances, three_uhdb_rows, uec, uec_env
-from tests.conftest import TEST_KEY, Env, uhdb_row
+from tests.support.cli import DAY, UEC, three_uhdb_attendances, three_uhdb_rows, uec, uec_env
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
 
 
 @pytest.fixture(scope="module")

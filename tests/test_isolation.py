@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Env, crh_row, uhdb_row
-from tests.ingest_support import DAY, ingest
+from tests.support.ingest import DAY, ingest
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 
 def _feeds_with_a_broken_crh_layout(env: Env, tmp_path: Path) -> None:

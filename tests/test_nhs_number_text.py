@@ -1,6 +1,6 @@
 """The one detector of NHS numbers in provider text: every way a number is written, and nothing the pipeline keeps.
 
-Brief 7.4 and issue 27: ten digits passing the modulus 11 check, with any mix of spaces, dashes, dots, no-break
+domain §7.4 and issue 27: ten digits passing the modulus 11 check, with any mix of spaces, dashes, dots, no-break
 spaces, line breaks or tabs between them, in ASCII or full-width digits, are found wherever they are; dates,
 times, ODS codes, incident and case ids and counts are left as they are.
 """
@@ -29,6 +29,7 @@ from pipelines.ingest.pseudonymise import (
     scrub_nhs_numbers,
     scrub_text,
 )
+from schemas import catalogue
 from schemas.registry import load_feed_layouts
 
 KEY = b"a-test-key-of-32-characters-long"
@@ -115,7 +116,7 @@ def test_the_polars_pre_filter_never_hides_what_the_exact_check_finds(parts: lis
 
 def _layout_formats() -> set[str]:
     formats: set[str] = set()
-    for feed in ("ed_attendances", "ambulance_handovers", "cnh_cases", "opel_submissions", "ed_daily_aggregates"):
+    for feed in catalogue.feed_names():
         configs, _ = load_feed_layouts(feed, "schemas/feeds")
         for config in configs:
             formats |= set(config.datetime_formats) | set(config.date_formats)

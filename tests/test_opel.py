@@ -1,6 +1,6 @@
 """Hand-worked OPEL: derived score and level, timeliness at 11:00, latest-before-cut-off, system level, cross-check.
 
-The brief 7.3 rules on the day (on time, changed before 11:00, changed after 11:00, late only, nothing) share one
+The domain §7.3 rules on the day (on time, changed before 11:00, changed after 11:00, late only, nothing) share one
 materialised day, one provider per rule, each asserted by its own test.
 """
 
@@ -14,7 +14,8 @@ import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.resources import FeedFilesResource
-from tests.conftest import TEST_KEY, Env, emas_row, opel_row, uhdb_row
+from tests.support.rows import emas_row, opel_row, uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
 
 SMALL_CONFIG = """
 parameters:
@@ -112,7 +113,7 @@ def test_timeliness_at_eleven_on_the_spring_clock_change(env: Env):
     assert flags["RFS"] == (True, True, 2)  # late; nothing by 11:00, so also missing at the cut-off
     assert flags["RY8"] == (True, True, 2)
     assert flags["RX9"] == (False, True, None) and flags["RXM"] == (False, True, None)
-    # DHU's 08:00 OPEL 2 -> 10:00 OPEL 3 is history before the cut-off, not a change of the day's level (brief 7.3).
+    # DHU's 08:00 OPEL 2 -> 10:00 OPEL 3 is history before the cut-off, not a change of the day's level (domain §7.3).
     assert flags["DHU"] == (False, False, 3) and not opel["DHU"]["changed_during_day"]
 
 
@@ -155,7 +156,7 @@ def test_latest_before_cut_off_wins_and_every_submission_is_kept(env: Env):
     rtg = _opel(env, "2025-01-15")["RTG"]
     # Declared = latest at or before 11:00 (10:45, OPEL 2), not the later OPEL 4.
     assert (rtg["declared_level"], str(rtg["submitted_at"]), rtg["submissions"]) == (2, "2025-01-15 10:45:00", 3)
-    # The 11:30 OPEL 4 is shown beside the 11:00 level, not instead of it (brief 7.3).
+    # The 11:30 OPEL 4 is shown beside the 11:00 level, not instead of it (docs/domain.md §7.3).
     assert (rtg["changed_during_day"], rtg["changed_to_level"], str(rtg["changed_at"])) == (
         True,
         4,
@@ -234,7 +235,7 @@ def test_rerun_leaves_opel_tables_identical(small_config: Env):
         "select reason, value, action from ops.quarantine where column_name = 'escalation_beds_pct'"
     ).row(0)
     assert reason == ("between 0 and 100", "130", "value set to unknown")
-    # Brief 7.2: the parameter is unknown, RY8's OPEL 2 stands and RY8 is not missing.
+    # docs/domain.md §7.2: the parameter is unknown, RY8's OPEL 2 stands and RY8 is not missing.
     ry8 = env.query("select declared_level, is_missing from marts.opel_daily where provider_code = 'RY8'").row(0)
     assert ry8 == (2, False)
     assert env.query("select escalation_beds_pct from raw.opel_submissions where org_code = 'RY8'").item() is None
@@ -244,7 +245,7 @@ def test_rerun_leaves_opel_tables_identical(small_config: Env):
         assert first[table].height > 0 and first[table].equals(env.query(f"select * from {table} order by all")), table
 
 
-# Brief 7.3 on one day, 15 January 2025 (GMT, so local = UTC), one provider per rule. The portal exports at
+# docs/domain.md §7.3 on one day, 15 January 2025 (GMT, so local = UTC), one provider per rule. The portal exports at
 # 12:00 and again at 16:00 with everything so far: a submission seen in both exports is one submission.
 RULES_DAY = "2025-01-15"
 MORNING = [

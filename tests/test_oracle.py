@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from schemas.catalogue import daily_marts
-from tests.conftest import SAMPLE_RANGE, Env, uhdb_row
 from tests.oracle import build_marts
 from tests.oracle.build import FEEDS, Marts
+from tests.support.rows import uhdb_row
+from tests.support.samples import SAMPLE_RANGE
+from tests.support.warehouse import Env
 
 SHOWN = 25  # mismatches printed per table; the count by column covers the rest
 DAILY = {m.table: m for m in daily_marts()}

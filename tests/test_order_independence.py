@@ -1,4 +1,4 @@
-"""Property (brief 7.1): the marts of any load order, with repetitions, equal those of one clean load in date order.
+"""Property (domain §7.1): the marts of any load order, with repetitions, equal those of one clean load in date order.
 
 Hypothesis writes small ED landing sets: corrections in later files, records across midnight in the next day's file,
 reused ids, rows sent twice, both clock changes. Each day is loaded with the raw and mart assets' own functions
@@ -24,7 +24,8 @@ from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.partitions import partition_days
 from pipelines.storage.warehouse import sql
 from schemas import catalogue
-from tests.conftest import TEST_KEY, Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import TEST_KEY, Env
 
 FEED = catalogue.feed("ed_attendances")
 MART = next(m for m in catalogue.daily_marts() if m.table == "ed_four_hour_daily")
@@ -61,7 +62,7 @@ def landing_sets(draw) -> tuple[list[date], dict[tuple[int, int], list[dict[str,
         day = draw(st.integers(0, 2))
         arrival = datetime.combine(days[day], datetime.min.time()) + timedelta(minutes=draw(st.integers(0, 1439)))
         stay = draw(st.one_of(st.none(), st.integers(0, 900)))
-        # Late evening arrivals sometimes come in the next day's file (brief 7.1: counted on their own day).
+        # Late evening arrivals sometimes come in the next day's file (docs/domain.md §7.1: counted on their own day).
         carrier = day + 1 if day < 2 and arrival.hour >= 22 and draw(st.booleans()) else day
         hour = draw(st.sampled_from(EXTRACT_HOURS[:2]))
         row = uhdb_row(

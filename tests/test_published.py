@@ -4,7 +4,6 @@ reader holding them open never delays or fails a refresh."""
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import subprocess
 import sys
@@ -20,12 +19,11 @@ from pipelines.instance import PUBLISHED_KEY
 from pipelines.storage.publish import CURRENT, POINTER, READER_DB, SNAPSHOTS, current, publish
 from pipelines.storage.warehouse import ensure_schema
 from schemas import catalogue
-from tests.conftest import SAMPLES, TEST_KEY, Env
+from tests.support.duckdb_1x import VERSIONS, reader_python
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import TEST_KEY, Env
 
-REPO = Path(__file__).resolve().parents[1]
 DAY = "2025-03-03"
-# The oldest DuckDB the reader database is written for, and the newest 1.x (the CLI the issue met refusing version 69).
-OLDEST_1X, NEWEST_1X = "1.0.0", "1.5.6"
 
 
 # Every marts relation and column with its comment (the data dictionary), in the warehouse or the reader database.
@@ -84,52 +82,20 @@ print(json.dumps({"version": duckdb.__version__, "tables": {
 """
 
 
-@pytest.fixture(scope="session")
-def duckdb_1x():
-    """A Python with a given DuckDB 1.x, in its own venv under .cache/ (kept, so a rerun installs nothing)."""
-
-    def python(version: str) -> Path:
-        folder = REPO / ".cache" / f"duckdb-{version}"
-        interpreter = folder / "bin" / "python"
-        uv = Path(sys.executable).with_name("uv")
-        folder.parent.mkdir(exist_ok=True)
-        # xdist workers share the folder: one builds it while the others wait.
-        with (folder.parent / f"duckdb-{version}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            ready = (
-                subprocess.run([interpreter, "-c", "import duckdb"], capture_output=True)
-                if interpreter.exists()
-                else None
-            )
-            if ready is None or ready.returncode != 0:
-                subprocess.run([uv, "venv", "-q", "--clear", "-p", sys.executable, folder], check=True)
-                installed = subprocess.run(
-                    [uv, "pip", "install", "-q", "-p", interpreter, f"duckdb=={version}"],
-                    capture_output=True,
-                    text=True,
-                )
-                if installed.returncode != 0:
-                    unreachable = any(
-                        w in installed.stderr.lower() for w in ("connect", "dns", "network", "timed out", "resolve")
-                    )
-                    if unreachable:
-                        reason = f"the package registry is unreachable, so DuckDB {version} cannot be installed"
-                        pytest.skip(f"{reason}: {installed.stderr[-300:]}")
-                    pytest.fail(f"installing DuckDB {version} failed: {installed.stderr[-1000:]}")
-        return interpreter
-
-    return python
+def test_the_reader_versions_are_the_first_1x_and_a_later_one():
+    # An empty or mistyped tests/duckdb_1x/ would leave the test below with nothing to run, and nothing would say so.
+    assert len(VERSIONS) >= 2 and all(v.startswith("1.") for v in VERSIONS), VERSIONS
+    assert VERSIONS[0].startswith("1.0."), VERSIONS
 
 
-@pytest.mark.parametrize("version", [OLDEST_1X, NEWEST_1X])
-def test_duckdb_1x_opens_the_reader_database_and_reads_the_warehouse_figures(
-    day: Env, duckdb_1x, version: str, tmp_path: Path
-):
+# Every version with a lock under tests/duckdb_1x/: the oldest the reader database is written for and the newest 1.x.
+@pytest.mark.parametrize("version", VERSIONS)
+def test_duckdb_1x_opens_the_reader_database_and_reads_the_warehouse_figures(day: Env, version: str, tmp_path: Path):
     tables = catalogue.published_tables()
     folder = published(day) / CURRENT
     # From another folder: nothing depends on where the reader starts.
     read = subprocess.run(
-        [duckdb_1x(version), "-c", READ_PUBLISHED, str(folder / READER_DB), str(folder), ",".join(tables)],
+        [reader_python(version), "-c", READ_PUBLISHED, str(folder / READER_DB), str(folder), ",".join(tables)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tests.conftest import Env, crh_row, uhdb_row
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 TABLES = ["raw.ed_attendances", "ops.source_files", "ops.quarantine", "marts.ed_four_hour_daily"]
 
@@ -34,7 +35,7 @@ def test_rows_in_equal_loaded_plus_quarantined(env: Env):
     result = env.materialize("2025-01-15")
     files = env.query("select * from ops.source_files").row(0, named=True)
     # 9 rows read = 4 loaded (G1, G2, U1, B5) + 5 quarantined (B1, B3, B4 and both copies of D1); B5 loads without
-    # its patient key and U1 without its department type (neither identifies nor places an attendance, brief 7.2).
+    # its patient key and U1 without its department type (neither identifies nor places an attendance, domain §7.2).
     counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_with_unknown_values")
     assert tuple(files[c] for c in counts) == (9, 4, 5, 0, 2)
     assert env.query("select count(*) from raw.ed_attendances").item() == 4

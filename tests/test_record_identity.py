@@ -1,10 +1,11 @@
-"""Brief 7.1: one record counted once, on its own day, whatever order its files are loaded in."""
+"""docs/domain.md §7.1: one record counted once, on its own day, whatever order its files are loaded in."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from tests.conftest import Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 ED = "marts/ed_four_hour_daily"
 # Only the ED path (its reference tables, raw feed, mart and rollups): the other feeds have no files here.

@@ -1,7 +1,7 @@
-"""Brief 7.1 and 7.2 at the ingest layer: a bad value removes the value, not the record; a row sent twice counts
+"""domain §7.1 and 7.2 at the ingest layer: a bad value removes the value, not the record; a row sent twice counts
 once; a record from just before midnight loads from the next day's file.
 
-Each case lands one file, runs the raw asset's `ingest_partition` call (tests/ingest_support.py, which also asserts
+Each case lands one file, runs the raw asset's `ingest_partition` call (tests/support/ingest.py, which also asserts
 rows read = loaded + quarantined + repeated for every file) and states the counts it expects, worked by hand.
 """
 
@@ -11,8 +11,9 @@ from datetime import datetime
 
 import polars as pl
 
-from tests.conftest import Env, crh_row, dhu_row, emas_row, opel_row, uhdb_row
-from tests.ingest_support import ingest
+from tests.support.ingest import ingest
+from tests.support.rows import crh_row, dhu_row, emas_row, opel_row, uhdb_row
+from tests.support.warehouse import Env
 
 UNKNOWN, RECORD = "value set to unknown", "record quarantined"
 
@@ -196,7 +197,7 @@ def test_rows_sent_twice_in_one_file_count_once_in_every_feed(env: Env):
 
 
 def test_a_record_from_before_midnight_loads_from_the_next_days_file(env: Env):
-    # CRH's file for 11 February holds an attendance that arrived at 23:40 on the 10th (brief 7.1).
+    # CRH's file for 11 February holds an attendance that arrived at 23:40 on the 10th (docs/domain.md §7.1).
     name = env.write_crh(
         "2025-02-11",
         "202502120530",

@@ -10,7 +10,8 @@ import pytest
 from assets.reference import read_reference
 from pipelines.resources import FeedFilesResource
 from schemas.reference_checks import ReferenceError, check_headline, check_sites, check_unique
-from tests.conftest import Env, uhdb_row
+from tests.support.rows import uhdb_row
+from tests.support.warehouse import Env
 
 SHIPPED = Path(FeedFilesResource().reference_dir)
 TRUST_ROW = (

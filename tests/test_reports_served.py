@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,12 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from pipelines.resources import ReportsResource
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.servers import free_port
 
 
 def test_the_served_reports_folder_answers_the_links_the_ui_shows(tmp_path: Path):
@@ -25,7 +19,7 @@ def test_the_served_reports_folder_answers_the_links_the_ui_shows(tmp_path: Path
     brief = reports / "brief 2025-03-31.html"  # a space: the link must be percent-encoded
     brief.write_text("<h1>Morning brief</h1>", encoding="utf-8")
     (reports / "data_docs" / "index.html").write_text("<h1>Data Docs</h1>", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "pipelines.servers.serve_reports"],
         env={**os.environ, "UEC_REPORTS": str(reports), "UEC_REPORTS_PORT": str(port)},

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.cli_support import uec
-from tests.conftest import Env
+from tests.support.cli import uec
+from tests.support.warehouse import Env
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 import pytest
 
-from tests.conftest import SAMPLES, Env
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import Env
 
 
 def test_a_row_sent_twice_counts_once(whole_samples: Env):
@@ -19,7 +20,7 @@ def test_a_row_sent_twice_counts_once(whole_samples: Env):
     # RDH250114AED0010 twice byte for byte (arrived 01:52, left 15:54: 842 minutes, a breach and over 12 hours).
     # 311 distinct attendances; 9 still open at the 06:00 cut-off, all past 4 hours by then. Counting the stays
     # over 240 minutes gives 78 breaches and over 720 minutes gives 11, the duplicate's stay included once
-    # (brief 7.1: one record sent twice is counted once, not quarantined).
+    # (docs/domain.md §7.1: one record sent twice is counted once, not quarantined).
     row = whole_samples.query(
         "select attendances, breaches, over_12h, pending from marts.ed_four_hour_daily "
         "where date = date '2025-01-14' and site_code = 'RTG01' and department_type = 1"
@@ -64,7 +65,7 @@ def test_an_attendance_in_the_next_days_file_counts_on_its_own_day(whole_samples
     ids=["250109-00003", "250204-00006"],
 )
 def test_a_bad_handover_time_leaves_the_conveyance_counted(whole_samples: Env, day, site, arrivals, unknown):
-    # Brief 7.2: the conveyance counts; its handover is unknown (as in NHS England's sitrep).
+    # docs/domain.md §7.2: the conveyance counts; its handover is unknown (as in NHS England's sitrep).
     row = whole_samples.query(
         "select arrivals, known, unknown from marts.handover_daily where date = $day and site_code = $site",
         day=day,
@@ -111,7 +112,7 @@ def test_a_case_sent_twice_counts_once(whole_samples: Env):
 
 def test_an_out_of_range_opel_parameter_leaves_the_declaration_standing(whole_samples: Env):
     # OPEL_Submissions_20250225_202502251200.csv: RTG declared OPEL 3 at 10:29:37 with Escalation Beds % = 130.
-    # Brief 7.2: that parameter is unknown, the other 8 are scored, and RTG is neither missing nor late.
+    # docs/domain.md §7.2: that parameter is unknown, the other 8 are scored, and RTG is neither missing nor late.
     row = whole_samples.query(
         "select declared_level, is_missing, is_late, parameters_scored from marts.opel_daily "
         "where date = date '2025-02-25' and provider_code = 'RTG'"
@@ -132,11 +133,11 @@ def _arrivals_in_file(path, encoding: str, delimiter: str, column: str, fmt: str
 ED = SAMPLES / "ed_attendances"
 CLOCK_CHANGE_FILES = {
     # UHDB_ED_20250331_20250401T0045.csv: 673 attendances arriving 31 Mar. Today 15 of its ids (arrivals
-    # 00:00-00:59 BST, named by their UTC date) repeat ids of UHDB_ED_20250330_*.csv, so brief 7.1 treats them
+    # 00:00-00:59 BST, named by their UTC date) repeat ids of UHDB_ED_20250330_*.csv, so docs/domain.md §7.1 treats them
     # as reused ids and 31 Mar shows 658, until the generator names ids by the local date: then 673.
     ("RTG", date(2025, 3, 31)): (ED / "uhdb" / "UHDB_ED_20250331_20250401T0045.csv", "utf-8-sig", ","),
     # CRH_AE_2025-03-30_202503310530.csv: 389 attendances arriving 30 Mar. Today 6 of its ids reappear in the
-    # 31 Mar file for other patients; the later versions replace them and 30 Mar shows 383 (brief 7.1: 389).
+    # 31 Mar file for other patients; the later versions replace them and 30 Mar shows 383 (docs/domain.md §7.1: 389).
     ("RFS", date(2025, 3, 30)): (ED / "crh" / "CRH_AE_2025-03-30_202503310530.csv", "cp1252", ";"),
     # The other side of each: UHDB 30 Mar (599) and CRH 31 Mar (442, of which 6 carry 30 Mar ids today).
     ("RTG", date(2025, 3, 30)): (ED / "uhdb" / "UHDB_ED_20250330_20250331T0600.csv", "utf-8-sig", ","),
@@ -147,7 +148,7 @@ COLUMNS = {"RTG": ("ARRIVAL_DTTM", "%Y-%m-%d %H:%M:%S"), "RFS": ("Arrival Date T
 
 @pytest.mark.parametrize(("trust", "day"), sorted(CLOCK_CHANGE_FILES), ids=lambda v: str(v))
 def test_every_attendance_around_the_clock_change_counts_once_on_its_day(whole_samples: Env, trust, day):
-    # Brief 7.1: each attendance counts once, on the local date of its arrival, however its id was formed.
+    # docs/domain.md §7.1: each attendance counts once, on the local date of its arrival, however its id was formed.
     # Every row of the day's first file is a distinct attendance arriving that day, and the day's later files
     # (UHDB's re-send, CRH's workbook) only send some of them again: the day's attendances are that file's rows.
     path, encoding, delimiter = CLOCK_CHANGE_FILES[(trust, day)]

@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.alerts.config import Readiness
 from pipelines.definitions import defs
 from pipelines.partitions import daily_partitions
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
-from tests.conftest import Env, dhu_row, uhdb_row
+from schemas.registry import load_feed_configs
+from tests.support.rows import dhu_row, uhdb_row
+from tests.support.warehouse import Env
 
 landing_files = defs.get_sensor_def("landing_files")
 LONDON = ZoneInfo("Europe/London")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _daily_at(schedule: dg.ScheduleDefinition) -> time:
+    """The London time of day a once-a-day schedule ticks at, read from its cron string."""
+    minute, hour, *every = schedule.cron_schedule.split()
+    assert every == ["*", "*", "*"], f"{schedule.name} is not once a day: {schedule.cron_schedule}"
+    return time(int(hour), int(minute))
 
 
 def test_schedules_are_on_by_default_in_london_time():
     for schedule in (overnight_refresh, midday_opel_refresh):
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
         assert schedule.execution_timezone == "Europe/London"
-    assert overnight_refresh.cron_schedule == "15 7 * * *"
-    assert midday_opel_refresh.cron_schedule == "45 12 * * *"
     assert landing_files.default_status == dg.DefaultSensorStatus.RUNNING
     # The readiness alert starts no run; tests/test_alerts.py covers it and its sensors.
     assert {s.name for s in defs.schedules} == {"overnight_refresh", "midday_opel_refresh", "brief_readiness_alert"}
+
+
+def test_each_schedule_ticks_when_its_description_and_the_docs_say_and_in_order_with_the_files_and_the_alert():
+    for schedule in (overnight_refresh, midday_opel_refresh):
+        at = f"{_daily_at(schedule):%H:%M}"
+        assert f"at {at} London time" in schedule.description, (schedule.name, schedule.description)
+        # The operations table (README and docs/operations.md) gives each schedule's time of day.
+        for doc in ("README.md", "docs/operations.md"):
+            row = f"| `{schedule.name}` schedule | {at} daily |"
+            assert row in (REPO / doc).read_text(encoding="utf-8"), f"{doc} lacks {row!r}"
+    # The midday run is for today's OPEL: after the portal's export of the day's submissions is due.
+    opel_due = [c.arrives_by for c in load_feed_configs("opel_submissions") if c.arrives_days_after == 0]
+    assert opel_due and _daily_at(midday_opel_refresh) > max(opel_due)
+    # The overnight run has loaded yesterday before the readiness alert (by default) asks whether the brief is ready.
+    assert _daily_at(overnight_refresh) < Readiness().at < _daily_at(midday_opel_refresh)
 
 
 def test_overnight_run_is_for_yesterday_even_on_the_morning_after_a_clock_change():
@@ -70,7 +95,8 @@ def test_landing_sensor_runs_once_per_new_or_corrected_file(env: Env):
         ("refresh_cnh_cases", "2025-01-15"),
         ("refresh_ed_attendances", "2025-01-15"),
     ]
-    assert requests[1].tags["uec/file"] == f"ed_attendances/uhdb/{new.name}"
+    # Each run names the file it is for.
+    assert [r.tags["uec/file"] for r in requests] == [f"cnh_cases/dhu/{hub.name}", f"ed_attendances/uhdb/{new.name}"]
 
     # Nothing new: nothing to do, however often the sensor ticks.
     third = _evaluate(env, second.cursor)
@@ -84,7 +110,6 @@ def test_landing_sensor_runs_once_per_new_or_corrected_file(env: Env):
     fourth = _evaluate(env, third.cursor)
     assert [(r.job_name, r.partition_key) for r in fourth.run_requests] == [("refresh_ed_attendances", "2025-01-15")]
     assert fourth.run_requests[0].run_key != requests[1].run_key
-    assert hub.exists()
 
 
 def test_landing_sensor_job_rebuilds_the_feed_and_its_marts():

@@ -22,7 +22,7 @@ from pipelines.brief.spc import (
 )
 from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas.clock import LONDON
-from tests.conftest import Env
+from tests.support.warehouse import Env
 
 JAN = [date(2025, 1, 1) + timedelta(days=i) for i in range(31)]
 
@@ -292,8 +292,8 @@ def test_percentages_are_kept_between_0_and_100():
 
 
 CHESTERFIELD = [
-    # Chesterfield Royal Hospital (RFS), type 1 A&E attendances, April 2016 to March 2019 (NHS England, in
-    # /work/shared/reference/ae_attendances_monthly_2016_2019.csv; the test reads them from the file below).
+    # Chesterfield Royal Hospital (RFS), type 1 A&E attendances, April 2016 to March 2019 (NHS England: in
+    # shared/reference/ beside the repository, ae_attendances_monthly_2016_2019.csv; the test reads that file below).
     *(6540, 7158, 6717, 7301, 6673, 6537, 6690, 6674, 6708, 6644, 5840, 6889),  # 2016-17
     *(7495, 6972, 6968, 7281, 7034, 6760, 6969, 6838, 7117, 6927, 6358, 7087),  # 2017-18
     *(5433, 5871, 5847, 6184, 5961, 5867, 6081, 5784, 5777, 6118, 5489, 6229),  # 2018-19

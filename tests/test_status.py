@@ -7,8 +7,9 @@ import pytest
 
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.instance import failed_checks_on
-from tests.cli_support import uec
-from tests.conftest import SAMPLES, TEST_KEY, Env
+from tests.support.cli import uec
+from tests.support.samples import SAMPLES
+from tests.support.warehouse import TEST_KEY, Env
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -12,27 +11,13 @@ import pytest
 
 from pipelines.brief.data import read_brief
 from pipelines.ingest.pseudonymise import KEY_ENV
-from pipelines.resources import FeedFilesResource
 from pipelines.settings import HOME_SYSTEM_VARIABLE, home_system
 from pipelines.storage.warehouse import sql
 from schemas.clock import LONDON
-from tests.conftest import TEST_KEY, UHDB_COLUMNS, Env, uhdb_row
+from tests.support.rows import UHDB_COLUMNS, uhdb_row
+from tests.support.second_system import add_tameside
+from tests.support.warehouse import TEST_KEY, Env
 
-# Tameside and Glossop (RMP) is in NHS Greater Manchester ICB (QOP); it sends in UHDB's layout under its own name.
-RMP_LAYOUT = (
-    (Path(FeedFilesResource().feeds_dir) / "ed_attendances" / "uhdb.yaml")
-    .read_text()
-    .replace("provider_code: RTG", "provider_code: RMP")
-    .replace("provider_name: University Hospitals of Derby and Burton", "provider_name: Tameside and Glossop")
-    .replace("landing_dir: ed_attendances/uhdb", "landing_dir: ed_attendances/tgicft")
-    .replace("^UHDB_ED_", "^TGICFT_ED_")
-    .replace("values: {RDH: RTG01, QHB: RTGFG}", "values: {TGH: RMP01}")
-)
-RMP_SITE = (
-    "RMP01,Tameside General Hospital,RMP,Tameside and Glossop Integrated Care NHS Foundation Trust,QOP,"
-    "NHS Greater Manchester ICB,no\n"
-)
-RMP_PROVIDER = "RMP,Tameside and Glossop Integrated Care NHS Foundation Trust,acute,QOP,no\n"
 DERBYSHIRE, MANCHESTER = "Derby and Derbyshire ICB", "NHS Greater Manchester ICB"
 
 
@@ -46,12 +31,8 @@ def _write_rmp(env: Env, day: str, extracted: str, rows: list[dict[str, str]]) -
 def two_systems(tmp_path_factory) -> Env:
     root = tmp_path_factory.mktemp("systems")
     env = Env(root / "env")
-    feeds, reference = env.own_configuration(root)
-    (feeds / "ed_attendances" / "tgicft.yaml").write_text(RMP_LAYOUT)
-    with (reference / "sites.csv").open("a") as sites:
-        sites.write(RMP_SITE)
-    with (reference / "providers.csv").open("a") as providers:
-        providers.write(RMP_PROVIDER)
+    # Tameside and Glossop (RMP) is in NHS Greater Manchester ICB (QOP); it sends in UHDB's layout under its own name.
+    add_tameside(*env.own_configuration(root))
     # 14 January. Derbyshire: 180 min within, 300 min breach -> 1 / 2 = 50.0%.
     # Greater Manchester: 60, 120, 240 min all within -> 3 / 3 = 100.0%.
     env.write_uhdb(

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.resources import FeedFilesResource
-from tests.conftest import Env
+from tests.support.warehouse import Env
 
 SFH_CONFIG = """
 feed: ed_attendances
@@ -67,7 +67,7 @@ def test_third_provider_added_by_configuration(env: Env, tmp_path: Path):
         "select department_type, attendances, within_4h, breaches from marts.ed_four_hour_daily "
         "where site_code = 'RK5BC' order by 1"
     ).rows()
-    # S3's triage 2.5 is not a whole number: its acuity is unknown and it counts (brief 7.2). Type 1: S1 180 min
+    # S3's triage 2.5 is not a whole number: its acuity is unknown and it counts (domain §7.2). Type 1: S1 180 min
     # within, S2 330 min breach; type 3: S3 60 min within.
     assert mart == [(1, 2, 1, 1), (3, 1, 1, 0)]
     acuity = dict(env.query("select record_id, acuity from raw.ed_attendances where provider_code = 'RK5'").rows())

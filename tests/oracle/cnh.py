@@ -1,4 +1,4 @@
-"""marts.cnh_deflection_daily from the DHU hub files (brief 3.3 LOCAL RULE, 7.1, 7.2)."""
+"""marts.cnh_deflection_daily from the DHU hub files (docs/domain.md §3.3 LOCAL RULE, 7.1, 7.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""marts.ed_four_hour_daily from the ED attendance files and the daily-aggregate files (brief 2.2, 3.1, 7.1, 7.2)."""
+"""marts.ed_four_hour_daily from the ED attendance files and the daily-aggregate files (domain §2.2, 3.1, 7.1, 7.2)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def record_id(row: Row) -> str | None:
 
 
 def attendance(row: Row, ref: Reference, events: list) -> Record | None:
-    """The row as an attendance, or None when it cannot be identified or placed (brief 7.2)."""
+    """The row as an attendance, or None when it cannot be identified or placed (docs/domain.md §7.2)."""
     rid, site = record_id(row), code(row, "site_code")
     arrival, departure = instant(row, "arrival_at"), instant(row, "departure_at")
     problem = (
@@ -89,7 +89,7 @@ def ed_four_hour_daily(
     groups: dict[tuple, list[tuple[bool, float]]] = defaultdict(list)
     for a in current:
         departure = a.values["departure"]
-        # An open attendance is measured to the cut-off of the extract it came in (brief 3.1).
+        # An open attendance is measured to the cut-off of the extract it came in (docs/domain.md §3.1).
         stay = minutes(departure or a.row.extracted_utc, a.when)
         groups[(a.day, a.site, a.values["department_type"])].append((departure is None, stay))
     out = []

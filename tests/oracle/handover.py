@@ -1,4 +1,4 @@
-"""marts.handover_daily from EMAS conveyances, and the UHDB sitrep where a site-day has none (brief 3.2, 7.2)."""
+"""marts.handover_daily from EMAS conveyances, and the UHDB sitrep where a site-day has none (domain §3.2, 7.2)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def conveyance(row: Row, ref: Reference, events: list) -> Record | None:
     if clear is not None and (clear < arrival or clear - arrival > DAY):
         row.notes.append("clear_at: before arrival or over 24 hours after it, set to unknown")
         clear = None
-    # Brief 7.2: before arrival, after vehicle clear or over 24 hours after arrival -> handover unknown.
+    # docs/domain.md §7.2: before arrival, after vehicle clear or over 24 hours after arrival -> handover unknown.
     if handover is not None and (handover < arrival or handover - arrival > DAY or (clear and handover > clear)):
         row.notes.append("handover_at: implausible, set to unknown")
         events.append(event(row, "handover set to unknown", rid, london_day(arrival)))

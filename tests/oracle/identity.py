@@ -1,4 +1,4 @@
-"""Brief 7.1: which version of each record counts, after duplicates, reused ids and full re-sends."""
+"""docs/domain.md §7.1: which version of each record counts, after duplicates, reused ids and full re-sends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""marts.opel_parameter_scores, opel_daily and opel_system_daily from the portal exports (brief 2.1, 3.4, 7.2, 7.3)."""
+"""marts.opel_parameter_scores, opel_daily and opel_system_daily from portal exports (domain §2.1, 3.4, 7.2, 7.3)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.oracle.landing import Row, code, day, event, instant, london_wall_clo
 from tests.oracle.reference import Reference
 
 CUT_OFF = time(11, 0)  # providers post by 11:00 local time; 11:00:00 itself is on time
-# What a parameter's value may be; outside it, the value is unknown and the declared level stands (brief 7.2).
+# What a parameter's value may be; outside it, the value is unknown and the declared level stands (docs/domain.md §7.2).
 RANGES = {
     "mean_handover_minutes": (0, None),
     "median_time_to_treatment_minutes": (0, None),
@@ -46,7 +46,7 @@ def _valid_nhs_number(digits: str) -> bool:
 
 
 def scrub(comment: str | None) -> str | None:
-    """Brief 7.4: an NHS number typed into a comment never reaches the warehouse."""
+    """docs/domain.md §7.4: an NHS number typed into a comment never reaches the warehouse."""
     if comment is None:
         return None
     return NHS_NUMBER.sub(
@@ -91,7 +91,7 @@ def submissions(rows: list[Row], ref: Reference) -> tuple[list[Submission], list
 
 
 def declarations(subs: list[Submission], ref: Reference, days: list[date]) -> dict[tuple, dict]:
-    """Brief 7.3 for every expected provider and day: the day's level, late, missing and changed after 11:00."""
+    """domain §7.3 for every expected provider and day: the day's level, late, missing and changed after 11:00."""
     by_provider_day: dict[tuple, list[Submission]] = defaultdict(list)
     for s in subs:
         by_provider_day[(s.provider, s.day)].append(s)

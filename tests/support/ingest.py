@@ -19,7 +19,8 @@ from pipelines.ingest.load import load_feed_days
 from pipelines.partitions import partition_days
 from pipelines.storage.warehouse import ensure_schema, insert_frame
 from schemas import catalogue
-from tests.conftest import Env, crh_row, uhdb_row
+from tests.support.rows import crh_row, uhdb_row
+from tests.support.warehouse import Env
 
 DAY = "2025-01-15"
 OTHER_PROVIDER = {"crh": "RFS", "uhdb": "RTG"}

@@ -27,8 +27,22 @@ def whole_samples(tmp_path_factory) -> Env:
     return shared_whole_samples(tmp_path_factory.getbasetemp().parent)  # this run's folder, common to its workers
 
 
+@pytest.fixture
+def settings_left_as_found():
+    """Fails a test that leaves a UEC_* setting changed: a later test in the same worker, and every `uec` it
+    starts, would read it (a merged .env file once left UEC_HOME_SYSTEM set, and a status test failed).
+
+    Set up before monkeypatch (the key fixture asks for it first), so it looks after monkeypatch has put back
+    what the test set through it."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("UEC_")}
+    yield
+    after = {k: v for k, v in os.environ.items() if k.startswith("UEC_")}
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"the test left these settings changed in the environment: {changed}"
+
+
 @pytest.fixture(autouse=True)
-def pseudonymisation_key(monkeypatch: pytest.MonkeyPatch) -> str:
+def pseudonymisation_key(settings_left_as_found: None, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(KEY_ENV, TEST_KEY)
     return TEST_KEY
 

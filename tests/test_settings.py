@@ -26,8 +26,11 @@ def env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A .env file of this test's own, in a process that has merged no .env file yet; all put back afterwards."""
     for name in [*settings_module.__dict__.values(), *FILE_HOLDS]:
         if isinstance(name, str) and (name.startswith("UEC_") or name == "DAGSTER_HOME"):
-            # Recorded as they are, so what merging the file adds is taken away again at the end.
-            monkeypatch.delenv(name, raising=False)
+            # Recorded as they are, so what merging the file adds is taken away again at the end: set first, since
+            # monkeypatch records nothing when it deletes a variable that was never there, and one the .env file
+            # then adds would outlive the test (UEC_HOME_SYSTEM=QOP reached a later test's `uec` in the same worker).
+            monkeypatch.setenv(name, "")
+            monkeypatch.delenv(name)
     monkeypatch.setattr(settings_module, "_loaded", set())
     path = tmp_path / ".env"
     monkeypatch.setenv("UEC_ENV_FILE", str(path))

@@ -26,7 +26,7 @@ from schemas.registry import load_feed_configs
 from tests.support.cli import uec, uec_env
 from tests.support.rows import crh_row, dchs_row, dhu_row, emas_row, opel_row, uhdb_row
 from tests.support.second_system import add_tameside
-from tests.support.servers import Mailbox, Webhook, body, free_port, local_smtp, local_webhook
+from tests.support.servers import Mailbox, Webhook, body, free_port, local_smtp, local_webhook, smtp_channel
 from tests.support.warehouse import Env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +48,7 @@ def teams() -> Iterator[tuple[Webhook, str]]:
 
 def write_alerts(path: Path, smtp_port: int, ui_url: str | None = None, **overrides) -> Path:
     config = {
-        "email": {
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "starttls": False,
-            "from_address": "uec.alerts@example.nhs.uk",
-            "to": DISTRIBUTION,
-        },
+        "email": smtp_channel(smtp_port, DISTRIBUTION),
         "teams": {"enabled": True, "webhook_url_env": TEAMS_URL_ENV},
         "ui_url": ui_url,
         **overrides,
@@ -106,14 +99,18 @@ def failed_run(
     return result
 
 
-def run_failure_tick(env: Env, instance: dg.DagsterInstance, cursor: str | None = None) -> tuple[str, int]:
-    """One tick of the run failure sensor against the instance, as the daemon evaluates it: its cursor, runs seen."""
-    sensor = defs.resolve_sensor_def("run_failure_alerts")
+def sensor_tick(name: str, env: Env, instance: dg.DagsterInstance, cursor: str | None = None) -> tuple[str | None, int]:
+    """One tick of a run-status sensor against the instance, as the daemon evaluates it: its cursor, runs seen."""
+    sensor = defs.resolve_sensor_def(name)
     with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
         tick = sensor.evaluate_tick(context)
     # The daemon records an error in the sensor's code against the run instead of raising it: look for one.
     assert [r.error for r in tick.dagster_run_reactions if r.error] == []
     return tick.cursor, len(tick.dagster_run_reactions)
+
+
+def run_failure_tick(env: Env, instance: dg.DagsterInstance, cursor: str | None = None) -> tuple[str | None, int]:
+    return sensor_tick("run_failure_alerts", env, instance, cursor)
 
 
 def test_a_failed_run_is_mailed_and_posted_with_its_step_provider_reason_and_run_id(
@@ -494,11 +491,7 @@ def test_an_old_office_365_connector_gets_a_message_card(teams, smtp):
 
 
 def rejected_file_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
-    sensor = defs.resolve_sensor_def("rejected_file_alerts")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
-        tick = sensor.evaluate_tick(context)
-    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
-    return tick.cursor
+    return sensor_tick("rejected_file_alerts", env, instance, cursor)[0]
 
 
 def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional_only_where_it_counts(
@@ -550,11 +543,7 @@ def test_a_rejected_corrected_file_is_alerted_named_in_the_brief_and_provisional
 
 
 def brief_revised_tick(instance: dg.DagsterInstance, env: Env, cursor: str | None = None) -> str | None:
-    sensor = defs.resolve_sensor_def("brief_revised_alerts")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=env.resources()) as context:
-        tick = sensor.evaluate_tick(context)
-    assert [r.error for r in tick.dagster_run_reactions if r.error] == []
-    return tick.cursor
+    return sensor_tick("brief_revised_alerts", env, instance, cursor)[0]
 
 
 def test_a_corrected_file_revises_the_brief_says_what_moved_and_alerts(

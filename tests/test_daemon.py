@@ -34,7 +34,7 @@ from pipelines.ingest.pseudonymise import KEY_ENV
 from schemas import catalogue
 from schemas.registry import load_feed_configs
 from tests.support.samples import SAMPLES
-from tests.support.servers import Mailbox, body, free_port, local_smtp
+from tests.support.servers import Mailbox, body, free_port, local_smtp, smtp_channel
 from tests.support.warehouse import TEST_KEY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,19 +138,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server):
     mailbox, smtp_port = smtp_server
     alerts_file = tmp_path / "alerts.yaml"
     alerts_file.write_text(
-        yaml.safe_dump(
-            {
-                "email": {
-                    "enabled": True,
-                    "host": "127.0.0.1",
-                    "port": smtp_port,
-                    "starttls": False,
-                    "from_address": "uec.alerts@example.nhs.uk",
-                    "to": ["scc.team@example.nhs.uk"],
-                }
-            }
-        ),
-        encoding="utf-8",
+        yaml.safe_dump({"email": smtp_channel(smtp_port, ["scc.team@example.nhs.uk"])}), encoding="utf-8"
     )
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")

@@ -45,6 +45,18 @@ def body(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+def smtp_channel(port: int, to: list[str]) -> dict:
+    """The alerts file's e-mail section, pointing at a local SMTP server (plain, no STARTTLS)."""
+    return {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "starttls": False,
+        "from_address": "uec.alerts@example.nhs.uk",
+        "to": to,
+    }
+
+
 @contextmanager
 def local_smtp() -> Iterator[tuple[Mailbox, int]]:
     """A real SMTP server on 127.0.0.1 standing in for the relay, and the mailbox it fills."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from schemas import table_columns
+from schemas import national_columns, table_columns
 from schemas.canonical import FeedSpec, Reference
 from schemas.expectations import Expectation, no_gaps, provider_present, within_trailing_bounds
 from schemas.mart_columns import COLUMNS
@@ -96,6 +96,43 @@ class Feed:
     @property
     def declared(self) -> Table:
         return Table(self.table, table_columns.RAW[self.name])
+
+    @property
+    def spec(self) -> FeedSpec:
+        return importlib.import_module(self.contract_module).SPEC
+
+    @property
+    def contract(self) -> Contract:
+        return importlib.import_module(self.contract_module).contract
+
+
+@dataclass(frozen=True)
+class Publication:
+    """An NHS England publication at trust grain (docs/domain.md §8): published files in, national.<name> out.
+
+    Unlike a provider feed, one file holds many days (or months), England and region totals beside the trusts,
+    and a later edition restates earlier periods; it loads whole, not one partition day at a time.
+    """
+
+    name: str
+    label: str  # how the brief and the command line name it
+    contract_module: str  # schemas/<module>.py: its canonical SPEC and pandera `contract`
+    period: Literal["date", "period"]  # the column a row's day (or month) is read from
+    key: tuple[str, ...]  # one row per key in an edition
+    cadence: Literal["daily", "monthly"]
+    description: str
+
+    @property
+    def table(self) -> str:
+        return f"national.{self.name}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return described(national_columns.NATIONAL[self.name])
+
+    @property
+    def declared(self) -> Table:
+        return Table(self.table, national_columns.NATIONAL[self.name])
 
     @property
     def spec(self) -> FeedSpec:
@@ -280,6 +317,40 @@ FEEDS: tuple[Feed, ...] = (
         deadline_sql="opel_by_cutoff",
         description="Every OPEL submission for the day (re-submissions included, for audit); failing rows go to "
         "ops.quarantine.",
+    ),
+)
+
+# NHS England's published statistics, in the order the peer report lists them.
+PUBLICATIONS: tuple[Publication, ...] = (
+    Publication(
+        "winter_sitrep",
+        "UEC daily sitrep (winter)",
+        "schemas.winter_sitrep",
+        period="date",
+        key=("org_code", "date"),
+        cadence="daily",
+        description="NHS England's UEC daily situation report per trust and day (beds, critical care, long stays, "
+        "ambulance delays, closures, diverts), with the England and region totals as published.",
+    ),
+    Publication(
+        "ambulance_collection",
+        "Daily ambulance collection",
+        "schemas.ambulance_collection",
+        period="date",
+        key=("org_code", "date"),
+        cadence="daily",
+        description="NHS England's daily ambulance handover collection per trust and day: handovers known, over "
+        "15/30/45/60 minutes, unknown, total and mean time.",
+    ),
+    Publication(
+        "ae_monthly",
+        "Monthly A&E attendances and emergency admissions",
+        "schemas.ae_monthly",
+        period="period",
+        key=("org_code", "period", "department_type"),
+        cadence="monthly",
+        description="NHS England's monthly A&E return per provider and department type: attendances, over-4-hour "
+        "breaches and emergency admissions.",
     ),
 )
 
@@ -495,6 +566,8 @@ OPS_TABLES = {
     "marts_to_rebuild": "Days of a daily mart whose records a run loaded from another day's files, to rebuild next.",
     "schema_version": "The digest of the schema SQL the warehouse was last built with.",
     "pseudonymisation_key": "The fingerprint (HMAC of a fixed label) of the key patient keys are made with.",
+    "publication_files": "One row per published file loaded: its provenance (address, fetch time, sha256), the "
+    "periods it holds and its rows read, loaded, quarantined and duplicated.",
 }
 
 
@@ -526,6 +599,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
                         entry.columns,
                     )
                 )
+    found += [Relation(p.table, "table", p.description, p.columns) for p in PUBLICATIONS]
     for mart in marts:
         if isinstance(mart, Mart):
             found.append(Relation(mart.name, "table", mart.description, mart.columns))
@@ -587,6 +661,14 @@ def feed(name: str) -> Feed:
         if entry.name == name:
             return entry
     raise KeyError(f"unknown feed {name!r}; feeds are {', '.join(feed_names())}")
+
+
+def publication(name: str) -> Publication:
+    """The publication of that name."""
+    for entry in PUBLICATIONS:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown publication {name!r}; publications are {', '.join(p.name for p in PUBLICATIONS)}")
 
 
 def feed_names(feeds: Iterable[Feed] = FEEDS) -> tuple[str, ...]:
@@ -685,6 +767,7 @@ def tables(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS
     return (
         *(r.declared for r in REFERENCE),
         *(f.declared for f in feeds),
+        *(p.declared for p in PUBLICATIONS),
         *(m.declared for m in daily_marts(marts)),
         *(Table(f"ops.{t}", table_columns.OPS[t]) for t in OPS_TABLES),
     )

@@ -7,6 +7,7 @@ DDL (schemas/tables.py); a view's by its name alone, its types coming from the S
 from __future__ import annotations
 
 from schemas.defaults import IDENTITY_WINDOW_HOURS, OVER_12H_MINUTES
+from schemas.national_columns import PUBLICATION_FILES
 from schemas.tables import described
 
 # Local times are Europe/London wall-clock as the provider sent them; *_utc are the same instants in UTC, on
@@ -398,6 +399,7 @@ OPS: dict[str, dict[str, str]] = {
         "sha256 varchar": "SHA-256 of the schema SQL the warehouse was last built with.",
         "built_at timestamp with time zone": "When it was built, local timestamp with time zone.",
     },
+    "publication_files": PUBLICATION_FILES,
     "pseudonymisation_key": {
         "fingerprint varchar not null": (
             "HMAC of a fixed label with the key patient keys are made with (never the key itself)."

@@ -3,3 +3,4 @@ create schema if not exists ref;
 create schema if not exists raw;
 create schema if not exists ops;
 create schema if not exists marts;
+create schema if not exists national;

@@ -20,7 +20,7 @@ def test_every_table_has_the_declared_columns_in_order_with_their_types():
     conn = _built()
     rows = conn.sql(
         "select table_schema || '.' || table_name, column_name, data_type, is_nullable = 'YES' "
-        "from information_schema.columns where table_schema in ('ref', 'raw', 'ops', 'marts') "
+        "from information_schema.columns where table_schema in ('ref', 'raw', 'national', 'ops', 'marts') "
         "and table_name in (select table_name from information_schema.tables where table_type = 'BASE TABLE') "
         "order by table_schema, table_name, ordinal_position"
     ).fetchall()

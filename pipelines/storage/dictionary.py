@@ -18,11 +18,13 @@ from pipelines.storage.warehouse import build_schema
 from schemas import catalogue
 
 PAGE = REPO_ROOT / "docs" / "data-dictionary.md"
-SCHEMAS = ("ref", "raw", "marts", "ops")
+SCHEMAS = ("ref", "raw", "national", "marts", "ops")
 _SCHEMA_WHAT = {
     "ref": "Reference data loaded from `schemas/reference/`: sites, targets, providers, OPEL configuration.",
     "raw": "Every valid version of every record each feed landed, with its lineage, and the views that pick the "
     "versions the marts count (docs/domain.md §7.1).",
+    "national": "NHS England's published statistics at trust grain, as published, with England and region totals "
+    "(docs/domain.md §8): the peer view and the national side of reconciliation.",
     "marts": "The daily figures and their site / trust / system rollups by day, month to date and year to date.",
     "ops": "The pipeline's bookkeeping: files loaded, rejected and duplicated, quarantined cells, days to rebuild.",
 }

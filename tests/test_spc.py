@@ -22,6 +22,7 @@ from pipelines.brief.spc import (
 )
 from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas.clock import LONDON
+from tests.support.reference import AE_MONTHLY
 from tests.support.warehouse import Env
 
 JAN = [date(2025, 1, 1) + timedelta(days=i) for i in range(31)]
@@ -303,9 +304,7 @@ CHESTERFIELD = [
 def test_real_monthly_attendances_for_chesterfield_against_a_fixed_baseline():
     import csv
 
-    # shared/ sits beside the repository, wherever it is cloned (CI clones it into another folder).
-    reference = Path(__file__).resolve().parents[2] / "shared" / "reference"
-    with open(reference / "ae_attendances_monthly_2016_2019.csv", encoding="utf-8") as f:
+    with open(AE_MONTHLY, encoding="utf-8") as f:
         rows = sorted(
             (r["period"], int(r["attendances"]))
             for r in csv.DictReader(f)

@@ -1,5 +1,5 @@
 """`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, restore, rekey,
-feeds)."""
+feeds, public)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from schemas.catalogue import feed_names
+from schemas.catalogue import PUBLICATIONS, feed_names
 from schemas.clock import LONDON
 
 
@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         "appear in the Dagster UI beside the overnight schedule's runs.",
         epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
         "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PUBLISHED (readers' copy of the marts, default "
-        "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
+        "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), "
+        "UEC_NATIONAL_BASE_URL (a mirror of NHS England's site for `public fetch`), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # In this order in `uec --help`.
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_rekey(commands)
     _add_feeds(commands)
+    _add_public(commands)
     return parser
 
 
@@ -170,6 +172,39 @@ def _add_feeds(commands) -> None:
     init.add_argument("--out", type=Path, metavar="PATH", help="where to write the draft (default: the feeds folder)")
 
 
+def _add_public(commands) -> None:
+    public = commands.add_parser(
+        "public",
+        help="NHS England's published statistics: fetch them",
+        description="Work with NHS England's publications at trust grain (docs/domain.md §8).",
+    )
+    public_commands = public.add_subparsers(dest="public_command", required=True, metavar="SUBCOMMAND")
+    fetch = public_commands.add_parser(
+        "fetch",
+        help="download a publication into the landing area, with its provenance",
+        description="""Find PUBLICATION's file on its NHS England page (schemas/national/sources.yaml: the page and
+        a pattern the file's name fits, since the names carry a random suffix) and download it into
+        <UEC_LANDING>/national/<publication>/, beside <file>.provenance.json (address, page, time fetched, sha256,
+        size). A file whose bytes are landed already is not landed again; different bytes under a landed name are
+        kept under a suffixed name. UEC_NATIONAL_BASE_URL replaces NHS England's host (a mirror). Exit status: 0
+        when landed or already landed; 1 when the page or file could not be fetched, or no file or several fit the
+        pattern (named, with the candidates); 2 for a usage error.""",
+    )
+    fetch.add_argument(
+        "publication",
+        nargs="?",
+        choices=[p.name for p in PUBLICATIONS],
+        metavar="PUBLICATION",
+        help=f"one of {', '.join(p.name for p in PUBLICATIONS)}",
+    )
+    fetch.add_argument("--all", dest="every", action="store_true", help="every publication in sources.yaml")
+    fetch.add_argument(
+        "--matching",
+        metavar="REGEX",
+        help="only files whose name also fits this (e.g. October-2025), for a page listing several",
+    )
+
+
 def _key_fits() -> bool:
     """The key set (never created here) is the warehouse's: a command that hashes must not start otherwise."""
     from pipelines.cli.rekey import key_problem
@@ -263,6 +298,10 @@ def _run(args: argparse.Namespace) -> int:
         from pipelines.cli.rekey import rekey
 
         return rekey()
+    if args.command == "public" and args.public_command == "fetch":
+        from pipelines.cli.public import fetch_publications
+
+        return fetch_publications(args.publication, args.every, args.matching)
     if not args.file.is_file():
         print(f"{args.file} is not a file.", file=sys.stderr)
         return 2

@@ -146,16 +146,21 @@ def _add_feeds(commands) -> None:
     feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="SUBCOMMAND")
     check = feed_commands.add_parser(
         "check",
-        help="dry-run a provider's layout over a file, writing nothing",
-        description="""Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show
-        what would load, what would be quarantined and why (by column, with row numbers as a spreadsheet shows
-        them), or why the whole file would be rejected. Writes nothing. Exit status: 0 when every row would load; 1
-        when rows would be quarantined or the file rejected; 2 when no layout of PROVIDER recognises the file name.""",
+        help="dry-run a provider's layout over files or a folder, writing nothing",
+        description="""Read each FILE (a folder: every file in it) with PROVIDER's layout and the feed's contract,
+        exactly as a run would, and show per file what would load, what would be quarantined and why (by column,
+        with row numbers as a spreadsheet shows them), or why the whole file would be rejected; for several files,
+        then a total (files, rows read, would load, would quarantine, files rejected). The layouts and contracts are
+        made once for all the files. Writes nothing. Exit status: 0 when every row of every file would load; 1 when
+        rows would be quarantined or a file rejected; 2 when no layout of PROVIDER recognises a file's name, or a
+        path is neither a file nor a folder.""",
     )
     check.add_argument(
         "provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)"
     )
-    check.add_argument("file", metavar="FILE", type=Path, help="the file to check")
+    check.add_argument(
+        "files", metavar="FILE", type=Path, nargs="+", help="a file to check, or a folder of them; several may be given"
+    )
     init = feed_commands.add_parser(
         "init",
         help="draft a provider layout from a sample file",
@@ -302,21 +307,22 @@ def _run(args: argparse.Namespace) -> int:
         from pipelines.cli.public import fetch_publications
 
         return fetch_publications(args.publication, args.every, args.matching)
-    if not args.file.is_file():
-        print(f"{args.file} is not a file.", file=sys.stderr)
-        return 2
-    from pipelines.resources import default_resources
+    from pipelines.settings import settings
 
-    files = default_resources()["feed_files"]
+    # The settings, not the Dagster resources: importing Dagster would cost every check a second or two.
+    config = settings()
     if args.feeds_command == "init":
+        if not args.file.is_file():
+            print(f"{args.file} is not a file.", file=sys.stderr)
+            return 2
         from pipelines.cli.feeds_init import init_layout
 
-        return init_layout(args.provider, args.file, args.feed, args.out, files.feeds_dir, files.reference_dir, print)
+        return init_layout(args.provider, args.file, args.feed, args.out, config.feeds_dir, config.reference_dir, print)
     if not _key_fits():
         return 1
-    from pipelines.cli.dry_run import check_file
+    from pipelines.cli.dry_run import check_files
 
-    return check_file(args.provider, args.file, files.feeds_dir, files.reference_dir)
+    return check_files(args.provider, args.files, config.feeds_dir, config.reference_dir)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def page(*names: str, absolute: bool = True) -> bytes:
     ).encode()
 
 
-def publish(site: Publisher, page_path: str, files: dict[str, bytes | int], absolute: bool = True) -> None:
+def publish(
+    site: Publisher, page_path: str, files: dict[str, bytes | tuple[bytes, str] | int], absolute: bool = True
+) -> None:
     site.routes[page_path] = page(*files, absolute=absolute)
     site.routes.update({UPLOADS + name: body for name, body in files.items()})
 
@@ -176,6 +178,13 @@ def test_server_errors_and_missing_files_fail_clearly_and_leave_nothing(env: Env
     assert broken.returncode == 1
     assert f"winter_sitrep: the page {base}{SITREP_PAGE} answered HTTP 500" in broken.stderr
     # No half-written download is left behind (hidden temporary files included).
+    assert landed(env, "winter_sitrep") == []
+    with local_publisher() as (site, base):
+        # What a site answers when a file has moved or needs signing in: a web page, with 200.
+        publish(site, SITREP_PAGE, {SITREP_NAME: (b"<html>Please sign in</html>", "text/html; charset=utf-8")})
+        page_instead = fetch(env, base, "winter_sitrep")
+    assert page_instead.returncode == 1
+    assert f"{base}{UPLOADS}{SITREP_NAME} answered with a web page, not the file" in page_instead.stderr
     assert landed(env, "winter_sitrep") == []
     nobody = f"http://127.0.0.1:{free_port()}"
     unreachable = fetch(env, nobody, "winter_sitrep")

@@ -166,6 +166,11 @@ def download(url: str, publication: str, folder: Path) -> tuple[Path, str, int]:
     handle, temporary = tempfile.mkstemp(prefix=".fetching-", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out, _open(url, publication, "file") as response:
+            # A sign-in or "page moved" page answered with 200 must not land as the publication.
+            if response.headers.get_content_type() == "text/html" and not file_name(url).lower().endswith(
+                (".htm", ".html")
+            ):
+                raise FetchError(f"{publication}: {url} answered with a web page, not the file; nothing landed")
             while chunk := response.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

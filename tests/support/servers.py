@@ -113,10 +113,11 @@ def local_webhook() -> Iterator[tuple[Webhook, str]]:
 
 
 class Publisher:
-    """What a stand-in for NHS England's statistics site serves: path -> bytes, or an HTTP status to fail with."""
+    """What a stand-in for NHS England's statistics site serves: path -> bytes (a page when the path ends in /),
+    (bytes, content type), or an HTTP status to fail with."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, bytes | int] = {}
+        self.routes: dict[str, bytes | tuple[bytes, str] | int] = {}
         self.requests: list[str] = []
 
 
@@ -134,6 +135,8 @@ def local_publisher() -> Iterator[tuple[Publisher, str]]:
                 return
             self.send_response(200)
             kind = "text/html; charset=utf-8" if self.path.endswith("/") else "application/octet-stream"
+            if isinstance(found, tuple):
+                found, kind = found
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(found)))
             self.end_headers()

@@ -197,3 +197,12 @@ def test_usage_errors(env: Env):
     neither = fetch(env, "")
     assert neither.returncode == 2 and "Name one publication, or give --all" in neither.stderr
     assert fetch(env, "", "no_such_publication").returncode == 2
+
+
+def test_help_says_where_it_looks_what_it_writes_and_the_exit_statuses(env: Env):
+    done = fetch(env, "", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for said in ("PUBLICATION", "--all", "--matching", "sources.yaml", "provenance.json", "sha256", "Exit status"):
+        assert said in text, said
+    assert "public" in " ".join(subprocess.run([str(UEC), "--help"], capture_output=True, text=True).stdout.split())

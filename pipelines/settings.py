@@ -54,6 +54,7 @@ HOME_SYSTEM_VARIABLE = "UEC_HOME_SYSTEM"
 DEFAULT_HOME_SYSTEM = "QJ2"  # Derby and Derbyshire ICB: the SCC the brief is made for
 EXPORT_HISTORY_VARIABLE = "UEC_EXPORT_HISTORY_DAYS"
 DEFAULT_EXPORT_HISTORY_DAYS = 28
+NATIONAL_BASE_URL_VARIABLE = "UEC_NATIONAL_BASE_URL"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
 DEFAULT_DAGSTER_HOME = REPO_ROOT / ".dagster"
 
@@ -151,6 +152,12 @@ class Settings:
     def pseudonymisation_key(self) -> str:
         """UEC_PSEUDONYMISATION_KEY; empty when not set."""
         return self.get(KEY_VARIABLE) or ""
+
+    @property
+    def national_base_url(self) -> str:
+        """UEC_NATIONAL_BASE_URL: scheme and host that replace NHS England's in schemas/national/sources.yaml (a
+        mirror, or a local server in the tests); empty fetches from the addresses as configured."""
+        return (self.get(NATIONAL_BASE_URL_VARIABLE) or "").strip()
 
     @property
     def dagster_home(self) -> str | None:

@@ -73,7 +73,7 @@ def test_unset_settings_take_their_defaults(env_file: Path):
     )
     assert config.alerts_file == REPO_ROOT / "alerts.yaml"
     assert (config.home_system, config.export_history_days) == ("QJ2", 28)
-    assert (config.pseudonymisation_key, config.dagster_home) == ("", None)
+    assert (config.pseudonymisation_key, config.dagster_home, config.national_base_url) == ("", None, "")
 
 
 def test_a_changed_environment_is_read_at_the_next_call(env_file: Path, monkeypatch: pytest.MonkeyPatch):

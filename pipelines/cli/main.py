@@ -1,5 +1,5 @@
 """`uec`: the analysts' command line over the Dagster pipeline (refresh, status, report, backup, restore, rekey,
-feeds)."""
+feeds, public)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from schemas.catalogue import feed_names
+from schemas.catalogue import PUBLICATIONS, feed_names
 from schemas.clock import LONDON
 
 
@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         "appear in the Dagster UI beside the overnight schedule's runs.",
         epilog="Environment: UEC_WAREHOUSE (DuckDB file), UEC_LANDING (landing area), UEC_FEEDS_DIR, "
         "UEC_REFERENCE_DIR, UEC_REPORTS (reports folder), UEC_PUBLISHED (readers' copy of the marts, default "
-        "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), DAGSTER_HOME.",
+        "reports/published), UEC_PSEUDONYMISATION_KEY (HMAC secret for patient identifiers), "
+        "UEC_NATIONAL_BASE_URL (a mirror of NHS England's site for `public fetch`), DAGSTER_HOME.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # In this order in `uec --help`.
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_rekey(commands)
     _add_feeds(commands)
+    _add_public(commands)
     return parser
 
 
@@ -144,16 +146,21 @@ def _add_feeds(commands) -> None:
     feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="SUBCOMMAND")
     check = feed_commands.add_parser(
         "check",
-        help="dry-run a provider's layout over a file, writing nothing",
-        description="""Read FILE with PROVIDER's layout and the feed's contract, exactly as a run would, and show
-        what would load, what would be quarantined and why (by column, with row numbers as a spreadsheet shows
-        them), or why the whole file would be rejected. Writes nothing. Exit status: 0 when every row would load; 1
-        when rows would be quarantined or the file rejected; 2 when no layout of PROVIDER recognises the file name.""",
+        help="dry-run a provider's layout over files or a folder, writing nothing",
+        description="""Read each FILE (a folder: every file in it) with PROVIDER's layout and the feed's contract,
+        exactly as a run would, and show per file what would load, what would be quarantined and why (by column,
+        with row numbers as a spreadsheet shows them), or why the whole file would be rejected; for several files,
+        then a total (files, rows read, would load, would quarantine, files rejected). The layouts and contracts are
+        made once for all the files. Writes nothing. Exit status: 0 when every row of every file would load; 1 when
+        rows would be quarantined or a file rejected; 2 when no layout of PROVIDER recognises a file's name, or a
+        path is neither a file nor a folder.""",
     )
     check.add_argument(
         "provider", metavar="PROVIDER", help="ODS code (e.g. RTG, RX9) or landing folder (e.g. uhdb, emas)"
     )
-    check.add_argument("file", metavar="FILE", type=Path, help="the file to check")
+    check.add_argument(
+        "files", metavar="FILE", type=Path, nargs="+", help="a file to check, or a folder of them; several may be given"
+    )
     init = feed_commands.add_parser(
         "init",
         help="draft a provider layout from a sample file",
@@ -168,6 +175,39 @@ def _add_feeds(commands) -> None:
     init.add_argument("file", metavar="FILE", type=Path, help="a sample file from the provider")
     init.add_argument("--feed", choices=feed_names(), help="the feed (default: from the folder, else the columns)")
     init.add_argument("--out", type=Path, metavar="PATH", help="where to write the draft (default: the feeds folder)")
+
+
+def _add_public(commands) -> None:
+    public = commands.add_parser(
+        "public",
+        help="NHS England's published statistics: fetch them",
+        description="Work with NHS England's publications at trust grain (docs/domain.md §8).",
+    )
+    public_commands = public.add_subparsers(dest="public_command", required=True, metavar="SUBCOMMAND")
+    fetch = public_commands.add_parser(
+        "fetch",
+        help="download a publication into the landing area, with its provenance",
+        description="""Find PUBLICATION's file on its NHS England page (schemas/national/sources.yaml: the page and
+        a pattern the file's name fits, since the names carry a random suffix) and download it into
+        <UEC_LANDING>/national/<publication>/, beside <file>.provenance.json (address, page, time fetched, sha256,
+        size). A file whose bytes are landed already is not landed again; different bytes under a landed name are
+        kept under a suffixed name. UEC_NATIONAL_BASE_URL replaces NHS England's host (a mirror). Exit status: 0
+        when landed or already landed; 1 when the page or file could not be fetched, or no file or several fit the
+        pattern (named, with the candidates); 2 for a usage error.""",
+    )
+    fetch.add_argument(
+        "publication",
+        nargs="?",
+        choices=[p.name for p in PUBLICATIONS],
+        metavar="PUBLICATION",
+        help=f"one of {', '.join(p.name for p in PUBLICATIONS)}",
+    )
+    fetch.add_argument("--all", dest="every", action="store_true", help="every publication in sources.yaml")
+    fetch.add_argument(
+        "--matching",
+        metavar="REGEX",
+        help="only files whose name also fits this (e.g. October-2025), for a page listing several",
+    )
 
 
 def _key_fits() -> bool:
@@ -263,21 +303,26 @@ def _run(args: argparse.Namespace) -> int:
         from pipelines.cli.rekey import rekey
 
         return rekey()
-    if not args.file.is_file():
-        print(f"{args.file} is not a file.", file=sys.stderr)
-        return 2
-    from pipelines.resources import default_resources
+    if args.command == "public" and args.public_command == "fetch":
+        from pipelines.cli.public import fetch_publications
 
-    files = default_resources()["feed_files"]
+        return fetch_publications(args.publication, args.every, args.matching)
+    from pipelines.settings import settings
+
+    # The settings, not the Dagster resources: importing Dagster would cost every check a second or two.
+    config = settings()
     if args.feeds_command == "init":
+        if not args.file.is_file():
+            print(f"{args.file} is not a file.", file=sys.stderr)
+            return 2
         from pipelines.cli.feeds_init import init_layout
 
-        return init_layout(args.provider, args.file, args.feed, args.out, files.feeds_dir, files.reference_dir, print)
+        return init_layout(args.provider, args.file, args.feed, args.out, config.feeds_dir, config.reference_dir, print)
     if not _key_fits():
         return 1
-    from pipelines.cli.dry_run import check_file
+    from pipelines.cli.dry_run import check_files
 
-    return check_file(args.provider, args.file, files.feeds_dir, files.reference_dir)
+    return check_files(args.provider, args.files, config.feeds_dir, config.reference_dir)
 
 
 if __name__ == "__main__":

@@ -110,3 +110,46 @@ def local_webhook() -> Iterator[tuple[Webhook, str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Publisher:
+    """What a stand-in for NHS England's statistics site serves: path -> bytes (a page when the path ends in /),
+    (bytes, content type), or an HTTP status to fail with."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes | tuple[bytes, str] | int] = {}
+        self.requests: list[str] = []
+
+
+@contextmanager
+def local_publisher() -> Iterator[tuple[Publisher, str]]:
+    """An HTTP server on 127.0.0.1 serving a publisher's pages and files, and its base URL (no trailing slash)."""
+    site = Publisher()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            site.requests.append(self.path)
+            found = site.routes.get(self.path.split("?", 1)[0], 404)
+            if isinstance(found, int):
+                self.send_error(found)
+                return
+            self.send_response(200)
+            kind = "text/html; charset=utf-8" if self.path.endswith("/") else "application/octet-stream"
+            if isinstance(found, tuple):
+                found, kind = found
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(found)))
+            self.end_headers()
+            self.wfile.write(found)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

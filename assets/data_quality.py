@@ -1,13 +1,16 @@
-"""Warehouse-level expectations as Dagster asset checks, validated by great-expectations in one step."""
+"""Warehouse-level expectations as Dagster asset checks, validated by great-expectations in one step, and the
+reconciliation of local feeds with national returns."""
 
 from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
 
+from pipelines.brief.reconciliation import Reconciled, read_reconciliation
 from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions
 from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
+from pipelines.storage.warehouse import ensure_schema
 from schemas import catalogue
 from schemas.expectations import Expectation
 from schemas.registry import load_feed_configs
@@ -95,3 +98,55 @@ def _validate(
                 "data_docs_path": dg.MetadataValue.path(str(docs)),
             },
         )
+
+
+def build_reconciliation_check(
+    reconciliation: catalogue.Reconciliation = catalogue.RECONCILIATION,
+) -> dg.AssetChecksDefinition:
+    """A warning naming every local figure that differs from the national return beyond its tolerance."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(reconciliation.name.split(".")),
+        name=reconciliation.check_name,
+        description=reconciliation.check_description,
+        blocking=False,
+    )
+    def _agree(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as conn:
+            ensure_schema(conn)
+            # Every period held: a difference stays named until one side is corrected.
+            found = read_reconciliation(conn, date.min, date.max)
+        return reconciliation_result(found)
+
+    return _agree
+
+
+# Differences the check's description names; its metadata lists every one.
+_NAMED = 10
+
+
+def reconciliation_result(found: Reconciled) -> dg.AssetCheckResult:
+    """Passes when nothing could be compared (and says so) or every compared figure is within tolerance."""
+    if not found.compared:
+        summary = (
+            "Nothing to compare: no trust-month or trust-day is both in the local marts and in NHS England's returns "
+            "loaded."
+        )
+    elif found.differences:
+        more = len(found.differences) - _NAMED
+        summary = f"{len(found.differences)} difference(s) beyond tolerance: " + "; ".join(found.differences[:_NAMED])
+        summary += f"; and {more} more, listed in the metadata" if more > 0 else ""
+    else:
+        summary = f"Local and national returns agree within tolerance for {found.agreement()}."
+    return dg.AssetCheckResult(
+        passed=not found.differences,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=summary,
+        metadata={
+            "trust_days_compared": found.trust_days,
+            "trust_months_compared": found.trust_months,
+            "beyond_tolerance": len(found.differences),
+            "differences": dg.MetadataValue.md("\n".join(f"- {d}" for d in found.differences) or "none"),
+            "not_compared": dg.MetadataValue.md("\n".join(f"- {n}" for n in found.not_compared) or "none"),
+        },
+    )

@@ -27,8 +27,11 @@ def build_reconciliation(reconciliation: Reconciliation = catalogue.RECONCILIATI
         """Local figures beside the national returns per trust and month or day, with the difference judged."""
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
-            frame = conn.sql(f"select * from {quoted(reconciliation.name)} order by period desc, all limit 20").pl()
-            rows = conn.sql(f"select count(*) from {quoted(reconciliation.name)}").fetchall()[0][0]
+            relation = quoted(reconciliation.name)
+            frame = conn.sql(
+                f"select * from {relation} order by period desc, trust_code, publication, measure limit 20"
+            ).pl()
+            rows = conn.sql(f"select count(*) from {relation}").fetchall()[0][0]
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "latest rows": preview(frame)})
 
     return _reconciliation

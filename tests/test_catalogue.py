@@ -61,8 +61,6 @@ def test_every_asset_comes_from_the_catalogue():
         | {f"ref/{r.table}" for r in catalogue.REFERENCE}
         | {"reports/morning_brief", "reports/published_marts"}
         | {"/".join(catalogue.RECONCILIATION.name.split("."))}
-        # Read by the reconciliation: the national loaders' assets.
-        | {"/".join(p.table.split(".")) for p in catalogue.PUBLICATIONS}
     )
     assert keys == expected
 

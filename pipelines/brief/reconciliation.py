@@ -107,3 +107,33 @@ def describe(row: dict) -> str:
 
 def _count(n: int, what: str) -> str:
     return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def reconciliation_view(found: Reconciled | None) -> dict | None:
+    """What the quality strip says of the reconciliation; None (nothing) when no national return is loaded at all,
+    as there is then nothing to reconcile against and a line saying so every day would be noise."""
+    if found is None or not found.national_loaded:
+        return None
+    window = f"from {_day(found.first)} to {_day(found.last)}"
+    after = []
+    if found.differences:
+        state, text = "differ", f"Local feeds differ from NHS England's returns beyond tolerance ({window}):"
+        if found.days_agreeing or found.months_agreeing:
+            after.append(f"The rest agree within tolerance: {found.agreement()}.")
+    elif found.compared:
+        state = "agree"
+        text = f"Local feeds agree with NHS England's returns within tolerance for {found.agreement()} {window}."
+    else:
+        # Said, not left out: with returns loaded, silence could be read as agreement.
+        state = "none"
+        text = (
+            f"No trust-day or trust-month {window} is both in the local feeds and in NHS England's returns loaded: "
+            "nothing was reconciled."
+        )
+    if found.not_compared:
+        after.append("Not compared: " + "; ".join(found.not_compared) + ".")
+    return {"state": state, "text": text, "differences": found.differences, "after": " ".join(after)}
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"

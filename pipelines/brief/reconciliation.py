@@ -56,8 +56,13 @@ class Reconciled:
         return " and ".join(parts)
 
 
-def read_reconciliation(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> Reconciled:
-    """The reconciliation of the trust-days from `first` to `last` and the trust-months starting in their months."""
+def read_reconciliation(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> Reconciled | None:
+    """The reconciliation of the trust-days from `first` to `last` and the trust-months starting in their months;
+    None from a warehouse built before it existed, opened read-only (`uec report`) so the view cannot be made."""
+    schema, view = catalogue.RECONCILIATION.name.split(".")
+    exists = "select 1 from duckdb_views() where schema_name = $s and view_name = $v"
+    if not conn.sql(exists, params={"s": schema, "v": view}).fetchall():
+        return None
     frame = conn.sql(sql("brief_reconciliation"), params={"first": first, "day": last}).pl()
     tables = catalogue.PUBLICATIONS
     loaded = any(conn.sql(f"select exists (select 1 from {quoted(p.table)})").fetchall()[0][0] for p in tables)

@@ -88,9 +88,13 @@ def _compared(conn) -> list[tuple]:
     ).fetchall()
 
 
-def _check(env: Env) -> dg.AssetCheckEvaluation:
-    """The reconciliation asset and its check, run by Dagster over the env's warehouse."""
-    result = dg.materialize([build_reconciliation(), build_reconciliation_check()], resources=env.resources())
+def _check(env: Env, day: str | None = None) -> dg.AssetCheckEvaluation:
+    """The reconciliation asset and its check, run by Dagster over the env's warehouse (in a run for the day)."""
+    result = dg.materialize(
+        [build_reconciliation(), build_reconciliation_check()],
+        resources=env.resources(),
+        tags={"dagster/partition": day} if day else None,
+    )
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.check_name == catalogue.RECONCILIATION.check_name == "local_and_national_returns_agree"
     return evaluation
@@ -119,6 +123,12 @@ def test_a_planted_disagreement_fires_the_check_and_the_brief_names_it(env: Env)
     assert evaluation.metadata["beyond_tolerance"].value == 2
     assert named in str(evaluation.metadata["differences"].value)
     assert "RTG March 2019 type 1 attendances: local 100, national 110" in str(evaluation.metadata["differences"].value)
+
+    # A run for 31 March 2019 judges the brief's window, which holds March; one for 30 September 2019 does not
+    # (its 90 days start on 3 July), and there is nothing to compare.
+    assert _check(env, "2019-03-31").passed is False
+    later = _check(env, "2019-09-30")
+    assert later.passed is True and later.metadata["trust_months_compared"].value == 0
 
     html = unescape(_brief(env, date(2019, 3, 31)))
     strip = html[html.index('id="data-quality"') : html.index("</section>", html.index('id="data-quality"'))]

@@ -135,6 +135,8 @@ def test_a_planted_disagreement_fires_the_check_and_the_brief_names_it(env: Env)
     assert 'data-reconciliation="differ"' in strip
     assert f"<li data-difference>{named}</li>" in strip
     assert 'class="quality problems"' in html  # the strip is amber: something to put right
+    # Breaches agree, but a trust-month agrees only when every measure does: none is said to agree.
+    assert "The rest agree" not in strip
 
 
 def test_agreement_within_tolerance_stays_quiet(env: Env):
@@ -269,6 +271,22 @@ def test_nothing_loaded_nationally_says_nothing_and_nothing_overlapping_says_so(
     html = _brief(env, date(2019, 3, 31))
     assert 'data-reconciliation="none"' in html
     assert "nothing was reconciled" in html
+
+
+def test_the_strip_names_the_difference_and_says_what_agreed_and_what_was_not_compared(env: Env):
+    with _warehouse(env) as conn:
+        _ed_month(conn, "RTG", "RTG01", attendances=100, breaches=10)
+        _ae_monthly(conn, "RTG", "1", 110, 10)  # -10, -9.1%: named
+        _ed_month(conn, "RFS", "RFSDA", attendances=100, breaches=10, days=30)
+        _ae_monthly(conn, "RFS", "1", 100, 10)  # 30 of 31 days: not compared
+        # 20 March: 100 against 101 arrivals, over 30 and 60 equal: the trust-day agrees.
+        _handovers(conn, date(2019, 3, 20), "RTG01", "RTG", arrivals=100, over_30=44, over_60=11)
+        _collection(conn, date(2019, 3, 20), "RTG", all_handovers=101, over_30=44, over_60=11)
+    html = unescape(_brief(env, date(2019, 3, 31)))
+    assert (
+        "<p data-reconciliation-after>The rest agree within tolerance: 1 trust-day. Not compared: RFS March 2019: "
+        "local month incomplete (30 of 31 days loaded).</p>"
+    ) in html
 
 
 def test_a_warehouse_built_before_the_reconciliation_briefs_without_it(env: Env):

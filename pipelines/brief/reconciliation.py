@@ -44,14 +44,11 @@ class Reconciled:
         return bool(self.trust_days or self.trust_months)
 
     def agreement(self) -> str:
-        """'28 trust-days and 2 trust-months' agreeing on every measure (only the kinds compared)."""
+        """'28 trust-days and 2 trust-months' agreeing on every measure (a kind none of which agrees left out)."""
         parts = [
             _count(n, what)
-            for n, what, any_compared in (
-                (self.days_agreeing, "trust-day", self.trust_days),
-                (self.months_agreeing, "trust-month", self.trust_months),
-            )
-            if any_compared
+            for n, what in ((self.days_agreeing, "trust-day"), (self.months_agreeing, "trust-month"))
+            if n
         ]
         return " and ".join(parts)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.reconciliation import RECONCILIATION_KEY
 from pipelines.brief.data import BriefData, read_brief
 from pipelines.brief.render import BriefFiles, write_brief
 from pipelines.instance import BRIEF_KEY, RANGE_END, failed_checks_on
@@ -49,7 +50,8 @@ def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.
     """The brief asset, downstream of every mart and rollup view it reads."""
     return dg.asset(
         key=BRIEF_KEY,
-        deps=[dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)],
+        # The reconciliation too: the quality strip says what it found.
+        deps=[*(dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)), RECONCILIATION_KEY],
         kinds={"html", "csv", "excel"},
         group_name="reports",
     )(_morning_brief)

@@ -153,4 +153,22 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
         )
 
 
-reference_assets = [sites, targets, system_headline, providers, opel_config]
+@dg.asset(
+    key=["ref", "reconciliation_tolerances"],
+    kinds={"duckdb"},
+    group_name="reference",
+    metadata=_columns("reconciliation_tolerances"),
+)
+def reconciliation_tolerances(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+    """How far a local figure may differ from the national return, from schemas/reference/reconciliation.csv."""
+    path = Path(feed_files.reference_dir) / "reconciliation.csv"
+    key = ["publication", "measure"]
+    return _replace_table(
+        warehouse,
+        "ref.reconciliation_tolerances",
+        path,
+        lambda f: check_unique(f, path, key, [*key, "absolute", "percent"]),
+    )
+
+
+reference_assets = [sites, targets, system_headline, providers, opel_config, reconciliation_tolerances]

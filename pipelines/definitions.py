@@ -4,11 +4,12 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from assets.data_quality import build_warehouse_expectations
+from assets.data_quality import build_reconciliation_check, build_warehouse_expectations
 from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
 from assets.published import build_published_marts
 from assets.raw import raw_feed_assets
+from assets.reconciliation import build_reconciliation
 from assets.reference import reference_assets
 from pipelines.alerts.sensors import build_alerts
 from pipelines.jobs import build_feed_refresh_jobs, daily_refresh_job
@@ -40,8 +41,9 @@ def build_definitions(
             *mart_assets(marts),
             build_morning_brief(marts),
             build_published_marts(marts),
+            build_reconciliation(),
         ],
-        asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
+        asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts)), build_reconciliation_check()],
         jobs=[daily_refresh_job, *feed_jobs.values()],
         schedules=[*schedules, *alerts.schedules],
         sensors=[build_landing_sensor(feed_jobs), *alerts.sensors],

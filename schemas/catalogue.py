@@ -208,6 +208,27 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class Reconciliation:
+    """Local marts beside NHS England's returns for the same trust and period: marts.<table>, a view defined by
+    sql/<table>.sql, with a warning check that names every difference beyond the configured tolerance."""
+
+    table: str
+    check_name: str
+    check_description: str
+    group: str
+    description: str
+    deps: tuple[str, ...]  # the tables it reads (schema.table)
+
+    @property
+    def name(self) -> str:
+        return f"marts.{self.table}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return COLUMNS[self.table]
+
+
+@dataclass(frozen=True)
 class ReferenceTable:
     table: str
     source: str  # file under the reference folder
@@ -553,6 +574,30 @@ REFERENCE: tuple[ReferenceTable, ...] = (
     ReferenceTable(
         "opel_system_weights", "opel.yaml", "Each provider's weight in the system OPEL score.", ("provider_code",)
     ),
+    ReferenceTable(
+        "reconciliation_tolerances",
+        "reconciliation.csv",
+        "How far a local figure may differ from the national return before the reconciliation names it: a count "
+        "and a % (LOCAL PLACEHOLDER values).",
+        ("publication", "measure"),
+    ),
+)
+
+# Where a trust's local figures and its national return cover the same month or day (issue 30): compared, and every
+# difference beyond ref.reconciliation_tolerances named.
+RECONCILIATION = Reconciliation(
+    "reconciliation_local_national",
+    check_name="local_and_national_returns_agree",
+    check_description="For every trust-month and trust-day both in the local marts and in NHS England's returns, "
+    "attendances, breaches, arrivals and handover delays agree within the configured tolerance "
+    "(schemas/reference/reconciliation.csv); the differences beyond it are named.",
+    group="quality",
+    description="Local feeds reconciled with NHS England's returns: per trust and month (A&E attendances and "
+    "breaches) and per trust and day (ambulance arrivals and handovers over 30 and 60 minutes), local beside national "
+    "with the difference and whether it is within tolerance.",
+    # The national tables it reads too, once their loaders are assets (an undeclared key is an asset without a
+    # description to Dagster).
+    deps=("marts.ed_four_hour_daily", "marts.handover_daily", "ref.sites", "ref.reconciliation_tolerances"),
 )
 
 # The pipeline's own bookkeeping: what was landed, loaded, rejected and quarantined.
@@ -605,6 +650,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
             found.append(Relation(mart.name, "table", mart.description, mart.columns))
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
+    found.append(Relation(RECONCILIATION.name, "view", RECONCILIATION.description, RECONCILIATION.columns))
     found += [Relation(f"ops.{t}", "table", what, described(table_columns.OPS[t])) for t, what in OPS_TABLES.items()]
     for view in ("ops.record_ids_reused", "ops.records_withdrawn", "ops.records_resent_with_fault"):
         found.append(Relation(view, "view", *table_columns.VIEWS[view]))
@@ -652,6 +698,7 @@ SUPPORT_SQL = (
     "brief_opel_parameters",
     "brief_opel_history",
     "headline_figures",
+    "brief_reconciliation",
 )
 
 
@@ -737,7 +784,12 @@ def feed_of_table(table: str, feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mar
 def schema_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
     """The SQL files the warehouse schema is built from; pipelines.storage.warehouse.schema_statements renders them in
     order, with IDENTITY_SQL once per feed that has an identity."""
-    return (*SCHEMA_PREAMBLE, *(v for f in feeds for v in f.views), *(r.name for r in rollups(marts)))
+    return (
+        *SCHEMA_PREAMBLE,
+        *(v for f in feeds for v in f.views),
+        *(r.name for r in rollups(marts)),
+        RECONCILIATION.table,
+    )
 
 
 def expectations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> list[Expectation]:

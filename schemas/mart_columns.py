@@ -449,6 +449,49 @@ COLUMNS: dict[str, dict[str, str]] = {
         ),
         **_cnh_measures("From the 1st of the month to through_date"),
     },
+    "reconciliation_local_national": {
+        "publication": (
+            "National table the local figure is compared with: 'ae_monthly' (monthly A&E return, per month), "
+            "'ambulance_collection' (daily ambulance collection) or 'winter_sitrep' (UEC daily sitrep), per day."
+        ),
+        "trust_code": "Trust ODS code: the local marts' trust_code (from ref.sites), the national row's org_code.",
+        "trust_name": "Trust name from ref.sites; null if the code is not there.",
+        "period_type": "'month' (the monthly A&E return) or 'day' (the daily collections).",
+        "period": "First day of the month, or the day, compared.",
+        "measure": (
+            "What is compared: attendances and breaches (all department types), type_1_attendances and "
+            "type_1_breaches (type 1 only, where both sides count type 1), arrivals (national all_handovers), "
+            "over_30 (the sitrep's 30-60 plus over 60 minutes) or over_60."
+        ),
+        "status": (
+            "'compared', or 'local month incomplete' when the local mart lacks a day of the month for the trust: "
+            "then not compared (difference and within null)."
+        ),
+        "local_days": "Days of the period the local mart has rows for the trust (count).",
+        "days_in_period": "Days in the period: the month's days, or 1 (count).",
+        "local": (
+            "The local figure (count): sum over the trust's sites and the period's days of marts.ed_four_hour_daily "
+            "or marts.handover_daily."
+        ),
+        "national": (
+            "The national figure (count) from the trust's row(s) in the publication; all types is the sum of its "
+            "department types."
+        ),
+        "difference": "local - national (count); null when not compared.",
+        "difference_pct": ("100 x difference / national in %; null when not compared or national is 0."),
+        "tolerance_absolute": (
+            "Largest difference in count still within tolerance, from ref.reconciliation_tolerances; null when none "
+            "is configured (then no difference is allowed)."
+        ),
+        "tolerance_pct": (
+            "Largest difference in % of national still within tolerance, from ref.reconciliation_tolerances; null "
+            "when none is configured."
+        ),
+        "within": (
+            "True when |difference| <= tolerance_absolute or |difference_pct| <= tolerance_pct: a difference counts "
+            "only beyond both; null when not compared."
+        ),
+    },
     "opel_parameter_scores": {
         "date date not null": "OPEL day the submission is for.",
         "provider_code varchar not null": "ODS code of the submitting provider (the submission's org_code).",

@@ -300,6 +300,21 @@ REFERENCE: dict[str, dict[str, str]] = {
             "The provider's weight in the system OPEL score (a weighted mean of declared levels)."
         ),
     },
+    "reconciliation_tolerances": {
+        "publication varchar": (
+            "National table the local figure is compared with: ae_monthly, ambulance_collection or winter_sitrep."
+        ),
+        "measure varchar": (
+            "Measure compared (as in marts.reconciliation_local_national.measure): attendances, breaches, "
+            "type_1_attendances, type_1_breaches, arrivals, over_30 or over_60."
+        ),
+        "absolute bigint not null": "Largest difference in the count (either way) still within tolerance.",
+        "percent double not null": (
+            "Largest difference as a % of the national figure (either way) still within tolerance; a difference "
+            "counts only beyond both this and absolute."
+        ),
+        "reason varchar": "Why the tolerance is what it is, in words.",
+    },
 }
 
 REPORTING_PERIODS = {

@@ -16,6 +16,7 @@ from pipelines.brief.coverage import Coverage, day_coverage
 # Chart and Problem are named here too: the brief's modules and tests know them as data.Chart and data.Problem.
 from pipelines.brief.problems import FailedCheck, arrival_problems, arrivals, check_problems, load_problems
 from pipelines.brief.problems import Problem as Problem
+from pipelines.brief.reconciliation import Reconciled, read_reconciliation
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import Direction, StepsFile, load_spc_config, spc
 from pipelines.settings import DEFAULT_HOME_SYSTEM
@@ -73,6 +74,9 @@ class BriefData:
     coverage: Coverage | None = None
     # The trusts the system's headline A&E figure counts (ref.system_headline): its tile waits only on theirs.
     headline_trusts: set[str] = field(default_factory=set)
+    # Local feeds against NHS England's returns over the trailing days; None where the brief was not read from a
+    # warehouse.
+    reconciliation: Reconciled | None = None
 
     def provisional(self, section: str, provider_code: str | set[str] | None = None) -> list[Problem]:
         """Problems making a figure provisional: those in its section's feeds about a provider the figure counts
@@ -117,6 +121,7 @@ def read_brief(
         tile_history=conn.sql(sql("brief_tile_changes"), params=params).pl(),
         resends=record_changes(conn, day).filter(~pl.col("provider_code").is_in(list(elsewhere))),
         drill={name: conn.sql(sql(f"brief_{name}"), params=_params(name, params)).pl() for name in DRILL_DOWN},
+        reconciliation=read_reconciliation(conn, day - timedelta(days=TRAILING_DAYS - 1), day),
     )
     problems = [
         *arrival_problems(feeds_dir, landing, day, now),

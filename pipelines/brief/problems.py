@@ -22,6 +22,8 @@ PER_PROVIDER_CHECKS = {
     "every_expected_provider_present",
     "every_landed_file_readable",
 }
+# The strip names the reconciliation's differences itself, each one, in its own paragraph.
+SAID_IN_THE_STRIP = PER_PROVIDER_CHECKS | {catalogue.RECONCILIATION.check_name}
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def check_problems(failed: Iterable[FailedCheck], day: date) -> list[Problem]:
     """The day's failed checks as problems, less those the strip already lists per provider."""
     problems = []
     for failure in failed:
-        if failure.check_name in PER_PROVIDER_CHECKS:
+        if failure.check_name in SAID_IN_THE_STRIP:
             continue
         first, last = failure.range_start, failure.range_end
         # A range run's description covers all its days: for one of them, say only that it failed there.

@@ -18,6 +18,7 @@ from pipelines.brief.conditional import conditional
 from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem
 from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import Message, call_asks, key_messages
+from pipelines.brief.reconciliation import reconciliation_view
 from pipelines.brief.revisions import previous, resent_files, revised_lines
 from pipelines.quality.gx_suites import day_page
 from pipelines.storage.record_changes import describe
@@ -88,6 +89,7 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
             generated=f"{data.generated_at:%d %b %Y %H:%M}",
             problems=data.problems,
             quality=data.quality.to_dicts(),
+            reconciliation=reconciliation_view(data.reconciliation),
             resends=[{**r, "text": describe(r)} for r in data.resends.iter_rows(named=True)],
             ed=_ed_tiles(data, changes),
             handover=handover,

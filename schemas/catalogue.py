@@ -216,6 +216,7 @@ class Peer:
 
     table: str
     description: str
+    publication: str  # the publication whose period (day or month) the view's rows are for
     deps: tuple[str, ...]  # the national and reference tables it reads
 
     @property
@@ -550,12 +551,14 @@ PEERS: tuple[Peer, ...] = (
         "peer_daily",
         "Each trust's G&A occupancy and ambulance delays over 30 and 60 minutes (per arrival where published) per "
         "day from NHS England's winter sitrep, beside each region and England, ranked among all trusts.",
+        publication="winter_sitrep",
         deps=("national.winter_sitrep", "national.ambulance_collection", "ref.trust_regions"),
     ),
     Peer(
         "peer_monthly",
         "Each provider's 4-hour % per month from NHS England's A&E return (all types), beside each region and "
         "England, ranked, with funnel limits around England's proportion by its attendances.",
+        publication="ae_monthly",
         deps=("national.ae_monthly", "ref.trust_regions"),
     ),
 )
@@ -695,6 +698,7 @@ SUPPORT_SQL = (
     "brief_opel_parameters",
     "brief_opel_history",
     "headline_figures",
+    "brief_peer",
 )
 
 

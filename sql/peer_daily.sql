@@ -22,17 +22,17 @@ computed as (
         case when grouping(region) = 0 then region else 'England' end as org_name,
         case when grouping(region) = 0 then region end as region,
         'sum of trusts' as source,
-        count(*) as trusts_summed,
+        count(*)::bigint as trusts_summed,
         -- Occupancy counts only trusts giving both counts, so one missing figure does not bend the rate.
-        sum(ga_beds_open) filter (where ga_beds_occupied is not null) as ga_beds_open,
-        sum(ga_beds_occupied) filter (where ga_beds_open is not null) as ga_beds_occupied,
-        sum(handover_delays_30_60) as handover_delays_30_60,
-        sum(handover_delays_over_60) as handover_delays_over_60,
+        (sum(ga_beds_open) filter (where ga_beds_occupied is not null))::bigint as ga_beds_open,
+        (sum(ga_beds_occupied) filter (where ga_beds_open is not null))::bigint as ga_beds_occupied,
+        (sum(handover_delays_30_60))::bigint as handover_delays_30_60,
+        (sum(handover_delays_over_60))::bigint as handover_delays_over_60,
         -- Arrivals only when every trust with both delay counts gives them: a partial sum would flatter the rate.
         case
             when count(arrivals) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null)
                 = count(*) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null)
-            then sum(arrivals) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null)
+            then (sum(arrivals) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null))::bigint
         end as arrivals,
         max(published_at_utc) as published_at_utc
     from trusts

@@ -4,8 +4,8 @@ with by_org as (
     -- All department types: the return's type rows summed, counting only rows that give both counts.
     select
         period, org_level, org_code, any_value(org_name) as org_name, any_value(nullif(region, '-')) as region,
-        sum(attendances) filter (where breaches is not null) as attendances,
-        sum(breaches) filter (where attendances is not null) as breaches,
+        (sum(attendances) filter (where breaches is not null))::bigint as attendances,
+        (sum(breaches) filter (where attendances is not null))::bigint as breaches,
         max(published_at_utc) as published_at_utc
     from national.ae_monthly
     where org_level in ('trust', 'region') or org_code = 'ENG'
@@ -28,9 +28,9 @@ computed as (
         case when grouping(region) = 0 then region else 'England' end as org_name,
         case when grouping(region) = 0 then region end as region,
         'sum of trusts' as source,
-        count(*) as trusts_summed,
-        sum(attendances) as attendances,
-        sum(breaches) as breaches,
+        count(*)::bigint as trusts_summed,
+        (sum(attendances))::bigint as attendances,
+        (sum(breaches))::bigint as breaches,
         max(published_at_utc) as published_at_utc
     from trusts
     group by grouping sets ((period, region), (period))

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.reference import reference_assets
 from pipelines.storage.warehouse import insert_frame
 from schemas import catalogue
 from tests.support.reference import AE_MONTHLY, WINTER_SITREP
+from tests.support.warehouse import Env
 
 SITREP_2022_23 = WINTER_SITREP / "winter_sitrep_2022_23.csv"
 PUBLISHED = datetime(2023, 3, 16, 9, 30)
@@ -109,3 +112,11 @@ def insert_trust_regions(conn: duckdb.DuckDBPyConnection) -> None:
         rows = list(csv.DictReader(handle))
     conn.execute("delete from ref.trust_regions")
     insert_frame(conn, "ref.trust_regions", pl.DataFrame(rows, schema={c: pl.Utf8 for c in rows[0]}))
+
+
+def reference_only(root: Path) -> Env:
+    """A warehouse holding the shipped reference tables alone, loaded by their assets: enough for a brief or the
+    peer report over national rows put in with `insert`."""
+    env = Env(root)
+    dg.materialize(reference_assets, resources=env.resources())
+    return env

@@ -10,9 +10,11 @@ from html import unescape
 
 import duckdb
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
 
 from pipelines.brief.data import read_brief
-from pipelines.brief.render import render_brief
+from pipelines.brief.render import render_brief, write_brief
 from schemas.clock import LONDON
 from tests.support.national_rows import (
     PUBLISHED,
@@ -23,6 +25,7 @@ from tests.support.national_rows import (
     winter_sitrep_rows,
 )
 from tests.support.warehouse import Env
+from tests.test_brief_browser import CHROMIUM, CHROMIUM_ARGS
 
 IN_WINDOW = date(2022, 11, 14)
 AFTER = date(2026, 11, 14)
@@ -127,3 +130,44 @@ def test_no_peer_section_when_no_national_data_was_ever_loaded(tmp_path):
     page = _page(reference_only(tmp_path), IN_WINDOW)
     assert 'id="peer"' not in page
     assert "NHS England's" not in page
+
+
+def test_the_briefs_peer_section_renders_in_chromium_without_accessibility_violations(national, tmp_path):
+    """The written brief for a covered day, opened in Chromium; axe-core (WCAG 2.2 AA) on the peer section."""
+    with duckdb.connect(str(national.warehouse), read_only=True) as conn:
+        data = read_brief(
+            conn,
+            IN_WINDOW,
+            feeds_dir=national.feeds_dir,
+            landing=national.landing,
+            now=datetime(2022, 11, 15, 9, 0, tzinfo=LONDON),
+            system="QJ2",
+            reference_dir=national.reference_dir,
+        )
+        files = write_brief(conn, data, tmp_path / "reports", str(national.warehouse), 7)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            found = []
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(files.html.as_uri())
+                rows = page.eval_on_selector_all("#peer tr[data-org]", "rs => rs.map(r => r.dataset.org)")
+                assert rows == ["RFS", "RTG", "MIDLANDS", "ENG"]
+                lag = page.eval_on_selector("#peer [data-lag]", "p => p.textContent")
+                assert "122 days after the day" in lag
+                result = Axe().run(
+                    page,
+                    context={"include": [["#peer"]]},
+                    options={
+                        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+                    },
+                )
+                found += [(width, v["id"], v["impact"]) for v in result.response["violations"]]
+                assert result.response["passes"], "axe ran no rule"
+                # Nothing in the section is wider than a phone: its tables scroll inside their own box.
+                if width == 390:
+                    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+            assert found == []
+        finally:
+            browser.close()

@@ -14,6 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
 from pipelines.brief.data import read_brief
+from pipelines.brief.peer import read_peer
 from pipelines.brief.render import render_brief, write_brief
 from schemas.clock import LONDON
 from tests.support.national_rows import (
@@ -171,3 +172,8 @@ def test_the_briefs_peer_section_renders_in_chromium_without_accessibility_viola
             assert found == []
         finally:
             browser.close()
+
+
+def test_a_warehouse_built_before_the_national_schema_has_no_peer_section(tmp_path):
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as conn:
+        assert read_peer(conn, IN_WINDOW, "QJ2") == []

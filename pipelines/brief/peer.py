@@ -59,7 +59,11 @@ def lag_sentence(published: datetime, period: date, cadence: str) -> str:
 
 
 def _latest(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> date | None:
-    return conn.sql(f"select max({quoted(column)}) from {quoted(table)}").fetchall()[0][0]
+    try:
+        return conn.sql(f"select max({quoted(column)}) from {quoted(table)}").fetchall()[0][0]
+    except duckdb.CatalogException:
+        # A warehouse built before the national schema, read by `uec report` before its next run: nothing loaded.
+        return None
 
 
 def read_part(conn: duckdb.DuckDBPyConnection, day: date, system: str, index: int) -> PeerPart | None:

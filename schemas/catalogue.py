@@ -215,9 +215,14 @@ class Peer:
     """
 
     table: str
+    label: str  # what the brief calls its figures: "NHS England's <label> do not cover ..."
+    cadence: Literal["daily", "monthly"]  # its rows are per day (column date) or per month (column period)
     description: str
-    publication: str  # the publication whose period (day or month) the view's rows are for
     deps: tuple[str, ...]  # the national and reference tables it reads
+
+    @property
+    def period(self) -> str:
+        return "period" if self.cadence == "monthly" else "date"
 
     @property
     def name(self) -> str:
@@ -549,16 +554,19 @@ MARTS: tuple[Mart | Rollup, ...] = (
 PEERS: tuple[Peer, ...] = (
     Peer(
         "peer_daily",
+        "daily situation reports",
+        "daily",
         "Each trust's G&A occupancy and ambulance delays over 30 and 60 minutes (per arrival where published) per "
-        "day from NHS England's winter sitrep, beside each region and England, ranked among all trusts.",
-        publication="winter_sitrep",
+        "day from NHS England's winter sitrep and daily ambulance collection, beside each region and England, ranked "
+        "among all trusts.",
         deps=("national.winter_sitrep", "national.ambulance_collection", "ref.trust_regions"),
     ),
     Peer(
         "peer_monthly",
+        "monthly A&E figures",
+        "monthly",
         "Each provider's 4-hour % per month from NHS England's A&E return (all types), beside each region and "
         "England, ranked, with funnel limits around England's proportion by its attendances.",
-        publication="ae_monthly",
         deps=("national.ae_monthly", "ref.trust_regions"),
     ),
 )

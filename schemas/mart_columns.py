@@ -611,7 +611,14 @@ COLUMNS["peer_daily"] = {
         "null when beds open is 0 or missing."
     ),
     **{f"occupancy{k}": v for k, v in _rank("the lowest occupancy").items()},
-    "handover_delays_30_60": "Ambulance arrivals whose handover took 30 to 60 minutes (count).",
+    "delays_from": (
+        "Which publication the delay counts come from: 'winter sitrep' (where it gives both counts), else "
+        "'ambulance collection' (its over-30 and over-60 bands); a total joins its trusts' sources with ' and '."
+    ),
+    "handover_delays_30_60": (
+        "Ambulance arrivals whose handover took 30 to 60 minutes (count): the sitrep's, or the collection's over 30 "
+        "minus over 60."
+    ),
     "handover_delays_over_60": "Ambulance arrivals whose handover took over 60 minutes (count).",
     "handover_delays_over_30": (
         "Handovers over 30 minutes (count): handover_delays_30_60 + handover_delays_over_60; null when either is."
@@ -619,7 +626,7 @@ COLUMNS["peer_daily"] = {
     **{f"delays{k}": v for k, v in _rank("the fewest delays over 30 minutes (a count: a big trust has more)").items()},
     "arrivals": (
         "Ambulance arrivals with a handover (count) from NHS England's daily ambulance collection for the trust-day; "
-        "a total only when every trust in it with delays gives arrivals; null when not published."
+        "a total only when every trust in it with delay counts gives arrivals; null when not published."
     ),
     "delays_over_30_per_arrival": (
         "Handovers over 30 minutes per arrival (a fraction, 0-1): handover_delays_over_30 / arrivals; null without "

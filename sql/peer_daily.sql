@@ -1,17 +1,37 @@
--- purpose: each trust's published day (winter sitrep: G&A occupancy, ambulance delays, per arrival where the daily collection gives arrivals) beside its region and England, with its rank among all trusts that day
+-- purpose: each trust's published day (winter sitrep: G&A occupancy, ambulance delays; the daily ambulance collection: arrivals, and delays where the sitrep gives none) beside its region and England, with its rank among all trusts that day
 create or replace view marts.peer_daily as
-with trusts as (
+with joined as (
+    -- A day either publication covers: the winter sitrep (beds, delays) and the daily collection (arrivals) side by
+    -- side for the same organisation and day.
     select
-        w.date, w.org_code, coalesce(w.org_name, r.trust_name) as org_name,
-        -- The reference table places a trust; a row's own region stands in for a trust it does not list.
-        coalesce(r.region, nullif(w.region, '-')) as region,
-        w.ga_beds_open, w.ga_beds_occupied, w.handover_delays_30_60, w.handover_delays_over_60,
-        a.all_handovers as arrivals, greatest(w.published_at_utc, a.published_at_utc) as published_at_utc
+        coalesce(w.date, a.date) as date,
+        coalesce(w.org_level, a.org_level) as org_level,
+        coalesce(w.org_code, a.org_code) as org_code,
+        coalesce(w.org_name, a.org_name) as org_name,
+        coalesce(nullif(w.region, '-'), nullif(a.region, '-')) as region,
+        w.ga_beds_open, w.ga_beds_occupied,
+        -- The sitrep's two delay counts where it gives both; else the collection's bands (over 30 includes over 60).
+        case
+            when w.handover_delays_30_60 is not null and w.handover_delays_over_60 is not null then 'winter sitrep'
+            when a.over_30 is not null and a.over_60 is not null then 'ambulance collection'
+        end as delays_from,
+        coalesce(w.handover_delays_30_60, a.over_30 - a.over_60) as handover_delays_30_60,
+        coalesce(w.handover_delays_over_60, a.over_60) as handover_delays_over_60,
+        a.all_handovers as arrivals,
+        greatest(w.published_at_utc, a.published_at_utc) as published_at_utc
     from national.winter_sitrep as w
-    left join ref.trust_regions as r on r.trust_code = w.org_code
-    left join national.ambulance_collection as a
-        on a.org_code = w.org_code and a.date = w.date and a.org_level = 'trust'
-    where w.org_level = 'trust'
+    full join national.ambulance_collection as a
+        on a.org_code = w.org_code and a.date = w.date and a.org_level = w.org_level
+),
+trusts as (
+    select
+        j.* exclude (org_name, region),
+        coalesce(j.org_name, r.trust_name) as org_name,
+        -- The reference table places a trust; a row's own region stands in for a trust it does not list.
+        coalesce(r.region, j.region) as region
+    from joined as j
+    left join ref.trust_regions as r on r.trust_code = j.org_code
+    where j.org_level = 'trust'
 ),
 computed as (
     -- A total NHS England does not print is the sum of its trusts' counts (rates are recomputed from the sums).
@@ -26,13 +46,13 @@ computed as (
         -- Occupancy counts only trusts giving both counts, so one missing figure does not bend the rate.
         (sum(ga_beds_open) filter (where ga_beds_occupied is not null))::bigint as ga_beds_open,
         (sum(ga_beds_occupied) filter (where ga_beds_open is not null))::bigint as ga_beds_occupied,
+        string_agg(distinct delays_from, ' and ' order by delays_from) as delays_from,
         (sum(handover_delays_30_60))::bigint as handover_delays_30_60,
         (sum(handover_delays_over_60))::bigint as handover_delays_over_60,
-        -- Arrivals only when every trust with both delay counts gives them: a partial sum would flatter the rate.
+        -- Arrivals only when every trust with delay counts gives them: a partial sum would flatter the rate.
         case
-            when count(arrivals) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null)
-                = count(*) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null)
-            then (sum(arrivals) filter (where handover_delays_30_60 is not null and handover_delays_over_60 is not null))::bigint
+            when count(arrivals) filter (where delays_from is not null) = count(*) filter (where delays_from is not null)
+            then (sum(arrivals) filter (where delays_from is not null))::bigint
         end as arrivals,
         max(published_at_utc) as published_at_utc
     from trusts
@@ -42,27 +62,24 @@ computed as (
 published as (
     -- England (ENG) and any region row as NHS England prints them; ENG-T1 (type 1 trusts only) is not a peer.
     select
-        w.date, w.org_level, w.org_code, coalesce(w.org_name, w.org_code) as org_name,
-        case when w.org_level = 'region' then coalesce(nullif(w.region, '-'), w.org_name) end as region,
+        date, org_level, org_code, coalesce(org_name, org_code) as org_name,
+        case when org_level = 'region' then coalesce(region, org_name) end as region,
         'published' as source, null::bigint as trusts_summed,
-        w.ga_beds_open, w.ga_beds_occupied, w.handover_delays_30_60, w.handover_delays_over_60,
-        a.all_handovers as arrivals, greatest(w.published_at_utc, a.published_at_utc) as published_at_utc
-    from national.winter_sitrep as w
-    left join national.ambulance_collection as a on a.org_code = w.org_code and a.date = w.date
-    where w.org_level = 'region' or (w.org_level = 'england' and w.org_code = 'ENG')
+        ga_beds_open, ga_beds_occupied, delays_from, handover_delays_30_60, handover_delays_over_60, arrivals,
+        published_at_utc
+    from joined
+    where org_level = 'region' or (org_level = 'england' and org_code = 'ENG')
 ),
-totals as (
+every_row as (
+    select date, 'trust' as org_level, org_code, org_name, region, 'published' as source, null::bigint as trusts_summed,
+        ga_beds_open, ga_beds_occupied, delays_from, handover_delays_30_60, handover_delays_over_60, arrivals,
+        published_at_utc
+    from trusts
+    union all by name
     select * from published
     union all by name
     select * from computed as c
     where not exists (select 1 from published as p where p.date = c.date and p.org_code = c.org_code)
-),
-every_row as (
-    select date, 'trust' as org_level, org_code, org_name, region, 'published' as source, null::bigint as trusts_summed,
-        ga_beds_open, ga_beds_occupied, handover_delays_30_60, handover_delays_over_60, arrivals, published_at_utc
-    from trusts
-    union all by name
-    select * from totals
 ),
 measured as (
     select
@@ -90,7 +107,7 @@ select
     m.date, m.org_level, m.org_code, m.org_name, m.region, m.source, m.trusts_summed,
     m.ga_beds_open, m.ga_beds_occupied, m.ga_occupancy_pct,
     o.rank as occupancy_rank, o.of as occupancy_ranked,
-    m.handover_delays_30_60, m.handover_delays_over_60, m.handover_delays_over_30,
+    m.delays_from, m.handover_delays_30_60, m.handover_delays_over_60, m.handover_delays_over_30,
     d.rank as delays_rank, d.of as delays_ranked,
     m.arrivals, m.delays_over_30_per_arrival,
     p.rank as per_arrival_rank, p.of as per_arrival_ranked,

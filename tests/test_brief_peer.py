@@ -95,8 +95,8 @@ def test_a_day_the_sitrep_covers_shows_derbyshires_trusts_against_the_midlands_a
     # The A&E return ends in March 2019: one honest sentence, no table.
     assert 'data-peer="peer_monthly"' not in section
     assert (
-        "NHS England's Monthly A&E attendances and emergency admissions does not cover November 2022; its latest "
-        "month is March 2019." in unescape(section)
+        "NHS England's monthly A&E figures do not cover November 2022; the latest month they cover is March 2019."
+        in unescape(section)
     )
 
 
@@ -112,7 +112,7 @@ def test_a_month_the_ae_return_covers_is_shown_with_the_lag_after_the_months_end
     # January 2018 ended on the 31st; 31 Jan 2018 to 16 Mar 2023 is 5 years (1,826 days, 2020 a leap year) + 44 days.
     assert (PUBLISHED.date() - date(2018, 1, 31)).days == 1826 + 44
     assert "NHS England published this on 16 March 2023, 1,870 days after the month ended." in section
-    assert "does not cover 15 January 2018; its latest day is 20 November 2022." in section
+    assert "do not cover 15 January 2018; the latest day they cover is 20 November 2022." in unescape(section)
 
 
 def test_a_day_after_every_publication_gets_one_line_and_no_table(national):
@@ -120,9 +120,9 @@ def test_a_day_after_every_publication_gets_one_line_and_no_table(national):
     missing = re.findall(r"<p class=\"note\" data-peer-missing>([^<]*)</p>", page)
     assert len(missing) == 1
     assert unescape(missing[0]) == (
-        "NHS England's UEC daily sitrep (winter) does not cover 14 November 2026; its latest day is 20 November "
-        "2022. NHS England's Monthly A&E attendances and emergency admissions does not cover November 2026; its "
-        "latest month is March 2019."
+        "NHS England's daily situation reports do not cover 14 November 2026; the latest day they cover is 20 "
+        "November 2022. NHS England's monthly A&E figures do not cover November 2026; the latest month they cover "
+        "is March 2019."
     )
     assert "data-peer=" not in page
 

@@ -243,3 +243,31 @@ def test_real_ae_rows_rank_every_provider_and_judge_derby_by_its_funnel(conn):
     assert rtg["upper_998_pct"] == pytest.approx(100 * (p + 3.090232 * math.sqrt(p * (1 - p) / n)))
     assert rtg["funnel_flag"] in ("above", "below", "within")
     assert rtg["ranked"] == len({r["org_code"] for r in month if int(r["attendances"]) > 0})
+
+
+def test_a_day_only_the_daily_collection_covers_takes_the_delays_from_its_bands(conn):
+    day = date(2025, 12, 1)
+    insert(
+        conn,
+        "ambulance_collection",
+        [
+            # RTG: over 30 (which includes over 60) 12, over 60 5: 12 - 5 = 7 in 30-60; 12 / 80 arrivals = 0.15.
+            _row("RTG", date=day, all_handovers=80, over_30=12, over_60=5),
+            # RFS: 3 over 30, none over 60; 3 / 40 = 0.075.
+            _row("RFS", date=day, all_handovers=40, over_30=3, over_60=0),
+        ],
+    )
+    rows = _rows(conn, "peer_daily", "org_code")
+    rtg = rows["RTG"]
+    assert (rtg["delays_from"], rtg["handover_delays_30_60"], rtg["handover_delays_over_60"]) == (
+        "ambulance collection",
+        7,
+        5,
+    )
+    assert rtg["delays_over_30_per_arrival"] == pytest.approx(0.15)
+    assert (rtg["ga_beds_open"], rtg["occupancy_rank"]) == (None, None)  # no sitrep: no beds
+    assert [(rows[c]["per_arrival_rank"], rows[c]["per_arrival_ranked"]) for c in ("RFS", "RTG")] == [(1, 2), (2, 2)]
+    # The Midlands and England (no published totals) summed: 15 over 30 of 120 arrivals = 0.125.
+    for total in ("MIDLANDS", "ENG"):
+        assert (rows[total]["handover_delays_over_30"], rows[total]["arrivals"]) == (15, 120)
+        assert rows[total]["delays_over_30_per_arrival"] == pytest.approx(0.125)

@@ -32,7 +32,7 @@ def published(tmp_path_factory) -> Env:
     done = uec(env, "report", "--peer")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"peer-{LATEST_DAY}.html" in done.stdout
-    assert "Monthly A&E attendances and emergency admissions: latest March 2019, 226 providers" in done.stdout
+    assert "Monthly A&E figures: latest March 2019, 226 providers" in done.stdout
     return env
 
 

@@ -12,8 +12,8 @@ import duckdb
 from pipelines.storage.warehouse import quoted, sql
 from schemas import catalogue
 
-# (peer view, the publication its periods are): in the catalogue's order, the daily sitrep first.
-PEER_SOURCES = tuple((p, catalogue.publication(p.publication)) for p in catalogue.PEERS)
+# The peer views in the catalogue's order: the daily figures first, then the monthly.
+PEERS = catalogue.PEERS
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class PeerPart:
     """One publication's part of the peer section: its rows for the period, or why there are none."""
 
     view: str  # the peer view's table
-    label: str  # the publication as the brief names it
+    label: str  # the figures as the brief names them ("daily situation reports")
     cadence: str  # daily or monthly
     period: date  # the day, or the first of the month, the part is for
     rows: list[dict] = field(default_factory=list)
@@ -31,6 +31,11 @@ class PeerPart:
     @property
     def covered(self) -> bool:
         return bool(self.rows)
+
+    @property
+    def heading(self) -> str:
+        """The part's title: whose figures, for when."""
+        return f"NHS England's {self.label}, {self.when}"
 
     @property
     def when(self) -> str:
@@ -58,38 +63,41 @@ def lag_sentence(published: datetime, period: date, cadence: str) -> str:
     return f"NHS England published this on {_long(published.date())}, {days:,} {unit} after {after}."
 
 
-def _latest(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> date | None:
+def latest_period(conn: duckdb.DuckDBPyConnection, peer: catalogue.Peer) -> date | None:
+    """The newest day (or month) the peer view has a trust for; None when nothing was ever loaded."""
     try:
-        return conn.sql(f"select max({quoted(column)}) from {quoted(table)}").fetchall()[0][0]
+        return conn.sql(
+            f"select max({quoted(peer.period)}) from {quoted(peer.name)} where org_level = 'trust'"
+        ).fetchall()[0][0]
     except duckdb.CatalogException:
         # A warehouse built before the national schema, read by `uec report` before its next run: nothing loaded.
         return None
 
 
-def read_part(conn: duckdb.DuckDBPyConnection, day: date, system: str, index: int) -> PeerPart | None:
-    """PEER_SOURCES[index]'s part for the brief's day: None when the publication was never loaded."""
-    view, publication = PEER_SOURCES[index]
-    column = publication.period
-    latest = _latest(conn, publication.table, column)
+def read_part(conn: duckdb.DuckDBPyConnection, day: date, system: str, peer: catalogue.Peer) -> PeerPart | None:
+    """The peer view's part for the brief's day (or its month): None when its publications were never loaded."""
+    latest = latest_period(conn, peer)
     if latest is None:
         return None
-    period = day.replace(day=1) if publication.cadence == "monthly" else day
+    monthly = peer.cadence == "monthly"
+    period = day.replace(day=1) if monthly else day
     rows = (
-        conn.sql(sql("brief_peer", view=view.name, column=column), params={"system": system, "period": period})
+        conn.sql(sql("brief_peer", view=peer.name, column=peer.period), params={"system": system, "period": period})
         .pl()
         .to_dicts()
     )
-    part = PeerPart(view.table, publication.label, publication.cadence, period)
+    part = PeerPart(peer.table, peer.label, peer.cadence, period)
     if not rows:
-        said = f"{period:%B %Y}" if publication.cadence == "monthly" else _long(period)
-        newest = f"{latest:%B %Y}" if publication.cadence == "monthly" else _long(latest)
-        what = "month" if publication.cadence == "monthly" else "day"
-        sentence = f"NHS England's {publication.label} does not cover {said}; its latest {what} is {newest}."
+        said, newest = (f"{period:%B %Y}", f"{latest:%B %Y}") if monthly else (_long(period), _long(latest))
+        sentence = (
+            f"NHS England's {peer.label} do not cover {said}; the latest {'month' if monthly else 'day'} they "
+            f"cover is {newest}."
+        )
         return replace(part, missing=sentence)
     published = max(r["published_at_utc"] for r in rows if r["published_at_utc"] is not None)
-    return replace(part, rows=rows, lag=lag_sentence(published, period, publication.cadence))
+    return replace(part, rows=rows, lag=lag_sentence(published, period, peer.cadence))
 
 
 def read_peer(conn: duckdb.DuckDBPyConnection, day: date, system: str) -> list[PeerPart]:
     """Each loaded publication's part for the brief's day; empty when no national data was ever loaded."""
-    return [part for i in range(len(PEER_SOURCES)) if (part := read_part(conn, day, system, i)) is not None]
+    return [part for peer in PEERS if (part := read_part(conn, day, system, peer)) is not None]

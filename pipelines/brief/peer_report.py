@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.brief.funnel import FunnelPoint, Z, funnel_svg
-from pipelines.brief.peer import PEER_SOURCES, PeerPart, read_part
+from pipelines.brief.peer import PEERS, PeerPart, latest_period, read_part
 from pipelines.brief.render import _environment
 from pipelines.storage.warehouse import quoted
 
@@ -30,26 +30,19 @@ class PeerReport:
         return max(p.period for p in self.parts)
 
 
-def _latest_period(conn: duckdb.DuckDBPyConnection, view: str, column: str) -> date | None:
-    """The newest period in a peer view with a trust row (None when the view is empty)."""
-    return conn.sql(f"select max({quoted(column)}) from {quoted(view)} where org_level = 'trust'").fetchall()[0][0]
-
-
 def read_peer_report(conn: duckdb.DuckDBPyConnection, system: str, system_name: str, now: datetime) -> PeerReport:
     """The report's figures; no parts when no national data was ever loaded."""
     parts, every = [], {}
-    for i, (view, publication) in enumerate(PEER_SOURCES):
-        latest = _latest_period(conn, view.name, publication.period)
-        if latest is None:
-            continue
-        part = read_part(conn, latest, system, i)
+    for peer in PEERS:
+        latest = latest_period(conn, peer)
+        part = read_part(conn, latest, system, peer) if latest else None
         if part is None:
             continue
         parts.append(part)
-        order = "rank" if publication.cadence == "monthly" else "occupancy_rank"
-        every[view.table] = (
+        order = "rank" if peer.cadence == "monthly" else "occupancy_rank"
+        every[peer.table] = (
             conn.sql(
-                f"select * from {quoted(view.name)} where {quoted(publication.period)} = $p and org_level = 'trust' "
+                f"select * from {quoted(peer.name)} where {quoted(peer.period)} = $p and org_level = 'trust' "
                 f"order by {quoted(order)} nulls last, org_code",
                 params={"p": latest},
             )

@@ -77,7 +77,8 @@ def peer_report(out=print) -> int:
     written = write_peer_report(found, default_resources()["reports"].path)
     out(f"Peer report: {file_url(written)}")
     for part in found.parts:
-        out(f"  {part.label}: latest {part.when}, {len(found.every_trust[part.view]):,} providers. {part.lag}")
+        label, rows = part.label[0].upper() + part.label[1:], len(found.every_trust[part.view])
+        out(f"  {label}: latest {part.when}, {rows:,} providers. {part.lag}")
     return 0
 
 

@@ -93,6 +93,12 @@ def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg
     return _replace_unique(warehouse, feed_files, "providers", ["provider_code"], ["role", "system_code"])
 
 
+@dg.asset(key=["ref", "trust_regions"], kinds={"duckdb"}, group_name="reference", metadata=_columns("trust_regions"))
+def trust_regions(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
+    """Each acute trust's NHS England region (from the 2022-23 winter sitrep), from trust_regions.csv."""
+    return _replace_unique(warehouse, feed_files, "trust_regions", ["trust_code"], ["trust_name", "region"])
+
+
 @dg.multi_asset(
     name="opel_config",
     specs=[
@@ -171,4 +177,4 @@ def reconciliation_tolerances(warehouse: WarehouseResource, feed_files: FeedFile
     )
 
 
-reference_assets = [sites, targets, system_headline, providers, opel_config, reconciliation_tolerances]
+reference_assets = [sites, targets, system_headline, providers, trust_regions, opel_config, reconciliation_tolerances]

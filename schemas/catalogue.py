@@ -229,6 +229,32 @@ class Reconciliation:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """A view setting each trust beside its region and England on NHS England's published figures (sql/<table>.sql).
+
+    Built with the schema like a rollup, but over whole publications (national.*), not a daily mart's partitions.
+    """
+
+    table: str
+    label: str  # what the brief calls its figures: "NHS England's <label> do not cover ..."
+    cadence: Literal["daily", "monthly"]  # its rows are per day (column date) or per month (column period)
+    description: str
+    deps: tuple[str, ...]  # the national and reference tables it reads
+
+    @property
+    def period(self) -> str:
+        return "period" if self.cadence == "monthly" else "date"
+
+    @property
+    def name(self) -> str:
+        return f"marts.{self.table}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return COLUMNS[self.table]
+
+
+@dataclass(frozen=True)
 class ReferenceTable:
     table: str
     source: str  # file under the reference folder
@@ -545,6 +571,27 @@ MARTS: tuple[Mart | Rollup, ...] = (
     ),
 )
 
+# The SCC's peer view: Derbyshire's trusts beside the Midlands and England, in the peer report.
+PEERS: tuple[Peer, ...] = (
+    Peer(
+        "peer_daily",
+        "daily situation reports",
+        "daily",
+        "Each trust's G&A occupancy and ambulance delays over 30 and 60 minutes (per arrival where published) per "
+        "day from NHS England's winter sitrep and daily ambulance collection, beside each region and England, ranked "
+        "among all trusts.",
+        deps=("national.winter_sitrep", "national.ambulance_collection", "ref.trust_regions"),
+    ),
+    Peer(
+        "peer_monthly",
+        "monthly A&E figures",
+        "monthly",
+        "Each provider's 4-hour % per month from NHS England's A&E return (all types), beside each region and "
+        "England, ranked, with funnel limits around England's proportion by its attendances.",
+        deps=("national.ae_monthly", "ref.trust_regions"),
+    ),
+)
+
 REFERENCE: tuple[ReferenceTable, ...] = (
     ReferenceTable("sites", "sites.csv", "Hospital sites with their trust and system (ODS codes).", ("site_code",)),
     ReferenceTable(
@@ -561,6 +608,12 @@ REFERENCE: tuple[ReferenceTable, ...] = (
         "providers.csv",
         "Provider organisations (ODS codes), their role and whether they post OPEL.",
         ("provider_code",),
+    ),
+    ReferenceTable(
+        "trust_regions",
+        "trust_regions.csv",
+        "Each acute trust's NHS England region, from the 2022-23 winter sitrep: the peer marts sum a region's trusts.",
+        ("trust_code",),
     ),
     ReferenceTable(
         "opel_parameters",
@@ -651,6 +704,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
     found.append(Relation(RECONCILIATION.name, "view", RECONCILIATION.description, RECONCILIATION.columns))
+    found += [Relation(p.name, "view", p.description, p.columns) for p in PEERS]
     found += [Relation(f"ops.{t}", "table", what, described(table_columns.OPS[t])) for t, what in OPS_TABLES.items()]
     for view in ("ops.record_ids_reused", "ops.records_withdrawn", "ops.records_resent_with_fault"):
         found.append(Relation(view, "view", *table_columns.VIEWS[view]))
@@ -699,6 +753,7 @@ SUPPORT_SQL = (
     "brief_opel_history",
     "headline_figures",
     "brief_reconciliation",
+    "brief_peer",
 )
 
 
@@ -789,6 +844,7 @@ def schema_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] =
         *(v for f in feeds for v in f.views),
         *(r.name for r in rollups(marts)),
         RECONCILIATION.table,
+        *(p.table for p in PEERS),
     )
 
 

@@ -610,3 +610,100 @@ COLUMNS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+# The peer views (NHS England's published figures): a trust row is the publication's; a region or England row is
+# NHS England's own where it prints one ('published'), else the sum of the trusts' counts ('sum of trusts').
+_PEER_ORG = {
+    "org_level": "'trust', 'region' or 'england': what the row counts.",
+    "org_code": (
+        "Trust ODS code; the region's name in capitals (MIDLANDS) for a region row; ENG (England, all acute trusts) "
+        "for England."
+    ),
+    "org_name": "Trust, region or England as named (ref.trust_regions' name for a trust it lists).",
+    "region": (
+        "NHS England region of the trust (ref.trust_regions, else as published) or of the region row; null for "
+        "England and for a provider no region is known for."
+    ),
+    "source": (
+        "'published' (the publication's own row) or 'sum of trusts' (a region or England total NHS England does not "
+        "print, summed from its trusts' counts, rates recomputed)."
+    ),
+    "trusts_summed": "Trust rows summed into a 'sum of trusts' total (count); null on published rows.",
+}
+
+
+def _rank(what: str) -> dict[str, str]:
+    return {
+        "_rank": (
+            f"Rank of the trust among all trusts with the figure that day, 1 = {what}; trusts tied share the better "
+            "rank (1, 2, 2, 4); null for a trust without the figure and on region and England rows."
+        ),
+        "_ranked": "Trusts ranked on that measure that day (count): the N of 'rank of N'.",
+    }
+
+
+COLUMNS["peer_daily"] = {
+    "date": "Day the winter sitrep reports.",
+    **_PEER_ORG,
+    "ga_beds_open": (
+        "Adult G&A beds open (count); a total sums the trusts giving both open and occupied, so the rate is fair."
+    ),
+    "ga_beds_occupied": "Adult G&A beds occupied (count); a total sums the trusts giving both counts.",
+    "ga_occupancy_pct": (
+        "G&A occupancy in %: 100 x ga_beds_occupied / ga_beds_open, computed from the counts, not the published rate; "
+        "null when beds open is 0 or missing."
+    ),
+    **{f"occupancy{k}": v for k, v in _rank("the lowest occupancy").items()},
+    "delays_from": (
+        "Which publication the delay counts come from: 'winter sitrep' (where it gives both counts), else "
+        "'ambulance collection' (its over-30 and over-60 bands); a total joins its trusts' sources with ' and '."
+    ),
+    "handover_delays_30_60": (
+        "Ambulance arrivals whose handover took 30 to 60 minutes (count): the sitrep's, or the collection's over 30 "
+        "minus over 60."
+    ),
+    "handover_delays_over_60": "Ambulance arrivals whose handover took over 60 minutes (count).",
+    "handover_delays_over_30": (
+        "Handovers over 30 minutes (count): handover_delays_30_60 + handover_delays_over_60; null when either is."
+    ),
+    **{f"delays{k}": v for k, v in _rank("the fewest delays over 30 minutes (a count: a big trust has more)").items()},
+    "arrivals": (
+        "Ambulance arrivals with a handover (count) from NHS England's daily ambulance collection for the trust-day; "
+        "a total only when every trust in it with delay counts gives arrivals; null when not published."
+    ),
+    "delays_over_30_per_arrival": (
+        "Handovers over 30 minutes per arrival (a fraction, 0-1): handover_delays_over_30 / arrivals; null without "
+        "arrivals."
+    ),
+    **{f"per_arrival{k}": v for k, v in _rank("the fewest delays over 30 minutes per arrival").items()},
+    "published_at_utc": "When the row's edition was published (the later of the sitrep's and the collection's), UTC.",
+}
+
+COLUMNS["peer_monthly"] = {
+    "period": "First day of the month the A&E return is for.",
+    **_PEER_ORG,
+    "attendances": "A&E attendances in the month, all department types (count), from rows giving both counts.",
+    "breaches": "Attendances over 4 hours from arrival to admission, transfer or discharge, all types (count).",
+    "pct_within_4h": "4-hour performance in %: 100 x (1 - breaches / attendances); null when attendances is 0.",
+    "rank": (
+        "Rank of the provider among all providers with attendances that month, 1 = the highest 4-hour %; ties share "
+        "the better rank; null on region and England rows."
+    ),
+    "ranked": "Providers ranked that month (count): the N of 'rank of N'.",
+    "england_pct_within_4h": (
+        "The funnel's centre in %: England's 4-hour performance that month (the ENG row, as published or summed)."
+    ),
+    "lower_95_pct": (
+        "Lower 95% funnel limit in %: centre - 1.959964 x sqrt(p(1 - p) / attendances) x 100, p England's "
+        "proportion (binomial, normal approximation); not below 0; null on total rows."
+    ),
+    "upper_95_pct": "Upper 95% funnel limit in %: centre + 1.959964 x the same sigma; not above 100 (%).",
+    "lower_998_pct": "Lower 99.8% funnel limit in %: centre - 3.090232 x the same sigma; not below 0 (%).",
+    "upper_998_pct": "Upper 99.8% funnel limit in %: centre + 3.090232 x the same sigma; not above 100 (%).",
+    "funnel_flag": (
+        "'above' or 'below' when pct_within_4h is outside the 99.8% limits (special cause, judged fairly for its "
+        "size), 'within' otherwise; null on total rows."
+    ),
+    "funnel_flag_95": "The same against the 95% limits: 'above', 'below' or 'within' (null on total rows).",
+    "published_at_utc": "When the row's edition was published (the latest of the rows summed), UTC.",
+}

@@ -294,6 +294,14 @@ REFERENCE: dict[str, dict[str, str]] = {
         "level tinyint not null": "OPEL level 1-4 the band gives.",
         "max_score double not null": "Highest score (inclusive) in the band.",
     },
+    "trust_regions": {
+        "trust_code varchar": "ODS code of the acute trust (as NHS England's winter sitrep names it).",
+        "trust_name varchar not null": "Name of the trust as published (its latest name in the 2022-23 sitrep).",
+        "region varchar not null": (
+            "NHS England region the trust belongs to, as the 2022-23 winter sitrep publishes it (e.g. Midlands); the "
+            "peer marts' region rows are its code in capitals (MIDLANDS)."
+        ),
+    },
     "opel_system_weights": {
         "provider_code varchar": "ODS code of the provider.",
         "weight double not null": (

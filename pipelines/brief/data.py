@@ -14,6 +14,7 @@ from pipelines import REPO_ROOT
 from pipelines.brief.coverage import Coverage, day_coverage
 
 # Chart and Problem are named here too: the brief's modules and tests know them as data.Chart and data.Problem.
+from pipelines.brief.peer import PeerPart, read_peer
 from pipelines.brief.problems import FailedCheck, arrival_problems, arrivals, check_problems, load_problems
 from pipelines.brief.problems import Problem as Problem
 from pipelines.brief.reconciliation import Reconciled, read_reconciliation
@@ -77,6 +78,9 @@ class BriefData:
     # Local feeds against NHS England's returns over the trailing days; None where the brief was not read from a
     # warehouse.
     reconciliation: Reconciled | None = None
+    # NHS England's published figures for the day (or its month) beside the region and England; empty when no
+    # national data was ever loaded.
+    peer: list[PeerPart] = field(default_factory=list)
 
     def provisional(self, section: str, provider_code: str | set[str] | None = None) -> list[Problem]:
         """Problems making a figure provisional: those in its section's feeds about a provider the figure counts
@@ -140,6 +144,7 @@ def read_brief(
     )
     headline = conn.sql("select trust_code from ref.system_headline where system_code = $s", params={"s": system})
     data.headline_trusts = {r[0] for r in headline.fetchall()}
+    data.peer = read_peer(conn, day, system)
     return data
 
 

@@ -110,6 +110,7 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
             trailing_days=TRAILING_DAYS,
             warehouse=warehouse,
             data_docs=f"data_docs/{day_page(data.day)}",
+            peer=data.peer,
         )
     )
 

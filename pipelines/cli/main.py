@@ -120,9 +120,14 @@ def _add_report(commands) -> None:
         the trailing 90 days, and a data-quality strip marking provisional figures), the day's marts as CSV in
         reports/marts-YYYY-MM-DD/ and one workbook reports/marts-YYYY-MM-DD.xlsx, from the warehouse as it stands
         (it does not load files: run `uec refresh` first). Exit status: 0 when written; 1 when the warehouse has no
-        figures for the day; 2 for a usage error.""",
+        figures for the day; 2 for a usage error. With --peer, instead write reports/peer-YYYY-MM-DD.html: the home
+        system's trusts against their region and England on the latest day and month NHS England has published, every
+        trust ranked, and a funnel plot (exit 1 when no national publication is loaded).""",
     )
     _add_day_option(report)
+    report.add_argument(
+        "--peer", action="store_true", help="write the peer report for the latest published period instead"
+    )
 
 
 def _add_rekey(commands) -> None:
@@ -287,9 +292,9 @@ def _run(args: argparse.Namespace) -> int:
 
         return status(args.date or _yesterday())
     if args.command == "report":
-        from pipelines.cli.report import report
+        from pipelines.cli.report import peer_report, report
 
-        return report(args.date or _yesterday())
+        return peer_report() if args.peer else report(args.date or _yesterday())
     if args.command == "backup":
         from pipelines.cli.backup import backup, default_target
 

@@ -115,3 +115,27 @@ def test_a_workbook_without_a_required_sheet_is_refused_naming_it(tmp_path: Path
     assert results == []
     assert len(faults) == 1
     assert faults[0].startswith(f"publication winter_sitrep, file {MAIN}: sheet 'Adult G&A beds' missing")
+
+
+def test_an_early_winter_without_regions_reads_back_to_the_same_sums(tmp_path: Path):
+    # 2017-18: no region column, a norovirus sheet, no flu sheet (not collected that winter), England as 'ENGLAND'.
+    winter = WINTER_SITREP / "winter_sitrep_2017_18.csv"
+    folder = tmp_path / "national" / "winter_sitrep"
+    folder.mkdir(parents=True)
+    rows = read_rows(winter)
+    write_workbook(folder / "UEC_Daily_SitRep_Timeseries_2017_18.xlsx", rows, MAIN_SHEETS)
+    write_workbook(folder / "UEC_Daily_SitRep_Ambulance_Timeseries_2017_18.xlsx", rows, AMBULANCE_SHEETS)
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    results, faults = load_publication(conn, "winter_sitrep", tmp_path)
+    assert faults == []
+    want = expected(winter)
+    for result in results:
+        counts = (result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate)
+        assert counts == (want.rows_read, want.rows_loaded, want.rows_quarantined, want.rows_duplicate)
+    sums = ", ".join(f"sum({c})" for c in COUNTS)
+    found = conn.execute(f"select org_code, {sums} from national.winter_sitrep group by org_code").fetchall()
+    got = {code: {c: v for c, v in zip(COUNTS, values) if v is not None} for code, *values in found}
+    assert {code: columns for code, columns in got.items() if columns} == {
+        code: dict(columns) for code, columns in want.sums.items()
+    }

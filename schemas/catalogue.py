@@ -648,9 +648,15 @@ RECONCILIATION = Reconciliation(
     description="Local feeds reconciled with NHS England's returns: per trust and month (A&E attendances and "
     "breaches) and per trust and day (ambulance arrivals and handovers over 30 and 60 minutes), local beside national "
     "with the difference and whether it is within tolerance.",
-    # The national tables it reads too, once their loaders are assets (an undeclared key is an asset without a
-    # description to Dagster).
-    deps=("marts.ed_four_hour_daily", "marts.handover_daily", "ref.sites", "ref.reconciliation_tolerances"),
+    deps=(
+        "marts.ed_four_hour_daily",
+        "marts.handover_daily",
+        "ref.sites",
+        "ref.reconciliation_tolerances",
+        "national.ae_monthly",
+        "national.ambulance_collection",
+        "national.winter_sitrep",
+    ),
 )
 
 # The pipeline's own bookkeeping: what was landed, loaded, rejected and quarantined.

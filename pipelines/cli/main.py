@@ -185,7 +185,7 @@ def _add_feeds(commands) -> None:
 def _add_public(commands) -> None:
     public = commands.add_parser(
         "public",
-        help="NHS England's published statistics: fetch them",
+        help="NHS England's published statistics: fetch and load them",
         description="Work with NHS England's publications at trust grain (docs/domain.md §8).",
     )
     public_commands = public.add_subparsers(dest="public_command", required=True, metavar="SUBCOMMAND")
@@ -213,6 +213,21 @@ def _add_public(commands) -> None:
         metavar="REGEX",
         help="only files whose name also fits this (e.g. October-2025), for a page listing several",
     )
+    load = public_commands.add_parser(
+        "load",
+        help="load the landed files of a publication (default: every publication)",
+        description="""Load every landed file of PUBLICATION not loaded before (a file whose sha256 is in
+        ops.publication_files is skipped) into national.<publication>, through the Dagster instance so the run
+        shows in the UI. Prints per file the rows read, loaded, quarantined and duplicate. Exit status: 0 when every
+        file loaded and every row is accounted for; 1 when a file could not be read or a check failed.""",
+    )
+    load.add_argument(
+        "publication",
+        nargs="?",
+        choices=[p.name for p in PUBLICATIONS],
+        metavar="PUBLICATION",
+        help=f"one of {', '.join(p.name for p in PUBLICATIONS)} (default: all)",
+    )
 
 
 def _key_fits() -> bool:
@@ -230,7 +245,7 @@ def _key_fits() -> bool:
 
 # Commands that open the warehouse: each first checks that it is a usable DuckDB file, so a damaged one is
 # named before anything reads it or writes to it (`refresh` would otherwise write reference tables into it).
-OPENS_WAREHOUSE = {"refresh", "status", "report", "backup", "rekey"}
+OPENS_WAREHOUSE = {"refresh", "status", "report", "backup", "rekey", "public"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.storage import warehouse
 
     try:
-        if args.command in OPENS_WAREHOUSE:
+        # Fetching writes only to the landing area: it need not wait for a run holding the warehouse.
+        if args.command in OPENS_WAREHOUSE and getattr(args, "public_command", None) != "fetch":
             # Waits, saying so on stdout as `uec backup` always has, while a run holds the file.
             warehouse.check_openable(on_wait=print)
         return _run(args)
@@ -303,15 +319,19 @@ def _run(args: argparse.Namespace) -> int:
         from pipelines.cli.restore import restore
 
         return restore(args.backup_file)
+    if args.command == "public" and args.public_command == "fetch":
+        from pipelines.cli.public import fetch_publications
+
+        return fetch_publications(args.publication, args.every, args.matching)
+    if args.command == "public":
+        from pipelines.cli.public import load
+
+        return load(args.publication)
     if args.command == "rekey":
         use_local_key(create=False)
         from pipelines.cli.rekey import rekey
 
         return rekey()
-    if args.command == "public" and args.public_command == "fetch":
-        from pipelines.cli.public import fetch_publications
-
-        return fetch_publications(args.publication, args.every, args.matching)
     from pipelines.settings import settings
 
     # The settings, not the Dagster resources: importing Dagster would cost every check a second or two.

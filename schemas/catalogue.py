@@ -794,10 +794,13 @@ ADDED_LATER = {
     "marts.opel_daily": ("changed_to_level", "changed_at"),
 }
 # Columns an older warehouse holds as NOT NULL that may now be unknown (domain.md §7.2): an unmapped department type,
-# a hub yes/no the file gets wrong.
+# a hub yes/no the file gets wrong, a sitrep's delay band.
 NULLABLE_LATER = {
     "raw.ed_attendances": ("department_type",),
     "raw.cnh_cases": ("ambulance_dispatched", "automated"),
+    # A sitrep band that breaks the nesting with its neighbour (both become unknown), and the day's mart row from it.
+    "raw.handover_sitrep": ("over_15", "over_30", "over_60"),
+    "marts.handover_daily": ("over_15", "over_30", "over_60"),
 }
 
 

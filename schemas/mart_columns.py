@@ -306,31 +306,37 @@ COLUMNS: dict[str, dict[str, str]] = {
         "unknown bigint not null": (
             "Arrivals with no handover time: counted from conveyances, or the sitrep's unknown count."
         ),
-        "over_15 bigint not null": (
-            "Known handovers taking strictly more than 15 minutes from arrival to clinical handover."
+        "over_15 bigint": (
+            "Known handovers taking strictly more than 15 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
-        "over_30 bigint not null": (
-            "Known handovers taking strictly more than 30 minutes from arrival to clinical handover."
+        "over_30 bigint": (
+            "Known handovers taking strictly more than 30 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
         "over_45 bigint": (
             "Known handovers taking strictly more than 45 minutes from arrival to clinical handover; null for a sitrep "
-            "row that does not give it."
+            "row that does not give it or whose count is unknown (raw.handover_sitrep)."
         ),
-        "over_60 bigint not null": (
-            "Known handovers taking strictly more than 60 minutes from arrival to clinical handover."
+        "over_60 bigint": (
+            "Known handovers taking strictly more than 60 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
         "pct_over_15 double": (
-            "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when known is 0."
+            "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when over_15 is null or "
+            "known is 0."
         ),
         "pct_over_30 double": (
-            "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when known is 0."
+            "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when over_30 is null or "
+            "known is 0."
         ),
         "pct_over_45 double": (
             "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
             "is 0."
         ),
         "pct_over_60 double": (
-            "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when known is 0."
+            "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when over_60 is null or "
+            "known is 0."
         ),
         "pct_unknown double": (
             "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."

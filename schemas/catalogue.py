@@ -402,7 +402,8 @@ MARTS: tuple[Mart | Rollup, ...] = (
         "handover_daily",
         key=("date", "site_code"),
         check_name="handover_counts_are_consistent",
-        check_description="known + unknown = arrivals, and over 60 <= over 45 <= over 30 <= over 15 <= known.",
+        check_description="known + unknown = arrivals, and over 60 <= over 45 <= over 30 <= over 15 <= known (an "
+        "unknown sitrep band skipped; a conveyance day has every band).",
         group="handovers",
         feeds=("ambulance_handovers", "handover_sitrep"),
         deps=("raw.ambulance_handovers", "raw.handover_sitrep", "ref.sites"),

@@ -108,6 +108,13 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
     }
 
 
+# The rollups' delay bands, summed and shared over the days where each is known (docs/domain.md §7.2).
+_BAND_KNOWN = (
+    "A site-day where it is unknown (a sitrep band out of nesting, or not given) adds nothing to it; "
+    "site_days_with_unknown_values says how many; null when no site-day knows it."
+)
+
+
 def _handover_rollup(level: str | None) -> dict[str, str]:
     """handover_rollup (level None) or its trust or system view, which drops the level column."""
     return {
@@ -122,28 +129,43 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
         ),
         "known": "Sum of handover_daily.known in the window: arrivals with a handover time.",
         "unknown": "Sum of handover_daily.unknown in the window: arrivals with no handover time.",
-        "over_15": "Sum of handover_daily.over_15 in the window: known handovers taking strictly more than 15 minutes.",
-        "over_30": "Sum of handover_daily.over_30 in the window: known handovers taking strictly more than 30 minutes.",
-        "over_45": (
-            "Sum of handover_daily.over_45 in the window (known handovers over 45 minutes); null, not a partial sum, "
-            "when any site-day in it lacks the count (a sitrep without it)."
+        **{
+            f"over_{band}": (
+                f"Sum of handover_daily.over_{band} over the site-days in the window where it is known: known "
+                f"handovers taking strictly more than {band} minutes. {_BAND_KNOWN}"
+            )
+            for band in (15, 30, 45, 60)
+        },
+        "site_days_with_unknown_values": (
+            "Site-days in the window with at least one delay band (over 15/30/45/60) unknown: a sitrep band out of "
+            "nesting with its neighbour (docs/domain.md §7.2) or an over 45 the sitrep does not give (count)."
         ),
-        "over_60": "Sum of handover_daily.over_60 in the window: known handovers taking strictly more than 60 minutes.",
+        "trust_days_with_unknown_values": (
+            "Trust-days in the window in which at least one site-day has a delay band unknown (count); equals "
+            "site_days_with_unknown_values at site level."
+        ),
+        "site_days_over_45_unknown": (
+            "Site-days in the window whose over 45 count is unknown (count): over_45 and pct_over_45 leave them out, "
+            "and no_handover_over_45 cannot be true while any remain."
+        ),
         "pct_unknown": (
             "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."
         ),
         "pct_within_15": (
-            "Share of known handovers within 15 minutes in %: 100 x (known - over_15) / known; null when known is 0."
+            "Share of known handovers within 15 minutes in %: 100 x (known - over_15) / known, both over the "
+            "site-days where over_15 is known; null when that known is 0 or there are none."
         ),
         "pct_within_30": (
-            "Share of known handovers within 30 minutes in %: 100 x (known - over_30) / known; null when known is 0."
+            "Share of known handovers within 30 minutes in %: 100 x (known - over_30) / known, both over the "
+            "site-days where over_30 is known; null when that known is 0 or there are none."
         ),
         "pct_within_60": (
-            "Share of known handovers within 60 minutes in %: 100 x (known - over_60) / known; null when known is 0."
+            "Share of known handovers within 60 minutes in %: 100 x (known - over_60) / known, both over the "
+            "site-days where over_60 is known; null when that known is 0 or there are none."
         ),
         "pct_over_45": (
-            "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
-            "is 0."
+            "Share of known handovers over 45 minutes in %: 100 x over_45 / known, both over the site-days where "
+            "over_45 is known; null when that known is 0 or there are none."
         ),
         "hours_lost": (
             "Sum of handover_daily.hours_lost in the window (minutes beyond 15 per known handover, in hours); null, "
@@ -179,8 +201,9 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
             "short, otherwise null (no known handovers or no standard in force)."
         ),
         "no_handover_over_45": (
-            "True when over_45 is 0, false when it is above 0; null when over_45 is null or before the 45-minute "
-            "standard came into force (29 January 2025: standard_pct_over_45 null)."
+            "False when over_45 is above 0; true when it is 0 and no site-day lacks the count "
+            "(site_days_over_45_unknown 0); otherwise null, and null before the 45-minute standard came into force "
+            "(29 January 2025: standard_pct_over_45 null)."
         ),
     }
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pipelines.storage.warehouse import sql
+from tests.oracle import build_marts
 from tests.support.ingest import ingest
+from tests.support.rows import emas_row
 from tests.support.warehouse import Env
 
 DAY = "2025-01-15"
@@ -84,3 +89,66 @@ def test_arrivals_that_are_not_known_plus_unknown_still_quarantine_the_row(env: 
     result = ingest(env, "handover_sitrep", other=None)
     assert result.counts(FILE) == (1, 0, 1, 0, 0)
     assert result.actions(FILE) == [(2, "All handovers", "all handovers = known + unknown", "record quarantined")]
+
+
+def _rollup(env: Env, level: str, org: str, day: str, period: str) -> dict:
+    return env.query(
+        "select * from marts.handover_rollup where level = $l and org_code = $o and date = $d and period = $p",
+        l=level,
+        o=org,
+        d=day,
+        p=period,
+    ).row(0, named=True)
+
+
+def test_a_sitrep_day_with_an_unknown_band_counts_and_the_month_says_so(env: Env):
+    # Queen's Burton sends its sitrep; 10 March: 10 arrivals, all known, over 15/30/45/60 = 4/3/1/2 (over 60 above
+    # over 45: both unknown). 11 March: 20 arrivals, 18 known, 2 unknown, 6/4/0/0. Royal Derby on the 11th: one
+    # conveyance of 50 minutes (over 15, 30 and 45, not 60).
+    env.write_sitrep(
+        "20250310", "20250311T0900", [_row("RTGFG", 10, 10, ("4", "3", "1", "2"), hours="5") | {"Period": "2025-03-10"}]
+    )
+    env.write_sitrep(
+        "20250311", "20250312T0900", [_row("RTGFG", 20, 18, ("6", "4", "0", "0"), hours="9") | {"Period": "2025-03-11"}]
+    )
+    env.write_emas("20250311", "20250312040000", [emas_row("C1", "11-Mar-2025 09:00:00", "11-Mar-2025 09:50:00")])
+    env.materialize("2025-03-10", "2025-03-11")
+
+    daily = env.query(
+        "select arrivals, known, unknown, over_15, over_30, over_45, over_60, pct_over_45, total_minutes "
+        "from marts.handover_daily where site_code = 'RTGFG' order by date"
+    ).rows()
+    # The 10th counts (arrivals, known, over 15 and 30, total time); its over 45 and 60 are unknown, not 0.
+    assert daily == [(10, 10, 0, 4, 3, None, None, None, 300.0), (20, 18, 2, 6, 4, 0, 0, 0.0, 540.0)]
+    day = _rollup(env, "site", "RTGFG", "2025-03-10", "day")
+    assert (day["over_45"], day["site_days_over_45_unknown"], day["no_handover_over_45"]) == (None, 1, None)
+
+    burton = _rollup(env, "site", "RTGFG", "2025-03-11", "month_to_date")
+    # Arrivals 10 + 20 = 30, known 10 + 18 = 28, over 15 4 + 6 = 10, over 30 3 + 4 = 7: both days count.
+    assert (burton["arrivals"], burton["known"], burton["over_15"], burton["over_30"]) == (30, 28, 10, 7)
+    # Over 45 and 60 only from the 11th, where they are known: 0 and 0 of its 18 known.
+    assert (burton["over_45"], burton["over_60"]) == (0, 0)
+    assert (burton["site_days_with_unknown_values"], burton["trust_days_with_unknown_values"]) == (1, 1)
+    assert burton["pct_within_15"] == pytest.approx(100 * (28 - 10) / 28)
+    assert burton["pct_over_45"] == 0.0 and burton["pct_within_60"] == pytest.approx(100.0)  # 18 - 0 of 18
+    # None over 45 on the days known, but the 10th cannot say: no verdict, not "none".
+    assert burton["no_handover_over_45"] is None and burton["site_days_over_45_unknown"] == 1
+
+    trust = _rollup(env, "trust", "RTG", "2025-03-11", "month_to_date")
+    # Burton's 30 arrivals + Royal Derby's 1; over 45: 0 (Burton, the 11th) + 1 (the 50-minute conveyance) of
+    # 18 + 1 = 19 known on the days it is known.
+    assert (trust["arrivals"], trust["known"], trust["over_45"]) == (31, 29, 1)
+    assert trust["pct_over_45"] == pytest.approx(100 * 1 / 19)
+    assert (trust["site_days_with_unknown_values"], trust["trust_days_with_unknown_values"]) == (1, 1)
+    assert trust["no_handover_over_45"] is False
+
+    # The mart's own consistency check finds nothing, and the oracle computes the same daily rows.
+    found = env.query(sql("check_handover_daily"), first="2025-03-10", last="2025-03-11")
+    assert found.height == 0
+    oracle = {
+        (r["date"], r["site_code"]): r for r in build_marts(env.landing, Path(env.feeds_dir)).tables["handover_daily"]
+    }
+    pipeline = env.query("select * from marts.handover_daily").to_dicts()
+    assert len(pipeline) == len(oracle) == 3
+    for row in pipeline:
+        assert row == pytest.approx(oracle[(row["date"], row["site_code"])]), row

@@ -208,6 +208,16 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class NationalRollup:
+    """Views over a publication's national table (day, month and year to date), defined in sql/<name>.sql and
+    recreated with the schema: a publication loads whole, so no partitioned asset builds them."""
+
+    name: str
+    publication: str  # the publication whose national table the views read
+    views: tuple[RollupView, ...]
+
+
+@dataclass(frozen=True)
 class ReferenceTable:
     table: str
     source: str  # file under the reference folder
@@ -351,6 +361,20 @@ PUBLICATIONS: tuple[Publication, ...] = (
         cadence="monthly",
         description="NHS England's monthly A&E return per provider and department type: attendances, over-4-hour "
         "breaches and emergency admissions.",
+    ),
+)
+
+NATIONAL_ROLLUPS: tuple[NationalRollup, ...] = (
+    NationalRollup(
+        "ambulance_collection_rollup",
+        publication="ambulance_collection",
+        views=(
+            RollupView(
+                "ambulance_collection_rollup",
+                "NHS England's daily ambulance collection per trust, and each system's trusts together, by day, month "
+                "to date and year to date, with the trust-days carrying an unknown value.",
+            ),
+        ),
     ),
 )
 
@@ -606,6 +630,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
             found.append(Relation(mart.name, "table", mart.description, mart.columns))
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
+    found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for r in NATIONAL_ROLLUPS for v in r.views]
     found += [Relation(f"ops.{t}", "table", what, described(table_columns.OPS[t])) for t, what in OPS_TABLES.items()]
     for view in ("ops.record_ids_reused", "ops.records_withdrawn", "ops.records_resent_with_fault"):
         found.append(Relation(view, "view", *table_columns.VIEWS[view]))
@@ -738,7 +763,12 @@ def feed_of_table(table: str, feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mar
 def schema_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> tuple[str, ...]:
     """The SQL files the warehouse schema is built from; pipelines.storage.warehouse.schema_statements renders them in
     order, with IDENTITY_SQL once per feed that has an identity."""
-    return (*SCHEMA_PREAMBLE, *(v for f in feeds for v in f.views), *(r.name for r in rollups(marts)))
+    return (
+        *SCHEMA_PREAMBLE,
+        *(v for f in feeds for v in f.views),
+        *(r.name for r in rollups(marts)),
+        *(r.name for r in NATIONAL_ROLLUPS),
+    )
 
 
 def expectations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> list[Expectation]:

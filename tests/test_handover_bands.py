@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipelines.storage.warehouse import sql
+from pipelines.ingest.pseudonymise import KEY_ENV
+from pipelines.storage.warehouse import build_schema, sql
 from tests.oracle import build_marts
 from tests.support.ingest import ingest
 from tests.support.rows import emas_row
-from tests.support.warehouse import Env
+from tests.support.warehouse import TEST_KEY, Env
 
 DAY = "2025-01-15"
 FILE = "UHDB_Handover_Sitrep_20250115_20250116T0900.csv"
@@ -152,3 +155,39 @@ def test_a_sitrep_day_with_an_unknown_band_counts_and_the_month_says_so(env: Env
     assert len(pipeline) == len(oracle) == 3
     for row in pipeline:
         assert row == pytest.approx(oracle[(row["date"], row["site_code"])]), row
+
+
+def test_the_brief_does_not_call_an_unknown_over_45_none(env: Env, monkeypatch):
+    # 10 March 2025 (the 45-minute standard in force): Burton's sitrep has over 60 (2) above over 45 (1), so its over
+    # 45 is unknown; Royal Derby's one conveyance took 20 minutes, none over 45.
+    env.write_sitrep(
+        "20250310", "20250311T0900", [_row("RTGFG", 10, 10, ("4", "3", "1", "2")) | {"Period": "2025-03-10"}]
+    )
+    env.write_emas("20250310", "20250311040000", [emas_row("C1", "10-Mar-2025 09:00:00", "10-Mar-2025 09:20:00")])
+    monkeypatch.setenv(KEY_ENV, TEST_KEY)
+    env.materialize("2025-03-10", brief=True)
+    html = (env.root / "reports" / "brief-2025-03-10.html").read_text(encoding="utf-8")
+    burton = html[html.index('data-org="RTGFG"') :]
+    burton = burton[: burton.index("\n  </div>")]
+    assert 'class="meets"' not in burton and "not known for 1 site-day" in burton
+    [message] = re.findall(r'<li data-rule="handover_45"[^>]*>([^<]*)</li>', html)
+    # Royal Derby is cleared by name; Burton's day is said to lack the count, never "none".
+    assert message == (
+        "No handover took over 45 minutes at Royal Derby Hospital. Not known for 1 site-day (Queen&#39;s Hospital "
+        "Burton): no usable count."
+    )
+
+
+def test_an_older_warehouse_takes_an_unknown_band(tmp_path: Path):
+    # As warehouses built before bands could be unknown: the sitrep's and the daily mart's bands were not null.
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as conn:
+        build_schema(conn)
+        for table in ("raw.handover_sitrep", "marts.handover_daily"):
+            for band in ("over_15", "over_30", "over_60"):
+                conn.execute(f"alter table {table} alter column {band} set not null")
+        build_schema(conn)
+        nullable = conn.sql(
+            "select table_name, column_name from information_schema.columns where table_name in "
+            "('handover_sitrep', 'handover_daily') and column_name like 'over_%' and is_nullable = 'YES' order by all"
+        ).fetchall()
+    assert nullable == [(t, f"over_{b}") for t in ("handover_daily", "handover_sitrep") for b in (15, 30, 45, 60)]

@@ -108,6 +108,35 @@ def _ed_rollup(level: str | None) -> dict[str, str]:
     }
 
 
+# The rollups' delay bands, summed and shared over the days where each is known (docs/domain.md §7.2).
+_BAND_KNOWN = (
+    "A site-day where it is unknown (a sitrep band out of nesting, or not given) adds nothing to it; "
+    "site_days_with_unknown_values says how many; null when no site-day knows it."
+)
+# The rollups' delay bands, and the site-days and trust-days lacking one.
+_HANDOVER_BANDS = {
+    **{
+        f"over_{band}": (
+            f"Sum of handover_daily.over_{band} over the site-days in the window where it is known: known "
+            f"handovers taking strictly more than {band} minutes. {_BAND_KNOWN}"
+        )
+        for band in (15, 30, 45, 60)
+    },
+    "site_days_with_unknown_values": (
+        "Site-days in the window with at least one delay band (over 15/30/45/60) unknown: a sitrep band out of "
+        "nesting with its neighbour (docs/domain.md §7.2) or an over 45 the sitrep does not give (count)."
+    ),
+    "trust_days_with_unknown_values": (
+        "Trust-days in the window in which at least one site-day has a delay band unknown (count); equals "
+        "site_days_with_unknown_values at site level."
+    ),
+    "site_days_over_45_unknown": (
+        "Site-days in the window whose over 45 count is unknown (count): over_45 and pct_over_45 leave them out, "
+        "and no_handover_over_45 cannot be true while any remain."
+    ),
+}
+
+
 def _handover_rollup(level: str | None) -> dict[str, str]:
     """handover_rollup (level None) or its trust or system view, which drops the level column."""
     return {
@@ -122,28 +151,25 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
         ),
         "known": "Sum of handover_daily.known in the window: arrivals with a handover time.",
         "unknown": "Sum of handover_daily.unknown in the window: arrivals with no handover time.",
-        "over_15": "Sum of handover_daily.over_15 in the window: known handovers taking strictly more than 15 minutes.",
-        "over_30": "Sum of handover_daily.over_30 in the window: known handovers taking strictly more than 30 minutes.",
-        "over_45": (
-            "Sum of handover_daily.over_45 in the window (known handovers over 45 minutes); null, not a partial sum, "
-            "when any site-day in it lacks the count (a sitrep without it)."
-        ),
-        "over_60": "Sum of handover_daily.over_60 in the window: known handovers taking strictly more than 60 minutes.",
+        **_HANDOVER_BANDS,
         "pct_unknown": (
             "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."
         ),
         "pct_within_15": (
-            "Share of known handovers within 15 minutes in %: 100 x (known - over_15) / known; null when known is 0."
+            "Share of known handovers within 15 minutes in %: 100 x (known - over_15) / known, both over the "
+            "site-days where over_15 is known; null when that known is 0 or there are none."
         ),
         "pct_within_30": (
-            "Share of known handovers within 30 minutes in %: 100 x (known - over_30) / known; null when known is 0."
+            "Share of known handovers within 30 minutes in %: 100 x (known - over_30) / known, both over the "
+            "site-days where over_30 is known; null when that known is 0 or there are none."
         ),
         "pct_within_60": (
-            "Share of known handovers within 60 minutes in %: 100 x (known - over_60) / known; null when known is 0."
+            "Share of known handovers within 60 minutes in %: 100 x (known - over_60) / known, both over the "
+            "site-days where over_60 is known; null when that known is 0 or there are none."
         ),
         "pct_over_45": (
-            "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
-            "is 0."
+            "Share of known handovers over 45 minutes in %: 100 x over_45 / known, both over the site-days where "
+            "over_45 is known; null when that known is 0 or there are none."
         ),
         "hours_lost": (
             "Sum of handover_daily.hours_lost in the window (minutes beyond 15 per known handover, in hours); null, "
@@ -179,8 +205,50 @@ def _handover_rollup(level: str | None) -> dict[str, str]:
             "short, otherwise null (no known handovers or no standard in force)."
         ),
         "no_handover_over_45": (
-            "True when over_45 is 0, false when it is above 0; null when over_45 is null or before the 45-minute "
-            "standard came into force (29 January 2025: standard_pct_over_45 null)."
+            "False when over_45 is above 0; true when it is 0 and no site-day lacks the count "
+            "(site_days_over_45_unknown 0); otherwise null, and null before the 45-minute standard came into force "
+            "(29 January 2025: standard_pct_over_45 null)."
+        ),
+    }
+
+
+# A trust-day's figure in national.ambulance_collection may be unknown (not published, or a band out of nesting set to
+# unknown, docs/domain.md §7.2): each sum runs over the trust-days where its figure is known.
+_COLLECTION_KNOWN = "over the trust-days in the window where it is known (a trust-day with it unknown adds nothing)"
+
+
+def _collection_rollup() -> dict[str, str]:
+    """ambulance_collection_rollup: NHS England's daily ambulance collection per trust and per system's trusts."""
+    bands = {
+        f"over_{band}": f"Sum of national.ambulance_collection.over_{band} {_COLLECTION_KNOWN}: known handovers over "
+        f"{band} minutes (count)."
+        for band in (15, 30, 45, 60)
+    }
+    shares = {
+        f"pct_over_{band}": f"Share of known handovers over {band} minutes in %: 100 x over_{band} / known, both over "
+        f"the trust-days where over_{band} and known are known; null when that known is 0 or there are none."
+        for band in (15, 30, 45, 60)
+    }
+    return {
+        **_PERIOD,
+        "date": "Last day of the reporting window, always a day national.ambulance_collection has trust rows for.",
+        "level": "'trust' (one trust as NHS England publishes it) or 'system' (the trusts ref.sites lists for it).",
+        "org_code": "Trust ODS code as published (any trust in the collection), or system (ICB) code from ref.sites.",
+        "org_name": "Trust name as published (else from ref.sites), or system name from ref.sites.",
+        "trust_days": "Trust-days in the window with a row in national.ambulance_collection (count).",
+        "trust_days_with_unknown_values": (
+            "Trust-days in the window with at least one count (all, known, unknown, over 15/30/45/60) or the total "
+            "hours unknown: not published, or set to unknown (docs/domain.md §7.2) (count)."
+        ),
+        "arrivals": f"Sum of all_handovers (ambulance arrivals) {_COLLECTION_KNOWN} (count).",
+        "known": f"Sum of known (arrivals with a handover time) {_COLLECTION_KNOWN} (count).",
+        "unknown": f"Sum of unknown (arrivals with no handover time) {_COLLECTION_KNOWN} (count).",
+        **bands,
+        **shares,
+        "total_hours": f"Sum of total_hours (total handover time of the known handovers, hours) {_COLLECTION_KNOWN}.",
+        "mean_minutes": (
+            "Mean handover time in minutes: 60 x total_hours / known, both over the trust-days where total_hours and "
+            "known are known; null when that known is 0 or there are none."
         ),
     }
 
@@ -286,6 +354,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "ed_four_hour_rollup": _ed_rollup(None),
     "ed_four_hour_trust": _ed_rollup("trust"),
     "ed_four_hour_system": _ed_rollup("system"),
+    "ambulance_collection_rollup": _collection_rollup(),
     "handover_daily": {
         "date date not null": (
             "Day (Europe/London) the ambulances arrived at hospital, or the day a sitrep row reports."
@@ -306,31 +375,37 @@ COLUMNS: dict[str, dict[str, str]] = {
         "unknown bigint not null": (
             "Arrivals with no handover time: counted from conveyances, or the sitrep's unknown count."
         ),
-        "over_15 bigint not null": (
-            "Known handovers taking strictly more than 15 minutes from arrival to clinical handover."
+        "over_15 bigint": (
+            "Known handovers taking strictly more than 15 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
-        "over_30 bigint not null": (
-            "Known handovers taking strictly more than 30 minutes from arrival to clinical handover."
+        "over_30 bigint": (
+            "Known handovers taking strictly more than 30 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
         "over_45 bigint": (
             "Known handovers taking strictly more than 45 minutes from arrival to clinical handover; null for a sitrep "
-            "row that does not give it."
+            "row that does not give it or whose count is unknown (raw.handover_sitrep)."
         ),
-        "over_60 bigint not null": (
-            "Known handovers taking strictly more than 60 minutes from arrival to clinical handover."
+        "over_60 bigint": (
+            "Known handovers taking strictly more than 60 minutes from arrival to clinical handover; null when the "
+            "sitrep's count is unknown (raw.handover_sitrep)."
         ),
         "pct_over_15 double": (
-            "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when known is 0."
+            "Share of known handovers over 15 minutes in %: 100 x over_15 / known; null when over_15 is null or "
+            "known is 0."
         ),
         "pct_over_30 double": (
-            "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when known is 0."
+            "Share of known handovers over 30 minutes in %: 100 x over_30 / known; null when over_30 is null or "
+            "known is 0."
         ),
         "pct_over_45 double": (
             "Share of known handovers over 45 minutes in %: 100 x over_45 / known; null when over_45 is null or known "
             "is 0."
         ),
         "pct_over_60 double": (
-            "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when known is 0."
+            "Share of known handovers over 60 minutes in %: 100 x over_60 / known; null when over_60 is null or "
+            "known is 0."
         ),
         "pct_unknown double": (
             "Share of arrivals with no handover time in %: 100 x unknown / arrivals; null when arrivals is 0."

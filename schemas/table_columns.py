@@ -65,6 +65,8 @@ _DEPARTMENT_TYPE = (
     "A&E, minor injury unit or urgent treatment centre, 4 walk-in centre."
 )
 _SITE = "ODS code of the hospital site, mapped from the provider's code and checked against ref.sites."
+# A sitrep band out of nesting with its neighbour: both values of the pair become unknown (docs/domain.md §7.2).
+_BAND_UNKNOWN = "null when unknown: unreadable, or out of nesting with a neighbouring band (docs/domain.md §7.2)."
 
 RAW: dict[str, dict[str, str]] = {
     "ed_attendances": {
@@ -135,10 +137,12 @@ RAW: dict[str, dict[str, str]] = {
         "all_handovers bigint not null": "Ambulance arrivals at the site on date (count); equals known + unknown.",
         "known bigint not null": "Arrivals with a known handover time (count).",
         "unknown bigint not null": "Arrivals with no handover time (count).",
-        "over_15 bigint not null": "Known handovers over 15 minutes (count).",
-        "over_30 bigint not null": "Known handovers over 30 minutes (count).",
-        "over_45 bigint": "Known handovers over 45 minutes (count); null when the sitrep does not give it.",
-        "over_60 bigint not null": "Known handovers over 60 minutes (count).",
+        "over_15 bigint": f"Known handovers over 15 minutes (count); {_BAND_UNKNOWN}",
+        "over_30 bigint": f"Known handovers over 30 minutes (count); {_BAND_UNKNOWN}",
+        "over_45 bigint": (
+            f"Known handovers over 45 minutes (count); {_BAND_UNKNOWN} Null also when the sitrep does not give it."
+        ),
+        "over_60 bigint": f"Known handovers over 60 minutes (count); {_BAND_UNKNOWN}",
         "total_hours double": "Total handover time of the known handovers, in hours; null when not given or unusable.",
         "mean_minutes double": "Mean handover time as published, in minutes; null when not given or unusable.",
         **_LINEAGE,

@@ -144,7 +144,7 @@ def test_handovers_over_45_by_site_most_first():
     [m] = handovers_over_45(rows)
     assert m.text == (
         "Handovers over 45 minutes: B 7 of 60 arrivals, A 3 of 50 arrivals; none at C. "
-        "Not counted at D (its source does not report them)."
+        "Not known for 1 site-day (D): no usable count."
     )
     [clear] = handovers_over_45([site("C", 0, 40)])
     # Only the sites with figures are cleared, by name: never "any site".

@@ -258,11 +258,12 @@ def _late_or_missing(problems: Iterable, opel: Sequence[dict], feed_names: dict[
 
 
 def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
-    """Handovers over 45 minutes at each acute site, most first; a site whose source cannot count them is said."""
+    """Handovers over 45 minutes at each acute site, most first; the site-days without a usable count are said."""
     sites = [h for h in handover if h["level"] == "site"]
     counted = sorted((h for h in sites if h["over_45"]), key=lambda h: (-h["over_45"], h["org_name"]))
-    unknown = [h["org_name"] for h in sites if h["over_45"] is None]
-    none = [h["org_name"] for h in sites if h["over_45"] == 0]
+    # A sitrep that does not give the band, or gives one out of nesting (docs/domain.md §7.2): never "none".
+    unknown = [h for h in sites if h["over_45"] is None or h.get("site_days_over_45_unknown")]
+    none = [h["org_name"] for h in sites if h["over_45"] == 0 and h not in unknown]
     if not sites:
         # No site has a handover row for the day: nothing is known about 45 minutes, so nothing is claimed.
         return [Message("handover_45", "No handover figures for this day: handovers over 45 minutes unknown.", True)]
@@ -274,7 +275,9 @@ def handovers_over_45(handover: Sequence[dict]) -> list[Message]:
     else:
         text = ""
     if unknown:
-        text = f"{text} Not counted at {', '.join(unknown)} (its source does not report them).".lstrip()
+        days = sum(h.get("site_days_over_45_unknown") or 1 for h in unknown)
+        names = ", ".join(h["org_name"] for h in unknown)
+        text = f"{text} Not known for {days} site-day{'' if days == 1 else 's'} ({names}): no usable count.".lstrip()
     return [Message("handover_45", text, bool(counted))]
 
 

@@ -318,6 +318,7 @@ def schema_statements() -> tuple[str, ...]:
     ):
         texts.append(f"create or replace view {view} as\n" + "\nunion all by name\n".join(listed[kind]) + ";")
     texts += [sql(rollup.name) for rollup in catalogue.rollups()]
+    texts += [sql(rollup.name) for rollup in catalogue.NATIONAL_ROLLUPS]
     texts += [sql(peer.table) for peer in catalogue.PEERS]
     # Last: it reads the daily marts, the national tables and the tolerances.
     texts.append(sql(catalogue.RECONCILIATION.table))

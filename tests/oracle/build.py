@@ -52,7 +52,9 @@ def build_marts(landing: Path = SAMPLES, feeds_dir: Path = FEEDS, reference_dir:
 
     aggregated = {k: v for k, v in ed.aggregates(rows["ed_daily_aggregates"], ref).items() if first <= k[0] <= last}
     ed_daily = ed.ed_four_hour_daily(in_range(attendances.current), ref, aggregated)
-    sitreps = {k: v for k, v in handover.sitrep_rows(rows["handover_sitrep"], ref).items() if first <= k[0] <= last}
+    sitrep_events: list[Event] = []
+    sitreps = handover.sitrep_rows(rows["handover_sitrep"], ref, sitrep_events)
+    sitreps = {k: v for k, v in sitreps.items() if first <= k[0] <= last}
     handover_daily = handover.handover_daily(in_range(conveyances.current), sitreps, ref)
     declared = opel.declarations(subs, ref, days)
     scores = opel.opel_parameter_scores(declared, ref)
@@ -65,5 +67,5 @@ def build_marts(landing: Path = SAMPLES, feeds_dir: Path = FEEDS, reference_dir:
         "opel_daily": opel_daily,
         "opel_system_daily": opel.opel_system_daily(opel_daily, ref),
     }
-    events = attendances.events + conveyances.events + cases.events + opel_events
+    events = attendances.events + conveyances.events + sitrep_events + cases.events + opel_events
     return Marts(tables, events, first, last)

@@ -93,8 +93,29 @@ def _from_conveyances(site_conveyances: list[Record]) -> dict:
     }
 
 
-def sitrep_rows(rows: list[Row], ref: Reference) -> dict[tuple, dict]:
-    """The latest sitrep row per (date, site), its counts as sent."""
+def sitrep_bands(counts: dict[str, int | None], row: Row, events: list) -> dict[str, int | None]:
+    """The delay bands after docs/domain.md §7.2: a negative band is unknown, and so are both bands of a pair out of
+    nesting (over 15 above known loses only over 15). Every rule reads the counts as sent."""
+    bands = ("over_15", "over_30", "over_45", "over_60")
+    lost = {b for b in bands if counts[b] is not None and counts[b] < 0}
+    inner_outer = [("over_30", "over_15"), ("over_45", "over_30"), ("over_60", "over_45")]
+    if counts["over_45"] is None:
+        inner_outer.append(("over_60", "over_30"))
+    for inner, outer in inner_outer:
+        if counts[inner] is not None and counts[outer] is not None and counts[inner] > counts[outer]:
+            lost |= {inner, outer}
+    if counts["over_15"] is not None and counts["known"] is not None and counts["over_15"] > counts["known"]:
+        lost.add("over_15")
+    for band in sorted(lost):
+        row.notes.append(f"{band}: out of nesting or negative, set to unknown")
+        events.append(event(row, f"{band} set to unknown"))
+    return {b: None if b in lost else counts[b] for b in bands}
+
+
+def sitrep_rows(rows: list[Row], ref: Reference, events: list | None = None) -> dict[tuple, dict]:
+    """The latest loadable sitrep row per (date, site): arrivals whole (all = known + unknown, none negative) or the
+    row is not counted; its bands after `sitrep_bands`."""
+    events = [] if events is None else events
     latest: dict[tuple, dict] = {}
     for row in rows:  # oldest extract first, so a later row overwrites
         site, when = text(row, row.config.columns.get("site_code")), day(row, "date")
@@ -105,20 +126,28 @@ def sitrep_rows(rows: list[Row], ref: Reference) -> dict[tuple, dict]:
             value = number(row, name)
             return None if value is None else int(value)
 
+        counts = {
+            name: count(name)
+            for name in ("all_handovers", "known", "unknown", "over_15", "over_30", "over_45", "over_60")
+        }
+        arrivals, known, unknown = counts["all_handovers"], counts["known"], counts["unknown"]
+        if arrivals is None or known is None or unknown is None or min(arrivals, known, unknown) < 0:
+            events.append(event(row, "quarantined: arrivals, known or unknown missing or negative"))
+            continue
+        if arrivals != known + unknown:
+            events.append(event(row, "quarantined: all handovers is not known + unknown"))
+            continue
         hours = number(row, "total_hours")
         latest[(when, site)] = {
             "source": "sitrep",
-            "arrivals": count("all_handovers"),
-            "known": count("known"),
-            "unknown": count("unknown"),
-            "over_15": count("over_15"),
-            "over_30": count("over_30"),
-            "over_45": count("over_45"),
-            "over_60": count("over_60"),
-            "total_minutes": None if hours is None else hours * 60,
+            "arrivals": arrivals,
+            "known": known,
+            "unknown": unknown,
+            **sitrep_bands(counts, row, events),
+            "total_minutes": None if hours is None or hours < 0 else hours * 60,
             "hours_lost": None,
             "hours_lost_over_60": None,
-            "mean_minutes": number(row, "mean_minutes"),
+            "mean_minutes": None if (mean := number(row, "mean_minutes")) is None or mean < 0 else mean,
             "p90_minutes": None,
             "p95_minutes": None,
             "mean_turnaround_minutes": None,

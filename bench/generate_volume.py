@@ -103,7 +103,9 @@ def _write_config(out: Path, feeds: Path, plan: pl.DataFrame) -> None:
 
 def _write_reference(reference: Path, plan: pl.DataFrame) -> None:
     reference.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "schemas" / "reference" / "targets.csv", reference / "targets.csv")
+    # Tables the generated volume does not vary: the real ones, as published or configured.
+    for name in ("targets.csv", "trust_regions.csv", "reconciliation.csv"):
+        shutil.copy(REPO / "schemas" / "reference" / name, reference / name)
     plan.select(
         "site_code",
         pl.format("Synthetic site {}", "site_code").alias("site_name"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number"]
+# duration: elapsed time written `HH:MM:SS` or `HH:MM:SS.ffffff` (hours may pass 23: a total of `1234:05:06`), stored as
+# minutes (double), as NHS England publishes the daily ambulance collection's mean and total handover times.
+Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number", "duration"]
 
 # What a coded text value becomes when the file's code is not understood (docs/domain.md §7.2): the record still
 # counts, under "unknown" for that field. Numbers, times and yes/no values become null instead.

@@ -37,6 +37,8 @@ class Canonical:
     # value quarantines the whole record: right for what identifies or places a record (id, site, arrival),
     # and the safe default for a new feed until someone decides which of its values may be unknown.
     unknown_on_fault: bool = False
+    # A duration is stored in minutes (a mean handover time) or hours (a day's total handover time, hours lost).
+    duration_in: Literal["minutes", "hours"] = "minutes"
 
     @property
     def utc_name(self) -> str:

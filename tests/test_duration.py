@@ -90,3 +90,12 @@ def test_many_rows_read_in_one_pass():
     assert errors.height == 0
     i = 123_457  # 57:37:19.457 -> 57 * 60 + 37 + 19.457 / 60
     assert out["mean_minutes"][i] == pytest.approx(57 * 60 + 37 + 19.457 / 60, abs=1e-9)
+
+
+def test_a_duration_stored_in_hours():
+    spec = FeedSpec(feed="durations", columns=(Canonical("total_hours", "duration", duration_in="hours"),))
+    config = CONFIG.model_copy(update={"columns": {"total_hours": CONFIG.columns["mean_minutes"]}})
+    raw = pl.DataFrame({"source_row": [2, 3], "Mean handover": ["1234:05:06", "37:30:00"]})
+    out, errors = map_frame(raw, config, spec)
+    # 1234 h + 5 min / 60 + 6 s / 3600 = 1234.085 h; 37 h 30 min = 37.5 h
+    assert out["total_hours"].to_list() == pytest.approx([1234.085, 37.5], abs=1e-9) and errors.height == 0

@@ -254,7 +254,7 @@ def _typed_exprs(column, mapping, config, layers, utc_depth, src, failure) -> tu
         return [parsed.alias(column.name)], [failure(src.is_not_null() & parsed.is_null(), reason)]
 
     if column.kind == "duration":
-        parsed = duration_minutes(src)
+        parsed = duration_minutes(src) / (60 if column.duration_in == "hours" else 1)
         return [parsed.alias(column.name)], [failure(src.is_not_null() & parsed.is_null(), "not a duration HH:MM:SS")]
 
     if column.kind == "date":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, Protocol, cast
 
 import polars as pl
 
 from pipelines.ingest.pseudonymise import MASK, key_from_env, nhs_number_keys
 from schemas.canonical import Canonical, FeedSpec
 from schemas.clock import TIMEZONE
-from schemas.registry import ColumnMapping, FeedConfig
+from schemas.registry import ColumnMapping
 
 LOCAL_TZ = TIMEZONE
 _SIMPLE_TYPES = {
@@ -54,6 +54,19 @@ ERROR_COLUMNS = {
     "reason": pl.Utf8,
     "value": pl.Utf8,
 }
+
+
+class Layout(Protocol):
+    """What mapping reads from a layout: a provider's FeedConfig or a national PublicationLayout."""
+
+    @property
+    def columns(self) -> dict[str, ColumnMapping]: ...
+    @property
+    def config_path(self) -> str: ...
+    @property
+    def date_formats(self) -> list[str]: ...
+    @property
+    def datetime_formats(self) -> list[str]: ...
 
 
 def empty_errors() -> pl.DataFrame:
@@ -103,10 +116,10 @@ class _Plan:
 
 # Building the expressions cost more than running them on a small file; keyed by the layout object
 # (load_feed_configs hands out one per file content) and the feed.
-_PLANS: dict[tuple[int, str], tuple[FeedConfig, _Plan]] = {}
+_PLANS: dict[tuple[int, str], tuple[Layout, _Plan]] = {}
 
 
-def _plan(config: FeedConfig, spec: FeedSpec) -> _Plan:
+def _plan(config: Layout, spec: FeedSpec) -> _Plan:
     cached = _PLANS.get((id(config), spec.feed))
     if cached is not None and cached[0] is config:
         return cached[1]
@@ -144,7 +157,7 @@ def _plan(config: FeedConfig, spec: FeedSpec) -> _Plan:
     return plan
 
 
-def map_frame(raw: pl.DataFrame, config: FeedConfig, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+def map_frame(raw: pl.DataFrame, config: Layout, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed canonical frame (one row per source row) and a long frame of row errors."""
     plan = _plan(config, spec)
     helped = raw
@@ -198,7 +211,7 @@ def _null_of(column: Canonical) -> list[pl.Expr]:
 def _column_exprs(
     column: Canonical,
     mapping: ColumnMapping,
-    config: FeedConfig,
+    config: Layout,
     layers: dict[int, list[pl.Expr]],
     utc_depth: dict[str, int],
 ) -> tuple[list[pl.Expr], list[_Failure]]:

@@ -24,7 +24,7 @@ class Reshape(BaseModel):
     # label -> {common name: the file's column}: each group's columns under the same names, e.g.
     # '1': {Attendances: 'A&E attendances Type 1', Over 4hrs: 'Attendances over 4hrs Type 1'}.
     groups: dict[str, dict[str, str]] = Field(default_factory=dict)
-    # A group whose every column is empty or 0 is a department the organisation does not have: no row. The wide
+    # A group whose every column is empty, '-' or 0 is a department the organisation does not have: no row. The wide
     # file prints 0 under every type for every organisation; the return itself lists only the types it has.
     skip_empty_groups: bool = True
 
@@ -44,7 +44,7 @@ class Reshape(BaseModel):
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The file's text cells reshaped: one row per published row and group (in file order), other columns kept."""
         frame = frame.with_columns(pl.col(c).str.to_titlecase() for c in self.title_case)
-        if not self.groups:
+        if not self.groups or self.into is None:  # the validator gives both or neither
             return frame
         grouped = {c for g in self.groups.values() for c in g.values()}
         kept = [c for c in frame.columns if c not in grouped]
@@ -54,7 +54,7 @@ class Reshape(BaseModel):
             part = frame.select(*kept, pl.lit(label).alias(self.into), *values, pl.lit(order).alias("_group"))
             if self.skip_empty_groups:
                 empty = pl.all_horizontal(
-                    pl.col(name).is_null() | pl.col(name).str.strip_chars().is_in(["", "0"]) for name in columns
+                    pl.col(name).is_null() | pl.col(name).str.strip_chars().is_in(["", "-", "0"]) for name in columns
                 )
                 part = part.filter(~empty)
             parts.append(part)

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-
+from schemas.national_layouts import load_publication_layouts
 from schemas.national_reshape import Reshape
 
 WIDE = Reshape(

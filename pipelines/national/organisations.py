@@ -27,8 +27,9 @@ REGIONS = (
     "MIDLANDS AND EAST OF ENGLAND",
     "SOUTH OF ENGLAND",
 )
-# An ODS organisation code: three to five capitals and digits (trusts are three, e.g. RTG, R0A).
-ODS_CODE = r"^[A-Z0-9]{3,5}$"
+# An ODS organisation code: three to six capitals and digits (trusts are three, e.g. RTG, R0A; the monthly A&E
+# return also lists GP-led walk-in centres and urgent treatment centres under six, e.g. Y02696, C82009).
+ODS_CODE = r"^[A-Z0-9]{3,6}$"
 UNPLACED = "organisation not recognised: neither an ODS code nor an England or region total's name"
 
 

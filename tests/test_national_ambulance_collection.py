@@ -10,9 +10,10 @@ import duckdb
 import pytest
 
 from pipelines.national.load import load_publication
+from pipelines.national.organisations import UNPLACED
 from pipelines.storage.warehouse import ensure_schema
-from schemas.canonical import VALUE_SET_TO_UNKNOWN
-from tests.support.ambulance_collection import BANDS_INVERTED, DAYS, write_collection
+from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN
+from tests.support.ambulance_collection import BANDS_INVERTED, DAYS, HEADER, write_collection
 
 FILE = "Ambulance-Collection-Daily-Handovers-2025-26-k3j9.csv"
 
@@ -142,3 +143,51 @@ def test_loading_the_same_file_again_changes_nothing(loaded):
     assert faults == [] and [r.skipped for r in results] == ["already loaded (same sha256)"]
     assert _table(conn, "select count(*) from national.ambulance_collection") == [(252,)]
     assert _table(conn, "select count(*) from ops.quarantine where feed = 'ambulance_collection'") == [(34,)]
+
+
+def test_totals_are_placed_and_every_bad_row_is_accounted_for(tmp_path: Path):
+    def row(period, code, name, counts, total="10:00:00", mean="00:20:00"):
+        # counts: known, over 15, 30, 45, 60, unknown, all
+        return [period, "MIDLANDS", code, name, *counts, total, mean]
+
+    good = (30, 12, 6, 3, 1, 2, 32)  # 30 known + 2 unknown = 32; 10 h over 30 known = 20 minutes each
+    rows = [
+        row("2025-12-01", "-", "ENGLAND", (3000, 1200, 600, 300, 100, 200, 3200), "1000:00:00"),  # 2: England
+        row("2025-12-01", "-", "MIDLANDS", good),  # 3: the region's total
+        row("2025-12-01", "RTG", "UHDB", good, mean="n/a"),  # 4: mean unreadable: unknown, row counts
+        row("2025-12-01", "RFS", "CRH", (30, 12, 6, 3, 1, 5, 32)),  # 5: 30 + 5 != 32: unknown unknown
+        row("2025-12-02", "", "", good),  # 6: no organisation: quarantined whole
+        row("2025-02-30", "RTG", "UHDB", good),  # 7: no such day: quarantined whole
+        row("2025-12-02", "RTG", "UHDB", (30, 12, 6, -3, 1, 2, 32)),  # 8: negative over 45: unknown
+    ]
+    path = tmp_path / "landing" / "national" / "ambulance_collection" / "ambulance-collection-2025-12.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([HEADER, *rows])
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    [result], faults = load_publication(conn, "ambulance_collection", tmp_path / "landing")
+    assert faults == []
+    # 7 rows in = 5 loaded + 2 quarantined; 3 of the loaded with a value set to unknown.
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (7, 5, 2, 0)
+    assert result.rows_with_unknown_values == 3
+    assert _table(
+        conn,
+        "select org_code, org_level, date::varchar, all_handovers, unknown, over_45, total_hours, mean_minutes "
+        "from national.ambulance_collection order by source_row",
+    ) == [
+        ("ENG", "england", "2025-12-01", 3200, 200, 300, 1000.0, 20.0),  # 1,000 h x 60 / 3,000 = 20 minutes
+        ("MIDLANDS", "region", "2025-12-01", 32, 2, 3, 10.0, 20.0),
+        ("RTG", "trust", "2025-12-01", 32, 2, 3, 10.0, None),
+        ("RFS", "trust", "2025-12-01", 32, None, 3, 10.0, 20.0),
+        ("RTG", "trust", "2025-12-02", 32, 2, None, 10.0, 20.0),
+    ]
+    assert _table(
+        conn, "select source_row, column_name, reason, action from ops.quarantine order by source_row, column_name"
+    ) == [
+        (4, "mean_minutes", "not a duration HH:MM:SS", VALUE_SET_TO_UNKNOWN),
+        (5, "unknown", "all handovers = known + unknown", VALUE_SET_TO_UNKNOWN),
+        (6, "org_code", UNPLACED, RECORD_QUARANTINED),
+        (7, "date", "unreadable date (expected %Y-%m-%d or %d/%m/%Y or %d-%b-%Y)", RECORD_QUARANTINED),
+        (8, "over_45", "not negative", VALUE_SET_TO_UNKNOWN),
+    ]

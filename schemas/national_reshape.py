@@ -11,6 +11,40 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class EnglandTotal(BaseModel):
+    """Where a wide file prints NHS England's own total row, marked TOTAL rather than named England.
+
+    The monthly A&E CSV ends with a row reading TOTAL in its Period (in some months in its organisation columns
+    instead), with no month of its own: it is read as England's row ('-' and ENGLAND, placed as ENG) for the month
+    the file's other rows are for, so it loads as England's figures instead of failing as a row without a month.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    marked_in: list[str] = Field(min_length=1)  # a cell reading "total" (any case) in any of these marks the row
+    code: str  # the organisation code column, read as '-'
+    name: str  # the organisation name column, read as ENGLAND
+    period: str  # the period column, read as the file's other rows' (the most common)
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        marked = pl.any_horizontal(
+            pl.col(c).str.strip_chars().str.to_lowercase().eq("total").fill_null(False) for c in self.marked_in
+        )
+        frame = frame.with_columns(marked.alias("_total"))
+        others = frame.filter(~pl.col("_total"))[self.period].drop_nulls()
+        period = others.mode().sort()[0] if others.len() else None
+        total = pl.col("_total")
+        return (
+            frame.with_columns(pl.when(total).then(None).otherwise(pl.col(c)).alias(c) for c in self.marked_in)
+            .with_columns(
+                pl.when(total).then(pl.lit("-")).otherwise(pl.col(self.code)).alias(self.code),
+                pl.when(total).then(pl.lit("ENGLAND")).otherwise(pl.col(self.name)).alias(self.name),
+                pl.when(total).then(pl.lit(period, pl.Utf8)).otherwise(pl.col(self.period)).alias(self.period),
+            )
+            .drop("_total")
+        )
+
+
 class Reshape(BaseModel):
     """Column groups read as rows, and texts read in title case."""
 
@@ -27,6 +61,7 @@ class Reshape(BaseModel):
     # A group whose every column is empty, '-' or 0 is a department the organisation does not have: no row. The wide
     # file prints 0 under every type for every organisation; the return itself lists only the types it has.
     skip_empty_groups: bool = True
+    england_total: EnglandTotal | None = None
 
     @model_validator(mode="after")
     def _groups_fit(self) -> Reshape:
@@ -39,10 +74,14 @@ class Reshape(BaseModel):
 
     def sources(self) -> list[str]:
         """The file's columns the step reads: each group's and the title-cased ones."""
-        return list(dict.fromkeys([*self.title_case, *(c for g in self.groups.values() for c in g.values())]))
+        total = self.england_total
+        marks = [*total.marked_in, total.code, total.name, total.period] if total else []
+        return list(dict.fromkeys([*self.title_case, *marks, *(c for g in self.groups.values() for c in g.values())]))
 
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The file's text cells reshaped: one row per published row and group (in file order), other columns kept."""
+        if self.england_total is not None:
+            frame = self.england_total.apply(frame)
         frame = frame.with_columns(pl.col(c).str.to_titlecase() for c in self.title_case)
         if not self.groups or self.into is None:  # the validator gives both or neither
             return frame

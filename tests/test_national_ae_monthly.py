@@ -108,6 +108,8 @@ WIDE_ROWS = [
      6889, 0, 0, 631, 0, 0, 300, 2, 1996, 0, 0, 800],
     ["MSitAE-MARCH-2017", "RTG", "NHS ENGLAND MIDLANDS AND EAST", "DERBY TEACHING HOSPITALS NHS FOUNDATION TRUST",
      11780, 0, 4466, 1773, 0, 0, 500, 10, 3745, 0, 50, 1500],
+    # NHS England's own total, marked TOTAL and with no month: here the three providers' sums.
+    ["TOTAL", "TOTAL", "TOTAL", "TOTAL", 24029, 0, 9046, 2676, 0, 0, 920, 12, 7611, 0, 55, 3200],
 ]  # fmt: skip
 
 
@@ -118,21 +120,23 @@ def test_nhs_englands_wide_layout_gives_the_same_rows_as_the_tidy_one(tmp_path: 
     rows = "select org_code, org_level, period, department_type, attendances, breaches, admissions from "
     tidy_conn, [tidy] = _load(tmp_path / "tidy")
     wide_conn, [wide] = _load(tmp_path / "wide")
-    # 3 published rows x 3 types, less the types with nothing (RJF 2, RFS 2 and other, RTG 2) = 5 rows.
-    assert (
-        (wide.rows_read, wide.rows_loaded, wide.rows_quarantined)
-        == (tidy.rows_read, tidy.rows_loaded, 0)
-        == (
-            5,
-            5,
-            0,
-        )
-    )
-    ordered = " national.ae_monthly order by org_code, department_type"
+    # 4 published rows x 3 types, less the types with nothing (RJF 2, RFS 2 and other, RTG 2, TOTAL 2) = 7 rows:
+    # the tidy file's 5 and England's 2.
+    assert (tidy.rows_read, tidy.rows_loaded, tidy.rows_quarantined) == (5, 5, 0)
+    assert (wide.rows_read, wide.rows_loaded, wide.rows_quarantined) == (7, 7, 0)
+    ordered = " national.ae_monthly where org_code <> 'ENG' order by org_code, department_type"
     assert wide_conn.execute(rows + ordered).fetchall() == tidy_conn.execute(rows + ordered).fetchall()
+    # England for March 2017: type 1 5,360 + 6,889 + 11,780 = 24,029 attendances, 272 + 631 + 1,773 = 2,676 over
+    # 4 hours, 1,870 + 1,996 + 3,745 = 7,611 admitted; other 4,580 + 4,466 = 9,046, none over, 5 + 50 = 55 admitted.
+    england = " national.ae_monthly where org_code = 'ENG' order by department_type"
+    assert wide_conn.execute(rows + england).fetchall() == [
+        ("ENG", "england", date(2017, 3, 1), "1", 24029, 2676, 7611),
+        ("ENG", "england", date(2017, 3, 1), "other", 9046, 0, 55),
+    ]
     # What only the wide file says: the name and region as published, and each row's line in the file.
     assert wide_conn.execute(
-        "select org_code, department_type, org_name, source_row from national.ae_monthly order by all"
+        "select org_code, department_type, org_name, source_row from national.ae_monthly "
+        "where org_code <> 'ENG' order by all"
     ).fetchall() == [
         ("RFS", "1", "CHESTERFIELD ROYAL HOSPITAL NHS FOUNDATION TRUST", 3),
         ("RJF", "1", "BURTON HOSPITALS NHS FOUNDATION TRUST", 2),

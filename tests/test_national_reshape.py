@@ -53,5 +53,27 @@ def test_groups_must_name_the_same_columns():
 
 def test_the_published_layout_reshapes_nhs_englands_columns():
     [layout] = [x for x in load_publication_layouts("ae_monthly") if x.reshape is not None]
-    assert layout.reshape.sources()[:2] == ["Period", "A&E attendances Type 1"]
+    assert layout.reshape.sources()[:5] == ["Period", "Org Code", "Parent Org", "Org name", "A&E attendances Type 1"]
     assert set(layout.reshape.groups) == {"1", "2", "other"}
+
+
+def test_nhs_englands_total_row_is_read_as_englands_for_the_files_month():
+    total = Reshape(
+        england_total={"marked_in": ["Period", "Org Code", "Org name"], "code": "Org Code", "name": "Org name",
+                       "period": "Period"},
+    )  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5],
+            # TOTAL in the month (most files), or in the organisation columns with the month given (Feb 2026).
+            "Period": ["MSitAE-MARCH-2017", "MSitAE-MARCH-2017", "TOTAL", "MSitAE-MARCH-2017"],
+            "Org Code": ["RTG", "RFS", None, "Total"],
+            "Org name": ["UHDB", "CRH", "TOTAL", "TOTAl"],
+        }
+    )
+    assert total.apply(frame).rows() == [
+        (2, "MSitAE-MARCH-2017", "RTG", "UHDB"),
+        (3, "MSitAE-MARCH-2017", "RFS", "CRH"),
+        (4, "MSitAE-MARCH-2017", "-", "ENGLAND"),
+        (5, "MSitAE-MARCH-2017", "-", "ENGLAND"),
+    ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -10,6 +13,7 @@ import pytest
 
 from pipelines.national.load import load_publication
 from pipelines.storage.warehouse import ensure_schema
+from schemas.national_layouts import PublicationLayoutError, load_publication_layouts
 from tests.support.reference import WINTER_SITREP
 from tests.support.winter_sitrep import COUNTS, expected
 
@@ -118,3 +122,61 @@ def test_reloading_changes_nothing(loaded, tmp_path):
     results, _ = load_publication(loaded, "winter_sitrep", _land(tmp_path, WINTERS[-1:]))
     assert [r.skipped for r in results] == ["already loaded (same sha256)"]
     assert loaded.execute("select count(*), sum(ga_beds_open) from national.winter_sitrep").fetchone() == before
+
+
+def _edition(folder: Path, name: str, rtg_open: str, fetched: str | None) -> None:
+    with (WINTER_SITREP / "winter_sitrep_2022_23.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for _, r in zip(range(400), csv.DictReader(handle))]
+    for row in rows:
+        if row["org_code"] == "RTG" and row["date"] == "2022-11-14":
+            row["ga_beds_open"] = rtg_open
+    with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if fetched:
+        sidecar = {
+            "publication": "winter_sitrep",
+            "source_url": f"http://example.invalid/{name}",
+            "fetched_at_utc": fetched,
+        }
+        (folder / f"{name}.provenance.json").write_text(json.dumps(sidecar), encoding="utf-8")
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_the_later_edition_wins_whatever_the_load_order(tmp_path, later_first):
+    folder = tmp_path / "landing" / "national" / "winter_sitrep"
+    folder.mkdir(parents=True)
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    editions = [
+        ("winter_sitrep_2022_23.csv", "1391", "2023-01-10T09:00:00Z"),
+        ("winter_sitrep_2022_24.csv", "1400", "2023-02-10T09:00:00Z"),  # the restated edition
+    ]
+    for name, rtg_open, fetched in reversed(editions) if later_first else editions:
+        _edition(folder, name, rtg_open, fetched)
+        load_publication(conn, "winter_sitrep", tmp_path / "landing")
+    row = conn.execute(
+        "select ga_beds_open, source_file, published_at_utc from national.winter_sitrep "
+        "where org_code = 'RTG' and date = '2022-11-14'"
+    ).fetchone()
+    assert row == (1400, "winter_sitrep_2022_24.csv", datetime(2023, 2, 10, 9, 0))
+    # Both editions hold the same organisation-days: one row each (400 rows, three of them RM3's second spelling).
+    assert conn.execute("select count(*) from national.winter_sitrep").fetchone() == (397,)
+    ledger = conn.execute(
+        "select file_name, source_url, fetched_at_utc, published_at_utc from ops.publication_files order by 1"
+    ).fetchall()
+    assert ledger == [
+        (name, f"http://example.invalid/{name}", datetime.fromisoformat(f[:-1]), datetime.fromisoformat(f[:-1]))
+        for name, _, f in editions
+    ]
+
+
+def test_a_broken_layout_is_named_by_its_file(tmp_path):
+    folder = tmp_path / "winter_sitrep"
+    folder.mkdir()
+    (folder / "long_form.yaml").write_text(
+        "publication: winter_sitrep\nname: x\nfile_pattern: '(unclosed'\ncolumns: {}\n", encoding="utf-8"
+    )
+    with pytest.raises(PublicationLayoutError, match=r"long_form\.yaml is invalid: file_pattern: .*regular expression"):
+        load_publication_layouts("winter_sitrep", tmp_path)

@@ -351,9 +351,12 @@ def _quarantine_frame(
     fallback = first if isinstance(first, date) else file.published_at_utc.date()
     placed = raw.select(ROW, "source_row", SHEET).join(typed_dates, on=ROW, how="left")
     frame = outcome.faults.join(placed, on=ROW, how="left")
-    # A workbook's row is one sheet's line: the sheet is named with it, since ops.quarantine has no sheet column.
+    if "source_column" not in frame.columns:  # only whole-row faults: none names a column
+        frame = frame.with_columns(pl.lit(None, pl.Utf8).alias("source_column"))
+    # ops.quarantine has no sheet column: a workbook's source_column names its sheet ("<sheet>: <column>"); a
+    # fault of the whole row names the sheet its row number is on.
     reason = (
-        pl.when(pl.col(SHEET).is_not_null())
+        pl.when(pl.col(SHEET).is_not_null() & pl.col("source_column").is_null())
         .then(pl.concat_str(pl.lit("sheet '"), pl.col(SHEET), pl.lit("': "), pl.col("reason")))
         .otherwise(pl.col("reason"))
     )
@@ -365,9 +368,7 @@ def _quarantine_frame(
         pl.lit(file.sha256).alias("sha256"),
         pl.col("source_row").cast(pl.Int32),
         pl.col("column_name").cast(pl.Utf8),
-        pl.col("source_column").cast(pl.Utf8)
-        if "source_column" in frame.columns
-        else pl.lit(None, pl.Utf8).alias("source_column"),
+        pl.col("source_column").cast(pl.Utf8),
         reason.alias("reason"),
         pl.col("value").cast(pl.Utf8),
         pl.lit(None, pl.Utf8).alias("record"),
@@ -389,7 +390,12 @@ def _table_frame(entry: Publication, file: PublishedFile, outcome: Outcome, raw:
     return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
 
-def load_file(conn: duckdb.DuckDBPyConnection, entry: Publication, file: PublishedFile) -> FileResult:
+def load_file(
+    conn: duckdb.DuckDBPyConnection,
+    entry: Publication,
+    file: PublishedFile,
+    layouts: list[PublicationLayout] | None = None,
+) -> FileResult:
     """Load one published file (one transaction); skipped when its bytes were loaded before."""
     seen = conn.execute(
         "select count(*) from ops.publication_files where publication = ? and sha256 = ?", [entry.name, file.sha256]
@@ -433,21 +439,52 @@ def load_file(conn: duckdb.DuckDBPyConnection, entry: Publication, file: Publish
         schema=FILE_COLUMNS,
     )
     with transaction(conn):
-        _write_editions(conn, entry, table)
+        _write_editions(conn, entry, file, table, layouts or [file.layout])
         insert_frame(conn, "ops.quarantine", quarantine)
         insert_frame(conn, "ops.publication_files", ledger)
     return result
 
 
-def _write_editions(conn: duckdb.DuckDBPyConnection, entry: Publication, table: pl.DataFrame) -> None:
-    """The edition rule: per key, the row with the latest published_at_utc stands, whatever the load order."""
+def _write_editions(
+    conn: duckdb.DuckDBPyConnection,
+    entry: Publication,
+    file: PublishedFile,
+    table: pl.DataFrame,
+    layouts: list[PublicationLayout],
+) -> None:
+    """The edition rule: per key, the latest published_at_utc's figures stand, whatever the load order.
+
+    A file fills the columns its layout maps (the sitrep workbook its topics, the ambulance workbook its delays):
+    for a key already loaded those columns are replaced, unless a newer file of the same layout covering the
+    row's period, holding any of them, is loaded already (`layouts`: the publication's, to tell which files
+    hold which figures). A long-form file maps every column, so its row replaces the row whole.
+    """
     if table.height == 0:
         return
-    on = " and ".join(f"t.{k} = i.{k}" for k in entry.key)
+    period = entry.period
+    newer = conn.execute(
+        "select file_name, period_from, period_to from ops.publication_files "
+        "where publication = ? and published_at_utc > ? and period_from is not null",
+        [entry.name, file.published_at_utc],
+    ).fetchall()
+    keys = list(entry.key)
+    figures = [c for c in file.layout.columns if c not in keys and c not in ("org_code", "org_name", "region")]
+
+    def overlaps(name: str) -> bool:  # a newer file holding any of these figures
+        return any(set(figures) & set(other.columns) for other in layouts if other.matches(name))
+
+    for _, start, end in (n for n in newer if overlaps(n[0])):
+        table = table.filter(~pl.col(period).is_between(start, end))
+    if table.height == 0:
+        return
+    replaced = [*figures, "org_name", "region", "org_level", *(c for c in table.columns if c.startswith("source_"))]
+    on = " and ".join(f"t.{k} = i.{k}" for k in keys)
     conn.register("_edition", table.to_arrow())
     try:
+        sets = ", ".join(f"{c} = i.{c}" for c in replaced)
         conn.execute(
-            f"delete from {entry.table} t using _edition i where {on} and t.published_at_utc <= i.published_at_utc"
+            f"update {entry.table} t set {sets}, published_at_utc = greatest(t.published_at_utc, i.published_at_utc) "
+            f"from _edition i where {on}"
         )
         conn.execute(
             f"insert into {entry.table} by name select * from _edition i "
@@ -470,7 +507,7 @@ def load_publication(
     faults: list[str] = []
     for path, layout in landed(name, Path(landing_root), layouts):
         try:
-            results.append(load_file(conn, entry, published_file(path, layout)))
+            results.append(load_file(conn, entry, published_file(path, layout), layouts))
         except PublicationFileError as exc:
             faults.append(str(exc))
     return results, faults

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 import pytest
 from pydantic import ValidationError
 
+from pipelines.national.load import load_publication
+from pipelines.storage.warehouse import ensure_schema
 from schemas.national_layouts import load_publication_layouts
 from schemas.national_reshape import Reshape
 
@@ -77,3 +80,17 @@ def test_nhs_englands_total_row_is_read_as_englands_for_the_files_month():
         (4, "MSitAE-MARCH-2017", "-", "ENGLAND"),
         (5, "MSitAE-MARCH-2017", "-", "ENGLAND"),
     ]
+
+
+def test_a_wide_file_without_a_groups_column_is_refused_naming_it(tmp_path):
+    folder = tmp_path / "landing" / "national" / "ae_monthly"
+    folder.mkdir(parents=True)
+    header = "Period,Org Code,Parent Org,Org name,A&E attendances Type 1\n"
+    (folder / "Monthly-AE-March-2017.csv").write_text(header + "MSitAE-MARCH-2017,RTG,X,Y,10\n", encoding="utf-8")
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    results, [fault] = load_publication(conn, "ae_monthly", tmp_path / "landing")
+    assert results == []
+    named = "publication ae_monthly, file Monthly-AE-March-2017.csv: missing columns ['Attendances over 4hrs Type 1'"
+    assert fault.startswith(named) and "'A&E attendances Type 2'" in fault
+    assert "nhse_csv.yaml" in fault

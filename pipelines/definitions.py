@@ -7,11 +7,13 @@ import dagster as dg
 from assets.data_quality import build_warehouse_expectations
 from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
+from assets.national import national_assets
 from assets.published import build_published_marts
 from assets.raw import raw_feed_assets
 from assets.reference import reference_assets
 from pipelines.alerts.sensors import build_alerts
 from pipelines.jobs import build_feed_refresh_jobs, daily_refresh_job
+from pipelines.national_sensors import national_files, national_job
 from pipelines.resources import default_resources
 from pipelines.schedules import midday_opel_refresh, overnight_refresh
 from pipelines.sensors import build_landing_sensor
@@ -40,11 +42,12 @@ def build_definitions(
             *mart_assets(marts),
             build_morning_brief(marts),
             build_published_marts(marts),
+            *national_assets(),
         ],
         asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
-        jobs=[daily_refresh_job, *feed_jobs.values()],
+        jobs=[daily_refresh_job, *feed_jobs.values(), national_job],
         schedules=[*schedules, *alerts.schedules],
-        sensors=[build_landing_sensor(feed_jobs), *alerts.sensors],
+        sensors=[build_landing_sensor(feed_jobs), *alerts.sensors, national_files],
         resources=default_resources(),
         # Steps run one after another in the run's process: DuckDB takes one writer, and a process per
         # step would only queue on the file lock after paying Dagster's start-up each time.

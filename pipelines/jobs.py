@@ -24,7 +24,8 @@ def feed_selection(feed: str) -> dg.AssetSelection:
 # Partitioning comes from the selected assets (daily, Europe/London).
 daily_refresh_job = dg.define_asset_job(
     name="daily_refresh",
-    selection=dg.AssetSelection.all(),
+    # The national publications are not daily partitions: their files load when they land (national_job).
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("national"),
     description="Ingest, validate and materialise every feed and mart for the selected day(s).",
 )
 

@@ -62,6 +62,7 @@ def test_every_asset_comes_from_the_catalogue():
         | {f"marts/{t}" for t in catalogue.mart_tables()}
         | {f"ref/{r.table}" for r in catalogue.REFERENCE}
         | {"reports/morning_brief", "reports/published_marts"}
+        | {f"national/{p.name}" for p in catalogue.PUBLICATIONS}
     )
     assert keys == expected
 

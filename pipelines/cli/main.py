@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_rekey(commands)
     _add_feeds(commands)
+    from pipelines.cli.public import add_public
+
+    add_public(commands)
     return parser
 
 
@@ -185,7 +188,7 @@ def _key_fits() -> bool:
 
 # Commands that open the warehouse: each first checks that it is a usable DuckDB file, so a damaged one is
 # named before anything reads it or writes to it (`refresh` would otherwise write reference tables into it).
-OPENS_WAREHOUSE = {"refresh", "status", "report", "backup", "rekey"}
+OPENS_WAREHOUSE = {"refresh", "status", "report", "backup", "rekey", "public"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,6 +261,10 @@ def _run(args: argparse.Namespace) -> int:
         from pipelines.cli.restore import restore
 
         return restore(args.backup_file)
+    if args.command == "public":
+        from pipelines.cli.public import run_public
+
+        return run_public(args)
     if args.command == "rekey":
         use_local_key(create=False)
         from pipelines.cli.rekey import rekey

@@ -234,9 +234,10 @@ def _mapped(raw: pl.DataFrame, entry: Publication, layout: PublicationLayout) ->
     """Typed and placed rows keyed by `_row`, and the mapping's cell errors keyed the same way."""
     # map_frame numbers rows by `source_row`: given each row's own number, as a workbook's rows share theirs.
     typed, errors = map_frame(raw.drop("source_row").rename({ROW: "source_row"}), layout, entry.spec)
-    typed = typed.rename({"source_row": ROW}).with_columns(
-        pl.col("org_code").alias("_published_code"), pl.col("org_name").alias("_published_name")
-    )
+    typed = typed.rename({"source_row": ROW})
+    # A publication that prints no name or region (the monthly return has no region) still places its rows.
+    typed = typed.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("org_name", "region") if c not in typed.columns)
+    typed = typed.with_columns(pl.col("org_code").alias("_published_code"), pl.col("org_name").alias("_published_name"))
     return place(typed), errors.rename({"source_row": ROW})
 
 
@@ -387,7 +388,11 @@ def _table_frame(entry: Publication, file: PublishedFile, outcome: Outcome, raw:
         pl.col("_source_row").alias("source_row"),
         pl.lit(file.published_at_utc).alias("published_at_utc"),
     )
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+    # A declared column the publication does not publish (its SPEC has none) is null.
+    return frame.select(
+        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    )
 
 
 def load_file(

@@ -41,7 +41,8 @@ def place(frame: pl.DataFrame) -> pl.DataFrame:
     """
     code = pl.col("org_code").str.strip_chars().str.to_uppercase()
     name = pl.col("org_name").str.strip_chars().str.to_uppercase().str.replace_all(r"\s+", " ")
-    total = code.is_null() | (code == "-")
+    # A total is told by its name: some editions print a region's own code (Y60 for Midlands) beside it.
+    total = code.is_null() | (code == "-") | name.is_in(list(ENGLAND_NAMES)) | name.is_in(REGIONS)
     england = name.replace_strict(ENGLAND_NAMES, default=None, return_dtype=pl.Utf8)
     region = pl.when(name.is_in(REGIONS)).then(name)
     trust = pl.when(~total & code.str.contains(ODS_CODE)).then(code)

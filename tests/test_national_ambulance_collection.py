@@ -14,6 +14,8 @@ from pipelines.national.organisations import UNPLACED
 from pipelines.storage.warehouse import ensure_schema
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN
 from tests.support.ambulance_collection import BANDS_INVERTED, DAYS, HEADER, write_collection
+from tests.support.cli import uec
+from tests.support.warehouse import Env
 
 FILE = "Ambulance-Collection-Daily-Handovers-2025-26-k3j9.csv"
 
@@ -191,3 +193,13 @@ def test_totals_are_placed_and_every_bad_row_is_accounted_for(tmp_path: Path):
         (7, "date", "unreadable date (expected %Y-%m-%d or %d/%m/%Y or %d-%b-%Y)", RECORD_QUARANTINED),
         (8, "over_45", "not negative", VALUE_SET_TO_UNKNOWN),
     ]
+
+
+def test_uec_public_load_takes_the_season_in_one_piece(env: Env):
+    write_collection(env.landing / "national" / "ambulance_collection" / FILE)
+    run = uec(env, "public", "load", "ambulance_collection")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (
+        f"{FILE}: 252 read = 252 loaded + 0 quarantined + 0 duplicate; 17 with a value unknown; "
+        "2025-11-26 to 2026-03-31"
+    ) in run.stdout

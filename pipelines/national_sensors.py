@@ -11,7 +11,7 @@ from pipelines.national.load import landed
 from pipelines.resources import FeedFilesResource
 from pipelines.settings import settings
 from schemas import catalogue
-from schemas.national_layouts import load_publication_layouts
+from schemas.national_layouts import PublicationLayoutError, load_publication_layouts
 
 NATIONAL = dg.AssetSelection.groups("national")
 
@@ -22,11 +22,18 @@ national_job = dg.define_asset_job(
 )
 
 
-def landed_publication_files(feed_files: FeedFilesResource) -> dict[str, str]:
+def landed_publication_files(feed_files: FeedFilesResource, log=None) -> dict[str, str]:
     """Each landed file a publication layout recognises, as national/<publication>/<file> -> its version."""
     found = {}
     for entry in catalogue.PUBLICATIONS:
-        for path, _ in landed(entry.name, feed_files.landing, load_publication_layouts(entry.name)):
+        try:
+            layouts = load_publication_layouts(entry.name)
+        except PublicationLayoutError as exc:
+            # One publication's broken layout stops only its files: the run names it when it loads them.
+            if log is not None:
+                log.warning(str(exc))
+            continue
+        for path, _ in landed(entry.name, feed_files.landing, layouts):
             stat = path.stat()
             # Modification time and size: a corrected file under the same name is a new version.
             found[f"national/{entry.name}/{path.name}"] = f"{stat.st_mtime_ns}:{stat.st_size}"
@@ -43,7 +50,7 @@ def landed_publication_files(feed_files: FeedFilesResource) -> dict[str, str]:
 def national_files(context: dg.SensorEvaluationContext, feed_files: FeedFilesResource) -> dg.SensorResult:
     # The cursor maps each file to the version last acted on, so each version triggers exactly one run.
     seen: dict[str, str] | None = json.loads(context.cursor) if context.cursor else None
-    current = landed_publication_files(feed_files)
+    current = landed_publication_files(feed_files, context.log)
     cursor = json.dumps(current, sort_keys=True)
     if seen is None:
         # As the landing sensor: what is already landed is for `uec public load` or a run started by hand.

@@ -139,6 +139,7 @@ def test_feeds_check_reports_without_writing(env: Env):
         (["restore"], ["FILE", "damaged", "write-ahead log", "Refused while", "Exit status"]),
         (["feeds", "check"], ["PROVIDER", "FILE", "Writes nothing", "Exit status"]),
         (["rekey"], ["one pseudonymisation key for life", "never stored", "Exit status"]),
+        (["public", "load"], ["PUBLICATION", "winter_sitrep", "sha256", "Exit status"]),
     ],
 )
 def test_help_is_complete(env: Env, command: list[str], options: list[str]):

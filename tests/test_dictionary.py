@@ -63,12 +63,12 @@ def test_every_description_says_something_and_states_its_unit():
             assert "hours" in text, where
 
 
-def test_every_raw_mart_and_reference_asset_lists_its_columns_for_the_ui(warehouse):
+def test_every_raw_mart_reference_and_national_asset_lists_its_columns_for_the_ui(warehouse):
     graph = defs.resolve_asset_graph()
     relations = {r.name: r for r in catalogue.relations()}
     checked = 0
     for key in graph.get_all_asset_keys():
-        if key.path[0] not in {"raw", "marts", "ref"}:
+        if key.path[0] not in {"raw", "marts", "ref", "national"}:
             continue
         name = ".".join(key.path)
         schema = graph.get(key).metadata.get("dagster/column_schema")
@@ -77,7 +77,12 @@ def test_every_raw_mart_and_reference_asset_lists_its_columns_for_the_ui(warehou
         expected = [(c, warehouse[(name, c)][1], text) for c, text in relations[name].columns.items()]
         assert listed == expected, name
         checked += 1
-    assert checked == len(catalogue.feed_names()) + len(catalogue.mart_tables()) + len(catalogue.REFERENCE)
+    assert checked == (
+        len(catalogue.feed_names())
+        + len(catalogue.mart_tables())
+        + len(catalogue.REFERENCE)
+        + len(catalogue.PUBLICATIONS)
+    )
 
 
 def test_the_committed_data_dictionary_page_is_up_to_date_and_lists_every_column(warehouse):

@@ -115,3 +115,42 @@ def test_a_workbook_without_a_required_sheet_is_refused_naming_it(tmp_path: Path
     assert results == []
     assert len(faults) == 1
     assert faults[0].startswith(f"publication winter_sitrep, file {MAIN}: sheet 'Adult G&A beds' missing")
+
+
+@pytest.mark.parametrize("season", ["2017_18", "2020_21"])
+def test_winters_without_regions_read_back_to_the_same_sums(tmp_path: Path, season: str):
+    # 2017-18: no region column, a norovirus sheet, no flu sheet (not collected that winter), England as 'ENGLAND'.
+    # 2020-21: England twice (all and type 1 trusts), and its last week published twice (1,001 trust-days on two
+    # rows each, most of them with different figures).
+    winter = WINTER_SITREP / f"winter_sitrep_{season}.csv"
+    folder = tmp_path / "national" / "winter_sitrep"
+    folder.mkdir(parents=True)
+    rows = read_rows(winter)
+    write_workbook(folder / f"UEC_Daily_SitRep_Timeseries_{season}.xlsx", rows, MAIN_SHEETS)
+    write_workbook(folder / f"UEC_Daily_SitRep_Ambulance_Timeseries_{season}.xlsx", rows, AMBULANCE_SHEETS)
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    results, faults = load_publication(conn, "winter_sitrep", tmp_path)
+    assert faults == []
+    # Each workbook's rows are judged on the figures it publishes: the ambulance workbook's two copies of a
+    # trust-day are one report when their delays agree, whatever the main workbook's copies say about beds.
+    by_file = {
+        f"UEC_Daily_SitRep_Timeseries_{season}.xlsx": expected(winter, figures_of(MAIN_SHEETS)),
+        f"UEC_Daily_SitRep_Ambulance_Timeseries_{season}.xlsx": expected(winter, figures_of(AMBULANCE_SHEETS)),
+    }
+    for result in results:
+        want = by_file[result.file_name]
+        counts = (result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate)
+        assert counts == (want.rows_read, want.rows_loaded, want.rows_quarantined, want.rows_duplicate)
+    sums = ", ".join(f"sum({c})" for c in COUNTS)
+    found = conn.execute(f"select org_code, {sums} from national.winter_sitrep group by org_code").fetchall()
+    got = {code: {c: v for c, v in zip(COUNTS, values) if v is not None} for code, *values in found}
+    want_sums: dict[str, dict[str, int]] = defaultdict(dict)
+    for want in by_file.values():
+        for code, columns in want.sums.items():
+            want_sums[code] |= columns
+    assert {code: columns for code, columns in got.items() if columns} == dict(want_sums)
+
+
+def figures_of(sheets: dict[str, list[tuple[str, str]]]) -> tuple[str, ...]:
+    return tuple(figure for columns in sheets.values() for _, figure in columns)

@@ -180,3 +180,20 @@ def test_a_broken_layout_is_named_by_its_file(tmp_path):
     )
     with pytest.raises(PublicationLayoutError, match=r"long_form\.yaml is invalid: file_pattern: .*regular expression"):
         load_publication_layouts("winter_sitrep", tmp_path)
+
+
+def test_a_file_changed_since_it_was_fetched_is_not_loaded(tmp_path):
+    folder = tmp_path / "landing" / "national" / "winter_sitrep"
+    folder.mkdir(parents=True)
+    _edition(folder, "winter_sitrep_2022_23.csv", "1391", "2023-01-10T09:00:00Z")
+    sidecar = folder / "winter_sitrep_2022_23.csv.provenance.json"
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "sha256": "0" * 64}), encoding="utf-8")
+    conn = duckdb.connect(str(tmp_path / "uec.duckdb"))
+    ensure_schema(conn)
+    results, faults = load_publication(conn, "winter_sitrep", tmp_path / "landing")
+    assert results == []
+    assert faults == [
+        "publication winter_sitrep, file winter_sitrep_2022_23.csv: its sha256 is not the one its provenance "
+        "sidecar winter_sitrep_2022_23.csv.provenance.json records"
+    ]
+    assert conn.execute("select count(*) from ops.publication_files").fetchone() == (0,)

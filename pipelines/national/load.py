@@ -104,7 +104,7 @@ def published_file(path: Path, layout: PublicationLayout) -> PublishedFile:
     """The file's bytes and provenance; a sidecar that is not readable JSON is a fault of the file."""
     data = path.read_bytes()
     sidecar = path.with_name(path.name + SIDECAR)
-    url, fetched = None, None
+    url, fetched, meta = None, None, {}
     if sidecar.is_file():
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -119,7 +119,13 @@ def published_file(path: Path, layout: PublicationLayout) -> PublishedFile:
             raise PublicationFileError(
                 layout.publication, path, f"provenance sidecar {sidecar.name} is not readable ({type(exc).__name__})"
             ) from None
-    return PublishedFile(path, layout, data, hashlib.sha256(data).hexdigest(), url, fetched)
+    digest = hashlib.sha256(data).hexdigest()
+    if sidecar.is_file() and meta.get("sha256") not in (None, digest):
+        # The provenance is of other bytes: the file was changed or replaced after it was fetched.
+        raise PublicationFileError(
+            layout.publication, path, f"its sha256 is not the one its provenance sidecar {sidecar.name} records"
+        )
+    return PublishedFile(path, layout, data, digest, url, fetched)
 
 
 def read_text(file: PublishedFile) -> pl.DataFrame:

@@ -118,7 +118,7 @@ def read_sitrep_workbook(data: bytes, layout: PublicationLayout) -> pl.DataFrame
         # A sheet whose organisation columns differ (no region column) is joined on those they share.
         shared = [c for c in on if c in part.columns]
         frame = (
-            frame.join(part, on=shared, how="full", coalesce=True, suffix="_other")
+            frame.join(part, on=shared, how="full", coalesce=True, suffix="_other", nulls_equal=True)
             .with_columns(
                 pl.coalesce("source_row", "source_row_other").alias("source_row"),
                 pl.coalesce("source_sheet", "source_sheet_other").alias("source_sheet"),

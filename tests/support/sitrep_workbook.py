@@ -6,8 +6,9 @@ block of columns per day repeating the same names, England and region totals as 
 not available. Ambulance delays are a separate workbook, sheet "Ambulance Arrivals and Delays".
 
 A trust-day in the long form becomes its block's cells (an empty figure written '-', so a trust reporting nothing
-is still a row); a trust not in a day's return leaves that block empty. Region totals are written as the sum of
-their trusts (rates as occupied / open), as NHS England prints them.
+is still a row; a trust-day published twice, its second copy on a second row); a trust not in a day's return
+leaves that block empty. Region totals are written as the sum of their trusts (rates as occupied / open), as NHS
+England prints them.
 """
 
 from __future__ import annotations
@@ -97,13 +98,21 @@ def write_workbook(
     sheets = {s: cols for s, cols in sheets.items() if cols}
     days = sorted({r["date"] for r in rows})
     orgs = list(dict.fromkeys((r.get("region", ""), r["org_code"], r["org_name"]) for r in rows))
-    by_org_day = {(r.get("region", ""), r["org_code"], r["org_name"], r["date"]): r for r in rows}
+    # An organisation-day published twice (2020-21's last week) takes a second row for the organisation, as an
+    # edition holding both copies would print it: the k-th copy of a day on the organisation's k-th row.
+    by_org_day: dict[tuple[str, ...], list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_org_day[(r.get("region", ""), r["org_code"], r["org_name"], r["date"])].append(r)
+    copies: dict[tuple[str, ...], int] = defaultdict(lambda: 1)
+    for key, found in by_org_day.items():
+        copies[key[:3]] = max(copies[key[:3]], len(found))
     figures = [f for cols in sheets.values() for _, f in cols]
     totals = _regions(rows, figures) if regions else {}
     region_names = sorted({region for region, _ in totals})
     # England first, then the regions, then the trusts, as published.
     region_rows = {(r, "-", r) for r in region_names}
-    listed = [o for o in orgs if o[1] == "-"] + sorted(region_rows) + [o for o in orgs if o[1] != "-"]
+    ordered = [o for o in orgs if o[1] == "-"] + sorted(region_rows) + [o for o in orgs if o[1] != "-"]
+    listed = [(org, k) for org in ordered for k in range(copies[org])]
     book = openpyxl.Workbook(write_only=True)
     where: dict[str, int] = {}
     for sheet, columns in sheets.items():
@@ -116,7 +125,7 @@ def write_workbook(
             date_row += [date.fromisoformat(day)] + [None] * (len(columns) - 1)
         ws.append(date_row)
         ws.append([*ORG_COLUMNS, *(name for _ in days for name, _ in columns)])
-        for number, org in enumerate(listed, start=HEADER_ROW + 1):
+        for number, (org, copy) in enumerate(listed, start=HEADER_ROW + 1):
             where.setdefault(org[1] if org[1] != "-" else org[2].upper(), number)
             cells: list[object] = list(org)
             for day in days:
@@ -124,7 +133,8 @@ def write_workbook(
                     found = totals.get((org[0], day))
                     cells += [found.get(f, "-") if found else None for _, f in columns]
                     continue
-                row = by_org_day.get((*org, day))
+                found_rows = by_org_day.get((*org, day), [])
+                row = found_rows[copy] if copy < len(found_rows) else None
                 cells += [_number(row.get(f, "")) if row else None for _, f in columns]
             ws.append(cells)
     book.save(path)

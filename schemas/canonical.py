@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number"]
+# duration: elapsed time written `HH:MM:SS` or `HH:MM:SS.ffffff` (hours may pass 23: a total of `1234:05:06`), stored as
+# minutes (double), as NHS England publishes the daily ambulance collection's mean and total handover times.
+Kind = Literal["text", "integer", "decimal", "boolean", "date", "local_datetime", "nhs_number", "duration"]
 
 # What a coded text value becomes when the file's code is not understood (docs/domain.md §7.2): the record still
 # counts, under "unknown" for that field. Numbers, times and yes/no values become null instead.
@@ -35,6 +37,8 @@ class Canonical:
     # value quarantines the whole record: right for what identifies or places a record (id, site, arrival),
     # and the safe default for a new feed until someone decides which of its values may be unknown.
     unknown_on_fault: bool = False
+    # A duration is stored in minutes (a mean handover time) or hours (a day's total handover time, hours lost).
+    duration_in: Literal["minutes", "hours"] = "minutes"
 
     @property
     def utc_name(self) -> str:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from schemas.national_reshape import Reshape
 from schemas.registry import ColumnMapping
 from schemas.yaml_loading import safe_load
 
@@ -60,6 +61,9 @@ class PublicationLayout(BaseModel):
     columns: dict[str, ColumnMapping]
     # Canonical columns whose source column some editions do not carry: absent, they read as not published.
     may_be_absent: list[str] = Field(default_factory=list)
+    # A reader step for a file printed wide (types as column groups): applied to the text cells before mapping,
+    # so `columns` name what it makes (schemas/national_reshape.py).
+    reshape: Reshape | None = None
     config_path: str = ""
 
     @field_validator("columns", mode="before")

@@ -14,7 +14,16 @@ from schemas.clock import TIMEZONE
 from schemas.registry import ColumnMapping
 
 LOCAL_TZ = TIMEZONE
-_SIMPLE_TYPES = {"integer": pl.Int64, "decimal": pl.Float64, "boolean": pl.Boolean, "date": pl.Date, "text": pl.Utf8}
+_SIMPLE_TYPES = {
+    "integer": pl.Int64,
+    "decimal": pl.Float64,
+    "duration": pl.Float64,
+    "boolean": pl.Boolean,
+    "date": pl.Date,
+    "text": pl.Utf8,
+}
+# Minutes and seconds below 60, at most microseconds; hours unbounded (a season's total handover time).
+DURATION = r"^(?P<hours>\d+):(?P<minutes>[0-5]\d):(?P<seconds>[0-5]\d(?:\.\d{1,6})?)$"
 # A yes/no column without its own `values` is read with the spellings providers commonly use.
 DEFAULT_BOOLEAN_VALUES = {
     "Y": True,
@@ -226,6 +235,16 @@ def _column_exprs(
     return exprs, [error_cell, *fails]
 
 
+def duration_minutes(text: pl.Expr) -> pl.Expr:
+    """`HH:MM:SS[.ffffff]` text as minutes (double); null where the text is not such a duration."""
+    parts = text.str.extract_groups(DURATION)
+    return (
+        parts.struct.field("hours").cast(pl.Float64) * 60
+        + parts.struct.field("minutes").cast(pl.Float64)
+        + parts.struct.field("seconds").cast(pl.Float64) / 60
+    )
+
+
 def _typed_exprs(column, mapping, config, layers, utc_depth, src, failure) -> tuple[list[pl.Expr], list[_Failure]]:
 
     values = (
@@ -246,6 +265,10 @@ def _typed_exprs(column, mapping, config, layers, utc_depth, src, failure) -> tu
         parsed = src.cast(_SIMPLE_TYPES[column.kind], strict=False)
         reason = "not a whole number" if column.kind == "integer" else "not a number"
         return [parsed.alias(column.name)], [failure(src.is_not_null() & parsed.is_null(), reason)]
+
+    if column.kind == "duration":
+        parsed = duration_minutes(src) / (60 if column.duration_in == "hours" else 1)
+        return [parsed.alias(column.name)], [failure(src.is_not_null() & parsed.is_null(), "not a duration HH:MM:SS")]
 
     if column.kind == "date":
         parsed = pl.coalesce([src.str.strptime(pl.Date, fmt, strict=False) for fmt in config.date_formats])

@@ -141,6 +141,8 @@ def read_text(file: PublishedFile) -> pl.DataFrame:
         frame = _read_sheet(file)
     else:
         frame = _read_csv(file)
+    if layout.reshape is not None:
+        frame = _reshaped(file, frame)
     missing = [c for c in layout.required_sources() if c not in frame.columns]
     if missing:
         raise PublicationFileError(
@@ -162,6 +164,22 @@ def read_text(file: PublishedFile) -> pl.DataFrame:
         .with_row_index(ROW)
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )
+
+
+def _reshaped(file: PublishedFile, frame: pl.DataFrame) -> pl.DataFrame:
+    """The layout's reader step applied (a wide file's column groups as rows), its own columns checked first."""
+    layout, reshape = file.layout, file.layout.reshape
+    assert reshape is not None
+    missing = [c for c in reshape.sources() if c not in frame.columns]
+    if missing:
+        raise PublicationFileError(
+            layout.publication,
+            file.path,
+            f"missing columns {missing} (found {[column_label(c) for c in frame.columns[:40]]}); "
+            f"the layout is {layout.config_path}",
+            layout.sheet,
+        )
+    return reshape.apply(frame)
 
 
 def _read_csv(file: PublishedFile) -> pl.DataFrame:

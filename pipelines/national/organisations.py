@@ -27,8 +27,9 @@ REGIONS = (
     "MIDLANDS AND EAST OF ENGLAND",
     "SOUTH OF ENGLAND",
 )
-# An ODS organisation code: three to five capitals and digits (trusts are three, e.g. RTG, R0A).
-ODS_CODE = r"^[A-Z0-9]{3,5}$"
+# An ODS organisation code: three to six capitals and digits (trusts are three, e.g. RTG, R0A; the monthly A&E
+# return also lists GP-led walk-in centres and urgent treatment centres under six, e.g. Y02696, C82009).
+ODS_CODE = r"^[A-Z0-9]{3,6}$"
 UNPLACED = "organisation not recognised: neither an ODS code nor an England or region total's name"
 
 
@@ -41,7 +42,8 @@ def place(frame: pl.DataFrame) -> pl.DataFrame:
     code = pl.col("org_code").str.strip_chars().str.to_uppercase()
     name = pl.col("org_name").str.strip_chars().str.to_uppercase().str.replace_all(r"\s+", " ")
     # A total is told by its name: some editions print a region's own code (Y60 for Midlands) beside it.
-    total = code.is_null() | (code == "-") | name.is_in(list(ENGLAND_NAMES)) | name.is_in(REGIONS)
+    # A file that prints no name (the monthly A&E return): null is not a total's name, so the code decides.
+    total = (code.is_null() | (code == "-") | name.is_in(list(ENGLAND_NAMES)) | name.is_in(REGIONS)).fill_null(False)
     england = name.replace_strict(ENGLAND_NAMES, default=None, return_dtype=pl.Utf8)
     region = pl.when(name.is_in(REGIONS)).then(name)
     trust = pl.when(~total & code.str.contains(ODS_CODE)).then(code)

@@ -8,6 +8,8 @@ England row ('-', 'England') is ENG at org_level 'england', every other row a tr
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -120,3 +122,39 @@ def reference_only(root: Path) -> Env:
     env = Env(root)
     dg.materialize(reference_assets, resources=env.resources())
     return env
+
+
+def land_and_load(
+    env: Env,
+    source: Path,
+    keep: Callable[[dict[str, str]], bool] = lambda r: True,
+    published: datetime = PUBLISHED,
+) -> tuple[str, int]:
+    """Land the rows of a reference CSV that `keep` accepts, as published (its own name and header) with a provenance
+    sidecar dated `published`, and load them with the national loader: the publication and the rows read."""
+    from pipelines.national.load import load_publication  # the loader is what this helper exists to go through
+
+    publication = "winter_sitrep" if source.parent == WINTER_SITREP else "ae_monthly"
+    with source.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), [r for r in reader if keep(r)]
+    folder = Path(env.landing) / "national" / publication
+    folder.mkdir(parents=True, exist_ok=True)
+    landed = folder / source.name
+    with landed.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    data = landed.read_bytes()
+    sidecar = {
+        "publication": publication,
+        "source_url": f"https://www.england.nhs.uk/statistics/{source.name}",
+        "fetched_at_utc": published.isoformat() + "Z",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+    }
+    landed.with_name(landed.name + ".provenance.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    with duckdb.connect(str(env.warehouse)) as conn:
+        results, faults = load_publication(conn, publication, Path(env.landing))
+    assert not faults, faults
+    return publication, len(rows)

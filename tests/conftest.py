@@ -61,8 +61,6 @@ SLOWEST_FIRST = (
     "test_sample_cases.py",
     # Waits on the daemon's ticks between bursts of work: best beside the whole-samples build.
     "test_daemon.py",
-    # Its tests run the pipeline, the sensors and a local mail server several times over: over 3 minutes in all.
-    "test_alerts.py",
     "test_cli.py",
     "test_cli_waits_for_a_writer.py",
     "test_cli_killed_mid_write.py",
@@ -72,13 +70,6 @@ SLOWEST_FIRST = (
     "test_quarantine.py",
     "test_brief_browser.py",
     "test_published.py",
-    # National publications: whole real winters written as workbooks, and the peer report in Chromium.
-    "test_peer_report.py",
-    "test_national_sitrep_workbook.py",
-    "test_feeds_check_many.py",
-    "test_cli_public.py",
-    "test_order_independence.py",
-    "test_resends.py",
     # The other files that read the whole-samples warehouse: by the time a worker reaches them it is built, where
     # earlier they would idle on its lock (a worker waited 55 s so).
     "test_spc.py",

@@ -203,3 +203,28 @@ def test_uec_public_load_takes_the_season_in_one_piece(env: Env):
         f"{FILE}: 252 read = 252 loaded + 0 quarantined + 0 duplicate; 17 with a value unknown; "
         "2025-11-26 to 2026-03-31"
     ) in run.stdout
+
+
+def test_month_and_year_to_date_say_how_many_trust_days_carry_unknown_values(loaded):
+    conn, *_ = loaded
+    # The rollup's system rows are the trusts ref.sites lists for the system: the shipped sites, as loaded.
+    sites = Path(__file__).resolve().parents[1] / "schemas" / "reference" / "sites.csv"
+    conn.execute("delete from ref.sites")
+    conn.execute(f"insert into ref.sites by name select * from read_csv('{sites}', all_varchar = true)")
+    found = {
+        (period, org): (days, unknown)
+        for period, org, days, unknown in _table(
+            conn,
+            "select period, org_code, trust_days, trust_days_with_unknown_values "
+            "from marts.ambulance_collection_rollup where date = date '2026-03-31'",
+        )
+    }
+    # Day d is 26 Nov 2025 + d (d = 0..125). The inverted rows: RTG on d = 0, 8, ..., 120 (16 days), RFS on d = 5.
+    # The NHS year began 1 April 2025, so the year to date holds all 126 days: RTG 16, RFS 1, the system 17.
+    assert found[("year_to_date", "RTG")] == (126, 16)
+    assert found[("year_to_date", "RFS")] == (126, 1)
+    assert found[("year_to_date", "QJ2")] == (252, 17)
+    # March is d = 95..125 (5 + 31 + 31 + 28 = 95): RTG's inverted days in it are 96, 104, 112, 120; RFS none.
+    assert found[("month_to_date", "RTG")] == (31, 4)
+    assert found[("month_to_date", "RFS")] == (31, 0)
+    assert found[("month_to_date", "QJ2")] == (62, 4)

@@ -59,15 +59,28 @@ class Identity:
         }
 
 
+class _Contracted:
+    """A source whose canonical SPEC and pandera `contract` live in one module, imported when first needed."""
+
+    # pandera takes most of a second to import, and `uec --help` or `uec status` need neither.
+    contract_module: str
+
+    @property
+    def spec(self) -> FeedSpec:
+        return importlib.import_module(self.contract_module).SPEC
+
+    @property
+    def contract(self) -> Contract:
+        return importlib.import_module(self.contract_module).contract
+
+
 @dataclass(frozen=True)
-class Feed:
+class Feed(_Contracted):
     """A provider feed: landed files in, raw.<name> and the ops tables out."""
 
     name: str
     label: str  # how the brief and the command line name it
-    # The module holding the feed's canonical SPEC and its pandera `contract`, imported when first needed:
-    # pandera takes most of a second to import, and `uec --help` or `uec status` need neither.
-    contract_module: str
+    contract_module: str  # schemas/<feed>.py: its canonical SPEC and pandera `contract` (_Contracted)
     group: str  # Dagster asset group
     section: Section  # the brief section a problem with this feed makes provisional
     # One sender sends for every organisation (the ambulance service for all sites): a problem with
@@ -97,17 +110,9 @@ class Feed:
     def declared(self) -> Table:
         return Table(self.table, table_columns.RAW[self.name])
 
-    @property
-    def spec(self) -> FeedSpec:
-        return importlib.import_module(self.contract_module).SPEC
-
-    @property
-    def contract(self) -> Contract:
-        return importlib.import_module(self.contract_module).contract
-
 
 @dataclass(frozen=True)
-class Publication:
+class Publication(_Contracted):
     """An NHS England publication at trust grain (docs/domain.md §8): published files in, national.<name> out.
 
     Unlike a provider feed, one file holds many days (or months), England and region totals beside the trusts,
@@ -133,14 +138,6 @@ class Publication:
     @property
     def declared(self) -> Table:
         return Table(self.table, national_columns.NATIONAL[self.name])
-
-    @property
-    def spec(self) -> FeedSpec:
-        return importlib.import_module(self.contract_module).SPEC
-
-    @property
-    def contract(self) -> Contract:
-        return importlib.import_module(self.contract_module).contract
 
 
 @dataclass(frozen=True)

@@ -26,104 +26,37 @@ def read_reference(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema_length=0).with_columns(pl.all().replace("", None))
 
 
-def _replace_table(
-    warehouse: WarehouseResource, table: str, path: Path, check: Callable[[pl.DataFrame], None]
-) -> dg.MaterializeResult:
-    frame = read_reference(path)
-    try:
-        # Refused before anything is written: a code at two levels would make every mart join it twice.
-        check(frame)
-    except ReferenceError as exc:
-        raise dg.Failure(str(exc)) from None
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        _same_key(conn)
-        with transaction(conn):
-            conn.execute(f"delete from {table}")
-            insert_frame(conn, table, frame)
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)}
-    )
-
-
-def _replace_unique(
-    warehouse: WarehouseResource, feed_files: FeedFilesResource, table: str, key: list[str], also_required: list[str]
-) -> dg.MaterializeResult:
+def _unique(
+    file: str, table: str, key: list[str], also_required: list[str]
+) -> Callable[[Path], dict[str, pl.DataFrame]]:
     """A reference table whose rule is one row per key, with the key and the also_required columns never blank."""
-    path = Path(feed_files.reference_dir) / f"{table}.csv"
-    return _replace_table(warehouse, f"ref.{table}", path, lambda f: check_unique(f, path, key, key + also_required))
+
+    def read(folder: Path) -> dict[str, pl.DataFrame]:
+        path = folder / file
+        frame = read_reference(path)
+        check_unique(frame, path, key, key + also_required)
+        return {table: frame}
+
+    return read
 
 
-def _same_key(conn) -> None:
-    # A run with another key must stop before it writes anything, reference tables included.
-    try:
-        check_key(conn, record=False)
-    except KeyMismatchError as exc:
-        raise dg.Failure(str(exc)) from None
+def _sites(folder: Path) -> dict[str, pl.DataFrame]:
+    path = folder / "sites.csv"
+    frame = read_reference(path)
+    check_sites(frame, path)
+    return {"sites": frame}
 
 
-@dg.asset(key=["ref", "sites"], kinds={"duckdb"}, group_name="reference", metadata=_columns("sites"))
-def sites(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Hospital sites with their trust and system (ODS codes), from schemas/reference/sites.csv."""
-    path = Path(feed_files.reference_dir) / "sites.csv"
-    return _replace_table(warehouse, "ref.sites", path, lambda f: check_sites(f, path))
-
-
-@dg.asset(key=["ref", "targets"], kinds={"duckdb"}, group_name="reference", metadata=_columns("targets"))
-def targets(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Dated national standards and targets (e.g. 4-hour 78% in 2024/25), from schemas/reference/targets.csv."""
-    return _replace_unique(warehouse, feed_files, "targets", ["metric", "effective_from"], ["value_pct"])
-
-
-@dg.asset(
-    key=["ref", "system_headline"], kinds={"duckdb"}, group_name="reference", metadata=_columns("system_headline")
-)
-def system_headline(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """The trusts whose sites make each system's headline ED figure, from schemas/reference/system_headline.csv."""
-    folder = Path(feed_files.reference_dir)
+def _system_headline(folder: Path) -> dict[str, pl.DataFrame]:
     path = folder / "system_headline.csv"
-    return _replace_table(
-        warehouse, "ref.system_headline", path, lambda f: check_headline(f, path, read_reference(folder / "sites.csv"))
-    )
+    frame = read_reference(path)
+    check_headline(frame, path, read_reference(folder / "sites.csv"))
+    return {"system_headline": frame}
 
 
-@dg.asset(key=["ref", "providers"], kinds={"duckdb"}, group_name="reference", metadata=_columns("providers"))
-def providers(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Provider organisations (ODS codes), their role and whether they post OPEL, from providers.csv."""
-    return _replace_unique(warehouse, feed_files, "providers", ["provider_code"], ["role", "system_code"])
-
-
-@dg.asset(key=["ref", "trust_regions"], kinds={"duckdb"}, group_name="reference", metadata=_columns("trust_regions"))
-def trust_regions(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """Each acute trust's NHS England region (from the 2022-23 winter sitrep), from trust_regions.csv."""
-    return _replace_unique(warehouse, feed_files, "trust_regions", ["trust_code"], ["trust_name", "region"])
-
-
-@dg.multi_asset(
-    name="opel_config",
-    specs=[
-        dg.AssetSpec(
-            ["ref", name],
-            kinds={"duckdb"},
-            group_name="reference",
-            description=description,
-            metadata=_columns(name),
-        )
-        for name, description in [
-            (
-                "opel_parameters",
-                "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values).",
-            ),
-            ("opel_bands", "Score bands turning a provider score or the system score into an OPEL level."),
-            ("opel_system_weights", "Each provider's weight in the system OPEL score."),
-        ]
-    ],
-)
-def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
-    """OPEL thresholds, bands and system weights from schemas/reference/opel.yaml."""
-    path = Path(feed_files.reference_dir) / "opel.yaml"
-    config = load_opel_config(path)
-    tables = {
+def _opel(folder: Path) -> dict[str, pl.DataFrame]:
+    config = load_opel_config(folder / "opel.yaml")
+    return {
         "opel_parameters": pl.DataFrame(
             [
                 {
@@ -145,36 +78,99 @@ def opel_config(warehouse: WarehouseResource, feed_files: FeedFilesResource):
             [{"provider_code": code, "weight": w} for code, w in config.system.weights.items()]
         ),
     }
+
+
+# Each file of schemas/reference/ (or UEC_REFERENCE_DIR): the tables it fills, with their descriptions, and its reader,
+# which refuses the file before anything is written (a code at two levels would make every mart join it twice).
+_FILES: list[tuple[str, dict[str, str], Callable[[Path], dict[str, pl.DataFrame]]]] = [
+    ("sites.csv", {"sites": "Hospital sites with their trust and system (ODS codes)."}, _sites),
+    (
+        "targets.csv",
+        {"targets": "Dated national standards and targets (e.g. 4-hour 78% in 2024/25)."},
+        _unique("targets.csv", "targets", ["metric", "effective_from"], ["value_pct"]),
+    ),
+    (
+        "system_headline.csv",
+        {"system_headline": "The trusts whose sites make each system's headline ED figure."},
+        _system_headline,
+    ),
+    (
+        "providers.csv",
+        {"providers": "Provider organisations (ODS codes), their role and whether they post OPEL."},
+        _unique("providers.csv", "providers", ["provider_code"], ["role", "system_code"]),
+    ),
+    (
+        "trust_regions.csv",
+        {"trust_regions": "Each acute trust's NHS England region (from the 2022-23 winter sitrep)."},
+        _unique("trust_regions.csv", "trust_regions", ["trust_code"], ["trust_name", "region"]),
+    ),
+    (
+        "opel.yaml",
+        {
+            "opel_parameters": "OPEL acute parameters: weight, direction and level bounds (LOCAL PLACEHOLDER values).",
+            "opel_bands": "Score bands turning a provider score or the system score into an OPEL level.",
+            "opel_system_weights": "Each provider's weight in the system OPEL score.",
+        },
+        _opel,
+    ),
+    (
+        "reconciliation.csv",
+        {"reconciliation_tolerances": "How far a local figure may differ from the national return."},
+        _unique("reconciliation.csv", "reconciliation_tolerances", ["publication", "measure"], ["absolute", "percent"]),
+    ),
+]
+
+
+@dg.multi_asset(
+    name="reference",
+    specs=[
+        dg.AssetSpec(
+            ["ref", table],
+            kinds={"duckdb"},
+            group_name="reference",
+            description=f"{description.removesuffix('.')}, from {file}.",
+            metadata=_columns(table),
+        )
+        for file, tables, _ in _FILES
+        for table, description in tables.items()
+    ],
+    can_subset=True,
+)
+def reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource, feed_files: FeedFilesResource):
+    """Every reference table from its file, all read and checked before any is written, then written together."""
+    folder = Path(feed_files.reference_dir)
+    wanted = {key.path[1] for key in context.selected_asset_keys}
+    frames: dict[str, pl.DataFrame] = {}
+    sources: dict[str, str] = {}
+    # One step for the lot: each step costs a Dagster start and a warehouse open, more than a small table's load.
+    for file, tables, read in _FILES:
+        if wanted & tables.keys():
+            try:
+                read_frames = read(folder)
+            except ReferenceError as exc:
+                raise dg.Failure(str(exc)) from None
+            frames |= {t: f for t, f in read_frames.items() if t in wanted}
+            sources |= dict.fromkeys(read_frames, str(folder / file))
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         _same_key(conn)
         with transaction(conn):
-            for name, frame in tables.items():
-                conn.execute(f"delete from ref.{name}")
-                insert_frame(conn, f"ref.{name}", frame)
-    for name, frame in tables.items():
+            for table, frame in frames.items():
+                conn.execute(f"delete from ref.{table}")
+                insert_frame(conn, f"ref.{table}", frame)
+    for table, frame in frames.items():
         yield dg.MaterializeResult(
-            asset_key=["ref", name],
-            metadata={"dagster/row_count": frame.height, "source": str(path), "preview": preview(frame)},
+            asset_key=["ref", table],
+            metadata={"dagster/row_count": frame.height, "source": sources[table], "preview": preview(frame)},
         )
 
 
-@dg.asset(
-    key=["ref", "reconciliation_tolerances"],
-    kinds={"duckdb"},
-    group_name="reference",
-    metadata=_columns("reconciliation_tolerances"),
-)
-def reconciliation_tolerances(warehouse: WarehouseResource, feed_files: FeedFilesResource) -> dg.MaterializeResult:
-    """How far a local figure may differ from the national return, from schemas/reference/reconciliation.csv."""
-    path = Path(feed_files.reference_dir) / "reconciliation.csv"
-    key = ["publication", "measure"]
-    return _replace_table(
-        warehouse,
-        "ref.reconciliation_tolerances",
-        path,
-        lambda f: check_unique(f, path, key, [*key, "absolute", "percent"]),
-    )
+def _same_key(conn) -> None:
+    # A run with another key must stop before it writes anything, reference tables included.
+    try:
+        check_key(conn, record=False)
+    except KeyMismatchError as exc:
+        raise dg.Failure(str(exc)) from None
 
 
-reference_assets = [sites, targets, system_headline, providers, trust_regions, opel_config, reconciliation_tolerances]
+reference_assets = [reference]

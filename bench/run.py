@@ -48,7 +48,7 @@ def _stages(wall: float, steps: dict[str, float], raw: dict[str, dict]) -> dict[
             stages["checks"] += seconds
         elif step.startswith("reports__"):
             stages["brief"] += seconds
-        elif step.startswith("ref__") or step == "opel_config":
+        elif step == "reference":
             stages["reference"] += seconds
         else:
             stages["marts"] += seconds  # daily marts and rollups, with their blocking checks

@@ -21,8 +21,7 @@ def test_stages_split_the_wall_time_without_gaps_or_double_counting():
         "ed_four_hour_rollups": 0.5,
         "warehouse_expectations": 1.0,
         "reports__morning_brief": 0.5,
-        "ref__sites": 0.25,
-        "opel_config": 0.25,
+        "reference": 0.5,
     }
     raw = {"ed_attendances": {"rows_read": 10, "seconds_read": 1.0, "seconds_validate": 1.5, "seconds_write": 0.5}}
     stages = _stages(10.0, steps, raw)

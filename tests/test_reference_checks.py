@@ -80,7 +80,7 @@ def test_a_run_stops_at_the_reference_before_any_mart(env: Env, tmp_path: Path):
     env.write_uhdb("20250115", "20250116T0600", [uhdb_row("A1", "2025-01-15 10:00:00", "2025-01-15 11:00:00")])
     result = env.materialize("2025-01-15", raise_on_error=False)
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert failure.step_key == "ref__sites"
+    assert failure.step_key == "reference"
     assert "site code 'RTG' is also a trust code (line 2)" in failure.event_specific_data.error.message
     # Nothing downstream of the sites ran: no mart was built on a reference that joins one trust twice.
     done = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}

@@ -7,7 +7,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.reconciliation import RECONCILIATION_KEY
 from pipelines.brief.data import BriefData, read_brief
 from pipelines.brief.render import BriefFiles, write_brief
 from pipelines.instance import BRIEF_KEY, RANGE_END, failed_checks_on
@@ -51,7 +50,10 @@ def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.
     return dg.asset(
         key=BRIEF_KEY,
         # The reconciliation too: the quality strip says what it found.
-        deps=[*(dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)), RECONCILIATION_KEY],
+        deps=[
+            *(dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)),
+            dg.AssetKey(catalogue.RECONCILIATION.name.split(".")),
+        ],
         kinds={"html", "csv", "excel"},
         group_name="reports",
     )(_morning_brief)

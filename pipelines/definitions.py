@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from assets.data_quality import build_reconciliation_check, build_warehouse_expectations
+from assets.data_quality import build_warehouse_expectations
 from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
 from assets.national import national_assets
@@ -46,7 +46,7 @@ def build_definitions(
             build_reconciliation(),
             *national_assets(),
         ],
-        asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts)), build_reconciliation_check()],
+        asset_checks=[build_warehouse_expectations(catalogue.expectations(feeds, marts))],
         jobs=[daily_refresh_job, *feed_jobs.values(), national_job],
         schedules=[*schedules, *alerts.schedules],
         sensors=[build_landing_sensor(feed_jobs), *alerts.sensors, national_files],

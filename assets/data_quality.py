@@ -1,18 +1,13 @@
-"""Warehouse-level expectations as Dagster asset checks, validated by great-expectations in one step, and the
-reconciliation of local feeds with national returns."""
+"""Warehouse-level expectations as Dagster asset checks, validated by great-expectations in one step."""
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 
-from assets.morning_brief import brief_day
-from pipelines.brief.data import TRAILING_DAYS
-from pipelines.brief.reconciliation import Reconciled, read_reconciliation
 from pipelines.metadata import failing_days, preview
 from pipelines.partitions import daily_partitions
-from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
-from pipelines.storage.warehouse import ensure_schema
+from pipelines.resources import FeedFilesResource, GreatExpectationsResource, ReportsResource, WarehouseResource
 from schemas import catalogue
 from schemas.expectations import Expectation
 from schemas.registry import load_feed_configs
@@ -31,9 +26,10 @@ def build_warehouse_expectations(expectations: list[Expectation] | None = None) 
         warehouse: WarehouseResource,
         feed_files: FeedFilesResource,
         reports: ReportsResource,
+        great_expectations: GreatExpectationsResource,
     ) -> Iterator[dg.AssetCheckResult]:
         """Volumes, distributions, provider presence and gaps against the trailing 28 days, with GX Data Docs."""
-        yield from _validate(context, warehouse, feed_files, reports, expectations)
+        yield from _validate(context, warehouse, feed_files, reports, great_expectations, expectations)
 
     return dg.multi_asset_check(
         name="warehouse_expectations",
@@ -56,9 +52,10 @@ def _validate(
     warehouse: WarehouseResource,
     feed_files: FeedFilesResource,
     reports: ReportsResource,
+    great_expectations: GreatExpectationsResource,
     expectations: list[Expectation],
 ) -> Iterator[dg.AssetCheckResult]:
-    from pipelines.quality.gx_suites import expectation_frame, validate
+    from pipelines.quality.gx_suites import expectation_frame
 
     keys = context.partition_keys
     first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
@@ -76,7 +73,7 @@ def _validate(
         }
     docs = reports.path / "data_docs" / "index.html"
     # The run's days name its results in Data Docs, which keep every run's latest result per suite and days.
-    for outcome in validate(frames, reports.path, (first, last)):
+    for outcome in great_expectations.run_suites(frames, reports.path, (first, last)):
         expectation = outcome.expectation
         yield dg.AssetCheckResult(
             asset_key=dg.AssetKey(list(expectation.asset)),
@@ -100,63 +97,3 @@ def _validate(
                 "data_docs_path": dg.MetadataValue.path(str(docs)),
             },
         )
-
-
-def build_reconciliation_check(
-    reconciliation: catalogue.Reconciliation = catalogue.RECONCILIATION,
-) -> dg.AssetChecksDefinition:
-    """A warning naming every local figure that differs from the national return beyond its tolerance."""
-
-    @dg.asset_check(
-        asset=dg.AssetKey(reconciliation.name.split(".")),
-        name=reconciliation.check_name,
-        description=reconciliation.check_description,
-        blocking=False,
-    )
-    def _agree(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        # The brief's window for the run's day, so the check and the strip say the same: a difference in a period
-        # long past stays in the view without failing every run for ever. A run for no day judges every period.
-        last = brief_day(context.run.tags, None)
-        first = last - timedelta(days=TRAILING_DAYS - 1) if last else date.min
-        with warehouse.get_connection() as conn:
-            ensure_schema(conn)
-            found = read_reconciliation(conn, first, last or date.max)
-        return reconciliation_result(found)
-
-    return _agree
-
-
-# Differences the check's description names; its metadata lists every one.
-_NAMED = 10
-
-
-def reconciliation_result(found: Reconciled | None) -> dg.AssetCheckResult:
-    """Passes when nothing could be compared (and says so) or every compared figure is within tolerance."""
-    # ensure_schema has just made the view, so it is there; None only satisfies the reader's type.
-    found = found or Reconciled(date.min, date.max, national_loaded=False)
-    if not found.compared:
-        summary = (
-            "Nothing to compare: no trust-month or trust-day is both in the local marts and in NHS England's returns "
-            "loaded."
-        )
-    elif found.differences:
-        more = len(found.differences) - _NAMED
-        summary = f"{len(found.differences)} difference(s) beyond tolerance: " + "; ".join(found.differences[:_NAMED])
-        summary += f"; and {more} more, listed in the metadata" if more > 0 else ""
-    else:
-        summary = f"Local and national returns agree within tolerance for {found.agreement()}."
-    return dg.AssetCheckResult(
-        passed=not found.differences,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=summary,
-        metadata={
-            "periods": "every period held"
-            if found.first == date.min
-            else f"trust-days {found.first} to {found.last} and the months they start in",
-            "trust_days_compared": found.trust_days,
-            "trust_months_compared": found.trust_months,
-            "beyond_tolerance": len(found.differences),
-            "differences": dg.MetadataValue.md("\n".join(f"- {d}" for d in found.differences) or "none"),
-            "not_compared": dg.MetadataValue.md("\n".join(f"- {n}" for n in found.not_compared) or "none"),
-        },
-    )

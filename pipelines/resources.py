@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TypedDict
 from urllib.parse import quote
 
 import dagster as dg
 import duckdb
+import polars as pl
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines.metadata import file_url
+from pipelines.quality.gx_suites import Outcome, validate
+from pipelines.quality.gx_worker import GxWorker
 from pipelines.settings import (
     DEFAULT_FEEDS_DIR,
     DEFAULT_LANDING,
@@ -22,6 +26,7 @@ from pipelines.settings import (
     settings,
 )
 from pipelines.storage.warehouse import connect, duckdb_settings, plain_fault, warehouse_path
+from schemas.expectations import Expectation
 
 
 class WarehouseResource(DuckDBResource):
@@ -122,12 +127,37 @@ class ReportsResource(dg.ConfigurableResource):
         return Path(self.published_dir) if self.published_dir else self.path / "published"
 
 
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """great-expectations for the run's warehouse expectations, imported by a worker process from the run's start, so
+    the import's seconds overlap the run's earlier steps (pipelines.quality.gx_worker)."""
+
+    _worker: GxWorker | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Started only by runs whose steps need this resource, once per run (steps run in the run's process).
+        self._worker = GxWorker()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def run_suites(
+        self, frames: dict[Expectation, pl.DataFrame], reports_dir: Path, days: tuple[date, date] | None = None
+    ) -> list[Outcome]:
+        """gx_suites.validate, in the warm worker when the run started one."""
+        if self._worker is None:
+            return validate(frames, reports_dir, days)
+        return self._worker.validate(frames, reports_dir, days)
+
+
 class DefaultResources(TypedDict):
     """What default_resources() returns, each resource with its own class for the type checker."""
 
     reports: ReportsResource
     warehouse: WarehouseResource
     feed_files: FeedFilesResource
+    great_expectations: GreatExpectationsResource
 
 
 def default_resources() -> DefaultResources:
@@ -145,4 +175,5 @@ def default_resources() -> DefaultResources:
         "feed_files": FeedFilesResource(
             feeds_dir=config.feeds_dir, landing_dir=config.landing_dir, reference_dir=config.reference_dir
         ),
+        "great_expectations": GreatExpectationsResource(),
     }

@@ -12,7 +12,7 @@ import polars as pl
 
 from pipelines.definitions import defs
 from pipelines.instance import BRIEF_KEY, PUBLISHED_KEY
-from pipelines.resources import FeedFilesResource, ReportsResource, WarehouseResource
+from pipelines.resources import FeedFilesResource, GreatExpectationsResource, ReportsResource, WarehouseResource
 from schemas import catalogue
 from tests.support.rows import (
     CRH_COLUMNS,
@@ -98,6 +98,7 @@ class Env:
             "feed_files": FeedFilesResource(
                 feeds_dir=self.feeds_dir, landing_dir=str(self.landing), reference_dir=self.reference_dir
             ),
+            "great_expectations": GreatExpectationsResource(),
         }
 
     def sensor_resources(self) -> dict:

@@ -74,6 +74,12 @@ def _pipeline_totals(warehouse: Path, first: str, last: str) -> dict[str, float]
     return dict(zip(("attendances", "within_4h", "hours_lost", "dispatches_avoided"), row))
 
 
+def _files_loaded(warehouse: Path) -> int:
+    """Provider files the run read (loaded, rejected or duplicate: each paid its per-file cost)."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.sql("select count(*) from ops.source_files").fetchall()[0][0]
+
+
 def bench(
     label: str,
     first: str,
@@ -107,6 +113,7 @@ def bench(
         wall, pipeline = _child("bench.pipeline_run", first, last, env, work)
         floor_wall, floor = _child("bench.floor", first, last, env, work)
         totals = _pipeline_totals(work / "uec.duckdb", first, last)
+        files = _files_loaded(work / "uec.duckdb")
         warehouse_mib = (work / "uec.duckdb").stat().st_size / 2**20
 
     stages = _stages(wall, pipeline["steps"], pipeline["raw"])
@@ -122,6 +129,7 @@ def bench(
     print(f"  {'wall time, end to end (s)':<34}{wall:>12.1f}{floor_wall:>12.1f}")
     print(f"  {'  of which the work itself (s)':<34}{sum(pipeline['steps'].values()):>12.1f}{floor['seconds']:>12.1f}")
     print(f"  {'peak resident memory (MiB)':<34}{pipeline['peak_mib']:>12.0f}{floor['peak_mib']:>12.0f}")
+    print(f"  {'  GX worker process, its own (MiB)':<34}{pipeline.get('worker_peak_mib', 0):>12.0f}")
     print(f"  {'warehouse file (MiB)':<34}{warehouse_mib:>12.0f}{'(memory)':>12}")
     for feed, timing in sorted(pipeline["raw"].items()):
         seconds = pipeline["steps"][f"raw__{feed}"]
@@ -129,6 +137,14 @@ def bench(
             f"  {f'rows/s, {feed}':<34}{timing['rows_read'] / seconds:>12,.0f}{'':>12}  ({timing['rows_read']:,} "
             f"rows in {seconds:.1f} s)"
         )
+    days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+    raw_seconds = sum(t["seconds_read"] + t["seconds_validate"] + t["seconds_write"] for t in pipeline["raw"].values())
+    marts_seconds = stages["marts"]
+    print(
+        f"  per provider file: {1000 * raw_seconds / max(files, 1):.1f} ms read, validated and written "
+        f"({files:,} files); per day: {marts_seconds / days:.2f} s of marts, "
+        f"{wall / days:.1f} s end to end ({days} day(s))"
+    )
     print(
         f"  ratio pipeline / floor, end to end: {wall / floor_wall:.1f}; work only: "
         f"{sum(pipeline['steps'].values()) / floor['seconds']:.1f}"

@@ -45,6 +45,7 @@ class Identity:
             "raw_table": f"raw.{feed}",
             "versions": f"raw.{feed}_versions",
             "current_on": f"raw.{feed}_current_on",
+            "current_between": f"raw.{feed}_current_between",
             "current": f"raw.{feed}_current",
             "reused": f"raw.{feed}_reused",
             "reused_in": f"raw.{feed}_reused_in",

@@ -1,7 +1,10 @@
--- purpose: one day's CNH / SPoA activity, deflection, response and outcome mix per referral source
+-- purpose: each day's CNH / SPoA activity, deflection, response and outcome mix per referral source
+-- The days $first..$last in one statement: each row's day comes from its data, so a range gives exactly what each
+-- day on its own gives.
 insert into marts.cnh_deflection_daily
 with cases as (
     select
+        received_at::date as date,
         referral_source,
         referral_source in ('emas_cat34', 'nhs111_online_cat34') as is_ambulance_stack,
         referral_source in ('hcp_falls', 'hcp_non_falls') as is_hcp,
@@ -17,10 +20,11 @@ with cases as (
         -- Summed as whole seconds and divided once: a sum of doubles depends on the order a parallel
         -- scan delivers rows, and a day's figures must not.
         date_diff('second', received_utc, first_contact_utc) as response_seconds
-    from raw.cnh_cases_current_on($partition_date)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
+    from raw.cnh_cases_current_between($first, $last)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
 ),
 counts as (
     select
+        date,
         referral_source,
         bool_or(is_ambulance_stack) as is_ambulance_stack,
         bool_or(is_hcp) as is_hcp,
@@ -41,10 +45,10 @@ counts as (
         -- HCP referrals: the patient avoided hospital unless the case ended in an ambulance, ED or admission.
         count(*) filter (where not ambulance_dispatched and outcome not in ('ambulance_dispatched', 'ed', 'admission', 'unknown')) as avoided_hospital
     from cases
-    group by referral_source
+    group by date, referral_source
 )
 select
-    $partition_date::date as date,
+    date,
     referral_source,
     is_ambulance_stack,
     cases,

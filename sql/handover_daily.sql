@@ -1,7 +1,10 @@
--- purpose: one arrival day's ambulance handover figures per site, from conveyances or, where a site has none, its sitrep counts
+-- purpose: each arrival day's ambulance handover figures per site, from conveyances or, where a site has none, its sitrep counts
+-- The days $first..$last in one statement: each row's day comes from its data, so a range gives exactly what each
+-- day on its own gives.
 insert into marts.handover_daily
 with conveyances as (
     select
+        arrival_at::date as date,
         site_code,
         -- Sums and means are taken over whole seconds and divided once: a sum of doubles depends on the
         -- order a parallel scan delivers rows, and a day's figures must not.
@@ -9,10 +12,11 @@ with conveyances as (
         handover_seconds / 60.0 as handover_minutes,
         date_diff('second', arrival_utc, clear_utc) as turnaround_seconds,
         date_diff('second', handover_utc, clear_utc) as handover_to_clear_seconds
-    from raw.ambulance_handovers_current_on($partition_date)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
+    from raw.ambulance_handovers_current_between($first, $last)  -- placed on its own day, whichever file carried it (docs/domain.md §7.1)
 ),
 patient_level as (
     select
+        date,
         site_code,
         'conveyances' as source,
         count(*) as arrivals,
@@ -33,10 +37,11 @@ patient_level as (
         avg(turnaround_seconds) / 60.0 as mean_turnaround_minutes,
         avg(handover_to_clear_seconds) / 60.0 as mean_handover_to_clear_minutes
     from conveyances
-    group by site_code
+    group by date, site_code
 ),
 sitrep as (
     select
+        date,
         site_code,
         'sitrep' as source,
         all_handovers as arrivals,
@@ -48,9 +53,10 @@ sitrep as (
         over_60,
         total_hours * 60 as total_minutes,
         mean_minutes
-    from raw.handover_sitrep_current
-    where date = $partition_date
-      and site_code not in (select site_code from patient_level)
+    from raw.handover_sitrep_current as r
+    where r.date between $first and $last
+      -- site_code is never null, so this is the per-day `not in` of the site's conveyances that day.
+      and not exists (select 1 from patient_level as p where p.date = r.date and p.site_code = r.site_code)
 ),
 combined as (
     select * from patient_level
@@ -58,7 +64,7 @@ combined as (
     select * from sitrep
 )
 select
-    $partition_date::date as date,
+    c.date,
     s.trust_code,
     c.site_code,
     c.source,

@@ -1,21 +1,26 @@
--- purpose: every expected provider's OPEL for one day: declared level, timeliness, derived level and the cross-check against the pipeline's own figures
+-- purpose: every expected provider's OPEL for each day: declared level, timeliness, derived level and the cross-check against the pipeline's own figures
 -- By name: changed_to_level and changed_at were added to old warehouses at the end of the table.
+-- The days $first..$last in one statement: every expected provider has a row on every day, sent or not.
 insert into marts.opel_daily by name
 with expected as (
-    select provider_code, role from ref.providers where submits_opel = 'yes'
+    select days.date, p.provider_code, p.role
+    from ref.providers as p
+    cross join (select unnest(generate_series($first::date, $last::date, interval 1 day))::date as date) as days
+    where p.submits_opel = 'yes'
 ),
 declared as (
-    select * from raw.opel_declared where date = $partition_date
+    select * from raw.opel_declared where date between $first and $last
 ),
 scores as (
     -- A parameter not submitted is left out; the score is scaled to the full weight so bands still apply.
     select
+        date,
         provider_code,
         sum(contribution) * (select sum(weight) from ref.opel_parameters) / sum(weight) as derived_score,
         count(*) as parameters_scored
     from marts.opel_parameter_scores
-    where date = $partition_date
-    group by provider_code
+    where date between $first and $last
+    group by date, provider_code
 ),
 derived as (
     select
@@ -24,7 +29,7 @@ derived as (
     from scores as s
 )
 select
-    $partition_date::date as date,
+    e.date,
     e.provider_code,
     e.role,
     coalesce(d.submissions, 0) as submissions,
@@ -48,9 +53,9 @@ select
     d.mean_handover_minutes as mean_handover_submitted,
     handover.mean_minutes as mean_handover_pipeline
 from expected as e
-left join declared as d on d.org_code = e.provider_code
-left join derived as s on s.provider_code = e.provider_code
+left join declared as d on d.org_code = e.provider_code and d.date = e.date
+left join derived as s on s.provider_code = e.provider_code and s.date = e.date
 left join marts.ed_four_hour_trust as ed
-    on ed.org_code = e.provider_code and ed.date = $partition_date and ed.period = 'day' and ed.scope = 'all_types'
+    on ed.org_code = e.provider_code and ed.date = e.date and ed.period = 'day' and ed.scope = 'all_types'
 left join marts.handover_trust as handover
-    on handover.org_code = e.provider_code and handover.date = $partition_date and handover.period = 'day';
+    on handover.org_code = e.provider_code and handover.date = e.date and handover.period = 'day';

@@ -1,4 +1,4 @@
--- purpose: one day's OPEL parameter levels and weighted contributions per acute provider, from the configured bounds
+-- purpose: each day's OPEL parameter levels and weighted contributions per acute provider, from the configured bounds
 insert into marts.opel_parameter_scores
 with submitted as (
     -- UNPIVOT drops parameters not submitted (nulls); unconfigured ones fall out at the join below.
@@ -8,7 +8,7 @@ with submitted as (
             majors_resus_occupancy_pct, median_time_to_treatment_minutes, pct_over_12h_in_ed,
             adult_ga_bed_occupancy_pct, escalation_beds_pct, no_criteria_to_reside_pct
         from raw.opel_declared
-        where date = $partition_date
+        where date between $first and $last
     )
     on columns(* exclude (org_code, date))
     into name parameter value value

@@ -1,24 +1,25 @@
--- purpose: the system OPEL score and level for one day, a configured weighted mean of providers' declared levels
+-- purpose: the system OPEL score and level for each day, a configured weighted mean of providers' declared levels
 insert into marts.opel_system_daily
 with providers as (
-    select o.provider_code, o.declared_level, o.is_missing, p.system_code, w.weight
+    select o.date, o.provider_code, o.declared_level, o.is_missing, p.system_code, w.weight
     from marts.opel_daily as o
     join ref.providers as p using (provider_code)
     left join ref.opel_system_weights as w using (provider_code)
-    where o.date = $partition_date
+    where o.date between $first and $last
 ),
 scored as (
     select
+        date,
         system_code,
         count(*) as providers_expected,
         count(declared_level) as providers_declared,
         string_agg(provider_code, ', ' order by provider_code) filter (where is_missing) as providers_missing,
         sum(weight * declared_level) / sum(weight) filter (where declared_level is not null) as system_score
     from providers
-    group by system_code
+    group by date, system_code
 )
 select
-    $partition_date::date as date,
+    date,
     system_code,
     providers_expected,
     providers_declared,

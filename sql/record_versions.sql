@@ -86,6 +86,14 @@ select * exclude (standing, identity_window_hours, first_site, first_placed_at, 
 from {versions}(near_first := day)
 where standing = 'current' and (day is null or {placed_at}::date = day);
 
+-- The records counted on the local days first_day..last_day: current_on for each of those days, in one pass, so
+-- a daily mart is built for a range in one statement (a record's day is its {placed_at}::date).
+create or replace macro {current_between}(first_day, last_day) as table
+select * exclude (standing, identity_window_hours, first_site, first_placed_at, first_placed_utc, first_source_file,
+                  is_reused)
+from {versions}(near_first := first_day, near_last := last_day)
+where standing = 'current' and {placed_at}::date between first_day and last_day;
+
 create or replace view {current} as
 select * from {current_on}();
 

@@ -8,9 +8,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -466,6 +466,40 @@ def replace_partition(
             insert_frame(conn, table, frame)
         for name in sql_inserts:
             conn.execute(sql(name), _used(sql(name), values))
+
+
+def contiguous_runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """The days as (first, last) runs of consecutive days, in order, each day once."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def replace_days(
+    conn: duckdb.DuckDBPyConnection,
+    days: Iterable[date],
+    deletes: list[tuple[str, str]],
+    sql_inserts: Sequence[str],
+    params: dict | None = None,
+) -> None:
+    """Delete the days' rows and write them anew in one transaction, one statement per run of consecutive days.
+
+    Each delete is (table, condition); conditions and sql/<name>.sql inserts read $first and $last (a run's first
+    and last day) and any of `params` they name. A run of days is one statement, not one per day, because the
+    record-level feeds' versions are judged once for the run rather than once for each day of it.
+    """
+    with transaction(conn):
+        for first, last in contiguous_runs(days):
+            values = {"first": first, "last": last, **(params or {})}
+            for table, where in deletes:
+                statement = f"delete from {quoted(table)} where {where}"
+                conn.execute(statement, _used(statement, values))
+            for name in sql_inserts:
+                conn.execute(sql(name), _used(sql(name), values))
 
 
 def _used(statement: str, values: dict) -> dict:

@@ -7,7 +7,7 @@ declaration, an expected provider with nothing sent) would show here as a row ga
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -79,3 +79,10 @@ def test_days_split_into_runs_of_consecutive_days():
         (d("2025-04-02"), d("2025-04-02")),
     ]
     assert contiguous_runs([]) == []
+    # 1 January to 4 March 2025 is 63 days: runs of 31, 31 and 1.
+    days = [d("2025-01-01") + timedelta(days=n) for n in range(63)]
+    assert contiguous_runs(days) == [
+        (d("2025-01-01"), d("2025-01-31")),
+        (d("2025-02-01"), d("2025-03-03")),
+        (d("2025-03-04"), d("2025-03-04")),
+    ]

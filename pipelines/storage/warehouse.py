@@ -468,11 +468,16 @@ def replace_partition(
             conn.execute(sql(name), _used(sql(name), values))
 
 
-def contiguous_runs(days: Iterable[date]) -> list[tuple[date, date]]:
-    """The days as (first, last) runs of consecutive days, in order, each day once."""
+# A year's backfill is judged a month at a time: one statement's memory follows the days it judges, and a month of
+# England's records fits the default memory limit where a year's might not.
+MAX_RUN_DAYS = 31
+
+
+def contiguous_runs(days: Iterable[date], max_days: int = MAX_RUN_DAYS) -> list[tuple[date, date]]:
+    """The days as (first, last) runs of consecutive days, in order, each day once, none longer than max_days."""
     runs: list[tuple[date, date]] = []
     for day in sorted(set(days)):
-        if runs and day - runs[-1][1] == timedelta(days=1):
+        if runs and day - runs[-1][1] == timedelta(days=1) and (day - runs[-1][0]).days < max_days:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))

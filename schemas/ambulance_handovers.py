@@ -50,7 +50,7 @@ def _after_arrival(event: str, max_hours: int) -> list[pa.Check]:
     ]
 
 
-def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """The row contract for one partition day of conveyances."""
     return pa.DataFrameSchema(
         {

@@ -25,7 +25,7 @@ from schemas.tables import Table, described
 if TYPE_CHECKING:
     import pandera.polars as pa
 
-Contract = Callable[[Reference, date], "pa.DataFrameSchema"]
+Contract = Callable[[Reference, date | None], "pa.DataFrameSchema"]
 Section = Literal["ed", "handover", "cnh", "opel"]
 
 

@@ -50,7 +50,7 @@ OUTCOMES = [
 DISPOSITION_BANDS = ["1h", "2h"]
 
 
-def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
+def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """The row contract for one partition day of hub cases (sites do not apply to this feed)."""
     del reference
     return pa.DataFrameSchema(

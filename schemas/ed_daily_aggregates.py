@@ -28,6 +28,10 @@ SPEC = FeedSpec(
 )
 
 
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
 def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """Counts whole, non-negative and nested (over 12 hours <= over 4 hours <= attendances), at a known site."""
     count = pa.Check.ge(0, error="not negative")

@@ -65,6 +65,10 @@ def _nesting() -> dict[str, list[pa.Check]]:
     return checks
 
 
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
 def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """Counts must be whole, non-negative and nested (over 60 within over 45 within ... within known)."""
     count = pa.Check.ge(0, error="not negative")

@@ -51,6 +51,10 @@ SPEC = FeedSpec(
 )
 
 
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
 def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """The row contract for one OPEL day's submissions."""
     ranges = {**{c: (0, 100) for c in SHARES}, **OVER_CAPACITY, **VARIATION}

@@ -17,32 +17,38 @@ from schemas.catalogue import Feed
 def marts_to_rebuild(
     conn: duckdb.DuckDBPyConnection,
     feed: Feed,
-    day: date,
     loaded: pl.DataFrame,
+    days: list[date],
     run_days: set[date],
     partition_days: Callable[[], tuple[date, date]],
 ) -> pl.DataFrame:
-    """Mart days outside this run whose records the day's old or new rows name (docs/domain.md §7.1), to rebuild next.
+    """Mart days outside this run whose records the replaced days' old or new rows name (docs/domain.md §7.1), with
+    the day naming each, to rebuild next.
 
-    `partition_days`: the first and last days with a partition, asked for each day as a long run may pass midnight.
+    `loaded`: the days' new rows. `partition_days`: the first and last days with a partition, asked each time as a
+    long run may pass midnight.
     """
     marts = [m.table for m in catalogue.daily_marts() if feed.name in m.feeds]
-    touched: set[date] = set()
+    touched: list[tuple[date, date]] = []
     if feed.identity and marts:
         names = feed.identity.names(feed.name)
-        columns = ["provider_code", *feed.identity.record_id, names["placed_at"]]
-        incoming = loaded.select(columns) if loaded.height else pl.DataFrame(schema={c: pl.Utf8 for c in columns})
+        columns = ["partition_date", "provider_code", *feed.identity.record_id, names["placed_at"]]
+        incoming = (
+            loaded.select(columns)
+            if loaded.height
+            else pl.DataFrame(schema={c: pl.Date if c == "partition_date" else pl.Utf8 for c in columns})
+        )
         conn.register("_incoming", incoming.with_columns(pl.col(names["placed_at"]).cast(pl.Datetime("us"))).to_arrow())
         try:
             query = sql(catalogue.DAYS_TOUCHED_SQL, **{k: names[k] for k in ("raw_table", "record_id", "placed_at")})
-            touched = {row[0] for row in conn.execute(query, {"partition_date": day}).fetchall()}
+            touched = conn.execute(query, {"days": days}).fetchall()
         finally:
             conn.unregister("_incoming")
     # Days outside the partitions cannot be rebuilt; the run's own days are rebuilt by its mart step.
     first, last = partition_days()
-    extra = sorted(d for d in touched - run_days if first <= d <= last)
+    extra = sorted((by, day) for by, day in touched if day not in run_days and first <= day <= last)
     return pl.DataFrame(
-        [{"mart": m, "day": d, "feed": feed.name, "partition_date": day} for m in marts for d in extra],
+        [{"mart": m, "day": day, "feed": feed.name, "partition_date": by} for m in marts for by, day in extra],
         schema=catalogue.table("ops.marts_to_rebuild").polars_schema(),
     )
 
@@ -62,16 +68,15 @@ def write_feed_days(
     written: dict[str, list[pl.DataFrame]] = {
         name: [] for name in ("loaded", "quarantined", "files", "rejected", "duplicates", "duplicate_rows")
     }
-    pending = []
     for day in days:
         loaded, quarantined, files = batches[day].frames()
-        # Each day asks against the warehouse as it stands before the range is written: every mart day a
-        # one-day-at-a-time write would queue is queued, though a day may name the trigger differently.
-        pending.append(marts_to_rebuild(conn, entry, day, loaded, run_days, partition_days))
         for name, frame in zip(written, (loaded, quarantined, files, *_ops_frames(batches[day])), strict=True):
             written[name].append(frame)
     # Days without rows, and days whose optional columns came out untyped, line up by name.
     frames = {name: pl.concat(parts, how="diagonal_relaxed") for name, parts in written.items()}
+    # Asked of the warehouse as it stands before any of the days is written: every mart day that writing them one at
+    # a time would queue is queued, though a day written earlier may be named where a later one was.
+    pending = marts_to_rebuild(conn, entry, frames["loaded"], days, run_days, partition_days)
     # One string per day and provider kept: DuckDB compares it with each row's without a join.
     kept = [f"{day} {provider}" for day in days for provider in batches[day].failed_providers]
     where = "list_contains($days::date[], partition_date) and not list_contains($kept::varchar[], {pair})".format(
@@ -102,7 +107,7 @@ def write_feed_days(
             ("ops.duplicate_rows", "duplicate_rows"),
         ):
             insert_frame(conn, table, frames[name])
-        insert_frame(conn, "ops.marts_to_rebuild", pl.concat(pending))
+        insert_frame(conn, "ops.marts_to_rebuild", pending)
     return frames
 
 

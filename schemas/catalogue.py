@@ -25,7 +25,7 @@ from schemas.tables import Table, described
 if TYPE_CHECKING:
     import pandera.polars as pa
 
-Contract = Callable[[Reference, date], "pa.DataFrameSchema"]
+Contract = Callable[[Reference, date | None], "pa.DataFrameSchema"]
 Section = Literal["ed", "handover", "cnh", "opel"]
 
 
@@ -73,6 +73,12 @@ class _Contracted:
     @property
     def contract(self) -> Contract:
         return importlib.import_module(self.contract_module).contract
+
+    @property
+    def contract_for_any_day(self) -> bool:
+        """Its contract built with no day checks each row against its own file's day (schemas/checks.py DAY), so a
+        run's days are checked in one call; a contract that only knows one day is built and run day by day."""
+        return getattr(importlib.import_module(self.contract_module), "CONTRACT_FOR_ANY_DAY", False)
 
 
 @dataclass(frozen=True)

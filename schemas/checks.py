@@ -11,20 +11,44 @@ import polars as pl
 # Which file a row came from (an index within one check call): a day's files are checked in one call,
 # and "unique" means unique within a file, so every uniqueness rule keys on it too.
 FILE = "_file"
+# Each row's partition day, when the files of many days are checked in one call: a contract built without a day
+# compares a row with its own file's day rather than being built again for every day.
+DAY = "_partition_date"
+# Stands for the day in a rule's name when the contract is built for no one day; each failing row's reason is
+# given its own file's day afterwards (pipelines/ingest/validation.py), so the words match a one-day contract's.
+DAY_IN_REASON = "{partition_day}"
 
 
-def starts_on_day(day: date, event: str = "arrival") -> list[pa.Check]:
+def partition_day(day: date | None) -> pl.Expr:
+    """The day a row's file is for: the contract's day, or the row's own when the contract is for many days."""
+    return pl.col(DAY) if day is None else pl.lit(day, pl.Date)
+
+
+def said_day(day: date | None) -> str:
+    """The day as a rule's name says it: the date, or the placeholder each row's own day replaces."""
+    return DAY_IN_REASON if day is None else day.isoformat()
+
+
+def is_partition_day(day: date | None, name: str) -> pa.Column:
+    """A `date` column that must be the partition day (`day`, or the row's own when None)."""
+    if day is not None:
+        return pa.Column(pl.Date, pa.Check.eq(day, error=name))
+    return pa.Column(pl.Date, pa.Check(lambda d: d.lazyframe.select(pl.col(d.key) == pl.col(DAY)), name=name))
+
+
+def starts_on_day(day: date | None, event: str = "arrival") -> list[pa.Check]:
     """For an `<event>_utc` column: its local date (`<event>_at`) is the file's day or the day before, not later
     than the extract.
 
     A file for 11 February may hold an attendance that arrived at 23:40 on 10 February (docs/domain.md §7.1): it is
-    loaded, and counted on its own day. Anything older is not a record this file can carry.
+    loaded, and counted on its own day. Anything older is not a record this file can carry. `day` None: each row's
+    own partition day (a contract for many days).
     """
-    before = day - timedelta(days=1)
+    on = partition_day(day)
     return [
         row_rule(
-            pl.col(f"{event}_at").dt.date().is_between(before, day),
-            f"{event} on the partition day {day.isoformat()} or the day before",
+            pl.col(f"{event}_at").dt.date().is_between(on - timedelta(days=1), on),
+            f"{event} on the partition day {said_day(day)} or the day before",
         ),
         pa.Check(
             lambda d: d.lazyframe.select(pl.col(d.key) <= pl.col("extracted_at_utc")),

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import row_rule, unique_in_file
+from schemas.checks import is_partition_day, row_rule, said_day, unique_in_file
 from schemas.ed_attendances import DEPARTMENT_TYPES
 
 # The three counts check one another (over 12 hours within over 4 hours within attendances): when they
@@ -28,12 +28,16 @@ SPEC = FeedSpec(
 )
 
 
-def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
+def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """Counts whole, non-negative and nested (over 12 hours <= over 4 hours <= attendances), at a known site."""
     count = pa.Check.ge(0, error="not negative")
     return pa.DataFrameSchema(
         {
-            "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"date is the partition day {day.isoformat()}")),
+            "date": is_partition_day(day, f"date is the partition day {said_day(day)}"),
             "site_code": pa.Column(
                 str,
                 [

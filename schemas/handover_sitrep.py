@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import row_rule, unique_in_file
+from schemas.checks import is_partition_day, row_rule, said_day, unique_in_file
 
 # docs/domain.md §7.2. The delay bands nest (over 60 within over 45 within over 30 within over 15 within known).
 # Where two neighbouring values disagree no one can say which is wrong, so both become unknown and the row still
@@ -65,13 +65,17 @@ def _nesting() -> dict[str, list[pa.Check]]:
     return checks
 
 
-def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
+def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """Counts must be whole, non-negative and nested (over 60 within over 45 within ... within known)."""
     count = pa.Check.ge(0, error="not negative")
     bands = _nesting()
     return pa.DataFrameSchema(
         {
-            "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"date is the partition day {day.isoformat()}")),
+            "date": is_partition_day(day, f"date is the partition day {said_day(day)}"),
             "site_code": pa.Column(
                 str,
                 [

@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.canonical import Canonical, FeedSpec, Reference
-from schemas.checks import unique_in_file
+from schemas.checks import is_partition_day, said_day, unique_in_file
 
 # The acute parameters behind a declared level (docs/domain.md §2.1); minutes or percentages.
 MINUTES = ["mean_handover_minutes", "median_time_to_treatment_minutes"]
@@ -51,7 +51,11 @@ SPEC = FeedSpec(
 )
 
 
-def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
+# `contract(reference, None)` checks each row against its own file's day: a run's days are checked at once.
+CONTRACT_FOR_ANY_DAY = True
+
+
+def contract(reference: Reference, day: date | None) -> pa.DataFrameSchema:
     """The row contract for one OPEL day's submissions."""
     ranges = {**{c: (0, 100) for c in SHARES}, **OVER_CAPACITY, **VARIATION}
     columns = {
@@ -65,7 +69,7 @@ def contract(reference: Reference, day: date) -> pa.DataFrameSchema:
                 ),
             ],
         ),
-        "date": pa.Column(pl.Date, pa.Check.eq(day, error=f"OPEL date is the partition day {day.isoformat()}")),
+        "date": is_partition_day(day, f"OPEL date is the partition day {said_day(day)}"),
         "submitted_utc": pa.Column(pl.Datetime("us", "UTC")),
         "declared_level": pa.Column(pl.Int64, pa.Check.isin([1, 2, 3, 4], error="OPEL level 1-4")),
         "comment": pa.Column(str, nullable=True),

@@ -1,4 +1,4 @@
-"""Load a feed's days into the warehouse: list its landed files, ingest and write each day, and say what happened."""
+"""Load a feed's days into the warehouse: list its landed files, ingest and write them by stretches, and report."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Protocol
 import duckdb
 import polars as pl
 
-from pipelines.ingest.batch import ContractFactory, PartitionBatch, ingest_partition
+from pipelines.ingest.batch import PartitionBatch, ingest_days
 from pipelines.ingest.landing import LandedFile, list_folder
 from pipelines.ingest.notes import Notes, note_arrivals, note_files
 from pipelines.ingest.pseudonymise import check_key
 from pipelines.ingest.timings import recording, stage
-from pipelines.ingest.write import write_feed_day
+from pipelines.ingest.write import write_feed_days
 from pipelines.storage.warehouse import ensure_schema
 from schemas.canonical import FeedSpec, Reference
 from schemas.catalogue import Feed
@@ -88,11 +88,13 @@ def load_feed_days(
     partition_days: Callable[[], tuple[date, date]],
     log: Log = _LOG,
     keep_loaded: bool = False,
+    days_per_write: int | None = None,
 ) -> FeedLoad:
-    """Ingest and write each of the feed's days in turn, as the raw asset does; what was written, refused and noted.
+    """Ingest and write the feed's days, as the raw asset does; what was written, refused and noted.
 
     Refusals are logged as they happen and the notes once at the end. Raises KeyMismatchError before anything is
     written when the pseudonymisation key is not the warehouse's. `partition_days`: see write.marts_to_rebuild.
+    `days_per_write`: how many days share a pandera call and a transaction (DAYS_PER_WRITE unless given).
     """
     configs, broken = feed_configs(entry.spec, feeds_dir)
     for layout in broken:
@@ -103,37 +105,38 @@ def load_feed_days(
     listed, unrecognised = _list_landed(configs, landing, log)
     ensure_schema(conn)
     check_key(conn, record=True)
-    contract = _contract(conn, entry)
+    reference = _reference(conn)
+    # A contract that knows only one day (a feed added the older way) is built and run for each day in turn.
+    any_day = entry.contract_for_any_day
+    contract = entry.contract(reference, None) if any_day else None
     written: list[dict[str, pl.DataFrame]] = []
     blocked: set[str] = set()
     notes = Notes()
     with recording() as seconds:
-        for day in days:
-            batch = ingest_partition(configs, entry.spec, landing, day, contract, listed, broken)
+        for chunk in _chunks(days, (days_per_write or DAYS_PER_WRITE) if any_day else 1):
+            checks = contract or entry.contract(reference, chunk[0])
+            batches = ingest_days(configs, entry.spec, landing, chunk, checks, listed, broken)
             with stage("write"):
-                loaded, quarantined, files = write_feed_day(conn, entry, day, batch, set(days), partition_days)
-            note_files(notes, entry.name, batch.duplicates, files)
+                frames = write_feed_days(conn, entry, batches, set(days), partition_days)
             written.append(
-                {
-                    "files": files,
-                    "quarantined": quarantined,
-                    "rejected": batch.rejected_frame(),
-                    "duplicate_files": batch.duplicates_frame(),
-                    "duplicate_rows": batch.duplicate_rows_frame(),
-                    "loaded": loaded if keep_loaded else pl.DataFrame(),
-                }
+                {name: frames[name] for name in _WRITTEN}
+                | {"loaded": frames["loaded"] if keep_loaded else pl.DataFrame()}
             )
-            blocked |= batch.blocked
-            _log_rejections(log, entry.name, day, batch)
-            arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
-            note_arrivals(notes, entry.name, day, configs, arrived)
+            for day in chunk:
+                batch = batches[day]
+                files = batch.files_frame()
+                note_files(notes, entry.name, batch.duplicates, files)
+                blocked |= batch.blocked
+                _log_rejections(log, entry.name, day, batch)
+                arrived = set(files["provider_code"].to_list()) | set(batch.failed_providers)
+                note_arrivals(notes, entry.name, day, configs, arrived)
     notes.log(log.warning)
     return FeedLoad(
         configs,
         broken,
         listed,
         unrecognised,
-        **{name: pl.concat([w[name] for w in written]) for name in _WRITTEN},
+        **{_KEPT_AS[name]: pl.concat([w[name] for w in written]) for name in _WRITTEN},
         # Days without rows, and days whose optional columns came out untyped, line up by name.
         loaded=pl.concat([w["loaded"] for w in written], how="diagonal_relaxed"),
         blocked=blocked,
@@ -142,8 +145,24 @@ def load_feed_days(
     )
 
 
-# The frames FeedLoad keeps of every day.
-_WRITTEN = ("files", "quarantined", "rejected", "duplicate_files", "duplicate_rows")
+# A run's days are read, checked and written this many at a time: one pandera call and one transaction for each
+# stretch rather than each day, while a year at England volume is never held in memory at once.
+DAYS_PER_WRITE = 31
+
+
+def _chunks(days: list[date], size: int) -> list[list[date]]:
+    return [days[i : i + size] for i in range(0, len(days), size)]
+
+
+# The frames write_feed_days returns that FeedLoad keeps, by the name FeedLoad gives them.
+_KEPT_AS = {
+    "files": "files",
+    "quarantined": "quarantined",
+    "rejected": "rejected",
+    "duplicates": "duplicate_files",
+    "duplicate_rows": "duplicate_rows",
+}
+_WRITTEN = tuple(_KEPT_AS)
 
 
 def _list_landed(
@@ -163,13 +182,12 @@ def _list_landed(
     return listed, unrecognised
 
 
-def _contract(conn: duckdb.DuckDBPyConnection, entry: Feed) -> ContractFactory:
-    """The feed's contract for a day, checking codes against the warehouse's reference tables."""
-    reference = Reference(
+def _reference(conn: duckdb.DuckDBPyConnection) -> Reference:
+    """The codes a contract checks against, from the warehouse's reference tables."""
+    return Reference(
         sites=[r[0] for r in conn.execute("select site_code from ref.sites").fetchall()],
         providers=[r[0] for r in conn.execute("select provider_code from ref.providers").fetchall()],
     )
-    return lambda day: entry.contract(reference, day)
 
 
 def _log_rejections(log: Log, feed: str, day: date, batch: PartitionBatch) -> None:

@@ -6,7 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.ingest.mapping import empty_errors
-from schemas.checks import FILE
+from schemas.checks import DAY, DAY_IN_REASON, FILE
 
 # pandera's own check names, said in words an analyst can act on.
 _BUILTIN_REASONS = {
@@ -31,12 +31,17 @@ def contract_errors(
     index = cases.get_column("index").to_list()
     # Rows from several files checked at once carry their file's index, to hand each error back.
     files = {FILE: [frame.get_column(FILE)[i] for i in index]} if FILE in frame.columns else {}
+    reasons = [_BUILTIN_REASONS.get(c, c) for c in cases.get_column("check").to_list()]
+    if DAY in frame.columns:
+        # A contract for many days names "the partition day" by placeholder: each row's reason gets its own day.
+        days = frame.get_column(DAY)
+        reasons = [r.replace(DAY_IN_REASON, days[i].isoformat()) for r, i in zip(reasons, index, strict=True)]
     return pl.DataFrame(
         {
             "source_row": [rows[i] for i in index],
             "column_name": cases.get_column("column").to_list(),
             "source_column": [source_columns.get(c) for c in cases.get_column("column").to_list()],
-            "reason": [_BUILTIN_REASONS.get(c, c) for c in cases.get_column("check").to_list()],
+            "reason": reasons,
             "value": cases.get_column("failure_case").to_list(),
             **files,
         },

@@ -16,7 +16,7 @@ from typing import IO
 import polars as pl
 
 from pipelines.quality.gx_suites import Outcome, validate
-from pipelines.settings import child_environment
+from pipelines.settings import child_environment, disable_gx_analytics
 from schemas.expectations import Expectation
 
 # What a request and its answer travel as: the frames are pickled to a file beside the reports, the path goes by pipe.
@@ -31,12 +31,13 @@ class GxWorker:
     """One worker process for one run; `validate` takes what gx_suites.validate takes and returns what it returns."""
 
     def __init__(self) -> None:
+        disable_gx_analytics()  # in this process's environment, so in the worker's
         self._process: subprocess.Popen[str] | None = subprocess.Popen(
             [sys.executable, "-m", __name__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=child_environment({"GX_ANALYTICS_ENABLED": os.environ.get("GX_ANALYTICS_ENABLED", "false")}),
+            env=child_environment({}),
         )
 
     def validate(

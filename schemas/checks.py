@@ -8,15 +8,9 @@ from datetime import date, timedelta
 import pandera.polars as pa
 import polars as pl
 
-# Which file a row came from (an index within one check call): a day's files are checked in one call,
-# and "unique" means unique within a file, so every uniqueness rule keys on it too.
-FILE = "_file"
-# Each row's partition day, when the files of many days are checked in one call: a contract built without a day
-# compares a row with its own file's day rather than being built again for every day.
-DAY = "_partition_date"
-# Stands for the day in a rule's name when the contract is built for no one day; each failing row's reason is
-# given its own file's day afterwards (pipelines/ingest/validation.py), so the words match a one-day contract's.
-DAY_IN_REASON = "{partition_day}"
+from schemas.check_columns import DAY, DAY_IN_REASON, FILE
+
+__all__ = ["DAY", "DAY_IN_REASON", "FILE"]  # and the rules below; the names live in schemas/check_columns.py
 
 
 def partition_day(day: date | None) -> pl.Expr:

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.opel_submissions import ACUTE_PARAMETERS
 from schemas.yaml_loading import safe_load
 
 
@@ -46,6 +45,9 @@ def load_opel_config(path: Path) -> OpelConfig:
         config = OpelConfig(**safe_load(path.read_text(encoding="utf-8")))
     except ValueError as exc:
         raise ValueError(f"OPEL configuration {path} is invalid: {exc}") from exc
+    # The feed's contract module brings pandera; the code location loads this module without needing it.
+    from schemas.opel_submissions import ACUTE_PARAMETERS
+
     unknown = set(config.parameters) - set(ACUTE_PARAMETERS)
     if unknown:
         raise ValueError(f"OPEL configuration {path} scores parameters the feed does not carry: {sorted(unknown)}")

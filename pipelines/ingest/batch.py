@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import pandera.polars as pa
 import polars as pl
 
 from pipelines.ingest.landing import FeedFileError, LandedFile, RaggedRow, list_folder, ragged_rows, read_text_frame
@@ -19,7 +18,7 @@ from pipelines.ingest.timings import stage
 from pipelines.ingest.validation import contract_errors
 from schemas import catalogue
 from schemas.canonical import RECORD_QUARANTINED, VALUE_SET_TO_UNKNOWN, FeedSpec
-from schemas.checks import DAY, FILE
+from schemas.check_columns import DAY, FILE
 from schemas.registry import BrokenLayout, FeedConfig
 
 # The frames written to the ops tables, as the catalogue declares them.
@@ -28,6 +27,9 @@ REJECTED_COLUMNS = catalogue.table("ops.rejected_files").polars_schema()
 DUPLICATE_COLUMNS = catalogue.table("ops.duplicate_files").polars_schema()
 DUPLICATE_ROW_COLUMNS = catalogue.table("ops.duplicate_rows").polars_schema()
 QUARANTINE_COLUMNS = catalogue.table("ops.quarantine").polars_schema()
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 
 @dataclass

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from pipelines.ingest.mapping import empty_errors
-from schemas.checks import DAY, DAY_IN_REASON, FILE
+from schemas.check_columns import DAY, DAY_IN_REASON, FILE
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 # pandera's own check names, said in words an analyst can act on.
 _BUILTIN_REASONS = {
@@ -19,6 +23,9 @@ def contract_errors(
     frame: pl.DataFrame, schema: pa.DataFrameSchema, source_columns: dict[str, str | None]
 ) -> pl.DataFrame:
     """Row errors (source_row, column_name, source_column, reason, value) for every failing cell."""
+    # Imported where a frame is checked: a process that only loads the definitions does without its half second.
+    import pandera.polars as pa
+
     try:
         schema.validate(frame, lazy=True)
         return empty_errors()

@@ -468,9 +468,8 @@ def replace_partition(
             conn.execute(sql(name), _used(sql(name), values))
 
 
-# A range run works a month at a time, raw feeds and marts alike: one statement's (or one feed's transaction's)
-# memory follows the days it holds, and a month of England's records fits the default memory limit where a year's
-# might not.
+# A range run's marts are rebuilt a month at a time: one statement's memory follows the days it judges, and a month
+# of England's records fits the default memory limit where a year's might not.
 MAX_RUN_DAYS = 31
 
 

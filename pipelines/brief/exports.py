@@ -5,6 +5,7 @@ days ending on the day, and a definitions sheet from the data dictionary), round
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def for_workbook(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     return frame.with_columns(columns), formats
 
 
-def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema]) -> pl.DataFrame:
+def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema], system: str | None = None) -> pl.DataFrame:
     """The definitions sheet: one row per exported sheet (mart -> its columns' types) and column, its description
     from the data dictionary and how the workbook shows it; a first row says which days the sheets hold."""
     first = day - timedelta(days=history_days - 1)
@@ -110,7 +111,8 @@ def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema]) -> 
             "column": "",
             "shown_as": "",
             "description": f"Rows for the {history_days} day(s) {first.isoformat()} to {day.isoformat()} "
-            "(UEC_EXPORT_HISTORY_DAYS); the CSV files beside this workbook hold the last day only.",
+            f"(UEC_EXPORT_HISTORY_DAYS){f' of system {system} (its sites, trusts and providers)' if system else ''}; "
+            "the CSV files beside this workbook hold the last day only.",
         }
     ]
     described = {r.name: r for r in catalogue.relations()}
@@ -123,12 +125,30 @@ def definitions(history_days: int, day: date, schemas: dict[str, pl.Schema]) -> 
     return pl.DataFrame(rows)
 
 
+def home_rows(columns: Iterable[str]) -> str:
+    """A condition keeping a mart's rows of the system $system: by its site, trust, provider or system code, or by
+    org_code at any of those levels; a mart with none of them (hub cases by referral source) keeps every row."""
+    columns = set(columns)
+    sites = "select site_code from ref.sites where system_code = $system"
+    trusts = "select trust_code from ref.sites where system_code = $system"
+    if "site_code" in columns:
+        return f"site_code in ({sites})"
+    if "org_code" in columns:
+        return f"(org_code = $system or org_code in ({sites}) or org_code in ({trusts}))"
+    if "provider_code" in columns:
+        return "provider_code in (select provider_code from ref.providers where system_code = $system)"
+    if "system_code" in columns:
+        return "system_code = $system"
+    return "true"
+
+
 def export_marts(
-    conn: duckdb.DuckDBPyConnection, day: date, reports: Path, history_days: int
+    conn: duckdb.DuckDBPyConnection, day: date, reports: Path, history_days: int, system: str | None = None
 ) -> tuple[Path, list[Path], int]:
     """(workbook, CSV files, rows in the CSV files); a re-run replaces the day's files whole.
 
     history_days: how many days, ending on `day`, each workbook sheet holds (the caller reads UEC_EXPORT_HISTORY_DAYS).
+    system: only that system's rows (the brief's); None: every row the warehouse holds.
     """
     folder = reports / f"marts-{day.isoformat()}"
     workbook_path = reports / f"marts-{day.isoformat()}.xlsx"
@@ -140,9 +160,13 @@ def export_marts(
     book = xlsxwriter.Workbook(str(staging / workbook_path.name), WORKBOOK_OPTIONS)
     try:
         for mart in DAY_MARTS:
+            relation = quoted("marts." + mart)
+            # A warehouse holding every system's marts (England) exports the brief's system alone: the call pack is
+            # that SCC's, and England's 100,000 rows a month took the workbook 20 s.
+            home = home_rows(c[0] for c in conn.sql(f"describe {relation}").fetchall()) if system else "true"
             frame = conn.sql(
-                f"select * from {quoted('marts.' + mart)} where date between $first and $day order by all",
-                params=window,
+                f"select * from {relation} where date between $first and $day and {home} order by all",
+                params=window | ({"system": system} if "$system" in home else {}),
             ).pl()
             frame, schemas[mart] = spreadsheet_safe(frame), frame.schema
             today = frame.filter(pl.col("date") == day)
@@ -159,7 +183,7 @@ def export_marts(
             )
             csvs.append(folder / f"{mart}.csv")
             rows += today.height
-        spreadsheet_safe(definitions(history_days, day, schemas)).write_excel(
+        spreadsheet_safe(definitions(history_days, day, schemas, system)).write_excel(
             workbook=book, worksheet=DEFINITIONS_SHEET, table_style="Table Style Light 9", autofit=True
         )
     finally:

@@ -196,5 +196,5 @@ def write_brief(
     partial = html.with_suffix(".html.partial")
     partial.write_text(page, encoding="utf-8")
     partial.replace(html)
-    workbook, csvs, rows = export_marts(conn, data.day, reports, history_days)
+    workbook, csvs, rows = export_marts(conn, data.day, reports, history_days, data.system_code)
     return BriefFiles(html, workbook, csvs, rows, tuple(revised))

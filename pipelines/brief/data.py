@@ -127,8 +127,9 @@ def read_brief(
         drill={name: conn.sql(sql(f"brief_{name}"), params=_params(name, params)).pl() for name in DRILL_DOWN},
         reconciliation=read_reconciliation(conn, day - timedelta(days=TRAILING_DAYS - 1), day),
     )
+    landed = arrivals(feeds_dir, landing, day, now, elsewhere)
     problems = [
-        *arrival_problems(feeds_dir, landing, day, now),
+        *arrival_problems(landed),
         *load_problems(data.quality),
         # A failed re-sent row leaves an earlier version counting that the provider meant to correct.
         *(
@@ -139,9 +140,7 @@ def read_brief(
     ]
     # Another system's late file or quarantined rows move none of this system's figures.
     data.problems = [p for p in problems if p.provider_code not in elsewhere]
-    data.coverage = day_coverage(
-        day, quality, arrivals(feeds_dir, landing, day, now), elsewhere, _rejected_files(conn, day)
-    )
+    data.coverage = day_coverage(day, quality, landed, elsewhere, _rejected_files(conn, day))
     headline = conn.sql("select trust_code from ref.system_headline where system_code = $s", params={"s": system})
     data.headline_trusts = {r[0] for r in headline.fetchall()}
     data.peer = read_peer(conn, day, system)
@@ -180,7 +179,7 @@ def read_coverage(
         quality = conn.sql(sql("brief_quarantine_by_provider"), params={"day": day}).pl()
         elsewhere = _other_systems_providers(conn, system)
         rejected = _rejected_files(conn, day)
-    return day_coverage(day, quality, arrivals(feeds_dir, landing, day, now), elsewhere, rejected)
+    return day_coverage(day, quality, arrivals(feeds_dir, landing, day, now, elsewhere), elsewhere, rejected)
 
 
 def _params(name: str, params: dict) -> dict:

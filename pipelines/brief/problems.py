@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -49,20 +49,21 @@ class FailedCheck:
     range_end: str | None = None
 
 
-def arrivals(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Arrival]:
+def arrivals(
+    feeds_dir: str, landing: Path, day: date, now: datetime, elsewhere: Collection[str] = frozenset()
+) -> list[Arrival]:
+    """Each layout's account of the day's files, but for other systems' providers (`elsewhere`): at England volume
+    listing every provider's folder was seconds of a brief that says nothing of them."""
     return [
         arrival(config, landing, day, now)
         for feed in catalogue.feed_names()
         for config in load_feed_configs(feed, feeds_dir)
+        if config.provider_code not in elsewhere
     ]
 
 
-def arrival_problems(feeds_dir: str, landing: Path, day: date, now: datetime) -> list[Problem]:
-    return [
-        Problem(a.config.feed, a.config.provider_code, a.state, a.describe())
-        for a in arrivals(feeds_dir, landing, day, now)
-        if a.is_problem
-    ]
+def arrival_problems(landed: list[Arrival]) -> list[Problem]:
+    return [Problem(a.config.feed, a.config.provider_code, a.state, a.describe()) for a in landed if a.is_problem]
 
 
 def load_problems(quality: pl.DataFrame) -> list[Problem]:

@@ -19,9 +19,6 @@ from pipelines.quality.gx_suites import Outcome, validate
 from pipelines.settings import child_environment, disable_gx_analytics
 from schemas.expectations import Expectation
 
-# What a request and its answer travel as: the frames are pickled to a file beside the reports, the path goes by pipe.
-Request = tuple[dict[Expectation, pl.DataFrame], Path, tuple[date, date] | None]
-
 
 class GxWorkerError(RuntimeError):
     """The worker failed to validate: its traceback is the message."""

@@ -444,30 +444,6 @@ def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         conn.unregister("_incoming")
 
 
-def replace_partition(
-    conn: duckdb.DuckDBPyConnection,
-    day: date,
-    deletes: list[tuple[str, str]],
-    inserts: Sequence[tuple[str, pl.DataFrame]] = (),
-    sql_inserts: Sequence[str] = (),
-    params: dict | None = None,
-) -> None:
-    """Delete one day's rows and write them anew in one transaction, so a re-run is idempotent.
-
-    Each delete is (table, condition); conditions and sql/<name>.sql inserts read $partition_date and any
-    of `params` they name.
-    """
-    values = {"partition_date": day, **(params or {})}
-    with transaction(conn):
-        for table, where in deletes:
-            statement = f"delete from {quoted(table)} where {where}"
-            conn.execute(statement, _used(statement, values))
-        for table, frame in inserts:
-            insert_frame(conn, table, frame)
-        for name in sql_inserts:
-            conn.execute(sql(name), _used(sql(name), values))
-
-
 # A range run's marts are rebuilt a month at a time: one statement's memory follows the days it judges, and a month
 # of England's records fits the default memory limit where a year's might not.
 MAX_RUN_DAYS = 31

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -62,12 +61,13 @@ def main() -> int:
             REPORTS_URL_VARIABLE: config.reports_url or f"http://{_url_host(host)}:{reports_port}/",
         }
     )
-    stopping = threading.Event()
     received: list[int] = []
 
+    # Only a list append here: the handler runs in the main thread between bytecodes, and a threading.Event's
+    # set() taken there deadlocks whenever the signal lands while Event.wait() holds the same lock (CI saw a
+    # SIGTERM leave every process up).
     def on_signal(number: int, _frame) -> None:
         received.append(number)
-        stopping.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -80,9 +80,8 @@ def main() -> int:
         [str(DAGSTER), "dev", "-h", host, "-p", str(ui_port)], env=environment, start_new_session=True
     )
     children = [dagster, reports]
-    while not stopping.wait(0.5):
-        if any(child.poll() is not None for child in children):
-            break
+    while not received and all(child.poll() is None for child in children):
+        time.sleep(0.2)
     deadline = time.monotonic() + GRACE_SECONDS
     # dagster dev shuts its webserver, daemon and code server down on SIGINT, as on Ctrl-C.
     _stop(dagster, signal.SIGINT, deadline)

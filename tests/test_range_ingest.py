@@ -8,7 +8,9 @@ for that day only, and every other day and provider loads as before.
 
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,14 +19,16 @@ import pytest
 
 from assets.reference import read_reference
 from pipelines.ingest.load import DAYS_PER_WRITE, load_feed_days
+from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.partitions import partition_days
 from pipelines.storage.warehouse import ensure_schema, insert_frame
 from schemas import catalogue
 from tests.support.rows import dchs_row, uhdb_row
-from tests.support.warehouse import Env
+from tests.support.warehouse import TEST_KEY, Env
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "landing"
 DAYS = [date(2025, 3, 25) + timedelta(days=i) for i in range(7)]
+SPOILT_DAY = DAYS[3]
 # Which tables a load writes, each compared row for row. ops.marts_to_rebuild is not: a run queues only the days
 # outside it, so one run per day queues its neighbours where one run for the week queues none of them.
 WRITTEN = [
@@ -76,16 +80,45 @@ def _spoil_newest_file(landing: Path, day: date) -> str:
     return name
 
 
-@pytest.mark.parametrize("days_per_write", [DAYS_PER_WRITE, 3])
-def test_a_range_at_once_writes_what_one_run_per_day_writes(tmp_path: Path, days_per_write: int):
-    env = Env(tmp_path)
-    landing = env.landing
-    shutil.copytree(SAMPLES, landing)
+@dataclass(frozen=True)
+class Daily:
+    """The week loaded one run per day, before and after CRH's file is spoilt: the same for every stretch length."""
+
+    landing: Path  # where the week landed; source_files names it, so the range loads from the same folder
+    as_landed: Path  # a copy from before the spoilt file
+    expected: dict[str, list[tuple]]
+    after: dict[str, list[tuple]]
+    spoilt: str
+    spoilt_mtime_ns: int  # the file's landing time, which ops.rejected_files records
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory: pytest.TempPathFactory) -> Daily:
+    root = tmp_path_factory.mktemp("range_ingest_daily")
+    env = Env(root)
+    shutil.copytree(SAMPLES, env.landing)
     _land_rows_outside_their_day(env)
-    with _warehouse(tmp_path / "range.duckdb") as at_once, _warehouse(tmp_path / "daily.duckdb") as daily:
+    landed = root / "as_landed"
+    shutil.copytree(env.landing, landed)
+    # Module fixtures run outside the per-test key fixture: the same key, so both sides hash NHS numbers alike.
+    with pytest.MonkeyPatch.context() as patch, _warehouse(root / "daily.duckdb") as conn:
+        patch.setenv(KEY_ENV, TEST_KEY)
+        _load(conn, env.landing, [[day] for day in DAYS], DAYS_PER_WRITE)
+        expected = _state(conn)
+        spoilt = _spoil_newest_file(env.landing, SPOILT_DAY)
+        _load(conn, env.landing, [[day] for day in DAYS], DAYS_PER_WRITE)
+        mtime = (env.landing / "ed_attendances" / "crh" / spoilt).stat().st_mtime_ns
+        return Daily(env.landing, landed, expected, _state(conn), spoilt, mtime)
+
+
+@pytest.mark.parametrize("days_per_write", [DAYS_PER_WRITE, 3])
+def test_a_range_at_once_writes_what_one_run_per_day_writes(tmp_path: Path, daily: Daily, days_per_write: int):
+    landing = daily.landing
+    shutil.rmtree(landing)
+    shutil.copytree(daily.as_landed, landing)
+    expected = daily.expected
+    with _warehouse(tmp_path / "range.duckdb") as at_once:
         _load(at_once, landing, [DAYS], days_per_write)
-        _load(daily, landing, [[day] for day in DAYS], days_per_write)
-        expected = _state(daily)
         assert _state(at_once) == expected
         assert sum(len(rows) for rows in expected.values()) > 1000
         reasons = at_once.sql(
@@ -101,13 +134,13 @@ def test_a_range_at_once_writes_what_one_run_per_day_writes(tmp_path: Path, days
         _load(at_once, landing, [DAYS], days_per_write)
         assert _state(at_once) == expected
 
-        spoilt_day = DAYS[3]
-        name = _spoil_newest_file(landing, spoilt_day)
+        name = _spoil_newest_file(landing, SPOILT_DAY)
+        assert name == daily.spoilt
+        os.utime(landing / "ed_attendances" / "crh" / name, ns=(daily.spoilt_mtime_ns, daily.spoilt_mtime_ns))
         _load(at_once, landing, [DAYS], days_per_write)
-        _load(daily, landing, [[day] for day in DAYS], days_per_write)
-        after = _state(daily)
+        after = daily.after
         assert _state(at_once) == after
         rejected = at_once.sql("select provider_code, partition_date, file_name from ops.rejected_files").fetchall()
-        assert rejected == [("RFS", spoilt_day, name)]
+        assert rejected == [("RFS", SPOILT_DAY, name)]
         # CRH's rows for the spoilt day are the earlier run's; everything else is as it was.
         assert after == expected | {"ops.rejected_files": after["ops.rejected_files"]}

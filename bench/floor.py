@@ -53,7 +53,7 @@ def files_for(first: date, last: date) -> tuple[dict[str, list[str]], int]:
 def main(first: str, last: str, out: str) -> None:
     files, workbooks = files_for(date.fromisoformat(first), date.fromisoformat(last))
     started = time.perf_counter()
-    conn = duckdb.connect(config=duckdb_settings())  # the pipeline's memory cap, if one is set
+    conn = duckdb.connect(config=duckdb_settings())  # the pipeline's memory cap and threads, for a like-for-like floor
     # Lossy UTF-8 keeps every row; the only non-ASCII bytes are in a free-text column the aggregates never read.
     crh = [
         pl.read_csv(p, separator=";", encoding="utf8-lossy", infer_schema=False).with_columns(

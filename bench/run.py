@@ -122,7 +122,7 @@ def bench(
     print(
         f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
         f"{platform.python_version()}; "
-        f"DuckDB memory_limit {settings.get('memory_limit', 'default (80% of RAM)')}, "
+        f"DuckDB memory_limit {settings['memory_limit']}, "
         f"threads {settings.get('threads', 'default (every core)')}"
     )
     print(f"  {'':<34}{'pipeline':>12}{'floor':>12}")

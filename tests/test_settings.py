@@ -64,7 +64,7 @@ def test_unset_settings_take_their_defaults(env_file: Path):
         str(REPO_ROOT / "data_samples" / "landing"),
         str(REPO_ROOT / "schemas" / "reference"),
     )
-    assert (config.duckdb_memory_limit, config.duckdb_threads) == (None, None)
+    assert (config.duckdb_memory_limit, config.duckdb_threads) == ("2GB", None)
     assert (config.ui_host, config.ui_port, config.reports_port, config.sensor_interval_seconds) == (
         "127.0.0.1",
         3000,

@@ -419,11 +419,11 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def duckdb_settings() -> dict[str, str]:
-    """DuckDB settings from the environment: UEC_DUCKDB_MEMORY_LIMIT (e.g. 3GB) caps DuckDB's memory and
+    """DuckDB settings from the environment: UEC_DUCKDB_MEMORY_LIMIT caps DuckDB's memory (2GB unless set) and
     UEC_DUCKDB_THREADS its worker threads.
 
     DuckDB's own default is 80% of the machine's RAM, and it keeps that much of a large warehouse
-    cached: a year of England volume peaked at 6.4 GiB on a 24 GiB machine. Beyond the cap it spills
+    cached: a year of England volume peaked at 16 GiB on a 24 GiB machine. Beyond the cap it spills
     to disk instead. Its default thread count is every core, which is right for one run on its own machine;
     where several processes share the cores (other services, or the test suite's three workers on two cores)
     each one's threads wait on the others', and one thread each spends less CPU for the same work.

@@ -17,7 +17,8 @@ CROSS_CHECK_POINTS = 1.0
 
 @dataclass(frozen=True)
 class Message:
-    # opel_system | opel_4 | opel_moves | deterioration | opel_gap | cross_check | late_or_missing | handover_45
+    # opel_system | opel_4 | opel_moves | deterioration | opel_gap | cross_check | late_or_missing | handover_45 |
+    # forecast_outside_95
     rule: str
     text: str
     # False for a rule's all-clear sentence: the call hears that the rule was checked.
@@ -348,3 +349,20 @@ def key_messages(
         *late_or_missing(problems, opel, feed_names),
         *handovers_over_45(handover),
     ]
+
+
+def forecast_misses(outlook) -> list[Message]:
+    """A series whose actual on the brief's day fell outside the 95% interval forecast the day before: demand was not
+    what the plan assumed, and the next days' forecasts may be off too."""
+    found = []
+    for row in outlook.outside_95() if outlook else []:
+        seen = row.yesterday
+        side = "above" if seen["actual"] > seen["hi_95"] else "below"
+        found.append(
+            Message(
+                "forecast_outside_95",
+                f"{row.label}, {row.subject_name}: {seen['actual']:,.0f} on {seen['target_date']:%A %-d %B}, {side} "
+                f"the 95% interval forecast the day before ({seen['lo_95']:,.0f} to {seen['hi_95']:,.0f}).",
+            )
+        )
+    return found

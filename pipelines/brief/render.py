@@ -17,7 +17,7 @@ from pipelines.brief.charts import chart_view
 from pipelines.brief.conditional import conditional
 from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem
 from pipelines.brief.exports import export_marts
-from pipelines.brief.messages import Message, call_asks, key_messages
+from pipelines.brief.messages import Message, call_asks, forecast_misses, key_messages
 from pipelines.brief.reconciliation import reconciliation_view
 from pipelines.brief.revisions import previous, resent_files, revised_lines
 from pipelines.quality.gx_suites import day_page
@@ -111,6 +111,7 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
             warehouse=warehouse,
             data_docs=f"data_docs/{day_page(data.day)}",
             peer=data.peer,
+            outlook=data.outlook,
         )
     )
 
@@ -164,7 +165,11 @@ def _messages(data: BriefData, opel: list[dict], handover: list[dict], revisions
     found = key_messages(
         data.charts, opel, handover, data.problems, FEED_NAMES, data.opel_yesterday.to_dicts(), data.coverage
     )
-    return [*(Message("revised", line) for line in revisions), *conditional(found, data.coverage)]
+    return [
+        *(Message("revised", line) for line in revisions),
+        *conditional(found, data.coverage),
+        *forecast_misses(data.outlook),
+    ]
 
 
 def _opel_history(data: BriefData) -> dict:

@@ -4,7 +4,7 @@ forecast the next seven days, and write marts.forecast_daily and marts.forecast_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -76,10 +76,11 @@ def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame
         return None
     first: date = rows["date"].min()  # type: ignore[assignment]
     last = len(y) - 1
-    # Horizon h is scored on origins day-h-27 .. day-h: together day-34 .. day-1, then day itself, unscored.
+    # Origins day-34 .. day: the last 28 days' forecasts at every horizon, then day's own, not yet scored.
     earliest = max(MIN_TRAINING - 1, last - HORIZON - BACKTEST_ORIGINS + 1)
     made = rolling_forecasts(y, first, range(earliest, last + 1), HORIZON, refit_every=REFIT_EVERY)
-    scores = score(made)
+    # Every horizon is scored on the forecasts for the last 28 days: origins day-27-h .. day-h.
+    scores = score(made.filter(pl.col("target_date") > day - timedelta(days=BACKTEST_ORIGINS)))
     chosen = CHOSEN if beats_baseline(scores, CHOSEN, BASELINE) else BASELINE
     labels = dict(zip(KEY, key, strict=True))
     made = made.with_columns(**{k: pl.lit(v) for k, v in labels.items()}, chosen=pl.col("model") == chosen)

@@ -68,6 +68,8 @@ def read_outlook(conn: duckdb.DuckDBPyConnection, day: date, system: str) -> Out
         mine = scored.filter((pl.col("series") == series) & (pl.col("subject") == subject))
         _judge(row, mine, day)
         rows.append(row)
+    # A&E first, as the brief's tiles run; the system before its sites.
+    rows.sort(key=lambda r: (list(LABELS).index(r.series), r.level != "system", r.subject_name))
     return Outlook(day, rows)
 
 

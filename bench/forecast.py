@@ -97,8 +97,8 @@ def report(table: pl.DataFrame, seconds: float, n_origins: int) -> None:
     print(f"best model MASE, trust, 7 d        {'':>9}  {ours7:>6.2f}")
     print(f"seasonal naive MASE, all horizons  {'':>9}  {naive['mase']:>6.2f}")
     print(f"ensemble / ours MASE, all          {0.68:>9.2f}  {ours['mase']:>6.2f}")
-    print(f"80% interval coverage              {0.85:>9.2f}  {ours['coverage_80']:>6.2f}")
-    print(f"95% interval coverage              {0.97:>9.2f}  {ours['coverage_95']:>6.2f}")
+    print(f"80% interval coverage              {0.85:>9.2f}  {ours['coverage_80']:>6.3f}")
+    print(f"95% interval coverage              {0.97:>9.2f}  {ours['coverage_95']:>6.3f}")
     verdicts = [
         ("MASE at or below 0.68", ours["mase"] <= GOAL["mase"]),
         ("80% coverage within 0.80-0.87", GOAL["coverage_80"][0] <= ours["coverage_80"] <= GOAL["coverage_80"][1]),

@@ -149,10 +149,3 @@ def arima_holidays(
     """Fit the regression with ARIMA errors to y (whose first day is `first`) and forecast the next h days."""
     model = Arima(first, holidays=holidays, annual=annual)
     return model.predict(y, h) if model.fit(y) else None
-
-
-def forecast(model: str, y: np.ndarray, first: date, h: int, *, annual: bool = False) -> Forecast | None:
-    """The named model's forecast of the next h days after y (whose first day is `first`)."""
-    if model == BASELINE:
-        return seasonal_naive(y, h)
-    return arima_holidays(y, first, h, annual=annual)

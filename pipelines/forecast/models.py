@@ -1,4 +1,5 @@
-"""The two forecasting models: a seasonal-naive baseline in numpy, and regression with ARIMA errors on bank holidays.
+"""The two forecasting models, both statsforecast's: a seasonal-naive baseline, and regression with ARIMA errors on bank
+holidays.
 
 statsforecast is imported inside the function that fits, never at module import: the code location's definitions
 load without it (about 1.8 s of pandas, scipy and statsmodels).
@@ -15,8 +16,6 @@ import numpy as np
 
 SEASON = 7  # a week: the day-of-week pattern of every series the SCC reads
 LEVELS = (80, 95)
-# Two-sided normal quantiles for the 80% and 95% intervals.
-Z = {80: 1.2815515655446004, 95: 1.959963984540054}
 BASELINE = "seasonal_naive"
 CHOSEN = "arima_holidays"
 MODELS = (BASELINE, CHOSEN)
@@ -52,16 +51,18 @@ def bank_holidays(first: date, days: int) -> np.ndarray:
 def seasonal_naive(y: np.ndarray, h: int, m: int = SEASON) -> Forecast:
     """Each of the next h days as the same weekday in the last week, with intervals from the in-sample lag-m errors.
 
-    The interval's spread grows with the number of whole seasons ahead (Hyndman & Athanasopoulos, FPP3 §5.5): within
-    one week it is the same for every horizon.
+    statsforecast's SeasonalNaive: sigma is the root mean square of the in-sample differences from m days before, and
+    the spread grows with the number of whole seasons ahead, sigma * sqrt(k + 1) for k whole weeks (Hyndman &
+    Athanasopoulos, FPP3 5.5): within one week it is the same for every horizon.
     """
-    y = np.asarray(y, dtype=float)
-    steps = np.arange(h)
-    mean = y[len(y) - m + steps % m]
-    errors = y[m:] - y[:-m]
-    sigma = float(np.sqrt(np.mean(errors**2))) if errors.size else 0.0
-    spread = sigma * np.sqrt(steps // m + 1)
-    return Forecast(mean, {lv: mean - Z[lv] * spread for lv in LEVELS}, {lv: mean + Z[lv] * spread for lv in LEVELS})
+    from statsforecast.models import SeasonalNaive  # the forecasting step alone pays for the import
+
+    out = SeasonalNaive(season_length=m).fit(np.asarray(y, dtype=float)).predict(h, level=list(LEVELS))
+    return Forecast(
+        np.asarray(out["mean"], dtype=float),
+        {lv: np.asarray(out[f"lo-{lv}"], dtype=float) for lv in LEVELS},
+        {lv: np.asarray(out[f"hi-{lv}"], dtype=float) for lv in LEVELS},
+    )
 
 
 def annual_terms(first: date, days: int, pairs: int = 2) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The rolling-origin backtest: every model forecast from each origin with the days up to it, scored on what came.
 
 MASE divides each absolute error by the training days' mean absolute lag-7 difference (the in-sample seasonal-naive
-error, Hyndman & Koehler 2006), so 1.0 is as good as last week's same weekday was in the history the model saw.
+error, Hyndman & Koehler 2006), so 1.0 is as good as last week's same weekday was in the history the model saw. The
+scores are utilsforecast's (`score`); the forecasts statsforecast's (`models`).
 """
 
 from __future__ import annotations
@@ -23,15 +24,8 @@ FORECAST_SCHEMA = {
     "mean": pl.Float64,
     **{f"{side}_{lv}": pl.Float64 for lv in LEVELS for side in ("lo", "hi")},
     "actual": pl.Float64,
-    "scale": pl.Float64,
     "train_first": pl.Date,
 }
-
-
-def mase_scale(y: np.ndarray, m: int = SEASON) -> float:
-    """The mean absolute difference between each day and the same weekday a week before, over the training days."""
-    y = np.asarray(y, dtype=float)
-    return float(np.mean(np.abs(y[m:] - y[:-m]))) if len(y) > m else float("nan")
 
 
 def rolling_forecasts(
@@ -45,7 +39,7 @@ def rolling_forecasts(
     refit_every: int = 1,
 ) -> pl.DataFrame:
     """One row per origin, model and horizon 1..h: the forecast made from y[: origin + 1] (index `origin` is the
-    origin's day), the actual where y holds it, and the training days' MASE scale.
+    origin's day) and the actual where y holds it.
 
     The regression is re-estimated at every `refit_every`-th origin counted back from the last (so the last origin's
     forecast always has a fresh fit) and carried forward between: a fit costs about 15 times a forward pass. Each
@@ -62,11 +56,11 @@ def rolling_forecasts(
         made = {BASELINE: seasonal_naive(train, h), CHOSEN: arima.predict(train, h) if CHOSEN in models else None}
         for model in models:
             if made[model] is not None:
-                rows += _rows(made[model], model, first, o, y, mase_scale(train))  # type: ignore[arg-type]
+                rows += _rows(made[model], model, first, o, y)  # type: ignore[arg-type]
     return pl.DataFrame(rows, schema=FORECAST_SCHEMA)
 
 
-def _rows(made: Forecast, model: str, first: date, o: int, y: np.ndarray, scale: float) -> list[dict]:
+def _rows(made: Forecast, model: str, first: date, o: int, y: np.ndarray) -> list[dict]:
     origin = first + timedelta(days=o)
     return [
         {
@@ -78,44 +72,48 @@ def _rows(made: Forecast, model: str, first: date, o: int, y: np.ndarray, scale:
             **{f"lo_{lv}": float(made.lo[lv][k - 1]) for lv in LEVELS},
             **{f"hi_{lv}": float(made.hi[lv][k - 1]) for lv in LEVELS},
             "actual": float(y[o + k]) if o + k < len(y) else None,
-            "scale": scale,
             "train_first": first,
         }
         for k in range(1, len(made.mean) + 1)
     ]
 
 
-def errors(frame: pl.DataFrame) -> pl.DataFrame:
-    """Each scored forecast day with its scaled error, symmetric % error and whether each interval held the actual."""
-    error = (pl.col("actual") - pl.col("mean")).abs()
-    return frame.filter(pl.col("actual").is_not_null()).with_columns(
-        scaled_error=error / pl.col("scale"),
-        # sMAPE as the M4 competition defines it: 0-200, and 0 where actual and forecast are both 0.
-        smape=pl.when(pl.col("actual").abs() + pl.col("mean").abs() > 0)
-        .then(200 * error / (pl.col("actual").abs() + pl.col("mean").abs()))
-        .otherwise(0.0),
-        **{
-            f"inside_{lv}": (pl.col("actual") >= pl.col(f"lo_{lv}")) & (pl.col("actual") <= pl.col(f"hi_{lv}"))
+def score(frame: pl.DataFrame, y: np.ndarray, first: date, by: Sequence[str] = ("model", "horizon")) -> pl.DataFrame:
+    """MASE, sMAPE (%) and the share of actuals inside the 80% and 95% intervals per group, over the days scored.
+
+    `y` is the series the forecasts were made from (its first day `first`): each origin's MASE scale is its own
+    training days' seasonal naive MAE. utilsforecast computes all three per group: MASE per origin (its `cutoff_col`
+    keeps each origin's training days apart), then weighted by the days each origin scored, so the group's MASE is the
+    mean of every day's scaled error; its sMAPE is 0-1 (|e| / (|y| + |f|)), the M4's 0-200 is 200 times it.
+    """
+    from utilsforecast.losses import coverage, mase, smape  # the forecasting step alone pays for the import
+
+    by = list(by)
+    scored = frame.filter(pl.col("actual").is_not_null()).with_columns(
+        unique_id=pl.concat_str([pl.col(c).cast(pl.Utf8) for c in by], separator="|"),
+        **{f"mean-{side}-{lv}": pl.col(f"{side}_{lv}") for lv in LEVELS for side in ("lo", "hi")},
+    )
+    groups = scored.group_by("unique_id", *by).agg(
+        origins=pl.len(), first_origin=pl.col("origin").min(), last_origin=pl.col("origin").max()
+    )
+    days = pl.DataFrame({"ds": pl.date_range(first, first + timedelta(days=len(y) - 1), "1d", eager=True), "actual": y})
+    train = groups.select("unique_id").join(days, how="cross").sort("unique_id", "ds")
+    folds = mase(scored, ["mean"], SEASON, train, target_col="actual", cutoff_col="origin").join(
+        scored.group_by("unique_id", "origin").len(), on=["unique_id", "origin"]
+    )
+    # No `cutoff` column in `scored`: sMAPE and coverage pool every origin's days in the group.
+    pooled = {"id_col": "unique_id", "target_col": "actual"}
+    found = [
+        folds.group_by("unique_id").agg(mase=(pl.col("mean") * pl.col("len")).sum() / pl.col("len").sum()),
+        smape(scored, ["mean"], **pooled).select("unique_id", smape=200 * pl.col("mean")),
+        *(
+            coverage(scored, ["mean"], lv, **pooled).select("unique_id", pl.col("mean").alias(f"coverage_{lv}"))
             for lv in LEVELS
-        },
-    )
-
-
-def score(frame: pl.DataFrame, by: Sequence[str] = ("model", "horizon")) -> pl.DataFrame:
-    """MASE, sMAPE (%) and the share of actuals inside the 80% and 95% intervals per group, over the days scored."""
-    return (
-        errors(frame)
-        .group_by(list(by))
-        .agg(
-            origins=pl.len(),
-            first_origin=pl.col("origin").min(),
-            last_origin=pl.col("origin").max(),
-            mase=pl.col("scaled_error").mean(),
-            smape=pl.col("smape").mean(),
-            **{f"coverage_{lv}": pl.col(f"inside_{lv}").mean() for lv in LEVELS},
-        )
-        .sort(list(by))
-    )
+        ),
+    ]
+    for part in found:
+        groups = groups.join(part, on="unique_id")
+    return groups.drop("unique_id").sort(by)
 
 
 def beats_baseline(scores: pl.DataFrame, model: str, baseline: str) -> bool:

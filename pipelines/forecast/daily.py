@@ -80,7 +80,7 @@ def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame
     earliest = max(MIN_TRAINING - 1, last - HORIZON - BACKTEST_ORIGINS + 1)
     made = rolling_forecasts(y, first, range(earliest, last + 1), HORIZON, refit_every=REFIT_EVERY)
     # Every horizon is scored on the forecasts for the last 28 days: origins day-27-h .. day-h.
-    scores = score(made.filter(pl.col("target_date") > day - timedelta(days=BACKTEST_ORIGINS)))
+    scores = score(made.filter(pl.col("target_date") > day - timedelta(days=BACKTEST_ORIGINS)), y, first)
     chosen = CHOSEN if beats_baseline(scores, CHOSEN, BASELINE) else BASELINE
     labels = dict(zip(KEY, key, strict=True))
     made = made.with_columns(**{k: pl.lit(v) for k, v in labels.items()}, chosen=pl.col("model") == chosen)

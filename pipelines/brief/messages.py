@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipelines.brief.charts import recent_words
@@ -351,18 +351,22 @@ def key_messages(
     ]
 
 
-def forecast_misses(outlook) -> list[Message]:
+def forecast_misses(outlook, incomplete: Mapping[str, str] | None = None) -> list[Message]:
     """A series whose actual on the brief's day fell outside the 95% interval forecast the day before: demand was not
-    what the plan assumed, and the next days' forecasts may be off too."""
+    what the plan assumed, and the next days' forecasts may be off too. `incomplete` maps a series to why its feeds
+    did not load whole for the day: a count short of its interval there may be missing data, so it is not called a
+    miss, and one above it is said with the gap beside it."""
     found = []
     for row in outlook.outside_95() if outlook else []:
         seen = row.yesterday
         side = "above" if seen["actual"] > seen["hi_95"] else "below"
-        found.append(
-            Message(
-                "forecast_outside_95",
-                f"{row.label}, {row.subject_name}: {seen['actual']:,.0f} on {seen['target_date']:%A %-d %B}, {side} "
-                f"the 95% interval forecast the day before ({seen['lo_95']:,.0f} to {seen['hi_95']:,.0f}).",
-            )
-        )
+        gap = (incomplete or {}).get(row.series)
+        day = f"{seen['target_date']:%A %-d %B}"
+        interval = f"the 95% interval forecast the day before ({seen['lo_95']:,.0f} to {seen['hi_95']:,.0f})"
+        counted = f"{row.label}, {row.subject_name}: {seen['actual']:,.0f} on {day}"
+        if gap and side == "below":
+            text = f"{counted} is not judged against {interval}: {gap}."
+        else:
+            text = f"{counted}, {side} {interval}" + (f", with {gap}." if gap else ".")
+        found.append(Message("forecast_outside_95", text))
     return found

@@ -20,6 +20,7 @@ from pipelines.brief.exports import export_marts
 from pipelines.brief.messages import Message, call_asks, forecast_misses, key_messages
 from pipelines.brief.reconciliation import reconciliation_view
 from pipelines.brief.revisions import previous, resent_files, revised_lines
+from pipelines.forecast.outlook import SECTIONS
 from pipelines.quality.gx_suites import day_page
 from pipelines.storage.record_changes import describe
 from schemas import catalogue
@@ -112,6 +113,7 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
             data_docs=f"data_docs/{day_page(data.day)}",
             peer=data.peer,
             outlook=data.outlook,
+            outlook_incomplete=_incomplete_series(data),
         )
     )
 
@@ -168,8 +170,17 @@ def _messages(data: BriefData, opel: list[dict], handover: list[dict], revisions
     return [
         *(Message("revised", line) for line in revisions),
         *conditional(found, data.coverage),
-        *forecast_misses(data.outlook),
+        *forecast_misses(data.outlook, _incomplete_series(data)),
     ]
+
+
+def _incomplete_series(data: BriefData) -> dict[str, str]:
+    """Series -> why the feeds it is counted from did not load whole for the brief's day (only those that did not)."""
+    if data.coverage is None:
+        return {}
+    sections = catalogue.section_feeds()
+    found = {series: data.coverage.no_figures(sections[section]) for series, section in SECTIONS.items()}
+    return {series: why for series, why in found.items() if why}
 
 
 def _opel_history(data: BriefData) -> dict:

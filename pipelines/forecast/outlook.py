@@ -15,6 +15,9 @@ from pipelines.storage.warehouse import sql
 
 CALIBRATION_DAYS = 28
 LABELS = {"ed_arrivals": "A&E attendances", "ambulance_arrivals": "Ambulance arrivals"}
+# The brief section (schemas/catalogue.py) whose feeds each series is counted from: an actual from a day those feeds
+# did not load whole is not a miss of the forecast.
+SECTIONS = {"ed_arrivals": "ed", "ed_type_1_arrivals": "ed", "ambulance_arrivals": "handover", "hub_cases": "cnh"}
 
 
 @dataclass

@@ -37,7 +37,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "hi_95 double not null": "Upper bound of the 95% prediction interval (count).",
         "train_first date not null": "First day of the training window (the series' first day in the marts).",
         "train_last date not null": "Last day of the training window: the origin.",
-        "made_at timestamp not null": "When the forecast was made (UTC): the run that wrote the row.",
+        "made_at timestamp": (
+            "When the run for the origin's own day made the forecast (UTC); null where no run was made on that day and "
+            "a later run's backtest re-made it (a backfill), which the next such run replaces."
+        ),
     },
     "forecast_backtest": {
         "as_of date not null": "The run's day: every forecast scored was made from an origin before it.",

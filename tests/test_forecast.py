@@ -141,3 +141,35 @@ def test_a_forecast_reads_only_the_days_up_to_its_origin_and_a_rerun_writes_the_
     # Horizon h is scored on the origins with their target on or before the day: 2 February to 2 March - h, 29 - h.
     per_horizon = backtest.group_by("horizon").agg(pl.col("origins").unique()).sort("horizon")
     assert per_horizon["origins"].to_list() == [[28], [27], [26], [25], [24], [23], [22]]
+
+
+def _table(conn: duckdb.DuckDBPyConnection, where: str = "true") -> pl.DataFrame:
+    return conn.sql(f"select * from marts.forecast_daily where {where} order by all").pl()
+
+
+def test_yesterdays_forecast_stands_as_given_and_the_runs_order_does_not_change_what_was_given(warehouse):
+    # Two copies of the same 63 days: runs for 1 and 2 March in that order in one, the other way round in the other.
+    other = duckdb.connect()
+    ensure_schema(other)
+    for table in ("ref.sites", "marts.ed_four_hour_daily"):
+        other.register("rows", warehouse.sql(f"select * from {table}").arrow())
+        other.execute(f"insert into {table} select * from rows")
+        other.unregister("rows")
+    first_day, second_day = date(2025, 3, 1), date(2025, 3, 2)
+    at = datetime(2025, 3, 2, 6, tzinfo=UTC)
+    given = forecast_day(warehouse, first_day, "QJ2", at).forecasts.filter(pl.col("origin") == first_day)
+    forecast_day(warehouse, second_day, "QJ2", at + timedelta(days=1))
+    # What the 1 March run gave for 2 March is still what is held, made_at and all: the 2 March run's backtest re-makes
+    # 1 March's forecast with the week's fit, not the 1 March run's own fit, and must not replace it.
+    held = _table(warehouse, f"origin = '{first_day}'")
+    assert held.equals(given.sort(given.columns))
+    assert held["made_at"].to_list() == [at.replace(tzinfo=None)] * held.height
+    forecast_day(other, second_day, "QJ2", at + timedelta(days=1))
+    forecast_day(other, first_day, "QJ2", at)
+    # Both days' own forecasts are the same whichever ran first; every other origin is a backtest's, made_at null.
+    assert _table(other, "made_at is not null").equals(_table(warehouse, "made_at is not null"))
+    assert set(_table(warehouse, "made_at is not null")["origin"]) == {first_day, second_day}
+    # Re-running a day with the same figures leaves the table as it was, made_at included.
+    before = _table(warehouse)
+    forecast_day(warehouse, second_day, "QJ2", at + timedelta(days=5))
+    assert _table(warehouse).equals(before)

@@ -28,6 +28,14 @@ FORECAST_SCHEMA = {
 }
 
 
+def refit_origin(o: int, first: date, every: int, earliest: int = 0) -> int:
+    """The origin whose fit a forecast from origin `o` uses: the latest on or before it whose date is a multiple of
+    `every` days from day 1 of the calendar (o itself when that is before `earliest`). A date, not a place in one
+    run's list: every run that forecasts from `o` fits the same days, so what it writes does not depend on the run."""
+    back = (first + timedelta(days=o)).toordinal() % every
+    return o - back if o - back >= earliest else o
+
+
 def rolling_forecasts(
     y: np.ndarray,
     first: date,
@@ -37,22 +45,28 @@ def rolling_forecasts(
     *,
     annual: bool = False,
     refit_every: int = 1,
+    fresh_last: bool = False,
+    min_fit_origin: int = 0,
 ) -> pl.DataFrame:
     """One row per origin, model and horizon 1..h: the forecast made from y[: origin + 1] (index `origin` is the
     origin's day) and the actual where y holds it.
 
-    The regression is re-estimated at every `refit_every`-th origin counted back from the last (so the last origin's
-    forecast always has a fresh fit) and carried forward between: a fit costs about 15 times a forward pass. Each
-    forecast still reads only the days up to its own origin.
+    The regression is re-estimated every `refit_every` days of the calendar (`refit_origin`) and carried forward
+    between: a fit costs about 15 times a forward pass. With `fresh_last` the last origin has a fit of its own, as
+    the day's run gives its own forecast; no fit is made from before `min_fit_origin` (too few days). Each forecast
+    still reads only the days up to its own origin.
     """
     y = np.asarray(y, dtype=float)
     rows: list[dict] = []
     arima = Arima(first, annual=annual)
     origins = sorted(origins)
-    for i, o in enumerate(origins):
+    fitted_at: int | None = None
+    for o in origins:
         train = y[: o + 1]
-        if CHOSEN in models and (i == 0 or (origins[-1] - o) % refit_every == 0):
-            arima.fit(train)
+        at = o if fresh_last and o == origins[-1] else refit_origin(o, first, refit_every, min_fit_origin)
+        if CHOSEN in models and at != fitted_at:
+            arima.fit(y[: at + 1])
+            fitted_at = at
         made = {BASELINE: seasonal_naive(train, h), CHOSEN: arima.predict(train, h) if CHOSEN in models else None}
         for model in models:
             if made[model] is not None:

@@ -78,7 +78,15 @@ def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame
     last = len(y) - 1
     # Origins day-34 .. day: the last 28 days' forecasts at every horizon, then day's own, not yet scored.
     earliest = max(MIN_TRAINING - 1, last - HORIZON - BACKTEST_ORIGINS + 1)
-    made = rolling_forecasts(y, first, range(earliest, last + 1), HORIZON, refit_every=REFIT_EVERY)
+    made = rolling_forecasts(
+        y,
+        first,
+        range(earliest, last + 1),
+        HORIZON,
+        refit_every=REFIT_EVERY,
+        fresh_last=True,
+        min_fit_origin=MIN_TRAINING - 1,
+    )
     # Every horizon is scored on the forecasts for the last 28 days: origins day-27-h .. day-h.
     scores = score(made.filter(pl.col("target_date") > day - timedelta(days=BACKTEST_ORIGINS)), y, first)
     chosen = CHOSEN if beats_baseline(scores, CHOSEN, BASELINE) else BASELINE
@@ -97,26 +105,53 @@ def forecast_day(conn: duckdb.DuckDBPyConnection, day: date, system: str, made_a
         if found:
             forecasts.append(found[0])
             scores.append(found[1])
-    daily = _daily_rows(forecasts, made_at)
+    daily = _daily_rows(forecasts, made_at, day)
     backtest = _backtest_rows(scores, day)
     with transaction(conn):
-        if daily.height:
-            conn.execute(
-                f"delete from {DAILY.name} where origin between $first and $day",
-                {"first": daily["origin"].min(), "day": day},
-            )
+        _write_forecasts(conn, daily, day)
         conn.execute(f"delete from {BACKTEST.name} where as_of = $day", {"day": day})
-        insert_frame(conn, DAILY.name, daily)
         insert_frame(conn, BACKTEST.name, backtest)
     return Made(daily, backtest)
 
 
-def _daily_rows(forecasts: list[pl.DataFrame], made_at: datetime) -> pl.DataFrame:
+def _write_forecasts(conn: duckdb.DuckDBPyConnection, daily: pl.DataFrame, day: date) -> None:
+    """The day's own forecasts replace an earlier run's for the day, unless they are the same (a re-run keeps its
+    made_at). For earlier origins what a run on that day gave stands, as the brief sets yesterday's actual against the
+    interval given then; the origins no run was made for hold this run's backtest forecasts, made_at null."""
+    table = DAILY.name
+    own = daily.filter(pl.col("origin") == day)
+    held = conn.sql(f"select * from {table} where origin = $day", params={"day": day}).pl()
+    if not _same_forecasts(held, own):
+        conn.execute(f"delete from {table} where origin = $day", {"day": day})
+        insert_frame(conn, table, own)
+    earlier = daily.filter(pl.col("origin") < day)
+    if earlier.height == 0:
+        return
+    window = {"first": earlier["origin"].min(), "day": day}
+    conn.execute(f"delete from {table} where origin >= $first and origin < $day and made_at is null", window)
+    given = conn.sql(
+        f"select distinct origin, series, level, subject from {table} where origin >= $first and origin < $day",
+        params=window,
+    ).pl()
+    insert_frame(conn, table, earlier.join(given, on=["origin", "series", "level", "subject"], how="anti"))
+
+
+def _same_forecasts(held: pl.DataFrame, made: pl.DataFrame) -> bool:
+    columns = [c for c in made.columns if c != "made_at"]
+    if held.height != made.height:
+        return False
+    return held.select(columns).sort(columns).equals(made.select(columns).sort(columns))
+
+
+def _daily_rows(forecasts: list[pl.DataFrame], made_at: datetime, day: date) -> pl.DataFrame:
     schema = DAILY.declared.polars_schema()
     if not forecasts:
         return pl.DataFrame(schema=schema)
+    made = pl.lit(made_at.replace(tzinfo=None)).cast(pl.Datetime("us"))
     frame = pl.concat(forecasts).with_columns(
-        train_last=pl.col("origin"), made_at=pl.lit(made_at.replace(tzinfo=None)).cast(pl.Datetime("us"))
+        train_last=pl.col("origin"),
+        # Only the day's own forecasts were made on their day; the rest are the backtest's, made later.
+        made_at=pl.when(pl.col("origin") == day).then(made).otherwise(None),
     )
     return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
 

@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint format install browser dev validate samples bench bench-england clean dictionary
+.PHONY: demo test lint format install browser dev validate samples bench bench-england bench-forecast clean dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,10 @@ bench: install
 ## England volume (180 sites): 30 days and a whole year, against the floor; the year is generated once.
 bench-england: install
 	$(BIN)/python -m bench.run --england 30 --england 365
+
+## The forecasts on real ambulance demand (SWAST 2013-2019) by Monks et al.'s protocol, beside their figures.
+bench-forecast: install
+	$(BIN)/python -m bench.forecast $(ARGS)
 
 ## Regenerate the bundled sample files (deterministic: same seed, same bytes).
 samples: install

@@ -53,6 +53,8 @@ def build_morning_brief(marts: Iterable[Mart | Rollup] = catalogue.MARTS) -> dg.
         deps=[
             *(dg.AssetKey(["marts", t]) for t in catalogue.mart_tables(marts)),
             dg.AssetKey(catalogue.RECONCILIATION.name.split(".")),
+            # The outlook: the next seven days and how yesterday's forecast did.
+            *(dg.AssetKey(f.name.split(".")) for f in catalogue.FORECASTS),
         ],
         kinds={"html", "csv", "excel"},
         group_name="reports",

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from assets.data_quality import build_warehouse_expectations
+from assets.forecast import build_forecasts
 from assets.marts import mart_assets
 from assets.morning_brief import build_morning_brief
 from assets.national import national_assets
@@ -41,6 +42,7 @@ def build_definitions(
             *reference_assets,
             *raw_feed_assets(feeds),
             *mart_assets(marts),
+            build_forecasts(),
             build_morning_brief(marts),
             build_published_marts(marts),
             build_reconciliation(),

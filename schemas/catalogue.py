@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from schemas import national_columns, table_columns
+from schemas import forecast_columns, national_columns, table_columns
 from schemas.canonical import FeedSpec, Reference
 from schemas.expectations import Expectation, no_gaps, provider_present, within_trailing_bounds
 from schemas.mart_columns import COLUMNS
@@ -209,6 +209,31 @@ class Rollup:
     group: str
     deps: tuple[str, ...] = ()  # other tables read besides the daily mart
     preview_filter: str = "true"  # which rows of the newest day the asset's metadata previews
+
+
+@dataclass(frozen=True)
+class ForecastMart:
+    """A table the forecasting step writes (pipelines/forecast/): the next days per series, or the backtest's scores.
+
+    Rebuilt for the run's day from the daily marts (sql/forecast_series.sql), after them, not per partition.
+    """
+
+    table: str
+    key: tuple[str, ...]
+    description: str
+    group: str = "forecast"
+
+    @property
+    def name(self) -> str:
+        return f"marts.{self.table}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return described(forecast_columns.COLUMNS[self.table])
+
+    @property
+    def declared(self) -> Table:
+        return Table(self.name, forecast_columns.COLUMNS[self.table])
 
 
 @dataclass(frozen=True)
@@ -688,6 +713,26 @@ RECONCILIATION = Reconciliation(
     ),
 )
 
+# The next seven days per series with 80% and 95% intervals, and the standing backtest that decides which model the
+# brief shows (issue 32, docs/forecasting.md).
+FORECASTS: tuple[ForecastMart, ...] = (
+    ForecastMart(
+        "forecast_daily",
+        key=("origin", "series", "level", "subject", "model", "horizon"),
+        description="Expected counts for the 7 days after each origin day, per series and model (seasonal naive "
+        "beside regression with ARIMA errors on bank holidays), with 80% and 95% intervals, the training window and "
+        "which model the brief shows.",
+    ),
+    ForecastMart(
+        "forecast_backtest",
+        key=("as_of", "series", "level", "subject", "model", "horizon"),
+        description="The rolling-origin backtest as of each run's day: per series, model and horizon 1-7, MASE, "
+        "sMAPE and the 80% and 95% interval coverage over the latest origins, and which model the brief shows.",
+    ),
+)
+# The series the forecasts are made for, and the brief's outlook read from the forecasts.
+FORECAST_SQL = ("forecast_series", "brief_forecast")
+
 # The pipeline's own bookkeeping: what was landed, loaded, rejected and quarantined.
 OPS_TABLES = {
     "source_files": "One row per file loaded: rows read, loaded and quarantined, its sha256 and extract time.",
@@ -738,6 +783,7 @@ def relations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MA
             found.append(Relation(mart.name, "table", mart.description, mart.columns))
         else:
             found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for v in mart.views]
+    found += [Relation(f.name, "table", f.description, f.columns) for f in FORECASTS]
     found.append(Relation(RECONCILIATION.name, "view", RECONCILIATION.description, RECONCILIATION.columns))
     found += [Relation(p.name, "view", p.description, p.columns) for p in PEERS]
     found += [Relation(f"marts.{v.table}", "view", v.description, v.columns) for r in NATIONAL_ROLLUPS for v in r.views]
@@ -899,7 +945,7 @@ def expectations(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] =
 def sql_files(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS) -> set[str]:
     """Every sql/ file the catalogue accounts for."""
     feeds, marts = tuple(feeds), tuple(marts)
-    found = set(schema_files(feeds, marts)) | set(SUPPORT_SQL)
+    found = set(schema_files(feeds, marts)) | set(SUPPORT_SQL) | set(FORECAST_SQL)
     found |= {sql for f in feeds if f.identity for sql in (IDENTITY_SQL, DAYS_TOUCHED_SQL)}
     found |= {f.deadline_sql for f in feeds if f.deadline_sql}
     for mart in daily_marts(marts):
@@ -914,6 +960,7 @@ def tables(feeds: Iterable[Feed] = FEEDS, marts: Iterable[Mart | Rollup] = MARTS
         *(f.declared for f in feeds),
         *(p.declared for p in PUBLICATIONS),
         *(m.declared for m in daily_marts(marts)),
+        *(f.declared for f in FORECASTS),
         *(Table(f"ops.{t}", table_columns.OPS[t]) for t in OPS_TABLES),
     )
 

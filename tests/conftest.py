@@ -75,6 +75,7 @@ SLOWEST_FIRST = (
     "test_spc.py",
     "test_samples.py",
     "test_oracle.py",
+    "test_forecast_browser.py",
 )
 
 

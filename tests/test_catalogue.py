@@ -60,6 +60,7 @@ def test_every_asset_comes_from_the_catalogue():
     expected = (
         {f"raw/{f}" for f in catalogue.feed_names()}
         | {f"marts/{t}" for t in catalogue.mart_tables()}
+        | {"/".join(f.name.split(".")) for f in catalogue.FORECASTS}
         | {f"ref/{r.table}" for r in catalogue.REFERENCE}
         | {"reports/morning_brief", "reports/published_marts"}
         | {"/".join(catalogue.RECONCILIATION.name.split("."))}

@@ -42,6 +42,7 @@ def test_every_raw_and_mart_asset_has_a_blocking_check_and_raw_ones_the_full_set
     reconciliation = "/".join(catalogue.RECONCILIATION.name.split("."))
     assert tables == {f"raw/{f}" for f in catalogue.feed_names()} | {
         *(f"marts/{t}" for t in catalogue.mart_tables()),
+        *("/".join(f.name.split(".")) for f in catalogue.FORECASTS),
         reconciliation,
     }
     # The reconciliation only warns: a difference from a national return is to be looked into, and must not stop

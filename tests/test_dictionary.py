@@ -82,6 +82,7 @@ def test_every_raw_mart_reference_and_national_asset_lists_its_columns_for_the_u
         len(catalogue.feed_names())
         + len(catalogue.mart_tables())
         + 1
+        + len(catalogue.FORECASTS)
         + len(catalogue.REFERENCE)
         + len(catalogue.PUBLICATIONS)
     )

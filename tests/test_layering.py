@@ -18,6 +18,8 @@ RULES = {
     "pipelines/brief": ("assets", "pipelines.cli", "pipelines.definitions", "dagster", *RUNTIME),
     "pipelines/storage": ("assets", "pipelines.cli", "pipelines.brief", "pipelines.ingest", "dagster", *RUNTIME),
     "pipelines/quality": ("assets", "pipelines.cli", "pipelines.brief", "dagster", *RUNTIME),
+    # The forecasts and their backtest are plain functions over the warehouse: the brief reads them, not the reverse.
+    "pipelines/forecast": ("assets", "pipelines.cli", "pipelines.brief", "dagster", *RUNTIME),
     "pipelines/servers": ("assets", "pipelines.brief", "pipelines.ingest"),
     # The code location imports the alerts, never the other way round.
     "pipelines/alerts": ("assets", "pipelines.cli", "pipelines.definitions"),

@@ -20,6 +20,7 @@ from pipelines.brief.problems import Problem as Problem
 from pipelines.brief.reconciliation import Reconciled, read_reconciliation
 from pipelines.brief.spc import Chart as Chart
 from pipelines.brief.spc import Direction, StepsFile, load_spc_config, spc
+from pipelines.forecast.outlook import Outlook, read_outlook
 from pipelines.settings import DEFAULT_HOME_SYSTEM
 from pipelines.storage.record_changes import current_records, describe, record_changes
 from pipelines.storage.warehouse import sql
@@ -81,6 +82,9 @@ class BriefData:
     # NHS England's published figures for the day (or its month) beside the region and England; empty when no
     # national data was ever loaded.
     peer: list[PeerPart] = field(default_factory=list)
+    # The next seven days' expected arrivals and how the forecasts made for the last 28 days did; None where the brief
+    # was not read from a warehouse.
+    outlook: Outlook | None = None
 
     def provisional(self, section: str, provider_code: str | set[str] | None = None) -> list[Problem]:
         """Problems making a figure provisional: those in its section's feeds about a provider the figure counts
@@ -144,6 +148,7 @@ def read_brief(
     headline = conn.sql("select trust_code from ref.system_headline where system_code = $s", params={"s": system})
     data.headline_trusts = {r[0] for r in headline.fetchall()}
     data.peer = read_peer(conn, day, system)
+    data.outlook = read_outlook(conn, day, system)
     return data
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipelines.brief.charts import recent_words
@@ -17,7 +17,8 @@ CROSS_CHECK_POINTS = 1.0
 
 @dataclass(frozen=True)
 class Message:
-    # opel_system | opel_4 | opel_moves | deterioration | opel_gap | cross_check | late_or_missing | handover_45
+    # opel_system | opel_4 | opel_moves | deterioration | opel_gap | cross_check | late_or_missing | handover_45 |
+    # forecast_outside_95
     rule: str
     text: str
     # False for a rule's all-clear sentence: the call hears that the rule was checked.
@@ -348,3 +349,24 @@ def key_messages(
         *late_or_missing(problems, opel, feed_names),
         *handovers_over_45(handover),
     ]
+
+
+def forecast_misses(outlook, incomplete: Mapping[str, str] | None = None) -> list[Message]:
+    """A series whose actual on the brief's day fell outside the 95% interval forecast the day before: demand was not
+    what the plan assumed, and the next days' forecasts may be off too. `incomplete` maps a series to why its feeds
+    did not load whole for the day: a count short of its interval there may be missing data, so it is not called a
+    miss, and one above it is said with the gap beside it."""
+    found = []
+    for row in outlook.outside_95() if outlook else []:
+        seen = row.yesterday
+        side = "above" if seen["actual"] > seen["hi_95"] else "below"
+        gap = (incomplete or {}).get(row.series)
+        day = f"{seen['target_date']:%A %-d %B}"
+        interval = f"the 95% interval forecast the day before ({seen['lo_95']:,.0f} to {seen['hi_95']:,.0f})"
+        counted = f"{row.label}, {row.subject_name}: {seen['actual']:,.0f} on {day}"
+        if gap and side == "below":
+            text = f"{counted} is not judged against {interval}: {gap}."
+        else:
+            text = f"{counted}, {side} {interval}" + (f", with {gap}." if gap else ".")
+        found.append(Message("forecast_outside_95", text))
+    return found

@@ -17,9 +17,10 @@ from pipelines.brief.charts import chart_view
 from pipelines.brief.conditional import conditional
 from pipelines.brief.data import TRAILING_DAYS, BriefData, Problem
 from pipelines.brief.exports import export_marts
-from pipelines.brief.messages import Message, call_asks, key_messages
+from pipelines.brief.messages import Message, call_asks, forecast_misses, key_messages
 from pipelines.brief.reconciliation import reconciliation_view
 from pipelines.brief.revisions import previous, resent_files, revised_lines
+from pipelines.forecast.outlook import SECTIONS
 from pipelines.quality.gx_suites import day_page
 from pipelines.storage.record_changes import describe
 from schemas import catalogue
@@ -111,6 +112,8 @@ def render_brief(data: BriefData, warehouse: str, revisions: Sequence[str] = ())
             warehouse=warehouse,
             data_docs=f"data_docs/{day_page(data.day)}",
             peer=data.peer,
+            outlook=data.outlook,
+            outlook_incomplete=_incomplete_series(data),
         )
     )
 
@@ -164,7 +167,20 @@ def _messages(data: BriefData, opel: list[dict], handover: list[dict], revisions
     found = key_messages(
         data.charts, opel, handover, data.problems, FEED_NAMES, data.opel_yesterday.to_dicts(), data.coverage
     )
-    return [*(Message("revised", line) for line in revisions), *conditional(found, data.coverage)]
+    return [
+        *(Message("revised", line) for line in revisions),
+        *conditional(found, data.coverage),
+        *forecast_misses(data.outlook, _incomplete_series(data)),
+    ]
+
+
+def _incomplete_series(data: BriefData) -> dict[str, str]:
+    """Series -> why the feeds it is counted from did not load whole for the brief's day (only those that did not)."""
+    if data.coverage is None:
+        return {}
+    sections = catalogue.section_feeds()
+    found = {series: data.coverage.no_figures(sections[section]) for series, section in SECTIONS.items()}
+    return {series: why for series, why in found.items() if why}
 
 
 def _opel_history(data: BriefData) -> dict:

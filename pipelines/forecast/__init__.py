@@ -1,0 +1,1 @@
+"""Demand forecasts for the next seven days and their standing backtest: plain functions, no Dagster."""

@@ -148,19 +148,24 @@ def _table(conn: duckdb.DuckDBPyConnection, where: str = "true") -> pl.DataFrame
 
 
 def test_yesterdays_forecast_stands_as_given_and_the_runs_order_does_not_change_what_was_given(warehouse):
-    # Two copies of the same 63 days: runs for 1 and 2 March in that order in one, the other way round in the other.
+    # Two copies of the same 63 days: runs for 8 and 9 March in that order in one, the other way round in the other.
     other = duckdb.connect()
     ensure_schema(other)
     for table in ("ref.sites", "marts.ed_four_hour_daily"):
         other.register("rows", warehouse.sql(f"select * from {table}").arrow())
         other.execute(f"insert into {table} select * from rows")
         other.unregister("rows")
-    first_day, second_day = date(2025, 3, 1), date(2025, 3, 2)
-    at = datetime(2025, 3, 2, 6, tzinfo=UTC)
+    # The series' last two days: 63 days from 6 January, so the first origin a run may use is 2 February (day 28).
+    first_day, second_day = date(2025, 3, 8), date(2025, 3, 9)
+    at = datetime(2025, 3, 9, 6, tzinfo=UTC)
     given = forecast_day(warehouse, first_day, "QJ2", at).forecasts.filter(pl.col("origin") == first_day)
-    forecast_day(warehouse, second_day, "QJ2", at + timedelta(days=1))
-    # What the 1 March run gave for 2 March is still what is held, made_at and all: the 2 March run's backtest re-makes
-    # 1 March's forecast with the week's fit, not the 1 March run's own fit, and must not replace it.
+    second = forecast_day(warehouse, second_day, "QJ2", at + timedelta(days=1))
+    # The 9 March backtest scores every forecast the table holds, the 8 March run's earliest origin (2 February, 34
+    # days before it) included, though the 9 March run itself forecast again only from 3 February (34 days before).
+    assert second.forecasts["origin"].min() == date(2025, 2, 3)
+    assert second.backtest["first_origin"].min() == _table(warehouse)["origin"].min() == date(2025, 2, 2)
+    # What the 8 March run gave is still what is held, made_at and all: the 9 March run's backtest re-makes 8 March's
+    # forecast with the calendar week's fit, not the 8 March run's own fit, and must not replace it.
     held = _table(warehouse, f"origin = '{first_day}'")
     assert held.equals(given.sort(given.columns))
     assert held["made_at"].to_list() == [at.replace(tzinfo=None)] * held.height

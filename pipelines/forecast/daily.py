@@ -10,16 +10,17 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipelines.forecast.backtest import beats_baseline, rolling_forecasts, score
+from pipelines.forecast.backtest import FORECAST_SCHEMA, beats_baseline, rolling_forecasts, score
 from pipelines.forecast.models import BASELINE, CHOSEN
 from pipelines.storage.warehouse import insert_frame, sql, transaction
 from schemas import catalogue
 
 HORIZON = 7
-# Each horizon is scored on this many origins (the last four weeks): enough to rank two models, and the step stays
-# a few seconds for the SCC's 22 series (every origin is a fit).
+# A run forecasts again from the origins before its day whose targets fall in its last four weeks (every horizon);
+# the backtest scores these and every earlier forecast the warehouse holds, so the step stays a few seconds for the
+# SCC's 22 series however long the history.
 BACKTEST_ORIGINS = 28
-# The regression is re-estimated weekly (at the origin day - 7k) and carried forward between: 6 fits a series, not 35.
+# The regression is re-estimated weekly (on calendar weeks) and carried forward between: 6 fits a series, not 35.
 REFIT_EVERY = 7
 # Days a series needs before its first forecast: four weekly cycles for the seasonal difference to learn from.
 MIN_TRAINING = 28
@@ -69,14 +70,17 @@ def complete(rows: pl.DataFrame, series: str, day: date) -> np.ndarray | None:
     return values
 
 
-def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """The series' forecasts from the latest origins (the backtest's and `day`'s own) and their scores."""
+def _one_series(
+    rows: pl.DataFrame, key: tuple, day: date, stored: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The series' forecasts from the latest origins (the backtest's and `day`'s own) and their scores over every
+    forecast the warehouse holds for it (`stored`: earlier runs' rows) as well as this run's."""
     y = complete(rows, key[0], day)
     if y is None or len(y) <= MIN_TRAINING:
         return None
     first: date = rows["date"].min()  # type: ignore[assignment]
     last = len(y) - 1
-    # Origins day-34 .. day: the last 28 days' forecasts at every horizon, then day's own, not yet scored.
+    # Origins day-34 .. day are made here: the last 28 days' forecasts at every horizon, then day's own.
     earliest = max(MIN_TRAINING - 1, last - HORIZON - BACKTEST_ORIGINS + 1)
     made = rolling_forecasts(
         y,
@@ -87,8 +91,7 @@ def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame
         fresh_last=True,
         min_fit_origin=MIN_TRAINING - 1,
     )
-    # Every horizon is scored on the forecasts for the last 28 days: origins day-27-h .. day-h.
-    scores = score(made.filter(pl.col("target_date") > day - timedelta(days=BACKTEST_ORIGINS)), y, first)
+    scores = score(pl.concat([_history(stored, y, first, first + timedelta(days=earliest)), made]), y, first)
     chosen = CHOSEN if beats_baseline(scores, CHOSEN, BASELINE) else BASELINE
     labels = dict(zip(KEY, key, strict=True))
     made = made.with_columns(**{k: pl.lit(v) for k, v in labels.items()}, chosen=pl.col("model") == chosen)
@@ -96,12 +99,25 @@ def _one_series(rows: pl.DataFrame, key: tuple, day: date) -> tuple[pl.DataFrame
     return made, scores
 
 
+def _history(stored: pl.DataFrame, y: np.ndarray, first: date, before: date) -> pl.DataFrame:
+    """Earlier runs' forecasts for origins before `before`, each with the actual y now holds for its day: the backtest
+    reaches back over the whole history the warehouse holds without fitting it again."""
+    held = stored.filter((pl.col("origin") < before) & (pl.col("origin") >= first))
+    index = (held["target_date"] - first).dt.total_days().to_numpy()
+    actual = [float(y[i]) if 0 <= i < len(y) else None for i in index]
+    held = held.with_columns(actual=pl.Series(actual, dtype=pl.Float64), train_first=pl.lit(first))
+    return held.select(pl.col(c).cast(t) for c, t in FORECAST_SCHEMA.items())
+
+
 def forecast_day(conn: duckdb.DuckDBPyConnection, day: date, system: str, made_at: datetime) -> Made:
     """Backtest and forecast every series for `day` (origins up to it), replacing what earlier runs wrote for them."""
     series = read_series(conn, day, system)
+    columns = ", ".join([*KEY, *(c for c in FORECAST_SCHEMA if c not in ("actual", "train_first"))])
+    stored = conn.sql(f"select {columns} from {DAILY.name} where origin < $day", params={"day": day}).pl()
     forecasts, scores = [], []
     for key, rows in series.group_by(list(KEY), maintain_order=True):
-        found = _one_series(rows, key, day)
+        mine = stored.filter(*(pl.col(k) == v for k, v in zip(KEY, key, strict=True))).drop(*KEY)
+        found = _one_series(rows, key, day, mine)
         if found:
             forecasts.append(found[0])
             scores.append(found[1])

@@ -14,14 +14,13 @@ import pytest
 from playwright.sync_api import sync_playwright
 from polars.testing import assert_series_equal
 
-from pipelines.brief.data import SERIES, read_brief
+from pipelines.brief.data import SERIES
 from pipelines.brief.exports import DAY_MARTS, export_marts
 from pipelines.brief.render import write_brief
 from pipelines.brief.spc import LIMIT, UNITS
 from pipelines.quality.gx_suites import Outcome, expectation_frame, validate
 from pipelines.settings import (
     DEFAULT_EXPORT_HISTORY_DAYS,
-    DEFAULT_HOME_SYSTEM,
     EXPORT_HISTORY_VARIABLE,
     export_history_days,
 )
@@ -411,14 +410,8 @@ def stepped(march: Env, tmp_path_factory) -> tuple[Path, list[dict]]:
         f"steps:\n  - {{date: {STEP}, series: [hours_lost], orgs: [RTG01], reason: a test step}}\n", encoding="utf-8"
     )
     with duckdb.connect(str(march.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            date.fromisoformat(DAY),
-            feeds_dir=march.feeds_dir,
-            landing=march.landing,
-            now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
-            system=DEFAULT_HOME_SYSTEM,
-            reference_dir=folder,
+        data = march.brief(
+            conn, date.fromisoformat(DAY), now=datetime(2025, 4, 1, 9, tzinfo=LONDON), reference_dir=folder
         )
         files = write_brief(conn, data, folder / "reports", str(march.warehouse), DEFAULT_EXPORT_HISTORY_DAYS)
     return files.html, _in_chromium(files.html, CHART_GEOMETRY)

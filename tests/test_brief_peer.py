@@ -13,7 +13,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
-from pipelines.brief.data import read_brief
 from pipelines.brief.peer import read_peer
 from pipelines.brief.render import render_brief, write_brief
 from schemas.clock import LONDON
@@ -44,15 +43,7 @@ def national(tmp_path_factory) -> Env:
 
 def _page(env: Env, day: date) -> str:
     with duckdb.connect(str(env.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            day,
-            feeds_dir=env.feeds_dir,
-            landing=env.landing,
-            now=datetime(day.year, day.month, day.day, 9, 0, tzinfo=LONDON),
-            system="QJ2",
-            reference_dir=env.reference_dir,
-        )
+        data = env.brief(conn, day, now=datetime(day.year, day.month, day.day, 9, 0, tzinfo=LONDON), system="QJ2")
     return render_brief(data, str(env.warehouse))
 
 
@@ -136,15 +127,7 @@ def test_no_peer_section_when_no_national_data_was_ever_loaded(tmp_path):
 def test_the_briefs_peer_section_renders_in_chromium_without_accessibility_violations(national, tmp_path):
     """The written brief for a covered day, opened in Chromium; axe-core (WCAG 2.2 AA) on the peer section."""
     with duckdb.connect(str(national.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            IN_WINDOW,
-            feeds_dir=national.feeds_dir,
-            landing=national.landing,
-            now=datetime(2022, 11, 15, 9, 0, tzinfo=LONDON),
-            system="QJ2",
-            reference_dir=national.reference_dir,
-        )
+        data = national.brief(conn, IN_WINDOW, now=datetime(2022, 11, 15, 9, 0, tzinfo=LONDON), system="QJ2")
         files = write_brief(conn, data, tmp_path / "reports", str(national.warehouse), 7)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

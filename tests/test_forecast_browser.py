@@ -10,9 +10,7 @@ import duckdb
 import pytest
 from playwright.sync_api import sync_playwright
 
-from pipelines.brief.data import read_brief
 from pipelines.brief.render import write_brief
-from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas.clock import LONDON
 from tests.support.warehouse import Env
 from tests.test_brief_browser import CHROMIUM, CHROMIUM_ARGS
@@ -25,15 +23,7 @@ def brief(whole_samples: Env, tmp_path_factory) -> tuple[Path, duckdb.DuckDBPyCo
     """The brief for the last sample day, written from the shared whole-samples warehouse (read only)."""
     reports = tmp_path_factory.mktemp("outlook")
     conn = duckdb.connect(str(whole_samples.warehouse), read_only=True)
-    data = read_brief(
-        conn,
-        DAY,
-        feeds_dir=whole_samples.feeds_dir,
-        landing=whole_samples.landing,
-        now=datetime(2025, 4, 1, 8, 0, tzinfo=LONDON),
-        system=DEFAULT_HOME_SYSTEM,
-        reference_dir=whole_samples.reference_dir,
-    )
+    data = whole_samples.brief(conn, DAY, now=datetime(2025, 4, 1, 8, 0, tzinfo=LONDON))
     files = write_brief(conn, data, reports, str(whole_samples.warehouse), 7)
     return files.html, conn
 

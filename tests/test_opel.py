@@ -300,19 +300,10 @@ def _brief_opel_rows(env: Env) -> dict[str, str]:
 
     import duckdb
 
-    from pipelines.brief.data import read_brief
     from pipelines.brief.render import render_brief
-    from pipelines.settings import DEFAULT_HOME_SYSTEM
 
     with duckdb.connect(str(env.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            date(2025, 1, 15),
-            feeds_dir=env.feeds_dir,
-            landing=env.landing,
-            now=datetime(2025, 1, 16, 9, tzinfo=UTC),
-            system=DEFAULT_HOME_SYSTEM,
-        )
+        data = env.brief(conn, date(2025, 1, 15), now=datetime(2025, 1, 16, 9, tzinfo=UTC))
         html = render_brief(data, str(env.warehouse))
     return dict(re.findall(r'<tr data-org="(\w+)">(.*?)</tr>', html, re.S))
 

@@ -15,7 +15,6 @@ import pytest
 
 from assets.reconciliation import build_reconciliation
 from assets.reference import read_reference, reference_assets
-from pipelines.brief.data import read_brief
 from pipelines.brief.reconciliation import read_reconciliation
 from pipelines.brief.render import render_brief
 from pipelines.storage.warehouse import ensure_schema, insert_frame
@@ -301,15 +300,7 @@ def test_a_warehouse_built_before_the_reconciliation_briefs_without_it(env: Env)
 def _brief(env: Env, day: date) -> str:
     """The brief's HTML for the day, read from the env's warehouse as the brief asset reads it."""
     with duckdb.connect(str(env.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            day,
-            feeds_dir=env.feeds_dir,
-            landing=env.landing,
-            now=datetime(2019, 4, 1, 8, tzinfo=LONDON),
-            system="QJ2",
-            reference_dir=env.reference_dir,
-        )
+        data = env.brief(conn, day, now=datetime(2019, 4, 1, 8, tzinfo=LONDON), system="QJ2")
     return render_brief(data, str(env.warehouse))
 
 

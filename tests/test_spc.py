@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.brief.charts import nice_ticks, tick_label
-from pipelines.brief.data import REFERENCE_DIR, SERIES, read_brief
+from pipelines.brief.data import REFERENCE_DIR, SERIES
 from pipelines.brief.spc import (
     Chart,
     Step,
@@ -20,7 +20,6 @@ from pipelines.brief.spc import (
     spc,
     xmr,
 )
-from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas.clock import LONDON
 from tests.support.reference import AE_MONTHLY
 from tests.support.warehouse import Env
@@ -385,14 +384,7 @@ def test_special_causes_in_the_last_7_days_are_named_not_only_the_latest():
 
 def test_royal_derby_is_read_against_its_own_process_on_each_side_of_the_shipped_step(whole_samples: Env):
     with duckdb.connect(str(whole_samples.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            date(2025, 3, 31),
-            feeds_dir=whole_samples.feeds_dir,
-            landing=whole_samples.landing,
-            now=datetime(2025, 4, 1, 9, tzinfo=LONDON),
-            system=DEFAULT_HOME_SYSTEM,
-        )
+        data = whole_samples.brief(conn, date(2025, 3, 31), now=datetime(2025, 4, 1, 9, tzinfo=LONDON))
     (derby,) = [c for c in data.charts if (c.series, c.org_code) == ("hours_lost", "RTG01")]
     # The window shows 90 days (from 1 January); the first phase began with the samples on 1 December.
     assert derby.dates[0] == date(2025, 1, 1)

@@ -9,7 +9,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.brief.data import read_brief
 from pipelines.ingest.pseudonymise import KEY_ENV
 from pipelines.settings import HOME_SYSTEM_VARIABLE, home_system
 from pipelines.storage.warehouse import sql
@@ -145,13 +144,8 @@ def test_home_system_is_a_setting(two_systems: Env, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(HOME_SYSTEM_VARIABLE, "QOP")
     # The brief takes the system from its caller, which reads the setting (the asset and `uec report` alike).
     with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
-        data = read_brief(
-            conn,
-            date(2025, 1, 15),
-            feeds_dir=two_systems.feeds_dir,
-            landing=two_systems.landing,
-            now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
-            system=home_system(),
+        data = two_systems.brief(
+            conn, date(2025, 1, 15), now=datetime(2025, 1, 16, 9, tzinfo=LONDON), system=home_system()
         )
     assert (data.system_code, data.system_name) == ("QOP", MANCHESTER)
     assert sorted(set(data.ed["org_code"])) == ["QOP", "RMP"]
@@ -166,11 +160,6 @@ def test_an_unknown_home_system_is_one_plain_error(two_systems: Env, monkeypatch
     monkeypatch.setenv(HOME_SYSTEM_VARIABLE, "Q99")
     with duckdb.connect(str(two_systems.warehouse), read_only=True) as conn:
         with pytest.raises(ValueError, match=r"'Q99' \(setting UEC_HOME_SYSTEM\) is not in ref.sites"):
-            read_brief(
-                conn,
-                date(2025, 1, 15),
-                feeds_dir=two_systems.feeds_dir,
-                landing=two_systems.landing,
-                now=datetime(2025, 1, 16, 9, tzinfo=LONDON),
-                system=home_system(),
+            two_systems.brief(
+                conn, date(2025, 1, 15), now=datetime(2025, 1, 16, 9, tzinfo=LONDON), system=home_system()
             )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+from pipelines.brief.data import BriefData, read_brief
 from pipelines.definitions import defs
 from pipelines.instance import BRIEF_KEY, PUBLISHED_KEY
 from pipelines.resources import FeedFilesResource, GreatExpectationsResource, ReportsResource, WarehouseResource
+from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas import catalogue
 from tests.support.rows import (
     CRH_COLUMNS,
@@ -158,6 +161,26 @@ class Env:
             return None
         # Everything built from those feeds, and everything that reads (reference tables, the other feeds of a mart).
         return dg.AssetSelection.assets(*raw).downstream().upstream()
+
+    def brief(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        day: date,
+        now: datetime,
+        system: str = DEFAULT_HOME_SYSTEM,
+        reference_dir: str | Path | None = None,
+    ) -> BriefData:
+        """The brief's data for `day` from this warehouse, read as the brief asset reads it: this env's layouts,
+        landing area and reference data (or `reference_dir`, a test's own SPC steps)."""
+        return read_brief(
+            conn,
+            day,
+            feeds_dir=self.feeds_dir,
+            landing=self.landing,
+            now=now,
+            system=system,
+            reference_dir=reference_dir or self.reference_dir,
+        )
 
     def query(self, sql: str, **params) -> pl.DataFrame:
         with duckdb.connect(str(self.warehouse), read_only=True) as conn:

@@ -67,10 +67,12 @@ def alerts(tmp_path: Path, smtp, teams, monkeypatch: pytest.MonkeyPatch) -> tupl
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    """A throwaway instance on disk: a schedule's context reaches its instance through a reference to storage."""
+    """A throwaway instance on disk, stored as the repo's dagster.yaml stores the daemon's: a schedule's context
+    reaches its instance through a reference to storage."""
     home = tmp_path / "dagster"
     home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as instance:
+    storage = yaml.safe_load((REPO / "dagster.yaml").read_text(encoding="utf-8"))["storage"]
+    with dg.instance_for_test(temp_dir=str(home), overrides={"storage": storage}) as instance:
         yield instance
 
 

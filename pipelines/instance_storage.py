@@ -68,6 +68,8 @@ class KeptEngineRunStorage(SqliteRunStorage):
 class KeptEngineSqliteStorage(DagsterSqliteStorage):
     """What `storage: sqlite: base_dir` gives, in the same folders, with the run and event-log engines kept."""
 
+    # Dagster's __init__ with the two classes swapped. It is not called: it would open and check the same files
+    # through the plain classes first. Its own parent's __init__ is.
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self.base_dir = base_dir
         self._inst_data = inst_data
@@ -76,6 +78,7 @@ class KeptEngineSqliteStorage(DagsterSqliteStorage):
         self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
         super(DagsterSqliteStorage, self).__init__()
 
+    # Dagster's names its own class, not cls.
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData, config_value) -> KeptEngineSqliteStorage:
         return cls.from_local(inst_data=inst_data, **config_value)

@@ -19,6 +19,7 @@ import polars as pl
 
 from pipelines import REPO_ROOT
 from pipelines.settings import settings as current_settings
+from pipelines.storage import schema_template
 from schemas import catalogue
 from schemas.defaults import IDENTITY_WINDOW_HOURS
 
@@ -368,10 +369,61 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if built and conn.sql("select 1 from ops.schema_version where sha256 = $d", params={"d": digest}).fetchall():
         return
+    if not built and _is_empty(conn) and _copy_template(conn, digest):
+        return
+    build_whole_schema(conn)
+
+
+def build_whole_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Every schema, table, view and macro with its comments, statement by statement, as one transaction."""
+    _, comments, _ = _schema_script()
     with transaction(conn):
         build_schema(conn)
         # Last, once every relation (ops.schema_version too) exists.
         conn.execute(comments)
+
+
+def schema_template_file() -> Path | None:
+    """An empty warehouse with the schema now in force, kept in the user's cache (None where it cannot be)."""
+    return schema_template.template(_schema_script()[2], build_whole_schema)
+
+
+def _is_empty(conn: duckdb.DuckDBPyConnection) -> bool:
+    # An older warehouse without ops.schema_version is rebuilt in place instead (its keyed marts need renaming).
+    return not conn.sql(
+        "select 1 from duckdb_tables() where database_name = current_database() union all "
+        "select 1 from duckdb_views() where database_name = current_database() and not internal union all "
+        "select 1 from duckdb_functions() where database_name = current_database() and not internal"
+    ).fetchall()
+
+
+def _identifier(name: str) -> str:
+    # A database is named after its file, which need not be shaped like a catalogue name (quoted() refuses those).
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _copy_template(conn: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    """Copy the schema template into an empty warehouse; False where there is none to copy (then it is built)."""
+    template = schema_template_file()
+    if template is None:
+        return False
+    (database,) = conn.sql("select current_database()").fetchall()[0]
+    try:
+        conn.execute(f"attach {literal(template)} as uec_schema_template (read_only)")
+    except duckdb.Error:
+        schema_template.discard(template)
+        return False
+    try:
+        with transaction(conn):
+            conn.execute(f"copy from database uec_schema_template to {_identifier(database)}")
+            # The copy's own build time, not the template's.
+            conn.execute("update ops.schema_version set sha256 = $d, built_at = now()", {"d": digest})
+    except duckdb.Error:
+        schema_template.discard(template)
+        return False
+    finally:
+        conn.execute("detach uec_schema_template")
+    return True
 
 
 def keyless() -> set[str]:

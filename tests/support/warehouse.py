@@ -17,6 +17,7 @@ from pipelines.instance import BRIEF_KEY, PUBLISHED_KEY
 from pipelines.resources import FeedFilesResource, GreatExpectationsResource, ReportsResource, WarehouseResource
 from pipelines.settings import DEFAULT_HOME_SYSTEM
 from schemas import catalogue
+from tests.support.ephemeral import ephemeral_instance
 from tests.support.rows import (
     CRH_COLUMNS,
     DCHS_COLUMNS,
@@ -122,6 +123,10 @@ class Env:
         """Every asset for one partition, or a range of them as a single run (with the GX suites, brief and published
         marts if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
+        if instance is None:
+            # Disposed after the run, as dg.materialize disposes the ephemeral instance it makes itself.
+            with ephemeral_instance() as own:
+                return self.materialize(first, last, raise_on_error, own, expectations, selection, brief, publish)
         return dg.materialize(
             # The brief and the published marts read the whole warehouse and write files: only the tests about them
             # build them.

@@ -32,7 +32,8 @@ _SCHEMA_WHAT = {
 
 @cache
 def column_types() -> dict[str, dict[str, str]]:
-    """schema.table -> column -> DuckDB type, in column order, from a warehouse built in memory by the schema SQL."""
+    """schema.table -> column -> DuckDB type, in column order, from the schema template (or, where there is none, a
+    warehouse built in memory by the schema SQL)."""
     # Every process loading the definitions asks once: the kept template answers in milliseconds, where building
     # the schema in memory (without its comments, twice as long to apply) took about 125 ms.
     template = schema_template_file()

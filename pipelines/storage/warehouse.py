@@ -404,7 +404,7 @@ def _identifier(name: str) -> str:
 
 def _copy_template(conn: duckdb.DuckDBPyConnection, digest: str) -> bool:
     """Copy the schema template into an empty warehouse; False where there is none to copy (then it is built)."""
-    template = schema_template_file()
+    template = schema_template.template(digest, build_whole_schema)
     if template is None:
         return False
     (database,) = conn.sql("select current_database()").fetchall()[0]

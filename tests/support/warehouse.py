@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -123,28 +124,26 @@ class Env:
         """Every asset for one partition, or a range of them as a single run (with the GX suites, brief and published
         marts if asked)."""
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last} if last else {}
-        if instance is None:
-            # Disposed after the run, as dg.materialize disposes the ephemeral instance it makes itself.
-            with ephemeral_instance() as own:
-                return self.materialize(first, last, raise_on_error, own, expectations, selection, brief, publish)
-        return dg.materialize(
-            # The brief and the published marts read the whole warehouse and write files: only the tests about them
-            # build them.
-            [
-                *(
-                    a
-                    for a in defs.assets
-                    if (brief or BRIEF_KEY not in a.keys) and (publish or PUBLISHED_KEY not in a.keys)
-                ),
-                *(defs.asset_checks if expectations else []),
-            ],
-            selection=selection if selection is not None or brief or publish else self._landed_paths(),
-            resources=self.resources(),
-            partition_key=None if last else first,
-            tags=tags,
-            raise_on_error=raise_on_error,
-            instance=instance,
-        )
+        # An instance made here is disposed after the run, as dg.materialize disposes the one it makes itself.
+        with nullcontext(instance) if instance is not None else ephemeral_instance() as run_on:
+            return dg.materialize(
+                # The brief and the published marts read the whole warehouse and write files: only the tests about them
+                # build them.
+                [
+                    *(
+                        a
+                        for a in defs.assets
+                        if (brief or BRIEF_KEY not in a.keys) and (publish or PUBLISHED_KEY not in a.keys)
+                    ),
+                    *(defs.asset_checks if expectations else []),
+                ],
+                selection=selection if selection is not None or brief or publish else self._landed_paths(),
+                resources=self.resources(),
+                partition_key=None if last else first,
+                tags=tags,
+                raise_on_error=raise_on_error,
+                instance=run_on,
+            )
 
     def own_configuration(self, folder: Path) -> tuple[Path, Path]:
         """Copies of the layouts and reference data under `folder`, which this env reads from now on: a test edits
